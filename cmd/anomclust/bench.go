@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+)
+
+// benchTarget is one `anomclust bench <name>` target.
+type benchTarget struct {
+	name    string
+	summary string
+	run     func(args []string) error
+}
+
+var benchTargets = map[string]benchTarget{}
+
+// registerBench adds a target to `anomclust bench`; each target's file calls
+// it from init.
+func registerBench(b benchTarget) {
+	if _, dup := benchTargets[b.name]; dup {
+		panic("duplicate bench target " + b.name)
+	}
+	benchTargets[b.name] = b
+}
+
+func init() {
+	register(command{name: "bench", summary: "measure speed against the reference implementations (ratios)", run: runBench})
+}
+
+func runBench(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		names := make([]string, 0, len(benchTargets))
+		for n := range benchTargets {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		fmt.Println("Usage: anomclust bench <target> [flags]\n\nTargets:")
+		for _, n := range names {
+			fmt.Printf("  %-10s %s\n", n, benchTargets[n].summary)
+		}
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	b, ok := benchTargets[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown bench target %q (run 'anomclust bench -h' for the list)", args[0])
+	}
+	return b.run(args[1:])
+}
