@@ -1,9 +1,24 @@
 // Package tensor holds the float32 tensor type and the neural-network
-// operations the backbones are built from.
+// operations the backbones are built from, each mirroring a PyTorch function
+// (eval mode, float32) and tested against it (testdata/gen_tensor_fixtures.py).
 //
-// Layout: feature maps are channels-last, (H, W, C) per image, row-major,
-// so that a 1x1 convolution is a plain GEMM of (H*W, Cin)·(Cin, Cout) and a
-// token sequence (T, C) of a ViT has the same memory layout as a map.
+// # Layout
+//
+// Everything is channels-last and row-major:
+//
+//   - a feature map of one image is (H, W, C); a batch of maps is (N, H, W, C);
+//   - a token sequence is (T, C), a batch of sequences (N, T, C).
+//
+// A PyTorch NCHW tensor x therefore corresponds to x.permute(0, 2, 3, 1).
+// Channels-last makes a 1x1 convolution a plain GEMM of (H*W, Cin)·(Cin, Cout),
+// makes an im2col row a few contiguous runs of C values, and gives a ViT token
+// sequence the same memory layout as a map. Weights arrive in PyTorch order
+// (conv OIHW, linear [out, in]) and are repacked once by the constructors
+// (NewConv2d, NewLinear) into the form the GEMM wants.
+//
+// Heavy products go through package gemm (MatMul / MatMulT); large operations
+// are spread over GOMAXPROCS goroutines. Operations panic on shape mismatches
+// (a programming error); constructors that take checkpoint data return errors.
 package tensor
 
 import "fmt"
@@ -34,4 +49,48 @@ func Numel(shape []int) int {
 		n *= s
 	}
 	return n
+}
+
+// Clone returns a deep copy of t.
+func (t *Tensor) Clone() *Tensor {
+	return &Tensor{Shape: append([]int(nil), t.Shape...), Data: append([]float32(nil), t.Data...)}
+}
+
+// Reshape returns a tensor sharing t's data with a new shape; it panics if
+// the number of elements differs.
+func (t *Tensor) Reshape(shape ...int) *Tensor {
+	return From(t.Data, shape...)
+}
+
+// mapDims reads an (H, W, C) or (N, H, W, C) shape as n, h, w, c.
+func mapDims(op string, x *Tensor) (n, h, w, c int) {
+	switch len(x.Shape) {
+	case 3:
+		return 1, x.Shape[0], x.Shape[1], x.Shape[2]
+	case 4:
+		return x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	}
+	panic(fmt.Sprintf("tensor.%s: want an (H, W, C) or (N, H, W, C) map, got shape %v", op, x.Shape))
+}
+
+// mapShape is the shape of an n x h x w x c map with the rank of like
+// (3 when like is a single image).
+func mapShape(like *Tensor, n, h, w, c int) []int {
+	if len(like.Shape) == 3 {
+		return []int{h, w, c}
+	}
+	return []int{n, h, w, c}
+}
+
+// lastDim splits a shape into rows (the product of all but the last
+// dimension) and the last dimension.
+func lastDim(op string, x *Tensor) (rows, d int) {
+	if len(x.Shape) == 0 {
+		panic(fmt.Sprintf("tensor.%s: scalar tensor", op))
+	}
+	d = x.Shape[len(x.Shape)-1]
+	if d == 0 {
+		return 0, 0
+	}
+	return len(x.Data) / d, d
 }

@@ -1,0 +1,115 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/anomclust/anomclust/gemm"
+)
+
+// Attention is the core of timm/DINO multi-head self-attention. qkv is the
+// output of the qkv Linear, (T, 3C) or (N, T, 3C), whose columns are
+// (3, heads, C/heads) as timm's qkv.reshape(B, T, 3, heads, hd) reads them.
+// For each head it computes softmax(Q·Kᵀ · hd^-0.5)·V and merges the heads
+// back to (T, C) or (N, T, C) (before the output projection).
+func Attention(qkv *Tensor, heads int) *Tensor {
+	var n, t, c3 int
+	switch len(qkv.Shape) {
+	case 2:
+		n, t, c3 = 1, qkv.Shape[0], qkv.Shape[1]
+	case 3:
+		n, t, c3 = qkv.Shape[0], qkv.Shape[1], qkv.Shape[2]
+	default:
+		panic(fmt.Sprintf("tensor.Attention: want (T, 3C) or (N, T, 3C), got %v", qkv.Shape))
+	}
+	if heads <= 0 || c3%(3*heads) != 0 {
+		panic(fmt.Sprintf("tensor.Attention: width %d is not 3 x %d heads x head dim", c3, heads))
+	}
+	c := c3 / 3
+	hd := c / heads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	shape := []int{n, t, c}
+	if len(qkv.Shape) == 2 {
+		shape = []int{t, c}
+	}
+	y := New(shape...)
+	workers := numWorkers()
+	scores := make([][]float32, workers)
+	forBlocks(n*heads, 1, workers, func(wk, lo, hi int) {
+		if scores[wk] == nil {
+			scores[wk] = make([]float32, t*t)
+		}
+		s := scores[wk]
+		for job := lo; job < hi; job++ {
+			img, h := job/heads, job%heads
+			base := qkv.Data[img*t*c3:]
+			q, k, v := base[h*hd:], base[c+h*hd:], base[2*c+h*hd:]
+			gemm.MatMulT(t, t, hd, q, c3, k, c3, s, t, false)
+			for r := 0; r < t; r++ {
+				softmaxRowScaled(s[r*t:(r+1)*t], scale)
+			}
+			gemm.MatMul(t, hd, t, s, t, v, c3, y.Data[img*t*c+h*hd:], c, false)
+		}
+	})
+	return y
+}
+
+// softmaxRowScaled replaces v by softmax(v*scale) for scale > 0.
+func softmaxRowScaled(v []float32, scale float32) {
+	m := float32(math.Inf(-1))
+	for _, a := range v {
+		m = max(m, a)
+	}
+	var s float32
+	for i, a := range v {
+		e := exp32((a - m) * scale)
+		v[i] = e
+		s += e
+	}
+	inv := 1 / s
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+// exp32 is e^x in float32 to ~1 ulp: Cody-Waite reduction x = n·ln2 + r,
+// |r| <= ln2/2, a degree-7 Taylor polynomial for e^r (truncation error
+// < 1e-8 relative) and 2^n from the exponent bits (Cephes expf's scheme).
+// Softmax in ViT-B/8 attention takes ~90M exponentials per image, where
+// float64 math.Exp would cost more than the matrix products.
+func exp32(x float32) float32 {
+	if x < -87.33 {
+		return 0 // below the normal range; invisible against a row sum >= 1
+	}
+	if x > 88 {
+		return float32(math.Exp(float64(x)))
+	}
+	const log2e = 1.44269504088896341
+	t := x * log2e
+	var n int32
+	if t < 0 {
+		n = int32(t - 0.5)
+	} else {
+		n = int32(t + 0.5)
+	}
+	fn := float32(n)
+	r := x - fn*0.693359375 - fn*-2.12194440e-4
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	return p * math.Float32frombits(uint32(n+127)<<23)
+}
+
+// BatchMatMul is torch.bmm: a is (B, M, K), b is (B, K, N), the result
+// (B, M, N), the batch spread over goroutines.
+func BatchMatMul(a, b *Tensor) *Tensor {
+	if len(a.Shape) != 3 || len(b.Shape) != 3 || a.Shape[0] != b.Shape[0] || a.Shape[2] != b.Shape[1] {
+		panic(fmt.Sprintf("tensor.BatchMatMul: shapes %v and %v do not multiply", a.Shape, b.Shape))
+	}
+	bs, m, k, n := a.Shape[0], a.Shape[1], a.Shape[2], b.Shape[2]
+	y := New(bs, m, n)
+	forBlocks(bs, 1, numWorkers(), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			gemm.MatMul(m, n, k, a.Data[i*m*k:], k, b.Data[i*k*n:], n, y.Data[i*m*n:], n, false)
+		}
+	})
+	return y
+}

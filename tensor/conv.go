@@ -1,0 +1,281 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/anomclust/anomclust/gemm"
+)
+
+// ConvSpec is the geometry of a 2-D convolution, as the arguments of
+// torch.nn.Conv2d. Zero Stride, Groups and Dilation mean 1.
+type ConvSpec struct {
+	InC, OutC int // input and output channels
+	KH, KW    int // kernel height and width
+	Stride    int
+	Pad       int // zero padding on every side (PyTorch padding=)
+	// SamePad selects TensorFlow/TFLite "SAME" padding instead of Pad:
+	// output ceil(in/stride), the total padding split with the odd pixel
+	// at the bottom/right.
+	SamePad  bool
+	Groups   int
+	Dilation int
+}
+
+func (s *ConvSpec) normalise() {
+	s.Stride = max(s.Stride, 1)
+	s.Groups = max(s.Groups, 1)
+	s.Dilation = max(s.Dilation, 1)
+}
+
+// pads returns the output size and the leading (top or left) padding along
+// one axis of length in, for kernel size k.
+func (s *ConvSpec) pads(in, k int) (out, lead int) {
+	span := s.Dilation*(k-1) + 1
+	if s.SamePad {
+		out = (in + s.Stride - 1) / s.Stride
+		total := max((out-1)*s.Stride+span-in, 0)
+		return out, total / 2
+	}
+	// torch.nn.Conv2d: floor((in + 2p - d(k-1) - 1)/s) + 1.
+	return (in+2*s.Pad-span)/s.Stride + 1, s.Pad
+}
+
+// Conv2d is a 2-D convolution (torch.nn.functional.conv2d) on channels-last
+// maps, with its weights packed for the GEMM at construction.
+//
+// Three paths: a 1x1 stride-1 unpadded ungrouped conv is one GEMM of the map
+// itself, (N*H*W, Cin)·(Cin, Cout); a depthwise conv (Groups == InC == OutC)
+// is a direct loop vectorisable over channels; anything else is im2col in
+// blocks of output positions followed by a GEMM per group.
+type Conv2d struct {
+	ConvSpec
+	// Bias has OutC values (zero if the checkpoint had none).
+	Bias []float32
+	// weight is packed per group as (KH*KW*InC/Groups, OutC/Groups),
+	// row index (ky*KW + kx)*InC/Groups + ci, so an im2col row of
+	// the HWC input multiplies it directly. Depthwise: (KH*KW, C).
+	weight    []float32
+	depthwise bool
+}
+
+// NewConv2d builds a convolution from PyTorch weights in OIHW order,
+// (OutC, InC/Groups, KH, KW), and an optional bias (nil or OutC values).
+func NewConv2d(spec ConvSpec, weightOIHW, bias []float32) (*Conv2d, error) {
+	spec.normalise()
+	g := spec.Groups
+	if spec.InC <= 0 || spec.OutC <= 0 || spec.KH <= 0 || spec.KW <= 0 || spec.InC%g != 0 || spec.OutC%g != 0 {
+		return nil, fmt.Errorf("conv2d: invalid geometry %+v", spec)
+	}
+	cig, cog := spec.InC/g, spec.OutC/g
+	taps := spec.KH * spec.KW
+	if want := spec.OutC * cig * taps; len(weightOIHW) != want {
+		return nil, fmt.Errorf("conv2d %+v: weight has %d values, want %d (OutC x InC/Groups x KH x KW)", spec, len(weightOIHW), want)
+	}
+	if bias != nil && len(bias) != spec.OutC {
+		return nil, fmt.Errorf("conv2d %+v: bias has %d values, want %d", spec, len(bias), spec.OutC)
+	}
+	c := &Conv2d{ConvSpec: spec, Bias: make([]float32, spec.OutC)}
+	copy(c.Bias, bias)
+	c.depthwise = cig == 1 && cog == 1
+	c.weight = make([]float32, len(weightOIHW))
+	if c.depthwise {
+		for o := 0; o < spec.OutC; o++ {
+			for t := 0; t < taps; t++ {
+				c.weight[t*spec.OutC+o] = weightOIHW[o*taps+t]
+			}
+		}
+		return c, nil
+	}
+	k := taps * cig
+	for o := 0; o < spec.OutC; o++ {
+		grp, oo := o/cog, o%cog
+		dst := c.weight[grp*k*cog:]
+		for ci := 0; ci < cig; ci++ {
+			for t := 0; t < taps; t++ {
+				dst[(t*cig+ci)*cog+oo] = weightOIHW[(o*cig+ci)*taps+t]
+			}
+		}
+	}
+	return c, nil
+}
+
+// FoldBatchNorm folds an eval-mode BatchNorm2d that follows the conv into its
+// weights and bias: y = gamma*(conv(x) - mean)/sqrt(var + eps) + beta
+// (torch.nn.functional.batch_norm with training=False). Call it once at load.
+func (c *Conv2d) FoldBatchNorm(gamma, beta, mean, variance []float32, eps float64) error {
+	for name, v := range map[string][]float32{"weight": gamma, "bias": beta, "running_mean": mean, "running_var": variance} {
+		if len(v) != c.OutC {
+			return fmt.Errorf("conv2d: batch norm %s has %d values, want %d", name, len(v), c.OutC)
+		}
+	}
+	scale := make([]float32, c.OutC)
+	for o := range scale {
+		s := float64(gamma[o]) / math.Sqrt(float64(variance[o])+eps)
+		scale[o] = float32(s)
+		c.Bias[o] = float32((float64(c.Bias[o])-float64(mean[o]))*s + float64(beta[o]))
+	}
+	cog := c.OutC / c.Groups
+	if c.depthwise {
+		cog = c.OutC
+	}
+	// In both packings the output channel is the fastest index within a
+	// group's row, so column j of row r belongs to channel (group)*cog + j.
+	rowsPerGroup := len(c.weight) / c.OutC
+	for i := range c.weight {
+		row, j := i/cog, i%cog
+		grp := row / rowsPerGroup
+		if c.depthwise {
+			grp = 0
+		}
+		c.weight[i] *= scale[grp*cog+j]
+	}
+	return nil
+}
+
+// OutputSize is the (height, width) of the output for an h x w input.
+func (c *Conv2d) OutputSize(h, w int) (oh, ow int) {
+	oh, _ = c.pads(h, c.KH)
+	ow, _ = c.pads(w, c.KW)
+	return oh, ow
+}
+
+// Forward applies the convolution to an (H, W, InC) or (N, H, W, InC) map
+// and returns a new (OH, OW, OutC) or (N, OH, OW, OutC) map.
+func (c *Conv2d) Forward(x *Tensor) *Tensor {
+	n, h, w, ch := mapDims("Conv2d.Forward", x)
+	if ch != c.InC {
+		panic(fmt.Sprintf("tensor.Conv2d.Forward: input has %d channels, conv wants %d", ch, c.InC))
+	}
+	oh, padT := c.pads(h, c.KH)
+	ow, padL := c.pads(w, c.KW)
+	if oh <= 0 || ow <= 0 {
+		panic(fmt.Sprintf("tensor.Conv2d.Forward: input %dx%d too small for %+v", h, w, c.ConvSpec))
+	}
+	out := New(mapShape(x, n, oh, ow, c.OutC)...)
+	g := convGeom{n: n, h: h, w: w, oh: oh, ow: ow, padT: padT, padL: padL}
+	switch {
+	case c.depthwise:
+		c.forwardDepthwise(x.Data, out.Data, g)
+	default:
+		c.forwardGEMM(x.Data, out.Data, g)
+	}
+	return out
+}
+
+// convGeom is the geometry of one Forward call.
+type convGeom struct {
+	n, h, w, oh, ow, padT, padL int
+}
+
+// im2colBlockFloats bounds an im2col block (~256 KB) so it stays in L2.
+const im2colBlockFloats = 64 * 1024
+
+func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
+	cig, cog := c.InC/c.Groups, c.OutC/c.Groups
+	k := c.KH * c.KW * cig
+	m := g.n * g.oh * g.ow
+	direct := c.KH == 1 && c.KW == 1 && c.Stride == 1 && g.padT == 0 && g.padL == 0 && c.Groups == 1
+	workers := numWorkers()
+	block := blockFor(m, 16, workers)
+	if !direct {
+		block = min(block, max(16, im2colBlockFloats/k))
+	}
+	scratch := make([][]float32, workers)
+	forBlocks(m, block, workers, func(wk, lo, hi int) {
+		rows := hi - lo
+		dst := out[lo*c.OutC : hi*c.OutC]
+		for r := 0; r < rows; r++ {
+			copy(dst[r*c.OutC:(r+1)*c.OutC], c.Bias)
+		}
+		if direct {
+			gemm.MatMul(rows, c.OutC, k, x[lo*c.InC:], c.InC, c.weight, c.OutC, dst, c.OutC, true)
+			return
+		}
+		if scratch[wk] == nil {
+			scratch[wk] = make([]float32, block*k)
+		}
+		col := scratch[wk][:rows*k]
+		for grp := 0; grp < c.Groups; grp++ {
+			c.im2col(col, x, g, lo, hi, grp*cig)
+			gemm.MatMul(rows, cog, k, col, k, c.weight[grp*k*cog:], cog, dst[grp*cog:], c.OutC, true)
+		}
+	})
+}
+
+// im2col writes, for output positions lo..hi-1 (flattened over n, oy, ox),
+// the rows of input patches of channels c0..c0+InC/Groups-1, in the packed
+// weight's row order (ky, kx, ci). Out-of-image taps are zero.
+func (c *Conv2d) im2col(col, x []float32, g convGeom, lo, hi, c0 int) {
+	cig := c.InC / c.Groups
+	k := c.KH * c.KW * cig
+	s, d := c.Stride, c.Dilation
+	// With one group and no dilation a whole kernel row of taps is one
+	// contiguous run of KW*C input values.
+	runs := c.Groups == 1 && d == 1
+	for r := lo; r < hi; r++ {
+		img := r / (g.oh * g.ow)
+		rem := r % (g.oh * g.ow)
+		oy, ox := rem/g.ow, rem%g.ow
+		row := col[(r-lo)*k : (r-lo+1)*k]
+		base := img * g.h * g.w * c.InC
+		iy0, ix0 := oy*s-g.padT, ox*s-g.padL
+		for ky := 0; ky < c.KH; ky++ {
+			iy := iy0 + ky*d
+			seg := row[ky*c.KW*cig : (ky+1)*c.KW*cig]
+			if iy < 0 || iy >= g.h {
+				clear(seg)
+				continue
+			}
+			rowBase := base + iy*g.w*c.InC
+			if runs && ix0 >= 0 && ix0+c.KW <= g.w {
+				copy(seg, x[rowBase+ix0*c.InC:])
+				continue
+			}
+			for kx := 0; kx < c.KW; kx++ {
+				ix := ix0 + kx*d
+				tap := seg[kx*cig : (kx+1)*cig]
+				if ix < 0 || ix >= g.w {
+					clear(tap)
+					continue
+				}
+				copy(tap, x[rowBase+ix*c.InC+c0:])
+			}
+		}
+	}
+}
+
+// forwardDepthwise computes out[oy, ox, c] = bias[c] + sum over taps of
+// x[iy, ix, c]*w[tap, c]; the inner loop runs over contiguous channels.
+func (c *Conv2d) forwardDepthwise(x, out []float32, g convGeom) {
+	C := c.OutC
+	s, d := c.Stride, c.Dilation
+	rows := g.n * g.oh
+	forBlocks(rows, blockFor(rows, 1, numWorkers()), numWorkers(), func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			img, oy := r/g.oh, r%g.oh
+			base := img * g.h * g.w * C
+			for ox := 0; ox < g.ow; ox++ {
+				acc := out[((r*g.ow)+ox)*C : ((r*g.ow)+ox+1)*C]
+				copy(acc, c.Bias)
+				for ky := 0; ky < c.KH; ky++ {
+					iy := oy*s - g.padT + ky*d
+					if iy < 0 || iy >= g.h {
+						continue
+					}
+					for kx := 0; kx < c.KW; kx++ {
+						ix := ox*s - g.padL + kx*d
+						if ix < 0 || ix >= g.w {
+							continue
+						}
+						in := x[base+(iy*g.w+ix)*C : base+(iy*g.w+ix+1)*C]
+						wt := c.weight[(ky*c.KW+kx)*C : (ky*c.KW+kx+1)*C]
+						for ci := range acc {
+							acc[ci] += in[ci] * wt[ci]
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,55 @@
+package tensor
+
+import (
+	"fmt"
+
+	"github.com/anomclust/anomclust/gemm"
+)
+
+// Linear is torch.nn.Linear: y = x·Wᵀ + b over the last dimension.
+type Linear struct {
+	In, Out int
+	// Bias has Out values (zero if the checkpoint had none).
+	Bias []float32
+	// weightT is Wᵀ, (In, Out) row-major, so the product is a plain
+	// (NN) MatMul: transposing once at load beats an NT product per call.
+	weightT []float32
+}
+
+// NewLinear builds a linear layer from a PyTorch weight of shape (out, in)
+// and an optional bias (nil or out values).
+func NewLinear(out, in int, weight, bias []float32) (*Linear, error) {
+	if out <= 0 || in <= 0 || len(weight) != out*in {
+		return nil, fmt.Errorf("linear %dx%d: weight has %d values, want %d (out x in)", out, in, len(weight), out*in)
+	}
+	if bias != nil && len(bias) != out {
+		return nil, fmt.Errorf("linear %dx%d: bias has %d values, want %d", out, in, len(bias), out)
+	}
+	l := &Linear{In: in, Out: out, Bias: make([]float32, out), weightT: make([]float32, in*out)}
+	copy(l.Bias, bias)
+	for o := 0; o < out; o++ {
+		for i := 0; i < in; i++ {
+			l.weightT[i*out+o] = weight[o*in+i]
+		}
+	}
+	return l, nil
+}
+
+// Forward maps x of shape (..., In) to a new tensor of shape (..., Out).
+func (l *Linear) Forward(x *Tensor) *Tensor {
+	rows, d := lastDim("Linear.Forward", x)
+	if d != l.In {
+		panic(fmt.Sprintf("tensor.Linear.Forward: input last dim %d, layer wants %d", d, l.In))
+	}
+	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), l.Out)
+	y := New(shape...)
+	workers := numWorkers()
+	forBlocks(rows, blockFor(rows, 32, workers), workers, func(_, lo, hi int) {
+		dst := y.Data[lo*l.Out : hi*l.Out]
+		for r := 0; r < hi-lo; r++ {
+			copy(dst[r*l.Out:(r+1)*l.Out], l.Bias)
+		}
+		gemm.MatMul(hi-lo, l.Out, l.In, x.Data[lo*l.In:], l.In, l.weightT, l.Out, dst, l.Out, true)
+	})
+	return y
+}
