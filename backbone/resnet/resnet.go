@@ -1,0 +1,322 @@
+// Package resnet is torchvision's ResNet family (models/resnet.py, the V1.5
+// variant with the stride on the 3x3 convolution) as a frozen feature
+// extractor: wide_resnet50_2, resnet50 and resnet18 with torchvision's
+// checkpoint keys (conv1, bn1, layer1.0.conv1, ..., layerN.0.downsample.0/1).
+//
+// BatchNorm runs in eval mode and is folded into the preceding convolution
+// when the model is built, so a forward pass is convolutions, ReLUs, one max
+// pool and residual additions on channels-last maps. The classifier (fc) is
+// not loaded.
+package resnet
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/checkpoint"
+	"github.com/anomclust/anomclust/tensor"
+)
+
+// BlockKind is the residual block of a ResNet.
+type BlockKind int
+
+const (
+	// Basic is torchvision's BasicBlock (two 3x3 convs, expansion 1): resnet18/34.
+	Basic BlockKind = iota
+	// Bottleneck is torchvision's Bottleneck (1x1, 3x3, 1x1, expansion 4):
+	// resnet50 and wide_resnet50_2.
+	Bottleneck
+)
+
+// Config is the architecture of a ResNet, as the arguments of torchvision's
+// ResNet(block, layers, width_per_group=...).
+type Config struct {
+	Name  string
+	Block BlockKind
+	// Blocks is the number of residual blocks in layer1..layer4.
+	Blocks [4]int
+	// Planes is the planes argument of _make_layer for layer1..layer4;
+	// torchvision hard-codes 64, 128, 256, 512 and the stem (conv1) has
+	// Planes[0] channels. Reduced test models use smaller values.
+	Planes [4]int
+	// WidthPerGroup is torchvision's width_per_group: 64, or 128 for the
+	// "wide" models (the 3x3 convs of a Bottleneck have planes*W/64 channels).
+	WidthPerGroup int
+}
+
+// WideResNet50_2 is torchvision's wide_resnet50_2, PatchCore's backbone:
+// layer2 is (28, 28, 512) and layer3 (14, 14, 1024) at 224 px.
+func WideResNet50_2() Config {
+	return Config{Name: "wide_resnet50_2", Block: Bottleneck, Blocks: [4]int{3, 4, 6, 3}, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: 128}
+}
+
+// ResNet50 is torchvision's resnet50.
+func ResNet50() Config {
+	return Config{Name: "resnet50", Block: Bottleneck, Blocks: [4]int{3, 4, 6, 3}, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: 64}
+}
+
+// ResNet18 is torchvision's resnet18.
+func ResNet18() Config {
+	return Config{Name: "resnet18", Block: Basic, Blocks: [4]int{2, 2, 2, 2}, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: 64}
+}
+
+// expansion is the ratio of a block's output channels to its planes.
+func (c Config) expansion() int {
+	if c.Block == Bottleneck {
+		return 4
+	}
+	return 1
+}
+
+// Channels returns the channel count of each tap in LayerNames order.
+func (c Config) Channels() []int {
+	e := c.expansion()
+	return []int{c.Planes[0], c.Planes[0] * e, c.Planes[1] * e, c.Planes[2] * e, c.Planes[3] * e}
+}
+
+// LayerNames are the taps a ResNet offers, in forward order: "maxpool" is the
+// stem's output (conv1, bn1, relu, maxpool; stride 4), "layerN" the output of
+// stage N (stride 4, 8, 16, 32).
+var layerNames = []string{"maxpool", "layer1", "layer2", "layer3", "layer4"}
+
+// block is one residual block; conv3 is nil for a BasicBlock and downsample
+// nil when the identity is added unchanged. Every conv has its BN folded in.
+type block struct {
+	conv1, conv2, conv3, downsample *tensor.Conv2d
+}
+
+// forward mirrors Bottleneck.forward / BasicBlock.forward of torchvision.
+func (b *block) forward(x *tensor.Tensor) *tensor.Tensor {
+	out := b.conv1.Forward(x)
+	tensor.ReLU(out)
+	out = b.conv2.Forward(out)
+	if b.conv3 != nil {
+		tensor.ReLU(out)
+		out = b.conv3.Forward(out)
+	}
+	identity := x
+	if b.downsample != nil {
+		identity = b.downsample.Forward(x)
+	}
+	tensor.Add(out, identity)
+	tensor.ReLU(out)
+	return out
+}
+
+// Model is a ResNet with BN folded, ready for inference. It is safe for
+// concurrent use: Forward allocates its own activations.
+type Model struct {
+	cfg    Config
+	conv1  *tensor.Conv2d // conv1 with bn1 folded
+	layers [4][]block     // layer1..layer4
+}
+
+// New builds a ResNet of architecture cfg from a torchvision state_dict,
+// checking every tensor's shape and folding each BatchNorm into its conv.
+// Keys not used (fc.*, num_batches_tracked) are ignored.
+func New(cfg Config, sd checkpoint.StateDict) (*Model, error) {
+	if cfg.WidthPerGroup == 0 {
+		cfg.WidthPerGroup = 64
+	}
+	l := loader{sd: sd}
+	m := &Model{cfg: cfg}
+	m.conv1 = l.convBN("conv1", "bn1", 3, cfg.Planes[0], 7, 2, 3)
+	inplanes := cfg.Planes[0]
+	exp := cfg.expansion()
+	for s := 0; s < 4; s++ {
+		planes := cfg.Planes[s]
+		stride := 1
+		if s > 0 {
+			stride = 2
+		}
+		for i := 0; i < cfg.Blocks[s]; i++ {
+			p := fmt.Sprintf("layer%d.%d.", s+1, i)
+			var b block
+			if cfg.Block == Bottleneck {
+				width := planes * cfg.WidthPerGroup / 64
+				b.conv1 = l.convBN(p+"conv1", p+"bn1", inplanes, width, 1, 1, 0)
+				b.conv2 = l.convBN(p+"conv2", p+"bn2", width, width, 3, stride, 1)
+				b.conv3 = l.convBN(p+"conv3", p+"bn3", width, planes*exp, 1, 1, 0)
+			} else {
+				b.conv1 = l.convBN(p+"conv1", p+"bn1", inplanes, planes, 3, stride, 1)
+				b.conv2 = l.convBN(p+"conv2", p+"bn2", planes, planes, 3, 1, 1)
+			}
+			// torchvision's _make_layer: a downsample branch on the first
+			// block when the stride or the channel count changes.
+			if i == 0 && (stride != 1 || inplanes != planes*exp) {
+				b.downsample = l.convBN(p+"downsample.0", p+"downsample.1", inplanes, planes*exp, 1, stride, 0)
+			}
+			inplanes = planes * exp
+			stride = 1
+			m.layers[s] = append(m.layers[s], b)
+		}
+	}
+	if l.err != nil {
+		return nil, fmt.Errorf("resnet %s: %w", cfg.Name, l.err)
+	}
+	return m, nil
+}
+
+// loader reads conv+BN pairs from a state dict, keeping the first error.
+type loader struct {
+	sd  checkpoint.StateDict
+	err error
+}
+
+// bnEps is torch.nn.BatchNorm2d's default eps, which torchvision uses.
+const bnEps = 1e-5
+
+func (l *loader) convBN(conv, bn string, in, out, k, stride, pad int) *tensor.Conv2d {
+	if l.err != nil {
+		return nil
+	}
+	w, err := l.sd.Get(conv+".weight", out, in, k, k)
+	if err != nil {
+		l.err = err
+		return nil
+	}
+	c, err := tensor.NewConv2d(tensor.ConvSpec{InC: in, OutC: out, KH: k, KW: k, Stride: stride, Pad: pad}, w.Data, nil)
+	if err != nil {
+		l.err = fmt.Errorf("%s: %w", conv, err)
+		return nil
+	}
+	var p [4][]float32
+	for i, name := range []string{"weight", "bias", "running_mean", "running_var"} {
+		t, err := l.sd.Get(bn+"."+name, out)
+		if err != nil {
+			l.err = err
+			return nil
+		}
+		p[i] = t.Data
+	}
+	if err := c.FoldBatchNorm(p[0], p[1], p[2], p[3], bnEps); err != nil {
+		l.err = fmt.Errorf("%s: %w", bn, err)
+		return nil
+	}
+	return c
+}
+
+// Config returns the architecture the model was built with.
+func (m *Model) Config() Config { return m.cfg }
+
+// Layers lists the taps in forward order: maxpool, layer1 .. layer4.
+func (m *Model) Layers() []string { return slices.Clone(layerNames) }
+
+// ForwardBatch runs the network on a batch x of shape (N, H, W, 3)
+// (channels-last, normalised) and returns the requested taps as (N, h, w, C)
+// maps, stopping after the deepest one requested. The returned maps own
+// their data.
+func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*tensor.Tensor, error) {
+	if len(x.Shape) != 4 || x.Shape[3] != 3 {
+		return nil, fmt.Errorf("resnet %s: input shape %v, want (N, H, W, 3)", m.cfg.Name, x.Shape)
+	}
+	last := -1
+	for _, name := range layers {
+		i := slices.Index(layerNames, name)
+		if i < 0 {
+			return nil, fmt.Errorf("resnet %s: unknown layer %q (have %v)", m.cfg.Name, name, layerNames)
+		}
+		last = max(last, i)
+	}
+	out := make(map[string]*tensor.Tensor, len(layers))
+	keep := func(i int, t *tensor.Tensor) {
+		if slices.Contains(layers, layerNames[i]) {
+			out[layerNames[i]] = t
+		}
+	}
+	if last < 0 {
+		return out, nil
+	}
+	// Stem: torchvision's conv1 -> bn1 -> relu -> maxpool(3, 2, 1).
+	h := m.conv1.Forward(x)
+	tensor.ReLU(h)
+	h = tensor.MaxPool2d(h, 3, 2, 1)
+	keep(0, h)
+	for s := 0; s < 4 && s+1 <= last; s++ {
+		for i := range m.layers[s] {
+			h = m.layers[s][i].forward(h)
+		}
+		keep(s+1, h)
+	}
+	return out, nil
+}
+
+// Backbone adapts a Model to the backbone.Backbone interface under name,
+// with the ImageNet preprocessing torchvision's weights were trained with.
+func (m *Model) Backbone() backbone.Backbone { return adapter{m} }
+
+type adapter struct{ m *Model }
+
+func (a adapter) Name() string                    { return a.m.cfg.Name }
+func (a adapter) Layers() []string                { return a.m.Layers() }
+func (a adapter) Preprocess() backbone.Preprocess { return backbone.ImageNet() }
+func (a adapter) Forward(images []*tensor.Tensor, layers []string) ([]map[string]*tensor.Tensor, error) {
+	return forwardEach(images, layers, a.m.ForwardBatch)
+}
+
+// RandomWeights returns a state_dict of architecture cfg with random values
+// (Kaiming-normal convs as torchvision initialises them, BN statistics near
+// identity), for speed measurements without a download. Deterministic in seed.
+func RandomWeights(cfg Config, seed uint64) checkpoint.StateDict {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	sd := checkpoint.StateDict{}
+	conv := func(name string, in, out, k int) {
+		w := make([]float32, out*in*k*k)
+		std := float32(math.Sqrt(2 / float64(out*k*k))) // kaiming_normal_(mode="fan_out")
+		for i := range w {
+			w[i] = float32(rng.NormFloat64()) * std
+		}
+		sd[name+".weight"] = &checkpoint.Tensor{Name: name + ".weight", DType: checkpoint.Float32, Shape: []int{out, in, k, k}, Data: w}
+	}
+	bn := func(name string, c int) {
+		vals := map[string]func() float32{
+			"weight":       func() float32 { return 0.5 + rng.Float32() },
+			"bias":         func() float32 { return 0.1 * float32(rng.NormFloat64()) },
+			"running_mean": func() float32 { return 0.1 * float32(rng.NormFloat64()) },
+			"running_var":  func() float32 { return 0.5 + rng.Float32() },
+		}
+		for _, p := range []string{"weight", "bias", "running_mean", "running_var"} {
+			v := make([]float32, c)
+			for i := range v {
+				v[i] = vals[p]()
+			}
+			sd[name+"."+p] = &checkpoint.Tensor{Name: name + "." + p, DType: checkpoint.Float32, Shape: []int{c}, Data: v}
+		}
+	}
+	conv("conv1", 3, cfg.Planes[0], 7)
+	bn("bn1", cfg.Planes[0])
+	inplanes, exp := cfg.Planes[0], cfg.expansion()
+	wpg := cfg.WidthPerGroup
+	if wpg == 0 {
+		wpg = 64
+	}
+	for s := 0; s < 4; s++ {
+		planes := cfg.Planes[s]
+		for i := 0; i < cfg.Blocks[s]; i++ {
+			p := fmt.Sprintf("layer%d.%d.", s+1, i)
+			if cfg.Block == Bottleneck {
+				width := planes * wpg / 64
+				conv(p+"conv1", inplanes, width, 1)
+				bn(p+"bn1", width)
+				conv(p+"conv2", width, width, 3)
+				bn(p+"bn2", width)
+				conv(p+"conv3", width, planes*exp, 1)
+				bn(p+"bn3", planes*exp)
+			} else {
+				conv(p+"conv1", inplanes, planes, 3)
+				bn(p+"bn1", planes)
+				conv(p+"conv2", planes, planes, 3)
+				bn(p+"bn2", planes)
+			}
+			if i == 0 && (s > 0 || inplanes != planes*exp) {
+				conv(p+"downsample.0", inplanes, planes*exp, 1)
+				bn(p+"downsample.1", planes*exp)
+			}
+			inplanes = planes * exp
+		}
+	}
+	return sd
+}

@@ -1,0 +1,154 @@
+package resnet
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/anomclust/anomclust/tensor"
+)
+
+// small returns the reduced configs of testdata/gen_resnet.py.
+func small(kind BlockKind, blocks [4]int, wpg int) Config {
+	return Config{Name: "small", Block: kind, Blocks: blocks, Planes: [4]int{4, 8, 16, 32}, WidthPerGroup: wpg}
+}
+
+// tolerance on relMaxErr against PyTorch. Both sides compute in float32 with
+// different summation orders (im2col GEMM vs mkldnn/THNN convolutions) and
+// ours folds BN into the weights; each output is a sum of up to a few
+// thousand products, so differences of a few ulps of the largest partial
+// sums, ~1e-6 relative, accumulate over ~10-50 layers. 1e-4 leaves a
+// margin of 10-100x while any real error (a wrong tap, a missing BN, a
+// transposed kernel) is O(1).
+const tolerance = 1e-4
+
+func TestResNetMatchesTorchvision(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+	}{
+		{"wide_small", small(Bottleneck, [4]int{1, 2, 1, 1}, 128)},
+		{"basic_small", small(Basic, [4]int{2, 1, 1, 1}, 64)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			compareWithTorch(t, "testdata", tc.name, tc.cfg, []string{"layer1", "layer2", "layer3", "layer4"})
+		})
+	}
+}
+
+func compareWithTorch(t *testing.T, dir, name string, cfg Config, layers []string) {
+	sd := loadTorch(t, filepath.Join(dir, name+".pth"))
+	m, err := New(cfg, sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := nchwToNHWC(readNPY(t, filepath.Join(dir, name+"_input.npy")))
+	// Each layer on its own too, so that stopping early is exercised.
+	for _, req := range append([][]string{layers}, [][]string{{layers[0]}, {layers[len(layers)-1]}}...) {
+		out, err := m.ForwardBatch(x, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != len(req) {
+			t.Fatalf("asked for %v, got %d maps", req, len(out))
+		}
+		for _, l := range req {
+			want := nchwToNHWC(readNPY(t, filepath.Join(dir, name+"_"+l+".npy")))
+			got := out[l]
+			if !slices.Equal(got.Shape, want.Shape) {
+				t.Fatalf("%s: shape %v, want %v", l, got.Shape, want.Shape)
+			}
+			e, err := relMaxErr(got.Data, want.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s %s: relative max error %.2g", name, l, e)
+			if e > tolerance {
+				t.Errorf("%s: relative max error %.3g > %g", l, e, tolerance)
+			}
+		}
+	}
+}
+
+// TestBackboneForward checks the per-image interface against the batch
+// path, with images of two sizes in one call.
+func TestBackboneForward(t *testing.T) {
+	cfg := small(Bottleneck, [4]int{1, 1, 1, 1}, 128)
+	m, err := New(cfg, RandomWeights(cfg, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := m.Backbone()
+	imgs := []*tensor.Tensor{randImage(1, 32, 40), randImage(2, 32, 40), randImage(3, 48, 32)}
+	got, err := b.Forward(imgs, []string{"layer2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d results for 3 images", len(got))
+	}
+	for i, img := range imgs {
+		one, err := m.ForwardBatch(img.Reshape(append([]int{1}, img.Shape...)...), []string{"layer2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := one["layer2"]
+		if !slices.Equal(got[i]["layer2"].Shape, want.Shape[1:]) {
+			t.Fatalf("image %d: shape %v, want %v", i, got[i]["layer2"].Shape, want.Shape[1:])
+		}
+		// Same GEMMs, possibly different row blocking: allow float noise.
+		if e, _ := relMaxErr(got[i]["layer2"].Data, want.Data); e > 1e-6 {
+			t.Errorf("image %d: batched result differs from single (%.3g)", i, e)
+		}
+	}
+	if _, err := b.Forward(imgs, []string{"layer9"}); err == nil {
+		t.Error("unknown layer accepted")
+	}
+	if _, err := b.Forward([]*tensor.Tensor{tensor.New(8, 8, 4)}, []string{"layer1"}); err == nil {
+		t.Error("4-channel image accepted")
+	}
+}
+
+func TestNewRejectsWrongCheckpoint(t *testing.T) {
+	sd := RandomWeights(ResNet18(), 1)
+	if _, err := New(ResNet50(), sd); err == nil {
+		t.Error("resnet50 built from resnet18 weights")
+	}
+	delete(sd, "layer3.0.bn2.running_var")
+	if _, err := New(ResNet18(), sd); err == nil {
+		t.Error("missing running_var not reported")
+	}
+}
+
+func randImage(seed uint64, h, w int) *tensor.Tensor {
+	x := tensor.New(h, w, 3)
+	s := seed*2654435761 + 1
+	for i := range x.Data {
+		s = s*6364136223846793005 + 1442695040888963407
+		x.Data[i] = float32(int64(s>>40)%2000)/1000 - 1
+	}
+	return x
+}
+
+// TestFullWideResNet50 compares the real-size wide_resnet50_2 at 224 px with
+// torchvision on random weights. Opt-in, it needs /usr/bin/python3 with
+// torch and takes ~1 min:
+//
+//	ANOMCLUST_FULL_MODELS=1 go test ./backbone/resnet -run TestFull -v
+func TestFullWideResNet50(t *testing.T) {
+	if os.Getenv("ANOMCLUST_FULL_MODELS") == "" {
+		t.Skip("set ANOMCLUST_FULL_MODELS=1 to compare full-size wide_resnet50_2 with torchvision")
+	}
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch, torchvision").Run(); err != nil {
+		t.Skipf("/usr/bin/python3 has no torch/torchvision: %v", err)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("/usr/bin/python3", "testdata/gen_resnet.py", "--full", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen_resnet.py --full: %v\n%s", err, out)
+	}
+	compareWithTorch(t, dir, "wide_resnet50_2", WideResNet50_2(), []string{"layer1", "layer2", "layer3", "layer4"})
+}
