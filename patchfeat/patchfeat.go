@@ -243,28 +243,12 @@ func resizeBilinear(src []float32, h, w, ch int, dst []float32, oh, ow, stride, 
 	})
 }
 
-// layerNormAll returns the map normalised as torch's
-// F.layer_norm(x, x.shape) without affine parameters: one mean and one
-// biased variance over all of it, y = (x - mean) / sqrt(var + eps).
-// The moments are accumulated in float64. (Local because package tensor has
-// no whole-map LayerNorm yet.)
+// layerNormAll returns a normalised copy of the map: torch's
+// F.layer_norm(x, x.shape) without affine parameters, one mean and one
+// biased variance over all of it (tensor.LayerNormAll, which works in place).
 func layerNormAll(x *tensor.Tensor, eps float64) *tensor.Tensor {
-	var sum float64
-	for _, v := range x.Data {
-		sum += float64(v)
-	}
-	n := float64(len(x.Data))
-	mean := sum / n
-	var ss float64
-	for _, v := range x.Data {
-		d := float64(v) - mean
-		ss += d * d
-	}
-	rstd := 1 / math.Sqrt(ss/n+eps)
-	y := tensor.New(x.Shape...)
-	for i, v := range x.Data {
-		y.Data[i] = float32((float64(v) - mean) * rstd)
-	}
+	y := tensor.From(append([]float32(nil), x.Data...), x.Shape...)
+	tensor.LayerNormAll(y, eps)
 	return y
 }
 
