@@ -24,10 +24,16 @@ import (
 type reader struct {
 	buf []byte
 	// budget is how many more bytes the parsed description may allocate;
-	// it starts at len(buf) so that a file whose offsets point many times at
-	// the same table cannot make the parse allocate more than its own size.
+	// it starts at len(buf)+budgetSlack so that a file whose offsets point
+	// many times at the same table cannot make the parse allocate more than
+	// its own size (plus a fixed allowance for tiny files).
 	budget int
 }
+
+// budgetSlack is the fixed part of the allocation budget: the Go structs
+// of a parsed tensor or operator are larger than their smallest encoding,
+// which matters only for files of a few kilobytes.
+const budgetSlack = 64 << 10
 
 // table is a located, validated table: its position and its vtable.
 type table struct {
@@ -50,7 +56,7 @@ func errf(format string, args ...any) error { return &fbError{fmt.Sprintf(format
 // charge takes n bytes from the allocation budget.
 func (r *reader) charge(n int) error {
 	if n < 0 || n > r.budget {
-		return errf("parsed description would allocate more than the file's %d bytes", len(r.buf))
+		return errf("parsed description would allocate more than the file's %d bytes (+%d)", len(r.buf), budgetSlack)
 	}
 	r.budget -= n
 	return nil

@@ -8,7 +8,8 @@
 // The reader is written for hostile input: every offset and length is
 // checked against the file, problems come back as errors naming the file
 // and the schema path at fault, and the parsed description never allocates
-// more bytes than the file holds (buffer contents alias the file bytes).
+// more bytes than the file holds plus 64 KiB (buffer contents alias the
+// file bytes; dequantised copies are made on request by Model.Float32).
 package tflite
 
 import (
@@ -192,7 +193,7 @@ func parse(data []byte, name string) (*Model, error) {
 	if string(data[4:8]) != fileIdentifier {
 		return nil, fmt.Errorf("file identifier is %q, want %q (not a TFLite model)", data[4:8], fileIdentifier)
 	}
-	r := &reader{buf: data, budget: len(data)}
+	r := &reader{buf: data, budget: len(data) + budgetSlack}
 	root, err := r.tableAt(int(r.u32(0)))
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
