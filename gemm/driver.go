@@ -1,0 +1,190 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+)
+
+// Cache blocking (see the package comment for the reasoning).
+const (
+	kcBlock = 256 // depth of a k block: kc*nr*4 bytes of B micro-panel in L1
+	mcBlock = 448 // rows of a packed A block: mc*kc*4 bytes in L2
+	// minParallelFlops is the work below which a product runs on the calling
+	// goroutine alone: starting workers costs a few microseconds.
+	minParallelFlops = 1 << 22
+)
+
+// config selects the kernel and the number of workers. The exported
+// functions use defaultConfig; tests and benchmarks set both explicitly.
+type config struct {
+	kern    *kernel
+	threads int
+	// serialBelow is the work (flops) under which one goroutine is used.
+	serialBelow float64
+}
+
+func defaultConfig() config {
+	return config{kern: defaultKernel, threads: runtime.GOMAXPROCS(0), serialBelow: minParallelFlops}
+}
+
+// workers is the number of goroutines worth using for flops of work.
+func (cfg config) workers(flops float64) int {
+	t := max(cfg.threads, 1)
+	if flops < cfg.serialBelow {
+		t = 1
+	}
+	return t
+}
+
+// parallel runs f(0..t-1) on t goroutines (one of them the caller's) and
+// waits for all of them.
+func parallel(t int, f func(w int)) {
+	if t <= 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(t - 1)
+	for w := 1; w < t; w++ {
+		go func() {
+			defer wg.Done()
+			f(w)
+		}()
+	}
+	f(0)
+	wg.Wait()
+}
+
+// grid splits t workers into tr row groups x tc column groups over a C of
+// tiles x panels micro-tiles, minimising the largest share. Splitting columns
+// makes every column group pack the same A rows again, which is charged as
+// packCost flops per packed element (about one cycle each).
+func grid(t, tiles, panels, mr, nr, k int) (tr, tc int) {
+	const packCost = 64
+	best := -1.0
+	for r := 1; r <= t; r++ {
+		if t%r != 0 || r > tiles {
+			continue
+		}
+		c := t / r
+		if c > panels {
+			continue
+		}
+		rows := float64(ceilDiv(tiles, r) * mr)
+		cols := float64(ceilDiv(panels, c) * nr)
+		cost := 2*rows*cols*float64(k) + rows*float64(k)*packCost
+		if best < 0 || cost < best || cost == best && r > tr {
+			best, tr, tc = cost, r, c
+		}
+	}
+	if best < 0 {
+		return 1, 1
+	}
+	return tr, tc
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// balancedBlock splits n into ceil(n/max) blocks of nearly equal size and
+// returns that size rounded up to a multiple of unit: k = 700 gives three
+// blocks of 234 rather than 256+256+188.
+func balancedBlock(n, maxBlock, unit int) int {
+	if n <= 0 {
+		return unit
+	}
+	nb := ceilDiv(n, maxBlock)
+	return ceilDiv(ceilDiv(n, nb), unit) * unit
+}
+
+// matMul is MatMul (trans false) or MatMulT (trans true) under cfg: B is
+// packed into a pooled PackedB and the product done by matMulPacked.
+func (cfg config) matMul(m, n, k int, a []float32, lda int, b []float32, ldb int, trans bool, c []float32, ldc int, accumulate bool) {
+	checkDims("A", a, m, k, lda)
+	if trans {
+		checkDims("B", b, n, k, ldb)
+	} else {
+		checkDims("B", b, k, n, ldb)
+	}
+	checkDims("C", c, m, n, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	pb := cfg.packB(k, n, b, ldb, trans, true)
+	cfg.matMulPacked(m, a, lda, pb, c, ldc, accumulate)
+	putBuf(pb.buf)
+}
+
+// matMulPacked computes C (+)= A·B with B packed. A is m x pb.k, C m x pb.n.
+func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {
+	k, n := pb.k, pb.n
+	checkDims("A", a, m, k, lda)
+	checkDims("C", c, m, n, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if !accumulate {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	kern := pb.kern
+	tiles, panels := ceilDiv(m, kern.mr), ceilDiv(n, kern.nr)
+	t := cfg.workers(2 * float64(m) * float64(n) * float64(k))
+	tr, tc := grid(t, tiles, panels, kern.mr, kern.nr, k)
+	parallel(tr*tc, func(w int) {
+		ri, ci := w/tc, w%tc
+		i0, i1 := ri*tiles/tr*kern.mr, min((ri+1)*tiles/tr*kern.mr, m)
+		q0, q1 := ci*panels/tc, (ci+1)*panels/tc
+		gemmRange(i0, i1, q0, q1, a, lda, pb, c, ldc, accumulate)
+	})
+}
+
+// gemmRange computes rows [i0, i1) and column panels [q0, q1) of C: the
+// BLIS loops around the micro-kernel for one worker.
+func gemmRange(i0, i1, q0, q1 int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {
+	kern, k, n := pb.kern, pb.k, pb.n
+	mr, nr := kern.mr, kern.nr
+	kc := balancedBlock(k, kcBlock, 1)
+	mc := balancedBlock(i1-i0, mcBlock/mr*mr, mr)
+	abuf := getBuf(mc * kc)
+	defer putBuf(abuf)
+	ap := abuf.view
+	var tile [16 * 64]float32 // one mr x nr tile for the partial tiles at the edges
+	for ic := i0; ic < i1; ic += mc {
+		mcb := min(mc, i1-ic)
+		for pc := 0; pc < k; pc += kc {
+			kcb := min(kc, k-pc)
+			for ir := 0; ir < mcb; ir += mr {
+				packT(min(mr, mcb-ir), kcb, a[(ic+ir)*lda+pc:], lda, ap[ir*kcb:], mr)
+			}
+			acc := accumulate || pc > 0
+			for q := q0; q < q1; q++ {
+				bp := &pb.data[(q*k+pc)*nr]
+				j := q * nr
+				nw := min(nr, n-j)
+				for ir := 0; ir < mcb; ir += mr {
+					mh := min(mr, mcb-ir)
+					if mh == mr && nw == nr {
+						kern.fn(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc)
+						continue
+					}
+					kern.fn(kcb, &ap[ir*kcb], bp, &tile[0], nr, false)
+					for i := 0; i < mh; i++ {
+						ci := c[(ic+ir+i)*ldc+j : (ic+ir+i)*ldc+j+nw]
+						ti := tile[i*nr : i*nr+nw]
+						if acc {
+							for jj, v := range ti {
+								ci[jj] += v
+							}
+						} else {
+							copy(ci, ti)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,16 @@
+//go:build !amd64 || noasm
+
+package gemm
+
+// haveAsm reports whether the assembly kernels are compiled in.
+const haveAsm = false
+
+// kernel14x32 is the Go twin of the AVX-512 kernel (kernel_amd64.s).
+func kernel14x32(kc int, a, b, c *float32, ldc int, accumulate bool) {
+	goKernel(14, 32, kc, a, b, c, ldc, accumulate)
+}
+
+// kernel6x16 is the Go twin of the AVX2+FMA kernel (kernel_amd64.s).
+func kernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool) {
+	goKernel(6, 16, kc, a, b, c, ldc, accumulate)
+}

@@ -1,0 +1,58 @@
+package gemm
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestKernels checks every kernel this machine can run against goKernel at
+// the same tile size, for depths that exercise the empty loop, one step and
+// more than a k block, with and without accumulation, into a C with a row
+// stride wider than the tile.
+func TestKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, kern := range availableKernels() {
+		for _, kc := range []int{0, 1, 7, 300} {
+			for _, acc := range []bool{false, true} {
+				mr, nr, ldc := kern.mr, kern.nr, kern.nr+3
+				a := randSlice(rng, max(kc*mr, 1))
+				b := randSlice(rng, max(kc*nr, 1))
+				c0 := randSlice(rng, mr*ldc)
+				got := append([]float32(nil), c0...)
+				want := append([]float32(nil), c0...)
+				kern.fn(kc, &a[0], &b[0], &got[0], ldc, acc)
+				goKernel(mr, nr, kc, &a[0], &b[0], &want[0], ldc, acc)
+				for i := 0; i < mr; i++ {
+					for j := 0; j < ldc; j++ {
+						g, w := got[i*ldc+j], want[i*ldc+j]
+						if j >= nr {
+							// Outside the tile: must be untouched.
+							if g != c0[i*ldc+j] {
+								t.Fatalf("%s kc=%d: wrote outside the tile at (%d,%d)", kern.name, kc, i, j)
+							}
+							continue
+						}
+						// Same products, possibly in another FMA rounding:
+						// bound γ_{kc+1}·(Σ|a||b| + |c0|) ≤ (kc+1)·eps·(kc+|c0|)
+						// for |a|,|b| ≤ 1, doubled for the two sides.
+						tol := 2 * float64(kc+1) * eps32 * (float64(kc) + 1)
+						if d := float64(g - w); d > tol || d < -tol {
+							t.Fatalf("%s kc=%d acc=%v: C[%d][%d] = %g, want %g (tol %g)", kern.name, kc, acc, i, j, g, w, tol)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// eps32 is the unit roundoff of float32, 2⁻²⁴.
+const eps32 = 1.0 / (1 << 24)
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = rng.Float32()*2 - 1
+	}
+	return s
+}
