@@ -11,54 +11,16 @@ import (
 	"testing"
 
 	"github.com/anomclust/anomclust/checkpoint"
+	"github.com/anomclust/anomclust/checkpoint/torchpt"
 	"github.com/anomclust/anomclust/tensor"
-	"github.com/nlpodyssey/gopickle/pytorch"
-	"github.com/nlpodyssey/gopickle/types"
 )
 
-// loadTorch reads a torch.save'd state_dict of float32 tensors (other
-// dtypes, e.g. num_batches_tracked, are skipped).
-// TODO: switch to checkpoint's torch reader when it lands.
+// loadTorch reads a torch.save'd state_dict with the project's reader.
 func loadTorch(t *testing.T, path string) checkpoint.StateDict {
 	t.Helper()
-	v, err := pytorch.Load(path)
+	sd, err := torchpt.Load(path)
 	if err != nil {
-		t.Fatalf("load %s: %v", path, err)
-	}
-	od, ok := v.(*types.OrderedDict)
-	if !ok {
-		t.Fatalf("%s: top-level object is %T, want OrderedDict", path, v)
-	}
-	sd := checkpoint.StateDict{}
-	for el := od.List.Front(); el != nil; el = el.Next() {
-		e := el.Value.(*types.OrderedDictEntry)
-		name := e.Key.(string)
-		pt := e.Value.(*pytorch.Tensor)
-		fs, ok := pt.Source.(*pytorch.FloatStorage)
-		if !ok {
-			continue
-		}
-		n := 1
-		for _, s := range pt.Size {
-			n *= s
-		}
-		data := make([]float32, n)
-		idx := make([]int, len(pt.Size))
-		for i := 0; i < n; i++ {
-			off := pt.StorageOffset
-			for d := range idx {
-				off += idx[d] * pt.Stride[d]
-			}
-			data[i] = fs.Data[off]
-			for d := len(idx) - 1; d >= 0; d-- {
-				idx[d]++
-				if idx[d] < pt.Size[d] {
-					break
-				}
-				idx[d] = 0
-			}
-		}
-		sd[name] = &checkpoint.Tensor{Name: name, DType: checkpoint.Float32, Shape: append([]int(nil), pt.Size...), Data: data}
+		t.Fatal(err)
 	}
 	return sd
 }
