@@ -1,0 +1,344 @@
+// Package alpha computes the patch weights alpha and the image embeddings X
+// of Anomaly Clustering (Sohn et al., WACV 2023; ../shared/docs/METHOD.md §4)
+// from PatchCore patch embeddings Z.
+//
+// A patch score s_i^m says how unusual patch m of image i is; the weights
+// are a softmax of s/tau over each image's patches and X_i is the weighted
+// mean of the image's patch embeddings. Scores are computed once per set of
+// images; every tau only re-weights.
+package alpha
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/anomclust/anomclust/gemm"
+	"github.com/anomclust/anomclust/tensor"
+)
+
+// Scores are patch scores s, (N images x M patches), row-major float64.
+type Scores struct {
+	N, M int
+	S    []float64
+}
+
+// Row returns the M scores of image i.
+func (s *Scores) Row(i int) []float64 { return s.S[i*s.M : (i+1)*s.M] }
+
+// Strategy chooses how the unsupervised score computes its pairwise
+// nearest-neighbour distances.
+type Strategy int
+
+const (
+	// Symmetric computes each unordered image pair's M x M dot products once
+	// with gemm.MatMulT and takes both the row minima (for image i) and
+	// the column minima (for image j) of the distances from it: half the
+	// flops of Fused, plus one pass over an M x M per-worker buffer.
+	Symmetric Strategy = iota
+	// Fused calls gemm.NearestDistances once per ordered pair (i, j): the
+	// row minimum is fused into the distance GEMM and nothing M x M is
+	// stored, but every pair's products are computed twice.
+	Fused
+)
+
+// Options tune the score computations; the zero value is the default.
+type Options struct {
+	// Workers is the number of goroutines over image pairs; 0 means
+	// GOMAXPROCS. The GEMM calls inside are single-threaded, so parallelism
+	// lives here only, over whole pairs (no oversubscription, no
+	// synchronisation inside a pair).
+	Workers int
+	// Strategy of the unsupervised score (default Symmetric).
+	Strategy Strategy
+	// Coreset, in (0, 1), subsamples the semi-supervised memory bank to
+	// that fraction of its patches with PatchCore's approximate greedy
+	// coreset (see Coreset). 0 (the default) or 1 keeps every patch.
+	Coreset float64
+	// Seed seeds the coreset's random projection and starting points.
+	Seed uint64
+}
+
+func (o Options) workers() int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// checkZ verifies that every Z is an (M, D) matrix of the same shape and
+// returns M and D.
+func checkZ(what string, z []*tensor.Tensor) (m, d int, err error) {
+	for i, t := range z {
+		if t == nil || len(t.Shape) != 2 || len(t.Data) != tensor.Numel(t.Shape) {
+			var shape []int
+			if t != nil {
+				shape = t.Shape
+			}
+			return 0, 0, fmt.Errorf("alpha: %s image %d: want an (M, D) matrix, got shape %v", what, i, shape)
+		}
+		if i == 0 {
+			m, d = t.Shape[0], t.Shape[1]
+		} else if t.Shape[0] != m || t.Shape[1] != d {
+			return 0, 0, fmt.Errorf("alpha: %s image %d has shape %v, image 0 has (%d, %d)", what, i, t.Shape, m, d)
+		}
+	}
+	if m == 0 || d == 0 {
+		return 0, 0, fmt.Errorf("alpha: %s: empty patch embeddings (M=%d, D=%d)", what, m, d)
+	}
+	return m, d, nil
+}
+
+// Unsupervised returns s_i^m = mean over every other image j of
+// min_n ||z_i^m - z_j^n|| (Euclidean), METHOD §4. z holds one (M, D) matrix
+// per image, all of the same shape; N >= 2.
+//
+// It streams over image pairs: memory is O(N·M) for the scores plus per
+// worker an (M x M) float32 buffer (Symmetric) or an M-vector (Fused), never
+// an N·M x N·M matrix. Distances use the GEMM form
+// ||a||² + ||b||² - 2a·b in float32 (clamped at 0); the minima are summed in
+// float64. The result is deterministic for a given Workers and Strategy.
+func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
+	if len(z) < 2 {
+		return nil, fmt.Errorf("alpha: unsupervised scores need at least 2 images, got %d", len(z))
+	}
+	M, D, err := checkZ("unsupervised", z)
+	if err != nil {
+		return nil, err
+	}
+	N := len(z)
+	workers := min(opt.workers(), N*(N-1)/2)
+	// One float64 accumulator per worker; pairs are split statically so
+	// the summation order (and so the result) does not depend on scheduling.
+	// Every pair costs the same, so static splitting balances well.
+	acc := make([][]float64, workers)
+	var wg sync.WaitGroup
+	switch opt.Strategy {
+	case Symmetric:
+		norms := make([][]float32, N)
+		for i := range z {
+			norms[i] = rowNorms(z[i].Data, M, D)
+		}
+		nPairs := N * (N - 1) / 2
+		for w := 0; w < workers; w++ {
+			lo, hi := w*nPairs/workers, (w+1)*nPairs/workers
+			acc[w] = make([]float64, N*M)
+			wg.Add(1)
+			go func(a []float64) {
+				defer wg.Done()
+				dot := make([]float32, M*M)
+				rowMin := make([]float32, M)
+				colMin := make([]float32, M)
+				i, j := pairAt(lo, N)
+				for p := lo; p < hi; p++ {
+					gemm.MatMulT(M, M, D, z[i].Data, D, z[j].Data, D, dot, M, false)
+					pairMinima(dot, M, norms[i], norms[j], rowMin, colMin)
+					ai, aj := a[i*M:(i+1)*M], a[j*M:(j+1)*M]
+					for m := range M {
+						ai[m] += float64(rowMin[m])
+						aj[m] += float64(colMin[m])
+					}
+					if j++; j == N {
+						i++
+						j = i + 1
+					}
+				}
+			}(acc[w])
+		}
+	case Fused:
+		// Worker w owns the images i ≡ w (mod workers); it adds into its
+		// own rows only, so a single accumulator would do, but keeping the
+		// per-worker layout makes both strategies share the reduction.
+		for w := 0; w < workers; w++ {
+			acc[w] = make([]float64, N*M)
+			wg.Add(1)
+			go func(w int, a []float64) {
+				defer wg.Done()
+				minDist := make([]float32, M)
+				for i := w; i < N; i += workers {
+					ai := a[i*M : (i+1)*M]
+					for j := 0; j < N; j++ {
+						if j == i {
+							continue
+						}
+						gemm.NearestDistances(M, M, D, z[i].Data, z[j].Data, minDist, nil)
+						for m, v := range minDist {
+							ai[m] += float64(v)
+						}
+					}
+				}
+			}(w, acc[w])
+		}
+	default:
+		return nil, fmt.Errorf("alpha: unknown strategy %d", opt.Strategy)
+	}
+	wg.Wait()
+	s := &Scores{N: N, M: M, S: make([]float64, N*M)}
+	for _, a := range acc {
+		for k, v := range a {
+			s.S[k] += v
+		}
+	}
+	inv := 1 / float64(N-1)
+	for k := range s.S {
+		s.S[k] *= inv
+	}
+	return s, nil
+}
+
+// pairAt returns the p-th unordered pair (i, j), i < j, of N images in the
+// order (0,1), (0,2), ..., (0,N-1), (1,2), ...
+func pairAt(p, n int) (i, j int) {
+	for i = 0; i < n-1; i++ {
+		if p < n-1-i {
+			return i, i + 1 + p
+		}
+		p -= n - 1 - i
+	}
+	return n - 1, n
+}
+
+// rowNorms returns ||row||² of each of the m rows of the (m x d) matrix a,
+// accumulated in float64 and rounded to float32 once.
+func rowNorms(a []float32, m, d int) []float32 {
+	out := make([]float32, m)
+	for r := range out {
+		var s float64
+		for _, v := range a[r*d : (r+1)*d] {
+			s += float64(v) * float64(v)
+		}
+		out[r] = float32(s)
+	}
+	return out
+}
+
+// pairMinima turns the (m x m) dot products dot[i*m+j] = a_i·b_j into the
+// nearest-neighbour distances both ways:
+// rowMin[i] = min_j ||a_i - b_j|| and colMin[j] = min_i ||a_i - b_j||,
+// with ||a - b||² = ||a||² + ||b||² - 2a·b clamped at 0 (as torch.cdist's
+// matrix-multiplication path does). na and nb are the squared row norms.
+// The norm of the fixed side is added after the minimum, which does not
+// change the arg-min and saves one addition per element.
+func pairMinima(dot []float32, m int, na, nb, rowMin, colMin []float32) {
+	inf := float32(math.Inf(1))
+	for j := range colMin[:m] {
+		colMin[j] = inf
+	}
+	for i := 0; i < m; i++ {
+		row := dot[i*m : (i+1)*m]
+		nai := na[i]
+		rmin := inf
+		cm := colMin[:len(row)]
+		nbs := nb[:len(row)]
+		for j, t := range row {
+			t2 := t + t
+			if v := nbs[j] - t2; v < rmin {
+				rmin = v
+			}
+			if v := nai - t2; v < cm[j] {
+				cm[j] = v
+			}
+		}
+		rowMin[i] = sqrtClamp(rmin + nai)
+	}
+	for j := range colMin[:m] {
+		colMin[j] = sqrtClamp(colMin[j] + nb[j])
+	}
+}
+
+func sqrtClamp(v float32) float32 {
+	if v <= 0 {
+		return 0
+	}
+	return float32(math.Sqrt(float64(v)))
+}
+
+// SemiSupervised returns s_i^m = min over the patches z of the memory bank
+// of ||z_i^m - z|| (PatchCore's nearest-neighbour patch score), METHOD §4.
+// test and bank hold (M, D) matrices of one shape (see SampleNormals for
+// picking the bank's images). With opt.Coreset in (0, 1) the bank's patches
+// are first subsampled with Coreset.
+func SemiSupervised(test, bank []*tensor.Tensor, opt Options) (*Scores, error) {
+	if len(test) == 0 {
+		return nil, fmt.Errorf("alpha: semi-supervised scores: no test images")
+	}
+	if len(bank) == 0 {
+		return nil, fmt.Errorf("alpha: semi-supervised scores: empty memory bank (no normal images)")
+	}
+	M, D, err := checkZ("semi-supervised test", test)
+	if err != nil {
+		return nil, err
+	}
+	bm, bd, err := checkZ("semi-supervised bank", bank)
+	if err != nil {
+		return nil, err
+	}
+	if bd != D {
+		return nil, fmt.Errorf("alpha: bank dimension %d differs from test dimension %d", bd, D)
+	}
+	// The bank as blocks of rows: each image's Z as is (no copy), or one
+	// block with the coreset's rows.
+	type block struct {
+		rows int
+		data []float32
+	}
+	var blocks []block
+	switch {
+	case opt.Coreset == 0 || opt.Coreset == 1:
+		for _, b := range bank {
+			blocks = append(blocks, block{bm, b.Data})
+		}
+	case opt.Coreset > 0 && opt.Coreset < 1:
+		all := make([]float32, 0, len(bank)*bm*D)
+		for _, b := range bank {
+			all = append(all, b.Data...)
+		}
+		idx, err := Coreset(all, len(bank)*bm, D, opt.Coreset, opt.Seed, opt.workers())
+		if err != nil {
+			return nil, err
+		}
+		sub := make([]float32, len(idx)*D)
+		for k, r := range idx {
+			copy(sub[k*D:(k+1)*D], all[r*D:(r+1)*D])
+		}
+		blocks = []block{{len(idx), sub}}
+	default:
+		return nil, fmt.Errorf("alpha: coreset fraction %v not in [0, 1]", opt.Coreset)
+	}
+	N := len(test)
+	s := &Scores{N: N, M: M, S: make([]float64, N*M)}
+	workers := min(opt.workers(), N)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			best := make([]float32, M)
+			minDist := make([]float32, M)
+			for i := w; i < N; i += workers {
+				for m := range best {
+					best[m] = float32(math.Inf(1))
+				}
+				for _, b := range blocks {
+					gemm.NearestDistances(M, b.rows, D, test[i].Data, b.data, minDist, nil)
+					for m, v := range minDist {
+						best[m] = min(best[m], v)
+					}
+				}
+				row := s.Row(i)
+				for m, v := range best {
+					row[m] = float64(v)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	return s, nil
+}
+
+// Average returns all-zero scores for n images of m patches: every tau then
+// gives uniform weights and X is the plain mean of the patch embeddings.
+func Average(n, m int) *Scores {
+	return &Scores{N: n, M: m, S: make([]float64, n*m)}
+}
