@@ -49,3 +49,43 @@ func FuzzTorch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTorchPickle mutates only data.pkl of the zip checkpoints (the zip
+// layer is hard for a byte mutator to get through), wrapping each input
+// into plain.pt's archive, whose storages stay valid. Seeds are the
+// data.pkl of every zip fixture, so storages named by a seed that plain.pt
+// lacks are refused, which the fuzzer also exercises.
+//
+//	go test ./checkpoint/torchpt -run '^$' -fuzz FuzzTorchPickle -fuzztime 2m
+func FuzzTorchPickle(f *testing.F) {
+	plain, err := os.ReadFile("testdata/plain.pt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	files, _ := filepath.Glob("testdata/*.pt")
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if pkl := dataPickle(b); pkl != nil {
+			f.Add(pkl)
+		}
+	}
+	f.Fuzz(func(t *testing.T, pkl []byte) {
+		data := replacePickle(t, plain, pkl)
+		sd, err := Parse(data)
+		if err != nil {
+			return
+		}
+		for name, tt := range sd {
+			n := 1
+			for _, d := range tt.Shape {
+				n *= d
+			}
+			if len(tt.Data)+len(tt.Ints) != n {
+				t.Fatalf("%s: shape %v but %d values", name, tt.Shape, len(tt.Data)+len(tt.Ints))
+			}
+		}
+	})
+}

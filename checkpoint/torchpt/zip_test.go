@@ -42,3 +42,23 @@ func replacePickle(t testing.TB, data, pkl []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// dataPickle returns the data.pkl of a zip checkpoint, or nil.
+func dataPickle(data []byte) []byte {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil
+	}
+	for _, f := range zr.File {
+		if strings.HasSuffix(f.Name, "/data.pkl") {
+			rc, err := f.Open()
+			if err != nil {
+				return nil
+			}
+			defer rc.Close()
+			b, _ := io.ReadAll(rc)
+			return b
+		}
+	}
+	return nil
+}
