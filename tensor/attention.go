@@ -46,56 +46,12 @@ func Attention(qkv *Tensor, heads int) *Tensor {
 			q, k, v := base[h*hd:], base[c+h*hd:], base[2*c+h*hd:]
 			gemm.MatMulT(t, t, hd, q, c3, k, c3, s, t, false)
 			for r := 0; r < t; r++ {
-				softmaxRowScaled(s[r*t:(r+1)*t], scale)
+				softmaxRow(s[r*t:(r+1)*t], scale)
 			}
 			gemm.MatMul(t, hd, t, s, t, v, c3, y.Data[img*t*c+h*hd:], c, false)
 		}
 	})
 	return y
-}
-
-// softmaxRowScaled replaces v by softmax(v*scale) for scale > 0.
-func softmaxRowScaled(v []float32, scale float32) {
-	m := float32(math.Inf(-1))
-	for _, a := range v {
-		m = max(m, a)
-	}
-	var s float32
-	for i, a := range v {
-		e := exp32((a - m) * scale)
-		v[i] = e
-		s += e
-	}
-	inv := 1 / s
-	for i := range v {
-		v[i] *= inv
-	}
-}
-
-// exp32 is e^x in float32 to ~1 ulp: Cody-Waite reduction x = n·ln2 + r,
-// |r| <= ln2/2, a degree-7 Taylor polynomial for e^r (truncation error
-// < 1e-8 relative) and 2^n from the exponent bits (Cephes expf's scheme).
-// Softmax in ViT-B/8 attention takes ~90M exponentials per image, where
-// float64 math.Exp would cost more than the matrix products.
-func exp32(x float32) float32 {
-	if x < -87.33 {
-		return 0 // below the normal range; invisible against a row sum >= 1
-	}
-	if x > 88 {
-		return float32(math.Exp(float64(x)))
-	}
-	const log2e = 1.44269504088896341
-	t := x * log2e
-	var n int32
-	if t < 0 {
-		n = int32(t - 0.5)
-	} else {
-		n = int32(t + 0.5)
-	}
-	fn := float32(n)
-	r := x - fn*0.693359375 - fn*-2.12194440e-4
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
-	return p * math.Float32frombits(uint32(n+127)<<23)
 }
 
 // BatchMatMul is torch.bmm: a is (B, M, K), b is (B, K, N), the result

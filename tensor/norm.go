@@ -84,24 +84,7 @@ func Softmax(x *Tensor) {
 	workers := numWorkers()
 	forBlocks(rows, blockFor(rows, 16, workers), workers, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
-			softmaxRow(x.Data[r*d : (r+1)*d])
+			softmaxRow(x.Data[r*d:(r+1)*d], 1)
 		}
 	})
-}
-
-func softmaxRow(v []float32) {
-	m := float32(math.Inf(-1))
-	for _, a := range v {
-		m = max(m, a)
-	}
-	var s float32
-	for i, a := range v {
-		e := float32(math.Exp(float64(a - m)))
-		v[i] = e
-		s += e
-	}
-	inv := 1 / s
-	for i := range v {
-		v[i] *= inv
-	}
 }

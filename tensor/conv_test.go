@@ -1,0 +1,100 @@
+package tensor
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveConv is the definition of conv2d on channels-last maps, straight
+// from OIHW weights, with explicit leading pads: the reference for shapes
+// too large for fixtures (many im2col blocks, several goroutines).
+func naiveConv(x *Tensor, w, bias []float32, s ConvSpec, padT, padL, oh, ow int) *Tensor {
+	n, h, wd, _ := mapDims("naive", x)
+	s.normalise()
+	cig, cog := s.InC/s.Groups, s.OutC/s.Groups
+	y := New(n, oh, ow, s.OutC)
+	for img := 0; img < n; img++ {
+		for oy := 0; oy < oh; oy++ {
+			for ox := 0; ox < ow; ox++ {
+				for o := 0; o < s.OutC; o++ {
+					g := o / cog
+					var acc float64
+					if bias != nil {
+						acc = float64(bias[o])
+					}
+					for ci := 0; ci < cig; ci++ {
+						for ky := 0; ky < s.KH; ky++ {
+							for kx := 0; kx < s.KW; kx++ {
+								iy, ix := oy*s.Stride-padT+ky*s.Dilation, ox*s.Stride-padL+kx*s.Dilation
+								if iy < 0 || iy >= h || ix < 0 || ix >= wd {
+									continue
+								}
+								xv := x.Data[((img*h+iy)*wd+ix)*s.InC+g*cig+ci]
+								acc += float64(xv) * float64(w[((o*cig+ci)*s.KH+ky)*s.KW+kx])
+							}
+						}
+					}
+					y.Data[((img*oh+oy)*ow+ox)*s.OutC+o] = float32(acc)
+				}
+			}
+		}
+	}
+	return y
+}
+
+// TestConvLarge runs shapes big enough to split into many im2col blocks
+// and goroutines against naiveConv (float64 sums): tolerance tolProduct as
+// for the fixtures (K <= 1152 here, typical error ~sqrt(K)*6e-8 = 2e-6).
+func TestConvLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, tc := range []struct {
+		spec    ConvSpec
+		n, h, w int
+	}{
+		{ConvSpec{InC: 128, OutC: 40, KH: 3, KW: 3, Pad: 1}, 2, 23, 19},
+		{ConvSpec{InC: 64, OutC: 24, KH: 1, KW: 1}, 3, 31, 17},
+		{ConvSpec{InC: 32, OutC: 16, KH: 3, KW: 3, Stride: 2, Pad: 1}, 1, 45, 40},
+		{ConvSpec{InC: 48, OutC: 48, KH: 3, KW: 3, Pad: 1, Groups: 48}, 2, 33, 21},
+		{ConvSpec{InC: 24, OutC: 24, KH: 5, KW: 5, Stride: 2, Pad: 2, Groups: 24}, 1, 30, 30},
+		{ConvSpec{InC: 32, OutC: 32, KH: 3, KW: 3, Pad: 2, Dilation: 2, Groups: 4}, 2, 20, 20},
+		{ConvSpec{InC: 16, OutC: 8, KH: 3, KW: 3, Stride: 2, SamePad: true}, 2, 28, 27},
+	} {
+		t.Run(fmt.Sprintf("%+v_%dx%dx%d", tc.spec, tc.n, tc.h, tc.w), func(t *testing.T) {
+			s := tc.spec
+			s.normalise()
+			w := randTensor(rng, s.OutC*s.InC/s.Groups*s.KH*s.KW).Data
+			bias := randTensor(rng, s.OutC).Data
+			conv, err := NewConv2d(s, w, bias)
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := randTensor(rng, tc.n, tc.h, tc.w, s.InC)
+			oh, padT := s.pads(tc.h, s.KH)
+			ow, padL := s.pads(tc.w, s.KW)
+			compare(t, conv.Forward(x), naiveConv(x, w, bias, s, padT, padL, oh, ow), tolProduct)
+		})
+	}
+}
+
+// TestNewConv2dErrors checks that checkpoint mistakes are reported, not
+// silently accepted.
+func TestNewConv2dErrors(t *testing.T) {
+	spec := ConvSpec{InC: 4, OutC: 6, KH: 3, KW: 3}
+	if _, err := NewConv2d(spec, make([]float32, 6*4*9-1), nil); err == nil {
+		t.Error("short weight accepted")
+	}
+	if _, err := NewConv2d(spec, make([]float32, 6*4*9), make([]float32, 5)); err == nil {
+		t.Error("short bias accepted")
+	}
+	if _, err := NewConv2d(ConvSpec{InC: 4, OutC: 6, KH: 3, KW: 3, Groups: 4}, make([]float32, 6*9), nil); err == nil {
+		t.Error("OutC not divisible by Groups accepted")
+	}
+	c, err := NewConv2d(spec, make([]float32, 6*4*9), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.FoldBatchNorm(make([]float32, 6), make([]float32, 6), make([]float32, 5), make([]float32, 6), 1e-5); err == nil {
+		t.Error("short running_mean accepted")
+	}
+}

@@ -1,0 +1,32 @@
+//go:build amd64 && !purego
+
+package tensor
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX512 selects the assembly kernels of kernels_amd64.s; it is fixed at
+// start-up from CPUID.
+var hasAVX512 = cpu.X86.HasAVX512F
+
+// The kernels below take len(v) a positive multiple of 16.
+
+// expShiftAVX512 sets v[i] = exp((v[i]-m)*scale) and stores 16 lane-wise
+// partial sums of the results in sums.
+//
+//go:noescape
+func expShiftAVX512(v []float32, m, scale float32, sums *[16]float32)
+
+// maxAVX512 stores 16 lane-wise maxima of v in out.
+//
+//go:noescape
+func maxAVX512(v []float32, out *[16]float32)
+
+// scaleAVX512 sets v[i] *= s.
+//
+//go:noescape
+func scaleAVX512(v []float32, s float32)
+
+// geluAVX512 applies GELU (erf form, float32 arithmetic) to v in place.
+//
+//go:noescape
+func geluAVX512(v []float32)

@@ -1,0 +1,178 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX-512 kernels for the transcendental element-wise steps (softmax's
+// exponential, GELU's erf). Each processes len(v) values, a positive multiple
+// of 16; the Go callers in kernels.go do the tail with the Go twins, which use
+// the same formulas (see exp32 and erf32).
+
+// exp: Cody-Waite reduction with 2^n applied by VSCALEFPS.
+DATA expc<>+0(SB)/4, $0x3fb8aa3b  // log2(e)
+DATA expc<>+4(SB)/4, $0x3f318000  // ln2 high part 0.693359375
+DATA expc<>+8(SB)/4, $0xb95e8083  // ln2 low part -2.12194440e-4
+DATA expc<>+12(SB)/4, $0xc2b00000 // -88: clamp so -inf/huge inputs stay finite
+DATA expc<>+16(SB)/4, $0x39500d01 // 1/7!
+DATA expc<>+20(SB)/4, $0x3ab60b61 // 1/6!
+DATA expc<>+24(SB)/4, $0x3c088889 // 1/5!
+DATA expc<>+28(SB)/4, $0x3d2aaaab // 1/4!
+DATA expc<>+32(SB)/4, $0x3e2aaaab // 1/3!
+DATA expc<>+36(SB)/4, $0x3f000000 // 1/2!
+DATA expc<>+40(SB)/4, $0x3f800000 // 1
+GLOBL expc<>(SB), RODATA|NOPTR, $44
+
+// func expShiftAVX512(v []float32, m, scale float32, sums *[16]float32)
+// v[i] = exp((v[i]-m)*scale); sums gets 16 lane-wise partial sums of the results.
+TEXT ·expShiftAVX512(SB), NOSPLIT, $0-40
+	MOVQ v_base+0(FP), SI
+	MOVQ v_len+8(FP), CX
+	MOVQ sums+32(FP), DX
+	VBROADCASTSS m+24(FP), Z20
+	VBROADCASTSS scale+28(FP), Z21
+	VBROADCASTSS expc<>+0(SB), Z22
+	VBROADCASTSS expc<>+4(SB), Z23
+	VBROADCASTSS expc<>+8(SB), Z24
+	VBROADCASTSS expc<>+12(SB), Z25
+	VBROADCASTSS expc<>+16(SB), Z26
+	VBROADCASTSS expc<>+20(SB), Z27
+	VBROADCASTSS expc<>+24(SB), Z28
+	VBROADCASTSS expc<>+28(SB), Z29
+	VBROADCASTSS expc<>+32(SB), Z30
+	VBROADCASTSS expc<>+36(SB), Z31
+	VBROADCASTSS expc<>+40(SB), Z19
+	VXORPS Z18, Z18, Z18
+
+exploop:
+	VMOVUPS (SI), Z0
+	VSUBPS Z20, Z0, Z0
+	VMULPS Z21, Z0, Z0
+	VMAXPS Z25, Z0, Z0
+	VMULPS Z22, Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1     // n = round(x*log2e)
+	VFNMADD231PS Z23, Z1, Z0   // r = x - n*ln2hi
+	VFNMADD231PS Z24, Z1, Z0   // r -= n*ln2lo
+	VMOVAPS Z26, Z2
+	VFMADD213PS Z27, Z0, Z2    // p = p*r + c
+	VFMADD213PS Z28, Z0, Z2
+	VFMADD213PS Z29, Z0, Z2
+	VFMADD213PS Z30, Z0, Z2
+	VFMADD213PS Z31, Z0, Z2
+	VFMADD213PS Z19, Z0, Z2
+	VFMADD213PS Z19, Z0, Z2
+	VSCALEFPS Z1, Z2, Z2       // p * 2^n
+	VADDPS Z2, Z18, Z18
+	VMOVUPS Z2, (SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ exploop
+	VMOVUPS Z18, (DX)
+	VZEROUPPER
+	RET
+
+// func maxAVX512(v []float32, out *[16]float32)
+// out gets 16 lane-wise maxima of v.
+TEXT ·maxAVX512(SB), NOSPLIT, $0-32
+	MOVQ v_base+0(FP), SI
+	MOVQ v_len+8(FP), CX
+	MOVQ out+24(FP), DX
+	VMOVUPS (SI), Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JZ maxdone
+
+maxloop:
+	VMAXPS (SI), Z0, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ maxloop
+
+maxdone:
+	VMOVUPS Z0, (DX)
+	VZEROUPPER
+	RET
+
+// func scaleAVX512(v []float32, s float32)
+// v[i] *= s.
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-28
+	MOVQ v_base+0(FP), SI
+	MOVQ v_len+8(FP), CX
+	VBROADCASTSS s+24(FP), Z1
+
+scaleloop:
+	VMULPS (SI), Z1, Z0
+	VMOVUPS Z0, (SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ scaleloop
+	VZEROUPPER
+	RET
+
+// GELU: x/2 * (1 + erf(x/√2)), erf as x·P(x²)/Q(x²) on [-4, 4] (Eigen's
+// generic_fast_erf_float coefficients).
+DATA geluc<>+0(SB)/4, $0x3f3504f3  // 1/√2
+DATA geluc<>+4(SB)/4, $0x40800000  // 4
+DATA geluc<>+8(SB)/4, $0xc0800000  // -4
+DATA geluc<>+12(SB)/4, $0x3f000000 // 0.5
+DATA geluc<>+16(SB)/4, $0xaf95df0b // alpha13
+DATA geluc<>+20(SB)/4, $0x32edffee // alpha11
+DATA geluc<>+24(SB)/4, $0xb60cff51 // alpha9
+DATA geluc<>+28(SB)/4, $0xb86ec2d2 // alpha7
+DATA geluc<>+32(SB)/4, $0xba40ac63 // alpha5
+DATA geluc<>+36(SB)/4, $0xbb41a1f6 // alpha3
+DATA geluc<>+40(SB)/4, $0xbc83dbd4 // alpha1
+DATA geluc<>+44(SB)/4, $0xb77460cd // beta8
+DATA geluc<>+48(SB)/4, $0xb95fbd29 // beta6
+DATA geluc<>+52(SB)/4, $0xbadc924e // beta4
+DATA geluc<>+56(SB)/4, $0xbbf19bf8 // beta2
+DATA geluc<>+60(SB)/4, $0xbc69b6a7 // beta0
+GLOBL geluc<>(SB), RODATA|NOPTR, $64
+
+// func geluAVX512(v []float32)
+TEXT ·geluAVX512(SB), NOSPLIT, $0-24
+	MOVQ v_base+0(FP), SI
+	MOVQ v_len+8(FP), CX
+	VBROADCASTSS geluc<>+0(SB), Z16
+	VBROADCASTSS geluc<>+4(SB), Z17
+	VBROADCASTSS geluc<>+8(SB), Z18
+	VBROADCASTSS geluc<>+12(SB), Z19
+	VBROADCASTSS geluc<>+16(SB), Z20
+	VBROADCASTSS geluc<>+20(SB), Z21
+	VBROADCASTSS geluc<>+24(SB), Z22
+	VBROADCASTSS geluc<>+28(SB), Z23
+	VBROADCASTSS geluc<>+32(SB), Z24
+	VBROADCASTSS geluc<>+36(SB), Z25
+	VBROADCASTSS geluc<>+40(SB), Z26
+	VBROADCASTSS geluc<>+44(SB), Z27
+	VBROADCASTSS geluc<>+48(SB), Z28
+	VBROADCASTSS geluc<>+52(SB), Z29
+	VBROADCASTSS geluc<>+56(SB), Z30
+	VBROADCASTSS geluc<>+60(SB), Z31
+
+geluloop:
+	VMOVUPS (SI), Z0
+	VMULPS Z16, Z0, Z1         // z = x/√2
+	VMINPS Z17, Z1, Z1
+	VMAXPS Z18, Z1, Z1
+	VMULPS Z1, Z1, Z2          // z²
+	VMOVAPS Z20, Z3            // P
+	VFMADD213PS Z21, Z2, Z3
+	VFMADD213PS Z22, Z2, Z3
+	VFMADD213PS Z23, Z2, Z3
+	VFMADD213PS Z24, Z2, Z3
+	VFMADD213PS Z25, Z2, Z3
+	VFMADD213PS Z26, Z2, Z3
+	VMOVAPS Z27, Z4            // Q
+	VFMADD213PS Z28, Z2, Z4
+	VFMADD213PS Z29, Z2, Z4
+	VFMADD213PS Z30, Z2, Z4
+	VFMADD213PS Z31, Z2, Z4
+	VMULPS Z1, Z3, Z3
+	VDIVPS Z4, Z3, Z3          // erf = z·P/Q
+	VMULPS Z19, Z0, Z0         // h = x/2
+	VFMADD213PS Z0, Z0, Z3     // h*erf + h
+	VMOVUPS Z3, (SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ geluloop
+	VZEROUPPER
+	RET

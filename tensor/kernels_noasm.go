@@ -1,0 +1,11 @@
+//go:build !amd64 || purego
+
+package tensor
+
+// hasAVX512 is false without the amd64 assembly; the Go twins run.
+const hasAVX512 = false
+
+func expShiftAVX512(v []float32, m, scale float32, sums *[16]float32) { panic("no assembly") }
+func maxAVX512(v []float32, out *[16]float32)                         { panic("no assembly") }
+func scaleAVX512(v []float32, s float32)                              { panic("no assembly") }
+func geluAVX512(v []float32)                                          { panic("no assembly") }

@@ -1,0 +1,94 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// geluExact is GELU in float64.
+func geluExact(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
+
+// kernelPaths runs f for the Go twin and, when the CPU has it, for the
+// AVX-512 path, so both are held to the same bounds.
+func kernelPaths(t *testing.T, f func(t *testing.T, asm bool)) {
+	t.Run("go", func(t *testing.T) { f(t, false) })
+	if !hasAVX512 {
+		t.Log("no AVX-512: assembly path not tested")
+		return
+	}
+	t.Run("avx512", func(t *testing.T) { f(t, true) })
+}
+
+// TestGELUKernels sweeps [-8, 8] in a length that is not a multiple of 16.
+// Bound: |err| <= 3e-7 * max(1, |x|), i.e. ~2.5 ulp of the output where it is
+// of order x, and absolute 2e-7 near zero and in the negative tail where
+// float32 1 + erf cancels (PyTorch's vectorised erf has the same limit).
+func TestGELUKernels(t *testing.T) {
+	const n = 160003
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = -8 + 16*float32(i)/n
+	}
+	kernelPaths(t, func(t *testing.T, asm bool) {
+		v := append([]float32(nil), x...)
+		if asm {
+			geluSlice(v)
+		} else {
+			geluGo(v)
+		}
+		worst, at := 0.0, 0
+		for i, a := range x {
+			err := math.Abs(float64(v[i])-geluExact(float64(a))) / max(1, math.Abs(float64(a)))
+			if err > worst {
+				worst, at = err, i
+			}
+		}
+		t.Logf("worst scaled error %.3g at x=%g", worst, x[at])
+		if worst > 3e-7 {
+			t.Errorf("GELU error %.3g at x=%g, want <= 3e-7", worst, x[at])
+		}
+	})
+}
+
+// TestSoftmaxKernels checks rows of many lengths (tails of 0..15 after the
+// 16-wide blocks) and large logits against a float64 softmax: the bound
+// 1e-6 absolute is ~16 float32 roundings of a probability <= 1.
+func TestSoftmaxKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 5, 16, 17, 31, 64, 100, 785} {
+		for _, spread := range []float64{1, 30} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64() * spread)
+			}
+			const scale = 0.125
+			want := make([]float64, n)
+			m := math.Inf(-1)
+			for _, a := range x {
+				m = max(m, float64(a)*scale)
+			}
+			var s float64
+			for i, a := range x {
+				want[i] = math.Exp(float64(a)*scale - m)
+				s += want[i]
+			}
+			t.Run(fmt.Sprintf("n%d_spread%g", n, spread), func(t *testing.T) {
+				kernelPaths(t, func(t *testing.T, asm bool) {
+					v := append([]float32(nil), x...)
+					if asm {
+						softmaxRow(v, scale)
+					} else {
+						softmaxRowGo(v, scale)
+					}
+					for i := range v {
+						if d := math.Abs(float64(v[i]) - want[i]/s); d > 1e-6 {
+							t.Fatalf("p[%d] = %g, want %g", i, v[i], want[i]/s)
+						}
+					}
+				})
+			})
+		}
+	}
+}
