@@ -42,6 +42,15 @@ func TestSniffTFLite(t *testing.T) {
 	if f, err := Sniff(p); err != nil || f != TFLite {
 		t.Errorf("Sniff(%s) = %q, %v", p, f, err)
 	}
+	sd, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MobileNet V2 has 52 convolutions (one kernel and one bias each) and
+	// the classifier; a loose lower bound catches an empty or partial read.
+	if len(sd) < 100 {
+		t.Errorf("Load(%s) gave %d tensors, want over 100", p, len(sd))
+	}
 }
 
 func TestUnknownFormat(t *testing.T) {

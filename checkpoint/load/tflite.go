@@ -1,13 +1,16 @@
 package load
 
 import (
-	"fmt"
-
 	"github.com/anomclust/anomclust/checkpoint"
+	"github.com/anomclust/anomclust/checkpoint/tflite"
 )
 
-// loadTFLite is where the TFLite reader (package checkpoint/tflite, being
-// written separately) plugs in once it offers a state-dict loader.
+// loadTFLite reads a TFLite flatbuffer's constant tensors (weights
+// dequantised to float32) through package tflite.
 func loadTFLite(path string) (checkpoint.StateDict, error) {
-	return nil, fmt.Errorf("%s is a TFLite flatbuffer; reading it as a state dict is not available yet (package checkpoint/tflite has no loader)", path)
+	m, err := tflite.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return m.StateDict()
 }
