@@ -10,8 +10,13 @@ import (
 // TestKMeansGoldenInertia: on the blob fixtures our best-of-10 inertia must
 // not be worse than sklearn's KMeans(n_init=10, random_state=0) by more than
 // 1e-9 relative (summation-order noise); the seeds differ, so a lower
-// inertia is allowed, but on these separated blobs both find the optimum.
+// inertia is allowed, but on separated blobs both find the optimum.
+// The wide case (512-d blobs whose centres are closer than the noise) has
+// many local optima; there sklearn's own best-of-10 spans 59555..59950 over
+// random_state 0..7 and ours 59750..59916 over Seed 0..7, so only "within
+// 1%" is a fair requirement.
 func TestKMeansGoldenInertia(t *testing.T) {
+	relTol := map[string]float64{"wide_float32_120x512": 0.01}
 	checked := 0
 	for _, c := range loadGolden(t) {
 		if c.KMeans == nil {
@@ -22,7 +27,11 @@ func TestKMeansGoldenInertia(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
-		if res.Inertia > c.KMeans.Inertia*(1+1e-9) {
+		tol, ok := relTol[c.Name]
+		if !ok {
+			tol = 1e-9
+		}
+		if res.Inertia > c.KMeans.Inertia*(1+tol) {
 			t.Errorf("%s: inertia %.12g, sklearn %.12g", c.Name, res.Inertia, c.KMeans.Inertia)
 		}
 		if got := inertiaOf(c.X, c.D, res.Labels); !closeRel(res.Inertia, got, 1e-12) {
@@ -34,6 +43,65 @@ func TestKMeansGoldenInertia(t *testing.T) {
 	}
 	if checked < 3 {
 		t.Fatalf("only %d k-means fixtures", checked)
+	}
+}
+
+// TestKMeansBruteForce: on tiny sets the result must be a Lloyd fixed point
+// (every point at a nearest cluster mean) and never below the global optimum
+// found by enumerating every labelling into k non-empty clusters. Lloyd is a
+// local method, so reaching the optimum is not guaranteed even with 10
+// restarts (e.g. 7 points, k = 4 can trap every k-means++ start); we require
+// it in at least 80% of the trials.
+func TestKMeansBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const trials = 40
+	optimal := 0
+	defer func() {
+		if optimal < trials*8/10 {
+			t.Errorf("optimum reached in %d of %d trials", optimal, trials)
+		}
+		t.Logf("optimum reached in %d of %d trials", optimal, trials)
+	}()
+	for trial := 0; trial < trials; trial++ {
+		n, d, k := 7, 2, 2+trial%3
+		x := make([]float64, n*d)
+		for i := range x {
+			x[i] = float64(rng.IntN(10))
+		}
+		res, err := KMeans(x, n, d, k, KMeansOptions{Seed: uint64(trial)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := math.Inf(1)
+		labels := make([]int, n)
+		var rec func(i int)
+		rec = func(i int) {
+			if i == n {
+				if distinct(labels) == k {
+					best = min(best, inertiaOf(x, d, labels))
+				}
+				return
+			}
+			for c := 0; c < k; c++ {
+				labels[i] = c
+				rec(i + 1)
+			}
+		}
+		rec(0)
+		if res.Inertia < best-1e-9 {
+			t.Fatalf("trial %d: inertia %v below the optimum %v", trial, res.Inertia, best)
+		}
+		if res.Inertia <= best+1e-9 {
+			optimal++
+		}
+		for i := range n {
+			own := sqDist(x[i*d:(i+1)*d], res.Centers[res.Labels[i]*d:(res.Labels[i]+1)*d])
+			for c := range k {
+				if other := sqDist(x[i*d:(i+1)*d], res.Centers[c*d:(c+1)*d]); other < own-1e-12 {
+					t.Fatalf("trial %d: point %d is %v from its centre but %v from centre %d", trial, i, own, other, c)
+				}
+			}
+		}
 	}
 }
 

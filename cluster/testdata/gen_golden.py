@@ -7,7 +7,9 @@ Writes golden.json: a list of cases, each
   name      str
   n, d      int
   dtype     "float64" | "float32"  (X values are exact decimal reprs of that type)
-  x         n*d floats, row-major
+  x         n*d floats, row-major; empty when x_npy is set
+  x_npy     optional: name of a .npy file beside golden.json holding X (used for
+            the wide case, which would be bulky as JSON text)
   linkage   (n-1) x 4 floats: scipy.cluster.hierarchy.ward(X) rows (a, b, height, size)
   cuts      list of {k, sklearn: AgglomerativeClustering(k, linkage='ward').labels_,
                      fcluster: fcluster(Z, t, 'distance') labels (1-based), t midway between
@@ -36,7 +38,7 @@ def blobs(sizes, d, spread, scale=1.0):
     return np.concatenate(parts)[rng.permutation(sum(sizes))]
 
 
-def case(name, x, ks, dtype="float64", kmeans_k=None):
+def case(name, x, ks, dtype="float64", kmeans_k=None, npy=None):
     x = np.asarray(x, dtype=dtype)
     n, d = x.shape
     z = ward(x)
@@ -51,9 +53,12 @@ def case(name, x, ks, dtype="float64", kmeans_k=None):
         fc = fcluster(z, (lo + hi) / 2, criterion="distance")
         cuts.append({"k": k, "sklearn": [int(v) for v in sk], "fcluster": [int(v) for v in fc], "tie_at_cut": tie})
     c = {"name": name, "n": n, "d": d, "dtype": dtype,
-         "x": [float(v) for v in x.ravel()],
+         "x": [] if npy else [float(v) for v in x.ravel()],
          "linkage": [[float(v) for v in row] for row in z],
          "cuts": cuts}
+    if npy:
+        np.save(npy, x)
+        c["x_npy"] = npy
     if kmeans_k is not None:
         km = KMeans(n_clusters=kmeans_k, n_init=10, random_state=0).fit(x.astype(np.float64))
         c["kmeans"] = {"k": kmeans_k, "inertia": float(km.inertia_)}
@@ -66,6 +71,9 @@ cases.append(case("three_points", [[0.0], [1.0], [5.0]], [1, 2, 3]))
 cases.append(case("blobs_unbalanced_60x5", blobs([30, 15, 10, 5], 5, 6.0), [1, 2, 4, 7, 60], kmeans_k=4))
 cases.append(case("blobs_unbalanced_300x8", blobs([120, 80, 50, 25, 15, 10], 8, 5.0), [2, 6, 10, 50], kmeans_k=6))
 cases.append(case("blobs_float32_150x16", blobs([70, 50, 30], 16, 3.0, 1.5), [3, 5], dtype="float32", kmeans_k=3))
+# Wide float32 embeddings like X (D = 512): long sums in pdist.
+cases.append(case("wide_float32_120x512", blobs([60, 30, 20, 10], 512, 0.3), [2, 4, 9],
+                  dtype="float32", kmeans_k=4, npy="wide_float32_120x512.npy"))
 cases.append(case("overlapping_200x3", blobs([100, 60, 40], 3, 1.0), [2, 3, 8], kmeans_k=3))
 # Exact ties: an integer grid (many equal distances), duplicated points,
 # and identical points (all heights 0).
