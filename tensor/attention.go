@@ -33,24 +33,24 @@ func Attention(qkv *Tensor, heads int) *Tensor {
 		shape = []int{t, c}
 	}
 	y := New(shape...)
+	// Heads run one after the other: each product (T x T x hd) is large
+	// enough for the GEMM to split over goroutines itself, and the softmax
+	// rows are split here.
+	s := make([]float32, t*t)
 	workers := numWorkers()
-	scores := make([][]float32, workers)
-	forBlocks(n*heads, 1, workers, func(wk, lo, hi int) {
-		if scores[wk] == nil {
-			scores[wk] = make([]float32, t*t)
-		}
-		s := scores[wk]
-		for job := lo; job < hi; job++ {
-			img, h := job/heads, job%heads
-			base := qkv.Data[img*t*c3:]
+	for img := 0; img < n; img++ {
+		base := qkv.Data[img*t*c3:]
+		for h := 0; h < heads; h++ {
 			q, k, v := base[h*hd:], base[c+h*hd:], base[2*c+h*hd:]
 			gemm.MatMulT(t, t, hd, q, c3, k, c3, s, t, false)
-			for r := 0; r < t; r++ {
-				softmaxRow(s[r*t:(r+1)*t], scale)
-			}
+			forBlocks(t, blockFor(t, 16, workers), workers, func(_, lo, hi int) {
+				for r := lo; r < hi; r++ {
+					softmaxRow(s[r*t:(r+1)*t], scale)
+				}
+			})
 			gemm.MatMul(t, hd, t, s, t, v, c3, y.Data[img*t*c+h*hd:], c, false)
 		}
-	})
+	}
 	return y
 }
 

@@ -57,6 +57,9 @@ type Conv2d struct {
 	// the HWC input multiplies it directly. Depthwise: (KH*KW, C).
 	weight    []float32
 	depthwise bool
+	// chunkFloats overrides im2colChunkFloats (tests use it to force
+	// several chunks); 0 means the default.
+	chunkFloats int
 }
 
 // NewConv2d builds a convolution from PyTorch weights in OIHW order,
@@ -168,39 +171,45 @@ type convGeom struct {
 	n, h, w, oh, ow, padT, padL int
 }
 
-// im2colBlockFloats bounds an im2col block (~256 KB) so it stays in L2.
-const im2colBlockFloats = 64 * 1024
+// im2colChunkFloats bounds the im2col buffer of one GEMM call (16 MB):
+// chunks must be tall (hundreds of rows) so that the GEMM, which packs the
+// weights and splits rows over its own goroutines on every call, runs at
+// full speed, but the buffer of a whole batch would be needlessly large.
+const im2colChunkFloats = 4 << 20
 
+// forwardGEMM runs the GEMM paths. The GEMM parallelises internally, so
+// the products are issued one at a time on tall chunks of output rows and
+// only the im2col gather is spread over goroutines here.
 func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
 	cig, cog := c.InC/c.Groups, c.OutC/c.Groups
 	k := c.KH * c.KW * cig
 	m := g.n * g.oh * g.ow
-	direct := c.KH == 1 && c.KW == 1 && c.Stride == 1 && g.padT == 0 && g.padL == 0 && c.Groups == 1
-	workers := numWorkers()
-	block := blockFor(m, 16, workers)
-	if !direct {
-		block = min(block, max(16, im2colBlockFloats/k))
+	for r := 0; r < m; r++ {
+		copy(out[r*c.OutC:(r+1)*c.OutC], c.Bias)
 	}
-	scratch := make([][]float32, workers)
-	forBlocks(m, block, workers, func(wk, lo, hi int) {
-		rows := hi - lo
-		dst := out[lo*c.OutC : hi*c.OutC]
-		for r := 0; r < rows; r++ {
-			copy(dst[r*c.OutC:(r+1)*c.OutC], c.Bias)
-		}
-		if direct {
-			gemm.MatMul(rows, c.OutC, k, x[lo*c.InC:], c.InC, c.weight, c.OutC, dst, c.OutC, true)
-			return
-		}
-		if scratch[wk] == nil {
-			scratch[wk] = make([]float32, block*k)
-		}
-		col := scratch[wk][:rows*k]
+	if c.KH == 1 && c.KW == 1 && c.Stride == 1 && g.padT == 0 && g.padL == 0 && c.Groups == 1 {
+		// A 1x1 conv is (N*H*W, Cin)·(Cin, Cout) on the map itself.
+		gemm.MatMul(m, c.OutC, k, x, c.InC, c.weight, c.OutC, out, c.OutC, true)
+		return
+	}
+	chunk, minRows := im2colChunkFloats, 512
+	if c.chunkFloats > 0 {
+		chunk, minRows = c.chunkFloats, 1
+	}
+	rows := max(chunk/k, minRows)
+	chunks := (m + rows - 1) / rows
+	rows = (m + chunks - 1) / chunks
+	col := make([]float32, min(rows, m)*k)
+	workers := numWorkers()
+	for lo := 0; lo < m; lo += rows {
+		hi := min(lo+rows, m)
 		for grp := 0; grp < c.Groups; grp++ {
-			c.im2col(col, x, g, lo, hi, grp*cig)
-			gemm.MatMul(rows, cog, k, col, k, c.weight[grp*k*cog:], cog, dst[grp*cog:], c.OutC, true)
+			forBlocks(hi-lo, blockFor(hi-lo, 16, workers), workers, func(_, b0, b1 int) {
+				c.im2col(col[b0*k:b1*k], x, g, lo+b0, lo+b1, grp*cig)
+			})
+			gemm.MatMul(hi-lo, cog, k, col, k, c.weight[grp*k*cog:], cog, out[lo*c.OutC+grp*cog:], c.OutC, true)
 		}
-	})
+	}
 }
 
 // im2col writes, for output positions lo..hi-1 (flattened over n, oy, ox),

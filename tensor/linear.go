@@ -43,13 +43,10 @@ func (l *Linear) Forward(x *Tensor) *Tensor {
 	}
 	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), l.Out)
 	y := New(shape...)
-	workers := numWorkers()
-	forBlocks(rows, blockFor(rows, 32, workers), workers, func(_, lo, hi int) {
-		dst := y.Data[lo*l.Out : hi*l.Out]
-		for r := 0; r < hi-lo; r++ {
-			copy(dst[r*l.Out:(r+1)*l.Out], l.Bias)
-		}
-		gemm.MatMul(hi-lo, l.Out, l.In, x.Data[lo*l.In:], l.In, l.weightT, l.Out, dst, l.Out, true)
-	})
+	for r := 0; r < rows; r++ {
+		copy(y.Data[r*l.Out:(r+1)*l.Out], l.Bias)
+	}
+	// One tall product: the GEMM splits it over goroutines itself.
+	gemm.MatMul(rows, l.Out, l.In, x.Data, l.In, l.weightT, l.Out, y.Data, l.Out, true)
 	return y
 }
