@@ -249,3 +249,33 @@ func bigToFloat(x *big.Int) float64 {
 	f, _ := new(big.Float).SetInt(x).Float64()
 	return f
 }
+
+// Average combines per-category scores as METHOD §5 reports them: plain is
+// the unweighted mean over categories (the paper's way), weighted the mean
+// weighted by each category's image count (the seed's way).
+func Average(scores []Scores, counts []int) (plain, weighted Scores, err error) {
+	if len(scores) == 0 || len(scores) != len(counts) {
+		return Scores{}, Scores{}, fmt.Errorf("average: %d scores and %d image counts (need equal, non-zero)", len(scores), len(counts))
+	}
+	var total int
+	for i, s := range scores {
+		if counts[i] < 0 {
+			return Scores{}, Scores{}, fmt.Errorf("average: negative image count %d for category %d", counts[i], i)
+		}
+		w := float64(counts[i])
+		plain.NMI += s.NMI
+		plain.ARI += s.ARI
+		plain.F1 += s.F1
+		weighted.NMI += w * s.NMI
+		weighted.ARI += w * s.ARI
+		weighted.F1 += w * s.F1
+		total += counts[i]
+	}
+	if total == 0 {
+		return Scores{}, Scores{}, fmt.Errorf("average: all image counts are zero")
+	}
+	k, t := float64(len(scores)), float64(total)
+	plain = Scores{NMI: plain.NMI / k, ARI: plain.ARI / k, F1: plain.F1 / k}
+	weighted = Scores{NMI: weighted.NMI / t, ARI: weighted.ARI / t, F1: weighted.F1 / t}
+	return plain, weighted, nil
+}

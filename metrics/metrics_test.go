@@ -292,3 +292,20 @@ func bruteForce(cost []float64, rows, cols int) float64 {
 	rec(0, 0)
 	return best
 }
+
+func TestAverage(t *testing.T) {
+	plain, weighted, err := Average([]Scores{{1, 0.5, 1}, {0, 0.25, 0.5}}, []int{30, 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// plain: (1+0)/2 etc.; weighted: (30*1 + 10*0)/40 etc. All exact in binary.
+	if plain != (Scores{0.5, 0.375, 0.75}) || weighted != (Scores{0.75, 0.4375, 0.875}) {
+		t.Fatalf("plain %+v weighted %+v", plain, weighted)
+	}
+	if _, _, err := Average([]Scores{{}}, []int{1, 2}); err == nil {
+		t.Error("length mismatch accepted")
+	}
+	if _, _, err := Average([]Scores{{}}, []int{0}); err == nil {
+		t.Error("zero total accepted")
+	}
+}

@@ -253,3 +253,27 @@ func prod(s []int) int {
 	}
 	return n
 }
+
+// FuzzParseHeader: arbitrary bytes must give a header or an error, never a
+// panic, and an accepted header must describe a supported array.
+//
+//	go test -run '^$' -fuzz FuzzParseHeader -fuzztime 30s ./npy
+func FuzzParseHeader(f *testing.F) {
+	for _, name := range []string{"f4_2x3.npy", "f4_v2.npy", "f4_scalar.npy", "fortran.npy", "u1.npy"} {
+		if b, err := os.ReadFile("testdata/" + name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := ParseHeader(b)
+		if err != nil {
+			return
+		}
+		if itemSize(h.Descr) == 0 || h.FortranOrder || h.DataOffset > len(b) {
+			t.Fatalf("accepted unsupported header %+v", h)
+		}
+		if _, err := numel(h.Shape); err != nil {
+			t.Fatalf("accepted bad shape %v", h.Shape)
+		}
+	})
+}
