@@ -2,6 +2,7 @@ package alpha
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -471,5 +472,64 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := ImageEmbeddings(one, []float64{1}); err == nil {
 		t.Error("wrong alpha length accepted")
+	}
+}
+
+func TestPairAt(t *testing.T) {
+	p := 0
+	for j := 1; j < 60; j++ {
+		for i := 0; i < j; i++ {
+			if gi, gj := pairAt(p); gi != i || gj != j {
+				t.Fatalf("pairAt(%d) = (%d, %d), want (%d, %d)", p, gi, gj, i, j)
+			}
+			p++
+		}
+	}
+}
+
+// BenchmarkUnsupervised: the benchmark's shape (M = 784, D = 1024) on N = 6
+// images, per strategy and number of pair workers:
+// go test -run X -bench Unsupervised ./alpha
+func BenchmarkUnsupervised(b *testing.B) {
+	const N, M, D = 6, 784, 1024
+	r := rand.New(rand.NewPCG(1, 1))
+	z := make([]*tensor.Tensor, N)
+	for i := range z {
+		z[i] = tensor.New(M, D)
+		for k := range z[i].Data {
+			z[i].Data[k] = float32(r.NormFloat64())
+		}
+	}
+	for _, st := range []struct {
+		name string
+		s    Strategy
+	}{{"symmetric", Symmetric}, {"fused", Fused}} {
+		for _, w := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", st.name, w), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := Unsupervised(z, Options{Strategy: st.s, Workers: w}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				// Useful flops: every ordered pair's distance GEMM.
+				b.ReportMetric(2*M*M*D*float64(N*(N-1))*float64(b.N)/b.Elapsed().Seconds()/1e9, "eff-GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkPairMinima: the Go pass over one pair's M x M dot products that
+// the Symmetric strategy adds to each GEMM (compare with BenchmarkUnsupervised
+// per pair): go test -run X -bench PairMinima ./alpha
+func BenchmarkPairMinima(b *testing.B) {
+	const M = 784
+	dot := make([]float32, M*M)
+	for k := range dot {
+		dot[k] = float32(k%977) * 0.01
+	}
+	na, nb := make([]float32, M), make([]float32, M)
+	rowMin, colMin := make([]float32, M), make([]float32, M)
+	for b.Loop() {
+		pairMinima(dot, M, na, nb, rowMin, colMin)
 	}
 }
