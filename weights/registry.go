@@ -1,0 +1,315 @@
+// Package weights is the registry of pretrained backbones this program can
+// use (name -> architecture, configuration, layers, preprocessing, weight
+// file, where to download it, its size and SHA-256, licence), and finds or
+// downloads their weight files: an explicit file, then the directories in
+// ANOMCLUST_WEIGHTS_PATH, then the cache (ANOMCLUST_CACHE), then the URL.
+//
+// The table is plain Go (see table below). Backbone packages read the
+// architecture from Entry.ViT / Entry.ResNet / Entry.MobileNet, selected by
+// Entry.Family; ExpectedShapes derives from the same configuration every
+// tensor name and shape a checkpoint of that architecture must hold.
+package weights
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+)
+
+// Families of architectures; Entry.Family is one of these.
+const (
+	FamilyViT       = "vit"       // Entry.ViT is set
+	FamilyResNet    = "resnet"    // Entry.ResNet is set
+	FamilyMobileNet = "mobilenet" // Entry.MobileNet is set
+)
+
+// File formats; Entry.Format is one of these.
+const (
+	FormatTorch       = "torch"       // torch.save (zip or legacy)
+	FormatSafetensors = "safetensors" // huggingface safetensors
+	FormatTFLite      = "tflite"      // TFLite flatbuffer
+)
+
+// Key styles of ViT checkpoints (ViTConfig.KeyStyle). DINO and timm share
+// names (cls_token, pos_embed, patch_embed.proj, blocks.{i}.norm1|attn.qkv|
+// attn.proj|norm2|mlp.fc1|mlp.fc2, norm); timm adds the classifier head;
+// DINOv2 adds mask_token, LayerScale (blocks.{i}.ls1.gamma, ls2.gamma) and,
+// for the "_reg" models, register_tokens.
+const (
+	KeysDINO   = "dino"
+	KeysTimm   = "timm"
+	KeysDINOv2 = "dinov2"
+)
+
+// Entry describes one named backbone and its weight file.
+type Entry struct {
+	Name        string // registry name, e.g. "dino_vitb8"
+	Description string // one line for `anomclust weights list`
+	Family      string // FamilyViT, FamilyResNet or FamilyMobileNet
+
+	// Exactly the configuration of Family is set.
+	ViT       *ViTConfig
+	ResNet    *ResNetConfig
+	MobileNet *MobileNetConfig
+
+	// Layers are the feature taps the backbone offers, in forward order
+	// (checkpoint module names: "layer2", "blocks.10", "norm"; MobileNet
+	// taps are named by the backbone package, e.g. "stride8").
+	// DefaultLayers are the ones the method uses unless told otherwise.
+	Layers        []string
+	DefaultLayers []string
+
+	// Preprocess is how images were prepared when the weights were trained
+	// or evaluated by their authors. The seed-compatible pipeline uses
+	// PatchCore's ImageNet preprocessing for every backbone instead
+	// (METHOD.md §1); this is for callers who want the native one.
+	Preprocess Preprocess
+
+	Format   string // FormatTorch, FormatSafetensors or FormatTFLite
+	FileName string // name of the file in the cache and in ANOMCLUST_WEIGHTS_PATH dirs
+	URL      string // official download location
+	// Size is the file's size in bytes, 0 when not known.
+	Size int64
+	// SHA256 is the file's SHA-256 in lower-case hex: all 64 digits, or a
+	// prefix (torchvision publishes the first 8 in its file names), or ""
+	// when unknown; then the digest seen on first download is recorded in
+	// the cache and checked from then on.
+	SHA256  string
+	License string
+}
+
+// ViTConfig is a Vision Transformer (timm/DINO VisionTransformer):
+// pre-norm blocks of multi-head self-attention and an MLP.
+type ViTConfig struct {
+	KeyStyle  string // KeysDINO, KeysTimm or KeysDINOv2
+	EmbedDim  int    // token width D (384 ViT-S, 768 ViT-B)
+	Depth     int    // number of blocks
+	Heads     int    // attention heads; head_dim = EmbedDim/Heads
+	PatchSize int    // pixels per patch side
+	// ImgSize is the training image side: pos_embed holds
+	// 1 + (ImgSize/PatchSize)^2 positions (DINOv2: 518/14 = 37 per side).
+	ImgSize  int
+	MLPRatio int // hidden width of the MLP / EmbedDim (4)
+	// NumClasses is the classifier head's width (timm: 1000); 0 if the
+	// checkpoint has no head.
+	NumClasses int
+	// Registers is the number of DINOv2 register tokens (0 or 4).
+	Registers int
+	// LayerNormEps is the epsilon of every LayerNorm (1e-6 for all of these).
+	LayerNormEps float64
+}
+
+// ResNetConfig is a torchvision ResNet (torchvision/models/resnet.py).
+type ResNetConfig struct {
+	Block string // "basic" (ResNet-18/34) or "bottleneck" (50 and up)
+	// Blocks per stage (layer1..layer4): [2 2 2 2] ResNet-18, [3 4 6 3] ResNet-50.
+	Blocks [4]int
+	// WidthPerGroup is torchvision's width_per_group: 64, or 128 for the
+	// "wide" variants, whose bottleneck 3x3 convs are twice as wide.
+	WidthPerGroup int
+	NumClasses    int // fc width (1000)
+}
+
+// MobileNetConfig is a MobileNet TFLite graph (int8/uint8 quantised).
+type MobileNetConfig struct {
+	Version   int  // 1 or 2
+	Quantized bool // weights stored as int8/uint8 with scales
+	// MinTensors is a loose lower bound on the number of constant tensors
+	// the graph holds, used by Verify as a sanity check.
+	MinTensors int
+}
+
+// Preprocess mirrors backbone.Preprocess (which this package cannot import
+// without a cycle): Resize the short side to Resize pixels, CenterCrop to
+// Crop, scale to [0,1], then x = (x - Mean[c]) / Std[c].
+type Preprocess struct {
+	Resize        int
+	Crop          int
+	Mean          [3]float32
+	Std           [3]float32
+	Interpolation string // resampling filter the authors used: "bilinear" or "bicubic"
+}
+
+var (
+	imagenetMean  = [3]float32{0.485, 0.456, 0.406}
+	imagenetStd   = [3]float32{0.229, 0.224, 0.225}
+	inceptionMean = [3]float32{0.5, 0.5, 0.5}
+)
+
+func vitLayers(depth int) []string {
+	l := make([]string, 0, depth+1)
+	for i := range depth {
+		l = append(l, "blocks."+strconv.Itoa(i))
+	}
+	return append(l, "norm")
+}
+
+// dino is a DINO ViT (facebookresearch/dino hubconf): ViT-S (384, 6 heads)
+// or ViT-B (768, 12 heads), 12 blocks, trained at 224 px.
+func dino(name, file string, base bool, patch int) Entry {
+	dim, heads := 384, 6
+	if base {
+		dim, heads = 768, 12
+	}
+	return Entry{
+		Name:        name,
+		Description: fmt.Sprintf("DINO self-supervised ViT-%s/%d (Caron et al. 2021)", map[bool]string{false: "S", true: "B"}[base], patch),
+		Family:      FamilyViT,
+		ViT: &ViTConfig{KeyStyle: KeysDINO, EmbedDim: dim, Depth: 12, Heads: heads, PatchSize: patch,
+			ImgSize: 224, MLPRatio: 4, LayerNormEps: 1e-6},
+		Layers:        vitLayers(12),
+		DefaultLayers: []string{"blocks.10", "blocks.11"},
+		// DINO's eval_linear.py: Resize(256, bicubic), CenterCrop(224), ImageNet stats.
+		Preprocess: Preprocess{Resize: 256, Crop: 224, Mean: imagenetMean, Std: imagenetStd, Interpolation: "bicubic"},
+		Format:     FormatTorch,
+		FileName:   file + ".pth",
+		URL:        "https://dl.fbaipublicfiles.com/dino/" + file + "/" + file + ".pth",
+		License:    "Apache-2.0",
+	}
+}
+
+// timmViTB is timm's supervised ViT-B (ImageNet-21k pretraining, ImageNet-1k
+// fine-tuning, the "augreg2" recipe that is timm's default tag).
+func timmViTB(patch int) Entry {
+	tag := fmt.Sprintf("vit_base_patch%d_224.augreg2_in21k_ft_in1k", patch)
+	return Entry{
+		Name:        fmt.Sprintf("vit_base_patch%d_224", patch),
+		Description: fmt.Sprintf("supervised ViT-B/%d, timm %s", patch, tag),
+		Family:      FamilyViT,
+		ViT: &ViTConfig{KeyStyle: KeysTimm, EmbedDim: 768, Depth: 12, Heads: 12, PatchSize: patch,
+			ImgSize: 224, MLPRatio: 4, NumClasses: 1000, LayerNormEps: 1e-6},
+		Layers:        vitLayers(12),
+		DefaultLayers: []string{"blocks.10", "blocks.11"},
+		// timm pretrained_cfg of augreg models: crop_pct 0.9 (resize 248),
+		// bicubic, mean = std = 0.5.
+		Preprocess: Preprocess{Resize: 248, Crop: 224, Mean: inceptionMean, Std: inceptionMean, Interpolation: "bicubic"},
+		Format:     FormatSafetensors,
+		FileName:   tag + ".safetensors",
+		URL:        "https://huggingface.co/timm/" + tag + "/resolve/main/model.safetensors",
+		License:    "Apache-2.0",
+	}
+}
+
+// dinov2 is a DINOv2 ViT (facebookresearch/dinov2 hubconf): patch 14,
+// positions for 518 px (37x37), LayerScale, optionally 4 registers.
+func dinov2(base, reg bool) Entry {
+	dim, heads, s := 384, 6, "s"
+	if base {
+		dim, heads, s = 768, 12, "b"
+	}
+	name, file, regs := "dinov2_vit"+s+"14", "dinov2_vit"+s+"14_pretrain", 0
+	if reg {
+		name, file, regs = name+"_reg", "dinov2_vit"+s+"14_reg4_pretrain", 4
+	}
+	return Entry{
+		Name:        name,
+		Description: fmt.Sprintf("DINOv2 ViT-%s/14%s (Oquab et al. 2023)", map[bool]string{false: "S", true: "B"}[base], map[bool]string{false: "", true: " with 4 registers"}[reg]),
+		Family:      FamilyViT,
+		ViT: &ViTConfig{KeyStyle: KeysDINOv2, EmbedDim: dim, Depth: 12, Heads: heads, PatchSize: 14,
+			ImgSize: 518, MLPRatio: 4, Registers: regs, LayerNormEps: 1e-6},
+		Layers:        vitLayers(12),
+		DefaultLayers: []string{"blocks.10", "blocks.11"},
+		Preprocess:    Preprocess{Resize: 256, Crop: 224, Mean: imagenetMean, Std: imagenetStd, Interpolation: "bicubic"},
+		Format:        FormatTorch,
+		FileName:      file + ".pth",
+		URL:           "https://dl.fbaipublicfiles.com/dinov2/dinov2_vit" + s + "14/" + file + ".pth",
+		License:       "Apache-2.0",
+	}
+}
+
+// torchvisionResNet is a torchvision IMAGENET1K_V1 ResNet; hash is the
+// SHA-256 prefix in its file name.
+func torchvisionResNet(name, hash, desc string, cfg ResNetConfig) Entry {
+	file := name + "-" + hash + ".pth"
+	return Entry{
+		Name:          name,
+		Description:   desc,
+		Family:        FamilyResNet,
+		ResNet:        &cfg,
+		Layers:        []string{"layer1", "layer2", "layer3", "layer4"},
+		DefaultLayers: []string{"layer2", "layer3"},
+		Preprocess:    Preprocess{Resize: 256, Crop: 224, Mean: imagenetMean, Std: imagenetStd, Interpolation: "bilinear"},
+		Format:        FormatTorch,
+		FileName:      file,
+		URL:           "https://download.pytorch.org/models/" + file,
+		SHA256:        hash,
+		License:       "BSD-3-Clause",
+	}
+}
+
+// coral is a quantised MobileNet from google-coral/test_data, the files
+// of which ../shared/weights holds copies (sizes and SHA-256 from there).
+func coral(name, file, desc string, version, minTensors int, size int64, sha string) Entry {
+	return Entry{
+		Name:          name,
+		Description:   desc,
+		Family:        FamilyMobileNet,
+		MobileNet:     &MobileNetConfig{Version: version, Quantized: true, MinTensors: minTensors},
+		Layers:        []string{"stride8", "stride16", "stride32", "output"},
+		DefaultLayers: []string{"stride8", "stride16"},
+		// The uint8 input has scale 1/128 and zero point 128: the same as
+		// resizing to 224 and normalising with mean = std = 0.5 (to 1/255).
+		Preprocess: Preprocess{Resize: 224, Crop: 224, Mean: inceptionMean, Std: inceptionMean, Interpolation: "bilinear"},
+		Format:     FormatTFLite,
+		FileName:   file,
+		URL:        "https://github.com/google-coral/test_data/raw/master/" + file,
+		Size:       size,
+		SHA256:     sha,
+		License:    "Apache-2.0",
+	}
+}
+
+// table is the registry. It is built afresh on every call, so callers may
+// modify what they get without affecting anyone else.
+func table() []Entry {
+	return []Entry{
+		dino("dino_vits16", "dino_deitsmall16_pretrain", false, 16),
+		dino("dino_vits8", "dino_deitsmall8_pretrain", false, 8),
+		dino("dino_vitb16", "dino_vitbase16_pretrain", true, 16),
+		dino("dino_vitb8", "dino_vitbase8_pretrain", true, 8),
+		timmViTB(16),
+		timmViTB(8),
+		dinov2(false, false),
+		dinov2(true, false),
+		dinov2(false, true),
+		dinov2(true, true),
+		torchvisionResNet("wide_resnet50_2", "95faca4d", "Wide ResNet-50-2, torchvision IMAGENET1K_V1 (the one PatchCore uses)",
+			ResNetConfig{Block: "bottleneck", Blocks: [4]int{3, 4, 6, 3}, WidthPerGroup: 128, NumClasses: 1000}),
+		torchvisionResNet("resnet18", "f37072fd", "ResNet-18, torchvision IMAGENET1K_V1",
+			ResNetConfig{Block: "basic", Blocks: [4]int{2, 2, 2, 2}, WidthPerGroup: 64, NumClasses: 1000}),
+		torchvisionResNet("resnet50", "0676ba61", "ResNet-50, torchvision IMAGENET1K_V1",
+			ResNetConfig{Block: "bottleneck", Blocks: [4]int{3, 4, 6, 3}, WidthPerGroup: 64, NumClasses: 1000}),
+		coral("mobilenet_v1", "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
+			"MobileNet V1 1.0/224 int8 embedding extractor (Coral)", 1, 20, 3251736,
+			"f409ef4f73fcbb9667841965623c5c8524aac33d41b9bf5f3667161fb4a76319"),
+		coral("mobilenet_v2", "mobilenet_v2_1.0_224_quant.tflite",
+			"MobileNet V2 1.0/224 uint8 ImageNet classifier (Coral)", 2, 100, 3610798,
+			"7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776"),
+	}
+}
+
+// All returns every registry entry, sorted by name.
+func All() []Entry {
+	t := table()
+	sort.Slice(t, func(i, j int) bool { return t[i].Name < t[j].Name })
+	return t
+}
+
+// Names returns the registry's names, sorted.
+func Names() []string {
+	var n []string
+	for _, e := range All() {
+		n = append(n, e.Name)
+	}
+	return n
+}
+
+// Lookup returns the entry registered under name.
+func Lookup(name string) (Entry, error) {
+	for _, e := range table() {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	return Entry{}, fmt.Errorf("unknown backbone %q (known: %v)", name, Names())
+}
