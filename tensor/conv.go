@@ -57,6 +57,8 @@ type Conv2d struct {
 	// the HWC input multiplies it directly. Depthwise: (KH*KW, C).
 	weight    []float32
 	depthwise bool
+	// forceGo disables the assembly kernels (tests compare both paths).
+	forceGo bool
 	// chunkFloats overrides im2colChunkFloats (tests use it to force
 	// several chunks); 0 means the default.
 	chunkFloats int
@@ -255,36 +257,74 @@ func (c *Conv2d) im2col(col, x []float32, g convGeom, lo, hi, c0 int) {
 }
 
 // forwardDepthwise computes out[oy, ox, c] = bias[c] + sum over taps of
-// x[iy, ix, c]*w[tap, c]; the inner loop runs over contiguous channels.
+// x[iy, ix, c]*w[tap, c]; the inner loop runs over contiguous channels. The
+// interior of each row (every tap inside the image) goes to the AVX-512
+// kernel when C is a multiple of 16; borders take the Go loop.
 func (c *Conv2d) forwardDepthwise(x, out []float32, g convGeom) {
 	C := c.OutC
 	s, d := c.Stride, c.Dilation
+	asm := hasAVX512 && C%16 == 0 && !c.forceGo
+	// Interior output columns [ox0, ox1): ox*s - padL >= 0 and
+	// ox*s - padL + (KW-1)*d <= W-1.
+	ox0 := (g.padL + s - 1) / s
+	ox1 := max((g.w-1+g.padL-(c.KW-1)*d)/s+1, ox0)
+	if g.w-1+g.padL-(c.KW-1)*d < 0 {
+		ox1 = ox0
+	}
+	ox1 = min(ox1, g.ow)
+	ox0 = min(ox0, ox1)
+	var offs []int // tap offsets in bytes from the window's top-left input
+	if asm {
+		for ky := 0; ky < c.KH; ky++ {
+			for kx := 0; kx < c.KW; kx++ {
+				offs = append(offs, 4*((ky*d*g.w+kx*d)*C))
+			}
+		}
+	}
 	rows := g.n * g.oh
 	forBlocks(rows, blockFor(rows, 1, numWorkers()), numWorkers(), func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
 			img, oy := r/g.oh, r%g.oh
-			base := img * g.h * g.w * C
-			for ox := 0; ox < g.ow; ox++ {
-				acc := out[((r*g.ow)+ox)*C : ((r*g.ow)+ox+1)*C]
-				copy(acc, c.Bias)
-				for ky := 0; ky < c.KH; ky++ {
-					iy := oy*s - g.padT + ky*d
-					if iy < 0 || iy >= g.h {
-						continue
-					}
-					for kx := 0; kx < c.KW; kx++ {
-						ix := ox*s - g.padL + kx*d
-						if ix < 0 || ix >= g.w {
-							continue
-						}
-						in := x[base+(iy*g.w+ix)*C : base+(iy*g.w+ix+1)*C]
-						wt := c.weight[(ky*c.KW+kx)*C : (ky*c.KW+kx+1)*C]
-						for ci := range acc {
-							acc[ci] += in[ci] * wt[ci]
-						}
-					}
-				}
+			iy0 := oy*s - g.padT
+			interior := asm && iy0 >= 0 && iy0+(c.KH-1)*d < g.h && ox1 > ox0
+			if interior {
+				c.depthwisePixels(x, out, g, img, oy, 0, ox0)
+				in := x[((img*g.h+iy0)*g.w+ox0*s-g.padL)*C:]
+				depthwiseAVX512(&out[(r*g.ow+ox0)*C], &in[0], &c.weight[0], &c.Bias[0], C, ox1-ox0, s*C, offs)
+				c.depthwisePixels(x, out, g, img, oy, ox1, g.ow)
+			} else {
+				c.depthwisePixels(x, out, g, img, oy, 0, g.ow)
 			}
 		}
 	})
+}
+
+// depthwisePixels is the Go loop of forwardDepthwise for output pixels
+// ox0..ox1-1 of row oy of image img.
+func (c *Conv2d) depthwisePixels(x, out []float32, g convGeom, img, oy, ox0, ox1 int) {
+	C := c.OutC
+	s, d := c.Stride, c.Dilation
+	base := img * g.h * g.w * C
+	r := img*g.oh + oy
+	for ox := ox0; ox < ox1; ox++ {
+		acc := out[((r*g.ow)+ox)*C : ((r*g.ow)+ox+1)*C]
+		copy(acc, c.Bias)
+		for ky := 0; ky < c.KH; ky++ {
+			iy := oy*s - g.padT + ky*d
+			if iy < 0 || iy >= g.h {
+				continue
+			}
+			for kx := 0; kx < c.KW; kx++ {
+				ix := ox*s - g.padL + kx*d
+				if ix < 0 || ix >= g.w {
+					continue
+				}
+				in := x[base+(iy*g.w+ix)*C : base+(iy*g.w+ix+1)*C]
+				wt := c.weight[(ky*c.KW+kx)*C : (ky*c.KW+kx+1)*C]
+				for ci := range acc {
+					acc[ci] += in[ci] * wt[ci]
+				}
+			}
+		}
+	}
 }

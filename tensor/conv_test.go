@@ -57,6 +57,10 @@ func TestConvLarge(t *testing.T) {
 		{ConvSpec{InC: 32, OutC: 16, KH: 3, KW: 3, Stride: 2, Pad: 1}, 1, 45, 40},
 		{ConvSpec{InC: 48, OutC: 48, KH: 3, KW: 3, Pad: 1, Groups: 48}, 2, 33, 21},
 		{ConvSpec{InC: 24, OutC: 24, KH: 5, KW: 5, Stride: 2, Pad: 2, Groups: 24}, 1, 30, 30},
+		{ConvSpec{InC: 32, OutC: 32, KH: 3, KW: 3, Stride: 2, Pad: 1, Groups: 32}, 2, 17, 22},
+		{ConvSpec{InC: 64, OutC: 64, KH: 3, KW: 3, Stride: 2, SamePad: true, Groups: 64}, 1, 16, 16},
+		{ConvSpec{InC: 16, OutC: 16, KH: 5, KW: 3, Pad: 2, Dilation: 2, Groups: 16}, 2, 13, 11},
+		{ConvSpec{InC: 16, OutC: 16, KH: 3, KW: 3, Groups: 16}, 1, 3, 9},
 		{ConvSpec{InC: 32, OutC: 32, KH: 3, KW: 3, Pad: 2, Dilation: 2, Groups: 4}, 2, 20, 20},
 		{ConvSpec{InC: 16, OutC: 8, KH: 3, KW: 3, Stride: 2, SamePad: true}, 2, 28, 27},
 	} {
@@ -74,6 +78,10 @@ func TestConvLarge(t *testing.T) {
 			ow, padL := s.pads(tc.w, s.KW)
 			want := naiveConv(x, w, bias, s, padT, padL, oh, ow)
 			compare(t, conv.Forward(x), want, tolProduct)
+			// The Go twins of the assembly kernels.
+			conv.forceGo = true
+			compare(t, conv.Forward(x), want, tolProduct)
+			conv.forceGo = false
 			// Im2col in several chunks (a 16 MB chunk holds these whole).
 			conv.chunkFloats = 37 * s.KH * s.KW * s.InC / s.Groups
 			compare(t, conv.Forward(x), want, tolProduct)

@@ -30,3 +30,11 @@ func scaleAVX512(v []float32, s float32)
 //
 //go:noescape
 func geluAVX512(v []float32)
+
+// depthwiseAVX512 computes n output pixels of a depthwise conv whose taps
+// all lie inside the input: out[p*c+ch] = bias[ch] +
+// sum_t in[p*step + offs[t]/4 + ch] * w[t*c+ch], c a multiple of 16, step in
+// floats, offs (one per tap, len(offs) >= 1) in bytes.
+//
+//go:noescape
+func depthwiseAVX512(out, in, w, bias *float32, c, n, step int, offs []int)

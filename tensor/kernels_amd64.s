@@ -176,3 +176,98 @@ geluloop:
 	JNZ geluloop
 	VZEROUPPER
 	RET
+
+// func depthwiseAVX512(out, in, w, bias *float32, c, n, step int, offs []int)
+// For n output pixels p (all taps inside the input) and each block of 16 of
+// the c channels (c a multiple of 16):
+//   out[p*c + ch] = bias[ch] + sum_t in[p*step + offs[t]/4 + ch] * w[t*c + ch]
+// step is in floats, offs in bytes. Four pixels share each weight load and
+// give four independent FMA chains.
+TEXT ·depthwiseAVX512(SB), NOSPLIT, $0-80
+	MOVQ out+0(FP), R8
+	MOVQ in+8(FP), R9
+	MOVQ w+16(FP), R10
+	MOVQ bias+24(FP), R11
+	MOVQ c+32(FP), R12
+	SHLQ $2, R12               // channel row in bytes
+	MOVQ n+40(FP), R13
+	MOVQ step+48(FP), R14
+	SHLQ $2, R14               // pixel step in bytes
+	MOVQ offs_base+56(FP), R15
+	MOVQ offs_len+64(FP), BX
+	LEAQ (R14)(R14*2), CX      // 3 steps
+
+quad:
+	CMPQ R13, $4
+	JLT single
+	XORQ DX, DX
+
+quadch:
+	VMOVUPS (R11)(DX*1), Z0
+	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
+	LEAQ (R10)(DX*1), DI
+	XORQ AX, AX
+
+quadtap:
+	MOVQ (R15)(AX*8), SI
+	ADDQ R9, SI
+	ADDQ DX, SI
+	VMOVUPS (DI), Z4
+	VFMADD231PS (SI), Z4, Z0
+	VFMADD231PS (SI)(R14*1), Z4, Z1
+	VFMADD231PS (SI)(R14*2), Z4, Z2
+	VFMADD231PS (SI)(CX*1), Z4, Z3
+	ADDQ R12, DI
+	INCQ AX
+	CMPQ AX, BX
+	JLT quadtap
+
+	LEAQ (R8)(DX*1), SI
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, (SI)(R12*1)
+	LEAQ (SI)(R12*2), SI
+	VMOVUPS Z2, (SI)
+	VMOVUPS Z3, (SI)(R12*1)
+	ADDQ $64, DX
+	CMPQ DX, R12
+	JLT quadch
+
+	LEAQ (R9)(R14*4), R9
+	LEAQ (R8)(R12*4), R8
+	SUBQ $4, R13
+	JMP quad
+
+single:
+	CMPQ R13, $0
+	JEQ done
+	XORQ DX, DX
+
+singlech:
+	VMOVUPS (R11)(DX*1), Z0
+	LEAQ (R10)(DX*1), DI
+	XORQ AX, AX
+
+singletap:
+	MOVQ (R15)(AX*8), SI
+	ADDQ R9, SI
+	VMOVUPS (DI), Z4
+	VFMADD231PS (SI)(DX*1), Z4, Z0
+	ADDQ R12, DI
+	INCQ AX
+	CMPQ AX, BX
+	JLT singletap
+	VMOVUPS Z0, (R8)(DX*1)
+	ADDQ $64, DX
+	CMPQ DX, R12
+	JLT singlech
+
+	ADDQ R14, R9
+	ADDQ R12, R8
+	DECQ R13
+	JMP single
+
+done:
+	VZEROUPPER
+	RET
