@@ -19,7 +19,9 @@ func randTensor(rng *rand.Rand, shape ...int) *Tensor {
 	return t
 }
 
-func benchConv(b *testing.B, spec ConvSpec, h, w int) {
+func benchConv(b *testing.B, spec ConvSpec, h, w int) { benchConvPath(b, spec, h, w, false) }
+
+func benchConvPath(b *testing.B, spec ConvSpec, h, w int, forceGo bool) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	spec.normalise()
 	wt := randTensor(rng, spec.OutC*spec.InC/spec.Groups*spec.KH*spec.KW).Data
@@ -27,6 +29,7 @@ func benchConv(b *testing.B, spec ConvSpec, h, w int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	conv.forceGo = forceGo
 	x := randTensor(rng, h, w, spec.InC)
 	oh, ow := conv.OutputSize(h, w)
 	flops := 2 * float64(oh*ow*spec.OutC*spec.InC/spec.Groups*spec.KH*spec.KW)
@@ -55,6 +58,11 @@ func BenchmarkConv7x7s2_224x224x3(b *testing.B) {
 // MobileNet V2 first depthwise block.
 func BenchmarkDepthwise3x3_112x112x32(b *testing.B) {
 	benchConv(b, ConvSpec{InC: 32, OutC: 32, KH: 3, KW: 3, Pad: 1, Groups: 32}, 112, 112)
+}
+
+// The same with the Go loop instead of the AVX-512 kernel.
+func BenchmarkDepthwise3x3_112x112x32Go(b *testing.B) {
+	benchConvPath(b, ConvSpec{InC: 32, OutC: 32, KH: 3, KW: 3, Pad: 1, Groups: 32}, 112, 112, true)
 }
 
 // ViT-B/8 at 224: 785 tokens, 12 heads of 64.
@@ -143,3 +151,19 @@ func BenchmarkSoftmaxRows(b *testing.B) {
 		}
 	}
 }
+
+func benchLayerNormRows(b *testing.B, asm bool) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, y := randTensor(rng, 785, 768), New(785, 768)
+	w, bias := randTensor(rng, 768).Data, randTensor(rng, 768).Data
+	b.ResetTimer()
+	for range b.N {
+		for r := 0; r < 785; r++ {
+			layerNormRow(y.Data[r*768:(r+1)*768], x.Data[r*768:(r+1)*768], w, bias, 1e-6, asm)
+		}
+	}
+}
+
+// One ViT-B/8 LayerNorm on one goroutine, assembly and Go twin.
+func BenchmarkLayerNormRows(b *testing.B)   { benchLayerNormRows(b, true) }
+func BenchmarkLayerNormRowsGo(b *testing.B) { benchLayerNormRows(b, false) }

@@ -131,3 +131,43 @@ func exp32(x float32) float32 {
 	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
 	return p * math.Float32frombits(uint32(n+127)<<23)
 }
+
+// layerNormRow sets dst = (src - mean)/sqrt(var + eps)*w + b for one row,
+// with the biased variance computed in two passes (torch layer_norm).
+// asm selects the AVX-512 kernels for the 16-wide part of the row.
+func layerNormRow(dst, src, w, b []float32, eps float64, asm bool) {
+	n := 0
+	if asm && hasAVX512 {
+		n = len(src) &^ 15
+	}
+	var lanes [16]float32
+	var s float64
+	if n > 0 {
+		sumAVX512(src[:n], &lanes)
+		for _, a := range lanes {
+			s += float64(a)
+		}
+	}
+	for _, a := range src[n:] {
+		s += float64(a)
+	}
+	mean := float32(s / float64(len(src)))
+	var ss float64
+	if n > 0 {
+		sqDevAVX512(src[:n], mean, &lanes)
+		for _, a := range lanes {
+			ss += float64(a)
+		}
+	}
+	for _, a := range src[n:] {
+		t := float64(a - mean)
+		ss += t * t
+	}
+	inv := float32(1 / math.Sqrt(ss/float64(len(src))+eps))
+	if n > 0 {
+		normAffineAVX512(dst[:n], src, w, b, mean, inv)
+	}
+	for i := n; i < len(src); i++ {
+		dst[i] = (src[i]-mean)*inv*w[i] + b[i]
+	}
+}

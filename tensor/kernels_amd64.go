@@ -38,3 +38,19 @@ func geluAVX512(v []float32)
 //
 //go:noescape
 func depthwiseAVX512(out, in, w, bias *float32, c, n, step int, offs []int)
+
+// sumAVX512 stores 16 lane-wise partial sums of v in out.
+//
+//go:noescape
+func sumAVX512(v []float32, out *[16]float32)
+
+// sqDevAVX512 stores 16 lane-wise partial sums of (v[i]-m)² in out.
+//
+//go:noescape
+func sqDevAVX512(v []float32, m float32, out *[16]float32)
+
+// normAffineAVX512 sets dst[i] = (src[i]-m)*inv*w[i] + b[i] for the
+// len(dst) values; src, w and b are at least as long.
+//
+//go:noescape
+func normAffineAVX512(dst, src, w, b []float32, m, inv float32)

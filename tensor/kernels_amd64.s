@@ -271,3 +271,80 @@ singletap:
 done:
 	VZEROUPPER
 	RET
+
+// func sumAVX512(v []float32, out *[16]float32)
+// out gets 16 lane-wise partial sums of v.
+TEXT ·sumAVX512(SB), NOSPLIT, $0-32
+	MOVQ v_base+0(FP), SI
+	MOVQ v_len+8(FP), CX
+	MOVQ out+24(FP), DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	CMPQ CX, $32
+	JLT sumone
+
+sumtwo:
+	VADDPS (SI), Z0, Z0
+	VADDPS 64(SI), Z1, Z1
+	ADDQ $128, SI
+	SUBQ $32, CX
+	CMPQ CX, $32
+	JGE sumtwo
+
+sumone:
+	CMPQ CX, $0
+	JEQ sumdone
+	VADDPS (SI), Z0, Z0
+
+sumdone:
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, (DX)
+	VZEROUPPER
+	RET
+
+// func sqDevAVX512(v []float32, m float32, out *[16]float32)
+// out gets 16 lane-wise partial sums of (v[i]-m)².
+TEXT ·sqDevAVX512(SB), NOSPLIT, $0-40
+	MOVQ v_base+0(FP), SI
+	MOVQ v_len+8(FP), CX
+	VBROADCASTSS m+24(FP), Z2
+	MOVQ out+32(FP), DX
+	VXORPS Z0, Z0, Z0
+
+sqloop:
+	VMOVUPS (SI), Z1
+	VSUBPS Z2, Z1, Z1
+	VFMADD231PS Z1, Z1, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ sqloop
+	VMOVUPS Z0, (DX)
+	VZEROUPPER
+	RET
+
+// func normAffineAVX512(dst, src, w, b []float32, m, inv float32)
+// dst[i] = (src[i]-m)*inv*w[i] + b[i] over len(dst) values.
+TEXT ·normAffineAVX512(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ src_base+24(FP), SI
+	MOVQ w_base+48(FP), R8
+	MOVQ b_base+72(FP), R9
+	VBROADCASTSS m+96(FP), Z2
+	VBROADCASTSS inv+100(FP), Z3
+
+normloop:
+	VMOVUPS (SI), Z0
+	VSUBPS Z2, Z0, Z0
+	VMULPS Z3, Z0, Z0
+	VMOVUPS (R9), Z1
+	VFMADD231PS (R8), Z0, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $16, CX
+	JNZ normloop
+	VZEROUPPER
+	RET

@@ -11,3 +11,6 @@ func scaleAVX512(v []float32, s float32)                              { panic("n
 func geluAVX512(v []float32)                                          { panic("no assembly") }
 
 func depthwiseAVX512(out, in, w, bias *float32, c, n, step int, offs []int) { panic("no assembly") }
+func sumAVX512(v []float32, out *[16]float32)                               { panic("no assembly") }
+func sqDevAVX512(v []float32, m float32, out *[16]float32)                  { panic("no assembly") }
+func normAffineAVX512(dst, src, w, b []float32, m, inv float32)             { panic("no assembly") }

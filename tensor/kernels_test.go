@@ -92,3 +92,40 @@ func TestSoftmaxKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerNormKernels checks ViT-width rows with a large common offset
+// (DINO's residual stream has outlier dimensions) against a float64 layer
+// norm. Bound 2e-6 relative to max(1, |y|): the float32 lane sums lose
+// ~48 roundings of the row's magnitude, well under it.
+func TestLayerNormKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, d := range []int{7, 16, 33, 384, 768} {
+		src := make([]float32, d)
+		w, b := make([]float32, d), make([]float32, d)
+		for i := range src {
+			src[i] = float32(20 + 3*rng.NormFloat64())
+			w[i], b[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		var s, ss float64
+		for _, a := range src {
+			s += float64(a)
+		}
+		m := s / float64(d)
+		for _, a := range src {
+			ss += (float64(a) - m) * (float64(a) - m)
+		}
+		inv := 1 / math.Sqrt(ss/float64(d)+1e-6)
+		t.Run(fmt.Sprint(d), func(t *testing.T) {
+			kernelPaths(t, func(t *testing.T, asm bool) {
+				dst := make([]float32, d)
+				layerNormRow(dst, src, w, b, 1e-6, asm)
+				for i := range dst {
+					want := (float64(src[i])-m)*inv*float64(w[i]) + float64(b[i])
+					if e := math.Abs(float64(dst[i])-want) / max(1, math.Abs(want)); e > 2e-6 {
+						t.Fatalf("y[%d] = %g, want %g", i, dst[i], want)
+					}
+				}
+			})
+		})
+	}
+}

@@ -32,11 +32,7 @@ func (ln *LayerNorm) Forward(x *Tensor) *Tensor {
 	workers := numWorkers()
 	forBlocks(rows, blockFor(rows, 16, workers), workers, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
-			src, dst := x.Data[r*d:(r+1)*d], y.Data[r*d:(r+1)*d]
-			mean, inv := meanInvStd(src, ln.Eps)
-			for i, v := range src {
-				dst[i] = (v-mean)*inv*ln.Weight[i] + ln.Bias[i]
-			}
+			layerNormRow(y.Data[r*d:(r+1)*d], x.Data[r*d:(r+1)*d], ln.Weight, ln.Bias, ln.Eps, true)
 		}
 	})
 	return y
