@@ -52,11 +52,14 @@ type Conv2d struct {
 	ConvSpec
 	// Bias has OutC values (zero if the checkpoint had none).
 	Bias []float32
-	// weight is packed per group as (KH*KW*InC/Groups, OutC/Groups),
+	// weight is laid out per group as (KH*KW*InC/Groups, OutC/Groups),
 	// row index (ky*KW + kx)*InC/Groups + ci, so an im2col row of
 	// the HWC input multiplies it directly. Depthwise: (KH*KW, C).
 	weight    []float32
 	depthwise bool
+	// packed is weight packed once for the GEMM micro-kernel, one per
+	// group (nil for depthwise); rebuilt by FoldBatchNorm.
+	packed []*gemm.PackedB
 	// forceGo disables the assembly kernels (tests compare both paths).
 	forceGo bool
 	// chunkFloats overrides im2colChunkFloats (tests use it to force
@@ -102,7 +105,17 @@ func NewConv2d(spec ConvSpec, weightOIHW, bias []float32) (*Conv2d, error) {
 			}
 		}
 	}
+	c.pack()
 	return c, nil
+}
+
+// pack packs each group's weight for gemm.MatMulPacked.
+func (c *Conv2d) pack() {
+	k, cog := c.KH*c.KW*c.InC/c.Groups, c.OutC/c.Groups
+	c.packed = make([]*gemm.PackedB, c.Groups)
+	for grp := range c.packed {
+		c.packed[grp] = gemm.PackB(k, cog, c.weight[grp*k*cog:(grp+1)*k*cog], cog)
+	}
 }
 
 // FoldBatchNorm folds an eval-mode BatchNorm2d that follows the conv into its
@@ -134,6 +147,9 @@ func (c *Conv2d) FoldBatchNorm(gamma, beta, mean, variance []float32, eps float6
 			grp = 0
 		}
 		c.weight[i] *= scale[grp*cog+j]
+	}
+	if !c.depthwise {
+		c.pack()
 	}
 	return nil
 }
@@ -191,7 +207,7 @@ func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
 	}
 	if c.KH == 1 && c.KW == 1 && c.Stride == 1 && g.padT == 0 && g.padL == 0 && c.Groups == 1 {
 		// A 1x1 conv is (N*H*W, Cin)·(Cin, Cout) on the map itself.
-		gemm.MatMul(m, c.OutC, k, x, c.InC, c.weight, c.OutC, out, c.OutC, true)
+		gemm.MatMulPacked(m, x, c.InC, c.packed[0], out, c.OutC, true)
 		return
 	}
 	chunk, minRows := im2colChunkFloats, 512
@@ -209,7 +225,7 @@ func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
 			forBlocks(hi-lo, blockFor(hi-lo, 16, workers), workers, func(_, b0, b1 int) {
 				c.im2col(col[b0*k:b1*k], x, g, lo+b0, lo+b1, grp*cig)
 			})
-			gemm.MatMul(hi-lo, cog, k, col, k, c.weight[grp*k*cog:], cog, out[lo*c.OutC+grp*cog:], c.OutC, true)
+			gemm.MatMulPacked(hi-lo, col, k, c.packed[grp], out[lo*c.OutC+grp*cog:], c.OutC, true)
 		}
 	}
 }

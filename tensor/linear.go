@@ -11,9 +11,9 @@ type Linear struct {
 	In, Out int
 	// Bias has Out values (zero if the checkpoint had none).
 	Bias []float32
-	// weightT is Wᵀ, (In, Out) row-major, so the product is a plain
-	// (NN) MatMul: transposing once at load beats an NT product per call.
-	weightT []float32
+	// weight is W (out x in) packed once as the B operand of x·Wᵀ, so
+	// Forward does not repack it on every call.
+	weight *gemm.PackedB
 }
 
 // NewLinear builds a linear layer from a PyTorch weight of shape (out, in)
@@ -25,13 +25,8 @@ func NewLinear(out, in int, weight, bias []float32) (*Linear, error) {
 	if bias != nil && len(bias) != out {
 		return nil, fmt.Errorf("linear %dx%d: bias has %d values, want %d", out, in, len(bias), out)
 	}
-	l := &Linear{In: in, Out: out, Bias: make([]float32, out), weightT: make([]float32, in*out)}
+	l := &Linear{In: in, Out: out, Bias: make([]float32, out), weight: gemm.PackBT(in, out, weight, in)}
 	copy(l.Bias, bias)
-	for o := 0; o < out; o++ {
-		for i := 0; i < in; i++ {
-			l.weightT[i*out+o] = weight[o*in+i]
-		}
-	}
 	return l, nil
 }
 
@@ -47,6 +42,6 @@ func (l *Linear) Forward(x *Tensor) *Tensor {
 		copy(y.Data[r*l.Out:(r+1)*l.Out], l.Bias)
 	}
 	// One tall product: the GEMM splits it over goroutines itself.
-	gemm.MatMul(rows, l.Out, l.In, x.Data, l.In, l.weightT, l.Out, y.Data, l.Out, true)
+	gemm.MatMulPacked(rows, x.Data, l.In, l.weight, y.Data, l.Out, true)
 	return y
 }
