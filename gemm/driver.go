@@ -21,6 +21,23 @@ type config struct {
 	threads int
 	// serialBelow is the work (flops) under which one goroutine is used.
 	serialBelow float64
+	// kc, mc override kcBlock and mcBlock when positive (tests use small
+	// blocks to exercise the block edges with small matrices).
+	kc, mc int
+}
+
+func (cfg config) kcMax() int {
+	if cfg.kc > 0 {
+		return cfg.kc
+	}
+	return kcBlock
+}
+
+func (cfg config) mcMax() int {
+	if cfg.mc > 0 {
+		return cfg.mc
+	}
+	return mcBlock
 }
 
 func defaultConfig() config {
@@ -138,17 +155,17 @@ func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []flo
 		ri, ci := w/tc, w%tc
 		i0, i1 := ri*tiles/tr*kern.mr, min((ri+1)*tiles/tr*kern.mr, m)
 		q0, q1 := ci*panels/tc, (ci+1)*panels/tc
-		gemmRange(i0, i1, q0, q1, a, lda, pb, c, ldc, accumulate)
+		cfg.gemmRange(i0, i1, q0, q1, a, lda, pb, c, ldc, accumulate)
 	})
 }
 
 // gemmRange computes rows [i0, i1) and column panels [q0, q1) of C: the
 // BLIS loops around the micro-kernel for one worker.
-func gemmRange(i0, i1, q0, q1 int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {
+func (cfg config) gemmRange(i0, i1, q0, q1 int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {
 	kern, k, n := pb.kern, pb.k, pb.n
 	mr, nr := kern.mr, kern.nr
-	kc := balancedBlock(k, kcBlock, 1)
-	mc := balancedBlock(i1-i0, mcBlock/mr*mr, mr)
+	kc := balancedBlock(k, cfg.kcMax(), 1)
+	mc := balancedBlock(i1-i0, max(mr, cfg.mcMax()/mr*mr), mr)
 	abuf := getBuf(mc * kc)
 	defer putBuf(abuf)
 	ap := abuf.view

@@ -119,7 +119,7 @@ func (cfg config) nearestPacked(m int, a []float32, lda int, bank *PackedBank, m
 		ri, ci := w/tc, w%tc
 		i0, i1 := ri*tiles/tr*kern.mr, min((ri+1)*tiles/tr*kern.mr, m)
 		q0, q1 := ci*panels/tc, (ci+1)*panels/tc
-		nnRange(i0, i1, q0, q1, a, lda, bank, best[ci*m:ci*m+m], bestJ[ci*m:ci*m+m])
+		cfg.nnRange(i0, i1, q0, q1, a, lda, bank, best[ci*m:ci*m+m], bestJ[ci*m:ci*m+m])
 	})
 	for i := 0; i < m; i++ {
 		bv, bj := best[i], bestJ[i]
@@ -140,11 +140,11 @@ func (cfg config) nearestPacked(m int, a []float32, lda int, bank *PackedBank, m
 // panels [q0, q1) of the bank. For each block of mc rows it packs A once
 // (all of d), then for each block of nnPanels panels runs the GEMM loops into
 // a tile buffer and immediately folds the buffer into best/bestJ.
-func nnRange(i0, i1, q0, q1 int, a []float32, lda int, bank *PackedBank, best []float32, bestJ []int32) {
+func (cfg config) nnRange(i0, i1, q0, q1 int, a []float32, lda int, bank *PackedBank, best []float32, bestJ []int32) {
 	pb := bank.b
 	kern, d, n := pb.kern, pb.k, pb.n
 	mr, nr := kern.mr, kern.nr
-	kc := balancedBlock(d, kcBlock, 1)
+	kc := balancedBlock(d, cfg.kcMax(), 1)
 	mc := balancedBlock(i1-i0, max(mr, nnABytes/4/d/mr*mr), mr)
 	nb := nnPanels * nr
 	abuf, cbuf := getBuf(mc*d), getBuf(mc*nb)

@@ -7,6 +7,10 @@ import "sync"
 // rows <= i < w (the padding of a partial tile). It packs A micro-panels
 // (w = mr) and, for C = A·Bᵀ, B micro-panels (w = nr).
 func packT(rows, cols int, src []float32, ld int, dst []float32, w int) {
+	if rows == 14 && w == 14 {
+		packT14(cols, src, ld, dst)
+		return
+	}
 	dst = dst[:cols*w]
 	for i := 0; i < rows; i++ {
 		row := src[i*ld : i*ld+cols]
@@ -21,6 +25,24 @@ func packT(rows, cols int, src []float32, ld int, dst []float32, w int) {
 		for p := 0; p < cols; p++ {
 			dst[p*w+i] = 0
 		}
+	}
+}
+
+// packT14 is packT for a full 14-row micro-panel of the AVX-512 kernel:
+// column by column, so each step reads 14 sequential streams and writes 56
+// contiguous bytes.
+func packT14(cols int, src []float32, ld int, dst []float32) {
+	// Re-slicing to [:cols] gives every row the same known length, so the
+	// loop below runs without bounds checks on the rows.
+	r0, r1, r2, r3 := src[:cols], src[ld:][:cols], src[2*ld:][:cols], src[3*ld:][:cols]
+	r4, r5, r6, r7 := src[4*ld:][:cols], src[5*ld:][:cols], src[6*ld:][:cols], src[7*ld:][:cols]
+	r8, r9, r10, r11 := src[8*ld:][:cols], src[9*ld:][:cols], src[10*ld:][:cols], src[11*ld:][:cols]
+	r12, r13 := src[12*ld:][:cols], src[13*ld:][:cols]
+	dst = dst[:cols*14]
+	for p := 0; p < cols; p++ {
+		d := dst[p*14 : p*14+14 : p*14+14]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p]
+		d[7], d[8], d[9], d[10], d[11], d[12], d[13] = r7[p], r8[p], r9[p], r10[p], r11[p], r12[p], r13[p]
 	}
 }
 

@@ -75,11 +75,28 @@ func median(rates []float64) float64 {
 	return (rates[n/2-1] + rates[n/2]) / 2
 }
 
-// rate runs f once and returns flops/s in GFLOP/s.
-func rate(flops float64, f func()) float64 {
+// rate runs f once and returns flops/s in GFLOP/s. With cpuClock the time is
+// the process's CPU time divided by threads instead of the wall clock: on a
+// machine shared with other jobs it counts only the time we were scheduled
+// (but it also counts any busy-waiting of idle worker threads).
+func rate(flops float64, cpuClock bool, threads int, f func()) float64 {
+	if cpuClock {
+		c0 := processCPU()
+		f()
+		return flops / ((processCPU() - c0).Seconds() / float64(threads)) / 1e9
+	}
 	t0 := time.Now()
 	f()
 	return flops / time.Since(t0).Seconds() / 1e9
+}
+
+// processCPU is the user+system CPU time of all threads of the process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func randFloats(rng *rand.Rand, n int) []float32 {
@@ -95,9 +112,18 @@ func runBenchGemm(args []string) error {
 	shapes := fs.String("shapes", "1024x1024x1024,785x2304x768,785x3072x768,785x768x3072", "comma-separated MxNxK products C(MxN) = A(MxK)·B(KxN)")
 	threads := fs.String("threads", "1,"+strconv.Itoa(runtime.NumCPU()), "comma-separated worker counts (ours: GOMAXPROCS; OpenBLAS: openblas_set_num_threads)")
 	reps := fs.Int("reps", 7, "timed repetitions per implementation (after one warm-up); the median is reported")
+	stat := fs.String("stat", "median", "median: median rate of the repetitions; best: the fastest one (least disturbed by other jobs)")
+	clock := fs.String("clock", "wall", "wall: elapsed time; cpu: process CPU time / threads (robust to other jobs on the machine, but counts OpenBLAS's spinning threads)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *stat != "median" && *stat != "best" {
+		return fmt.Errorf("-stat %q: want median or best", *stat)
+	}
+	if *clock != "wall" && *clock != "cpu" {
+		return fmt.Errorf("-clock %q: want wall or cpu", *clock)
+	}
+	cpuClock := *clock == "cpu"
 	was, err := unsetCoreType()
 	if err != nil {
 		return err
@@ -113,7 +139,7 @@ func runBenchGemm(args []string) error {
 	} else {
 		fmt.Printf("OpenBLAS: %s, core %s\n", lib.Path, lib.CoreName())
 	}
-	fmt.Printf("GFLOP/s, median of %d interleaved repetitions. nn = MatMul (B is KxN), nt = MatMulT (B is NxK),\npacked = MatMulPacked with B packed once beforehand (constant weights); ratio = ours / OpenBLAS same form.\n\n", *reps)
+	fmt.Printf("GFLOP/s (%s clock), %s of %d interleaved repetitions. nn = MatMul (B is KxN), nt = MatMulT (B is NxK),\npacked = MatMulPacked with B packed once beforehand (constant weights); ratio = ours / OpenBLAS same form.\n\n", *clock, *stat, *reps)
 	fmt.Printf("%-16s %3s  %8s %8s %8s  %8s %8s  %7s %7s %7s\n", "MxNxK", "thr", "nn", "nt", "packed", "OB nn", "OB nt", "nn/OB", "nt/OB", "pk/OB")
 	rng := rand.New(rand.NewPCG(1, 2))
 	prevProcs := runtime.GOMAXPROCS(0)
@@ -154,12 +180,16 @@ func runBenchGemm(args []string) error {
 			// implementations alike.
 			for r := 0; r < *reps; r++ {
 				for i, f := range impls {
-					res[i] = append(res[i], rate(flops, f))
+					res[i] = append(res[i], rate(flops, cpuClock, t, f))
 				}
 			}
 			med := make([]float64, len(res))
 			for i := range res {
-				med[i] = median(res[i])
+				if *stat == "best" {
+					med[i] = slices.Max(res[i])
+				} else {
+					med[i] = median(res[i])
+				}
 			}
 			line := fmt.Sprintf("%-16s %3d  %8.1f %8.1f %8.1f", s, t, med[0], med[1], med[2])
 			if lib != nil {
@@ -201,7 +231,7 @@ func runBenchNN(args []string) error {
 	}
 	for r := 0; r < *reps; r++ {
 		for i, f := range impls {
-			res[i] = append(res[i], rate(flops, f))
+			res[i] = append(res[i], rate(flops, false, 1, f))
 		}
 	}
 	nnPacked, gemmPacked, nnPlain := median(res[0]), median(res[1]), median(res[2])
