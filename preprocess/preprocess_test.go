@@ -319,3 +319,40 @@ func BenchmarkResizeCrop1024(b *testing.B) {
 		}
 	}
 }
+
+// TestSharedScrew runs a real 1024x1024 greyscale MVTec image through the
+// greyscale fast path of Load and through the general RGB path; both must
+// give the same bytes (the channels of a grey image are independent and
+// equal). No Pillow reference is stored for it: the fixtures above cover
+// exactness.
+func TestSharedScrew(t *testing.T) {
+	dir := filepath.Join("..", "..", "shared", "data", "mvtec_ad", "screw", "test", "scratch_head")
+	path := filepath.Join(dir, "000.png")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s absent (needs the shared data beside the project): %v", path, err)
+	}
+	o := ImageNet()
+	fast, err := o.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := DecodeFile(path, Grey16HighByte)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.W != 1024 || m.H != 1024 || !isGrey(m) {
+		t.Fatalf("screw image %dx%d grey=%v", m.W, m.H, isGrey(m))
+	}
+	c, err := ResizeCrop(&RGB{W: m.W, H: m.H, Pix: m.Pix}, o.Resize, o.Crop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Force the 3-channel passes by resizing a plane view with ch = 3.
+	slow := resizePlane(plane{m.W, m.H, 3, m.Pix}, 256, 256, 16, 16, 224, 224).rgb()
+	if n, _ := diff(fast.Cropped, c); n != 0 {
+		t.Errorf("Load vs ResizeCrop: %d bytes differ", n)
+	}
+	if n, _ := diff(fast.Cropped, slow); n != 0 {
+		t.Errorf("grey plane vs RGB passes: %d bytes differ", n)
+	}
+}
