@@ -175,7 +175,6 @@ func TestDownloadFailures(t *testing.T) {
 	}
 }
 
-
 // TestOffline: nothing listens at the URL; the one error names the URL,
 // the cache path and how to place the file by hand.
 func TestOffline(t *testing.T) {
