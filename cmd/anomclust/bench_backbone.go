@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,13 +25,14 @@ func init() {
 // layers in PyTorch (/usr/bin/python3, torch.set_num_threads(threads)) when
 // torch is installed, and prints both rates and their ratio.
 func runBenchBackbone(args []string) error {
-	fs := newFlags("bench backbone", "NAME [--batch 8] [--images 32] [--layers L1,L2] [--size 224] [--no-torch]")
+	fs := newFlags("bench backbone", "NAME [--batch 8] [--images 32] [--layers L1,L2] [--size 224] [--rounds 1] [--no-torch]")
 	batch := fs.Int("batch", 8, "images per forward pass")
 	images := fs.Int("images", 32, "images timed (after one warm-up batch)")
 	layers := fs.String("layers", "", "layers to extract; default: the deepest of the method's default layers for this backbone, e.g. layer3 or blocks.11")
 	size := fs.Int("size", 224, "input height and width, pixels")
 	noTorch := fs.Bool("no-torch", false, "skip the PyTorch measurement")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "PyTorch threads (Go uses GOMAXPROCS)")
+	rounds := fs.Int("rounds", 1, "alternate Go and PyTorch measurements this many times and report medians (the machine is shared: alternating evens out load changes)")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fs.Usage()
 		return errUsage
@@ -70,28 +72,49 @@ func runBenchBackbone(args []string) error {
 	if _, err := bb.Forward(imgs, layerList); err != nil { // warm-up
 		return err
 	}
-	start := time.Now()
-	done := 0
-	for done < *images {
-		k := min(*batch, *images-done)
-		if _, err := bb.Forward(imgs[:k], layerList); err != nil {
-			return err
+	var goRates, torchRates []float64
+	torchOK := !*noTorch
+	for r := 0; r < max(*rounds, 1); r++ {
+		start := time.Now()
+		done := 0
+		for done < *images {
+			k := min(*batch, *images-done)
+			if _, err := bb.Forward(imgs[:k], layerList); err != nil {
+				return err
+			}
+			done += k
 		}
-		done += k
+		goRate := float64(done) / time.Since(start).Seconds()
+		goRates = append(goRates, goRate)
+		fmt.Printf("round %d  go:      %7.2f images/s   (peak RSS %s)\n", r+1, goRate, peakRSS())
+		if !torchOK {
+			continue
+		}
+		torchRate, err := torchBackboneRate(name, layerList, *size, *batch, *images, *threads)
+		if err != nil {
+			fmt.Printf("pytorch: not measured (%v)\n", err)
+			torchOK = false
+			continue
+		}
+		torchRates = append(torchRates, torchRate)
+		fmt.Printf("round %d  pytorch: %7.2f images/s   (torch %d threads)   ratio %.2fx\n", r+1, torchRate, *threads, goRate/torchRate)
 	}
-	goRate := float64(done) / time.Since(start).Seconds()
-	fmt.Printf("go:      %7.2f images/s   (peak RSS %s)\n", goRate, peakRSS())
-	if *noTorch {
-		return nil
+	fmt.Printf("median   go:      %7.2f images/s\n", medianRate(goRates))
+	if len(torchRates) > 0 {
+		fmt.Printf("median   pytorch: %7.2f images/s\n", medianRate(torchRates))
+		fmt.Printf("ratio go/pytorch (medians): %.2fx\n", medianRate(goRates)/medianRate(torchRates))
 	}
-	torchRate, err := torchBackboneRate(name, layerList, *size, *batch, *images, *threads)
-	if err != nil {
-		fmt.Printf("pytorch: not measured (%v)\n", err)
-		return nil
-	}
-	fmt.Printf("pytorch: %7.2f images/s   (torch %d threads)\n", torchRate, *threads)
-	fmt.Printf("ratio go/pytorch: %.2fx\n", goRate/torchRate)
 	return nil
+}
+
+// medianRate is the median of xs (xs not empty).
+func medianRate(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // peakRSS is the process's peak resident set (VmHWM), or "?" off Linux.
