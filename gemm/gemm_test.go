@@ -16,13 +16,15 @@ var shapes = [][3]int{ // m, n, k
 	{45, 70, 30}, {0, 5, 5}, {5, 0, 5}, {5, 5, 0}, {300, 200, 700},
 }
 
-// testConfigs are all kernels, each on 1 worker and on 3 (more workers than
-// cores, and 3 forces uneven row and column splits); serialBelow 0 so that
-// even the small shapes are split.
+// testConfigs are all kernels, each on 1 worker, on 3 (more workers than
+// cores, and 3 forces uneven row and column splits) and on 2 with tiny cache
+// blocks (kc = 24, mc = 2 tiles) so that small matrices cross many k and m
+// block edges; serialBelow 0 so that even the small shapes are split.
 func testConfigs() []config {
 	var cs []config
 	for _, k := range availableKernels() {
-		cs = append(cs, config{kern: k, threads: 1}, config{kern: k, threads: 3})
+		cs = append(cs, config{kern: k, threads: 1}, config{kern: k, threads: 3},
+			config{kern: k, threads: 2, kc: 24, mc: 2 * k.mr})
 	}
 	return cs
 }
@@ -113,7 +115,7 @@ func TestMatMul(t *testing.T) {
 					}
 				}
 				for _, cfg := range testConfigs() {
-					cfgName := fmt.Sprintf("%s/t%d", cfg.kern.name, cfg.threads)
+					cfgName := fmt.Sprintf("%s/t%d/kc%d/mc%d", cfg.kern.name, cfg.threads, cfg.kc, cfg.mc)
 					got := append([]float32(nil), c0...)
 					cfg.matMul(m, n, k, a, lda, b, ldb, trans, got, ldc, acc)
 					check(cfgName, got)

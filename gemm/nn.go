@@ -3,6 +3,7 @@ package gemm
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // nnPanels is the number of B panels (nr columns each) per block of the
@@ -145,7 +146,11 @@ func (cfg config) nnRange(i0, i1, q0, q1 int, a []float32, lda int, bank *Packed
 	kern, d, n := pb.kern, pb.k, pb.n
 	mr, nr := kern.mr, kern.nr
 	kc := balancedBlock(d, cfg.kcMax(), 1)
-	mc := balancedBlock(i1-i0, max(mr, nnABytes/4/d/mr*mr), mr)
+	mcMax := nnABytes / 4 / d
+	if cfg.mc > 0 {
+		mcMax = cfg.mc
+	}
+	mc := balancedBlock(i1-i0, max(mr, mcMax/mr*mr), mr)
 	nb := nnPanels * nr
 	abuf, cbuf := getBuf(mc*d), getBuf(mc*nb)
 	defer putBuf(abuf)
@@ -181,11 +186,17 @@ func (cfg config) nnRange(i0, i1, q0, q1 int, a []float32, lda int, bank *Packed
 			j0 := qb * nr
 			cols := min(qe*nr, n) - j0
 			norms := bank.norms[j0 : j0+cols]
+			vec := cols &^ 15
 			for i := 0; i < mcb; i++ {
 				row := cp[i*nb : i*nb+cols]
 				bv, bj := best[ic+i], bestJ[ic+i]
-				for j, v := range row {
-					if s := norms[j] - 2*v; s < bv {
+				if vec > 0 {
+					if v, j := rowMin(vec, &row[0], &norms[0]); v < bv {
+						bv, bj = v, int32(j0+j)
+					}
+				}
+				for j := vec; j < cols; j++ {
+					if s := norms[j] - 2*row[j]; s < bv {
 						bv, bj = s, int32(j0+j)
 					}
 				}
@@ -193,6 +204,19 @@ func (cfg config) nnRange(i0, i1, q0, q1 int, a []float32, lda int, bank *Packed
 			}
 		}
 	}
+}
+
+// rowMinGo is the pure-Go rowMin: the minimum over j < n of
+// norms[j] - 2·c[j] and the smallest j attaining it.
+func rowMinGo(n int, c, norms *float32) (v float32, j int) {
+	cs, ns := unsafe.Slice(c, n), unsafe.Slice(norms, n)
+	v, j = float32(math.Inf(1)), 0
+	for k, x := range cs {
+		if s := ns[k] - 2*x; s < v {
+			v, j = s, k
+		}
+	}
+	return v, j
 }
 
 // refNearestDistances is the plain reference for NearestDistances: direct

@@ -157,3 +157,30 @@ func TestNearestExported(t *testing.T) {
 		t.Fatalf("d = 0: got (%g, %d), want (0, 0)", dist[0], idx[0])
 	}
 }
+
+// TestRowMin checks the epilogue (assembly when available) against its Go
+// twin, with many exactly equal values so that the tie rule (smallest j)
+// is exercised across lanes and across 16-column steps.
+func TestRowMin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{16, 32, 48, 256} {
+		for trial := 0; trial < 50; trial++ {
+			c, norms := make([]float32, n), make([]float32, n)
+			for j := range c {
+				c[j] = float32(rng.IntN(4))
+				norms[j] = float32(rng.IntN(4))
+			}
+			v, j := rowMin(n, &c[0], &norms[0])
+			wv, wj := rowMinGo(n, &c[0], &norms[0])
+			if v != wv || j != wj {
+				t.Fatalf("n=%d: rowMin = (%g, %d), want (%g, %d) (asm: %v)", n, v, j, wv, wj, haveRowMinAsm)
+			}
+			// The Go twin against the definition.
+			for k := 0; k < n; k++ {
+				if s := norms[k] - 2*c[k]; s < wv || s == wv && k < wj {
+					t.Fatalf("n=%d: rowMinGo = (%g, %d) but column %d gives %g", n, wv, wj, k, s)
+				}
+			}
+		}
+	}
+}

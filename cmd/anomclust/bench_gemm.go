@@ -207,8 +207,12 @@ func runBenchNN(args []string) error {
 	n := fs.Int("n", 3136, "memory bank rows")
 	d := fs.Int("d", 1024, "dimension")
 	reps := fs.Int("reps", 5, "timed repetitions (after one warm-up); the median is reported")
+	clock := fs.String("clock", "wall", "wall: elapsed time; cpu: process CPU time / GOMAXPROCS (robust to other jobs on the machine)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *clock != "wall" && *clock != "cpu" {
+		return fmt.Errorf("-clock %q: want wall or cpu", *clock)
 	}
 	if *m <= 0 || *n <= 0 || *d <= 0 || *reps <= 0 {
 		return fmt.Errorf("-m, -n, -d and -reps must be positive")
@@ -231,11 +235,11 @@ func runBenchNN(args []string) error {
 	}
 	for r := 0; r < *reps; r++ {
 		for i, f := range impls {
-			res[i] = append(res[i], rate(flops, false, 1, f))
+			res[i] = append(res[i], rate(flops, *clock == "cpu", runtime.GOMAXPROCS(0), f))
 		}
 	}
 	nnPacked, gemmPacked, nnPlain := median(res[0]), median(res[1]), median(res[2])
-	fmt.Printf("m=%d n=%d d=%d, GOMAXPROCS=%d, median of %d interleaved repetitions (equivalent GEMM GFLOP/s = 2mnd/time)\n", *m, *n, *d, runtime.GOMAXPROCS(0), *reps)
+	fmt.Printf("m=%d n=%d d=%d, GOMAXPROCS=%d, %s clock, median of %d interleaved repetitions (equivalent GEMM GFLOP/s = 2mnd/time)\n", *m, *n, *d, runtime.GOMAXPROCS(0), *clock, *reps)
 	fmt.Printf("  NearestDistancesPacked (fused)      %8.1f GFLOP/s\n", nnPacked)
 	fmt.Printf("  NearestDistances (packs the bank)   %8.1f GFLOP/s\n", nnPlain)
 	fmt.Printf("  MatMulPacked A·Bᵀ (same shape)      %8.1f GFLOP/s\n", gemmPacked)

@@ -1,0 +1,27 @@
+//go:build !noasm
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+// haveRowMinAsm reports whether rowMin is the AVX-512 version.
+var haveRowMinAsm = cpu.X86.HasAVX512F
+
+// rowMin returns the minimum over j < n of norms[j] - 2·c[j] and the
+// smallest j attaining it, for n a positive multiple of 16. This is the
+// epilogue of the fused nearest-neighbour kernel: c is a row of A·Bᵀ, norms
+// the ||b_j||². Each of the 16 lanes keeps its own running minimum and
+// index (a strict comparison keeps the first of equal values), then the
+// lanes are reduced to the minimum and, among the lanes holding it, the
+// smallest index.
+func rowMin(n int, c, norms *float32) (v float32, j int) {
+	if haveRowMinAsm {
+		return rowMinAVX512(n, c, norms)
+	}
+	return rowMinGo(n, c, norms)
+}
+
+// rowMinAVX512 is rowMin in AVX-512F assembly (nn_amd64.s).
+//
+//go:noescape
+func rowMinAVX512(n int, c, norms *float32) (v float32, j int)
