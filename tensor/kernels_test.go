@@ -129,3 +129,54 @@ func TestLayerNormKernels(t *testing.T) {
 		})
 	}
 }
+
+// naiveAttention is timm's attention in float64 from the definition.
+func naiveAttention(qkv []float32, t, c, heads int) []float32 {
+	hd := c / heads
+	y := make([]float32, t*c)
+	p := make([]float64, t)
+	for h := 0; h < heads; h++ {
+		for i := 0; i < t; i++ {
+			m := math.Inf(-1)
+			for j := 0; j < t; j++ {
+				var s float64
+				for d := 0; d < hd; d++ {
+					s += float64(qkv[i*3*c+h*hd+d]) * float64(qkv[j*3*c+c+h*hd+d])
+				}
+				p[j] = s / math.Sqrt(float64(hd))
+				m = max(m, p[j])
+			}
+			var z float64
+			for j := range p {
+				p[j] = math.Exp(p[j] - m)
+				z += p[j]
+			}
+			for d := 0; d < hd; d++ {
+				var s float64
+				for j := range p {
+					s += p[j] * float64(qkv[j*3*c+2*c+h*hd+d])
+				}
+				y[i*c+h*hd+d] = float32(s / z)
+			}
+		}
+	}
+	return y
+}
+
+// TestAttentionLarge runs a ViT-S/16-like sequence (197 tokens: softmax
+// rows of 12 blocks of 16 plus a tail of 5, several goroutines) against
+// naiveAttention; tolProduct as for the fixtures (products of length 64
+// and 197).
+func TestAttentionLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const tokens, c, heads = 197, 96, 3
+	qkv := randTensor(rng, tokens, 3*c)
+	want := From(naiveAttention(qkv.Data, tokens, c, heads), tokens, c)
+	compare(t, Attention(qkv, heads), want, tolProduct)
+	// The batched form gives the same per image.
+	two := New(2, tokens, 3*c)
+	copy(two.Data, qkv.Data)
+	copy(two.Data[tokens*3*c:], qkv.Data)
+	y := Attention(two, heads)
+	compare(t, From(y.Data[tokens*c:], tokens, c), want, tolProduct)
+}

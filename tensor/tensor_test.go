@@ -144,19 +144,19 @@ func TestAgainstPyTorch(t *testing.T) {
 				Softmax(x)
 				compare(t, x, c.tensor(t, "y"), tolShort)
 			case "maxpool2d":
-				compare(t, MaxPool2d(c.tensor(t, "x"), c.int("k"), c.int("stride"), c.int("pad")), c.tensor(t, "y"), 0)
+				compareMaps(t, func(x *Tensor) *Tensor { return MaxPool2d(x, c.int("k"), c.int("stride"), c.int("pad")) }, c, 0)
 			case "avgpool2d":
-				compare(t, AvgPool2d(c.tensor(t, "x"), c.int("k"), c.int("stride"), c.int("pad")), c.tensor(t, "y"), tolShort)
+				compareMaps(t, func(x *Tensor) *Tensor { return AvgPool2d(x, c.int("k"), c.int("stride"), c.int("pad")) }, c, tolShort)
 			case "adaptive_avg_pool2d":
-				compare(t, AdaptiveAvgPool2d(c.tensor(t, "x"), c.int("oh"), c.int("ow")), c.tensor(t, "y"), tolShort)
+				compareMaps(t, func(x *Tensor) *Tensor { return AdaptiveAvgPool2d(x, c.int("oh"), c.int("ow")) }, c, tolShort)
 			case "adaptive_avg_pool1d":
 				compare(t, AdaptiveAvgPool1d(c.tensor(t, "x"), c.int("m")), c.tensor(t, "y"), tolShort)
 			case "global_avg_pool":
 				compare(t, GlobalAvgPool(c.tensor(t, "x")), c.tensor(t, "y"), tolShort)
 			case "resize":
-				compare(t, Resize(c.tensor(t, "x"), c.int("oh"), c.int("ow"), modeOf(t, c)), c.tensor(t, "y"), tolShort)
+				compareMaps(t, func(x *Tensor) *Tensor { return Resize(x, c.int("oh"), c.int("ow"), modeOf(t, c)) }, c, tolShort)
 			case "resize_scale":
-				compare(t, ResizeScale(c.tensor(t, "x"), c.num("sh"), c.num("sw"), modeOf(t, c)), c.tensor(t, "y"), tolShort)
+				compareMaps(t, func(x *Tensor) *Tensor { return ResizeScale(x, c.num("sh"), c.num("sw"), modeOf(t, c)) }, c, tolShort)
 			case "attention":
 				compare(t, Attention(c.tensor(t, "qkv"), c.int("heads")), c.tensor(t, "y"), tolProduct)
 			case "bmm":
@@ -166,6 +166,18 @@ func TestAgainstPyTorch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// compareMaps checks a map operation on the fixture's (N, H, W, C) batch x
+// against y, and on the first image alone as an (H, W, C) map against y's
+// first image.
+func compareMaps(t *testing.T, op func(*Tensor) *Tensor, c *fixtureCase, tol float64) {
+	t.Helper()
+	x, want := c.tensor(t, "x"), c.tensor(t, "y")
+	compare(t, op(x), want, tol)
+	_, h, w, ch := mapDims("test", x)
+	_, oh, ow, oc := mapDims("test", want)
+	compare(t, op(From(x.Data[:h*w*ch], h, w, ch)), From(want.Data[:oh*ow*oc], oh, ow, oc), tol)
 }
 
 func modeOf(t *testing.T, c *fixtureCase) Interpolation {
