@@ -1,0 +1,419 @@
+// Package rundir is the on-disk layout of one `anomclust run`: what the
+// pipeline writes and what reports, notebooks and later runs read back.
+// The layout is a contract; its version is Format.
+//
+//	OUT/run.json                          Run: tool, settings, backbone, categories, timings
+//	OUT/summary.csv, OUT/summary.md       NMI/ARI/F1 per category, mode, tau, and the means
+//	OUT/<cat>/items.csv                   index,path,label,mask: the clustered images, in order
+//	OUT/<cat>/<mode>/tau_<tau>/           unsupervised and semi, one folder per tau
+//	OUT/<cat>/average/                    average (tau does not matter)
+//	    alpha.npy        (N, M) float32   patch weights; row i is items.csv index i, M = grid_h*grid_w row-major
+//	    X.npy            (N, D) float32   image embeddings
+//	    assignments.csv  path,label,cluster, in items.csv order
+//	    metrics.json     Metrics
+//	    linkage.npy      (N-1, 4) float64 scipy linkage matrix (Ward only)
+//
+// Every file is written atomically (a temporary file in the same folder,
+// then a rename), so an interrupted run leaves whole files or none.
+package rundir
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Format names this layout's version; it changes when a file's meaning does.
+const Format = "anomclust-run/1"
+
+// File names of the layout.
+const (
+	RunFile         = "run.json"
+	SummaryCSVFile  = "summary.csv"
+	SummaryMDFile   = "summary.md"
+	ItemsFile       = "items.csv"
+	AlphaFile       = "alpha.npy"
+	XFile           = "X.npy"
+	AssignmentsFile = "assignments.csv"
+	MetricsFile     = "metrics.json"
+	LinkageFile     = "linkage.npy"
+)
+
+// Weighting modes (METHOD §4), as written in paths and files.
+const (
+	ModeUnsupervised = "unsupervised"
+	ModeSemi         = "semi"
+	ModeAverage      = "average"
+)
+
+// Modes lists the weighting modes in the order runs process them.
+func Modes() []string { return []string{ModeUnsupervised, ModeSemi, ModeAverage} }
+
+// Protocols (METHOD §5), as written in run.json and metrics.json.
+const (
+	ProtocolMVTec       = "mvtec: good kept, combined dropped"
+	ProtocolDefectsOnly = "defects-only"
+)
+
+// Run is run.json.
+type Run struct {
+	Format    string   `json:"format"`     // Format
+	Tool      string   `json:"tool"`       // "anomclust"
+	Version   string   `json:"version"`    // the tool's version
+	GoVersion string   `json:"go_version"` // runtime.Version()
+	Command   []string `json:"command,omitempty"`
+	Settings  Settings `json:"settings"`
+	Backbone  Backbone `json:"backbone"`
+	Layers    []string `json:"layers"`
+	Protocol  string   `json:"protocol"` // ProtocolMVTec or ProtocolDefectsOnly
+	// Categories are in processing order (the order of --categories, else
+	// sorted by name).
+	Categories []Category `json:"categories"`
+	Start      time.Time  `json:"start"`
+	End        time.Time  `json:"end"`
+	// WallSeconds is End - Start; Stages sums each stage's wall seconds
+	// over the categories (keys: see Category.Stages).
+	WallSeconds float64            `json:"wall_seconds"`
+	Stages      map[string]float64 `json:"stage_seconds"`
+}
+
+// Settings are every option of the run after the preset was applied and
+// explicit flags overrode it.
+type Settings struct {
+	Data        string    `json:"data"`
+	Out         string    `json:"out"`
+	Categories  []string  `json:"categories"` // as asked; empty = all
+	Preset      string    `json:"preset"`
+	Backbone    string    `json:"backbone"`
+	Weights     string    `json:"weights"` // as given with --weights; "" = found by the weights store
+	Layers      []string  `json:"layers"`
+	PretrainDim int       `json:"pretrain_dim"`
+	TargetDim   int       `json:"target_dim"`
+	PatchSize   int       `json:"patchsize"`
+	ImageSize   int       `json:"image_size"` // centre-crop side, pixels
+	Resize      int       `json:"resize"`     // short side before the crop, pixels
+	LayerNorm   bool      `json:"layernorm"`  // the seed's per-map LayerNorm quirk
+	Modes       []string  `json:"modes"`
+	Taus        []float64 `json:"taus"`
+	TrainRatio  float64   `json:"train_ratio"`
+	Coreset     float64   `json:"coreset"` // 0 = full memory bank
+	Cluster     string    `json:"cluster"` // "ward" or "kmeans"
+	K           int       `json:"k"`       // 0 = number of labels per category
+	Seed        uint64    `json:"seed"`
+	DefectsOnly bool      `json:"defects_only"`
+	MaxPerClass int       `json:"max_per_class"` // 0 = all images
+	Cache       string    `json:"cache"`         // feature cache root; "" = none
+	Batch       int       `json:"batch"`
+	Report      bool      `json:"report"`
+}
+
+// Backbone is the network used and the file its weights came from.
+type Backbone struct {
+	Name        string `json:"name"`
+	WeightsFile string `json:"weights_file"`
+	// WeightsSHA256 is the file's SHA-256 (hex) when it was computed.
+	WeightsSHA256 string `json:"weights_sha256,omitempty"`
+	// Random is set when the backbone had random weights (tests only).
+	Random bool `json:"random,omitempty"`
+}
+
+// Category is one clustered category of run.json.
+type Category struct {
+	Name string `json:"name"`
+	Dir  string `json:"dir"`
+	// NImages is N, the number of clustered images (items.csv rows).
+	NImages int `json:"n_images"`
+	// Labels are the distinct true labels, sorted; LabelCounts their sizes.
+	Labels      []string `json:"labels"`
+	LabelCounts []int    `json:"label_counts"`
+	K           int      `json:"k"` // clusters asked for
+	// GridH x GridW is the patch grid: alpha.npy has M = GridH*GridW columns,
+	// row-major over (y, x) of the ImageSize x ImageSize crop.
+	GridH     int `json:"grid_h"`
+	GridW     int `json:"grid_w"`
+	Dim       int `json:"dim"` // D, the patch embedding length
+	ImageSize int `json:"image_size"`
+	Resize    int `json:"resize"`
+	// NBank is the number of train/good images in the semi-supervised
+	// memory bank (0 when semi was not run).
+	NBank int `json:"n_bank"`
+	// CacheHits and CacheMisses count feature cache lookups (test and bank
+	// images).
+	CacheHits   int `json:"cache_hits"`
+	CacheMisses int `json:"cache_misses"`
+	// Stages are wall seconds per stage: "features" (decode, backbone,
+	// patch embeddings, cache), "scores" (patch scores of every mode),
+	// "alpha" (alpha and X for every tau), "cluster", "metrics", "write".
+	Stages map[string]float64 `json:"stage_seconds"`
+}
+
+// TauName formats tau for paths and tables: strconv 'g' with the shortest
+// exact representation (0 -> "0", 0.2 -> "0.2", 2 -> "2").
+func TauName(tau float64) string { return strconv.FormatFloat(tau, 'g', -1, 64) }
+
+// CategoryDir is OUT/<cat>.
+func CategoryDir(out, category string) string { return filepath.Join(out, category) }
+
+// ResultDir is the folder of one (category, mode, tau) result:
+// OUT/<cat>/<mode>/tau_<tau> for unsupervised and semi, OUT/<cat>/average
+// for average (tau is ignored).
+func ResultDir(out, category, mode string, tau float64) string {
+	if mode == ModeAverage {
+		return filepath.Join(out, category, mode)
+	}
+	return filepath.Join(out, category, mode, "tau_"+TauName(tau))
+}
+
+// Result names one (category, mode, tau) result of a run.
+type Result struct {
+	Category string
+	Mode     string
+	Tau      float64 // meaningless (0) for average
+	HasTau   bool    // false for average
+	Dir      string
+}
+
+// Results lists the results a run made, category by category, in the order
+// modes then taus: the folders ResultDir gives under out.
+func (r *Run) Results(out string) []Result {
+	var res []Result
+	for _, c := range r.Categories {
+		for _, m := range r.Settings.Modes {
+			if m == ModeAverage {
+				res = append(res, Result{Category: c.Name, Mode: m, Dir: ResultDir(out, c.Name, m, 0)})
+				continue
+			}
+			for _, t := range r.Settings.Taus {
+				res = append(res, Result{Category: c.Name, Mode: m, Tau: t, HasTau: true, Dir: ResultDir(out, c.Name, m, t)})
+			}
+		}
+	}
+	return res
+}
+
+// WriteRun writes OUT/run.json.
+func WriteRun(out string, r *Run) error {
+	return writeJSON(filepath.Join(out, RunFile), r)
+}
+
+// ReadRun reads OUT/run.json.
+func ReadRun(out string) (*Run, error) {
+	var r Run
+	if err := readJSON(filepath.Join(out, RunFile), &r); err != nil {
+		return nil, err
+	}
+	if r.Format != Format {
+		return nil, fmt.Errorf("%s: format %q, this program reads %q", filepath.Join(out, RunFile), r.Format, Format)
+	}
+	return &r, nil
+}
+
+// Item is one row of items.csv: the clustered image Index (row of alpha.npy
+// and X.npy), its file, true label and mask file ("" when none).
+type Item struct {
+	Index int
+	Path  string
+	Label string
+	Mask  string
+}
+
+// WriteItems writes items.csv (header index,path,label,mask).
+func WriteItems(path string, items []Item) error {
+	rows := [][]string{{"index", "path", "label", "mask"}}
+	for _, it := range items {
+		rows = append(rows, []string{strconv.Itoa(it.Index), it.Path, it.Label, it.Mask})
+	}
+	return WriteCSV(path, rows)
+}
+
+// ReadItems reads items.csv.
+func ReadItems(path string) ([]Item, error) {
+	rows, err := readCSV(path, []string{"index", "path", "label", "mask"})
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Item, len(rows))
+	for i, r := range rows {
+		idx, err := strconv.Atoi(r[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s: row %d: index %q: %w", path, i+2, r[0], err)
+		}
+		items[i] = Item{Index: idx, Path: r[1], Label: r[2], Mask: r[3]}
+	}
+	return items, nil
+}
+
+// Assignment is one row of assignments.csv.
+type Assignment struct {
+	Path    string
+	Label   string // true label
+	Cluster int    // in [0, K)
+}
+
+// WriteAssignments writes assignments.csv (header path,label,cluster).
+func WriteAssignments(path string, as []Assignment) error {
+	rows := [][]string{{"path", "label", "cluster"}}
+	for _, a := range as {
+		rows = append(rows, []string{a.Path, a.Label, strconv.Itoa(a.Cluster)})
+	}
+	return WriteCSV(path, rows)
+}
+
+// ReadAssignments reads assignments.csv.
+func ReadAssignments(path string) ([]Assignment, error) {
+	rows, err := readCSV(path, []string{"path", "label", "cluster"})
+	if err != nil {
+		return nil, err
+	}
+	as := make([]Assignment, len(rows))
+	for i, r := range rows {
+		c, err := strconv.Atoi(r[2])
+		if err != nil {
+			return nil, fmt.Errorf("%s: row %d: cluster %q: %w", path, i+2, r[2], err)
+		}
+		as[i] = Assignment{Path: r[0], Label: r[1], Cluster: c}
+	}
+	return as, nil
+}
+
+// Metrics is metrics.json: the scores of one (category, mode, tau) result.
+type Metrics struct {
+	Category string   `json:"category"`
+	Mode     string   `json:"mode"`
+	Tau      *float64 `json:"tau"` // null for average
+	Cluster  string   `json:"cluster_method"`
+	Protocol string   `json:"protocol"`
+	K        int      `json:"k"`
+	N        int      `json:"n"`
+	NMI      float64  `json:"nmi"`
+	ARI      float64  `json:"ari"`
+	F1       float64  `json:"f1"` // micro-F1 after Hungarian matching (= accuracy)
+	// Labels are the confusion rows (the category's labels, sorted);
+	// confusion columns are clusters 0..K-1.
+	Labels    []string `json:"labels"`
+	Confusion [][]int  `json:"confusion"`
+	// Matching gives each cluster its matched label ("" when the cluster
+	// is unmatched, i.e. K > number of labels).
+	Matching []ClusterMatch `json:"matching"`
+}
+
+// ClusterMatch is one cluster's Hungarian-matched label.
+type ClusterMatch struct {
+	Cluster int    `json:"cluster"`
+	Label   string `json:"label"`
+	Size    int    `json:"size"`
+	Correct int    `json:"correct"` // images of the matched label in the cluster
+}
+
+// WriteMetrics writes metrics.json.
+func WriteMetrics(path string, m *Metrics) error { return writeJSON(path, m) }
+
+// ReadMetrics reads metrics.json.
+func ReadMetrics(path string) (*Metrics, error) {
+	var m Metrics
+	if err := readJSON(path, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// folder and a rename: readers, and a run interrupted half-way, see the
+// old file or the whole new one, never a part.
+func WriteFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+func writeAtomic(path string, fill func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = fill(f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteCSV writes rows (the first is the header) atomically.
+func WriteCSV(path string, rows [][]string) error {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.WriteAll(rows); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, buf.Bytes())
+}
+
+// readCSV reads a CSV file whose header must be want and returns the rows
+// after it.
+func readCSV(path string, want []string) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = len(want)
+	rows, err := r.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("read %s: empty (no header)", path)
+	}
+	for i, h := range want {
+		if rows[0][i] != h {
+			return nil, fmt.Errorf("read %s: header %v, want %v", path, rows[0], want)
+		}
+	}
+	return rows[1:], nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}
