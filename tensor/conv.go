@@ -46,8 +46,9 @@ func (s *ConvSpec) pads(in, k int) (out, lead int) {
 //
 // Three paths: a 1x1 stride-1 unpadded ungrouped conv is one GEMM of the map
 // itself, (N*H*W, Cin)·(Cin, Cout); a depthwise conv (Groups == InC == OutC)
-// is a direct loop vectorisable over channels; anything else is im2col in
-// blocks of output positions followed by a GEMM per group.
+// is a direct loop over contiguous channels (AVX-512 in the interior);
+// anything else is im2col in chunks of output positions followed by a GEMM
+// per group. Forward is safe for concurrent use; FoldBatchNorm is not.
 type Conv2d struct {
 	ConvSpec
 	// Bias has OutC values (zero if the checkpoint had none).
@@ -122,8 +123,9 @@ func (c *Conv2d) pack() {
 // weights and bias: y = gamma*(conv(x) - mean)/sqrt(var + eps) + beta
 // (torch.nn.functional.batch_norm with training=False). Call it once at load.
 func (c *Conv2d) FoldBatchNorm(gamma, beta, mean, variance []float32, eps float64) error {
-	for name, v := range map[string][]float32{"weight": gamma, "bias": beta, "running_mean": mean, "running_var": variance} {
+	for i, v := range [][]float32{gamma, beta, mean, variance} {
 		if len(v) != c.OutC {
+			name := [...]string{"weight", "bias", "running_mean", "running_var"}[i]
 			return fmt.Errorf("conv2d: batch norm %s has %d values, want %d", name, len(v), c.OutC)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 )
 
 // Linear is torch.nn.Linear: y = x·Wᵀ + b over the last dimension.
+// Forward is safe for concurrent use.
 type Linear struct {
 	In, Out int
 	// Bias has Out values (zero if the checkpoint had none).

@@ -16,9 +16,22 @@
 // (conv OIHW, linear [out, in]) and are repacked once by the constructors
 // (NewConv2d, NewLinear) into the form the GEMM wants.
 //
-// Heavy products go through package gemm (MatMul / MatMulT); large operations
-// are spread over GOMAXPROCS goroutines. Operations panic on shape mismatches
-// (a programming error); constructors that take checkpoint data return errors.
+// # Speed
+//
+// Heavy products go through package gemm, which splits each product over
+// goroutines itself: layer weights are packed once (gemm.PackB / PackBT) and
+// products are issued as tall GEMMs (a whole batch of positions or tokens).
+// The element-wise work around them (softmax, GELU, LayerNorm, depthwise
+// conv) is spread over GOMAXPROCS goroutines here, with AVX-512 kernels in
+// kernels_amd64.s chosen at start-up; each has a Go twin (kernels.go, the
+// only path with the purego tag or on other CPUs) and the tests run both.
+// Benchmarks: go test -run '^$' -bench . ./tensor
+//
+// # Errors and tests
+//
+// Operations panic on shape mismatches (a programming error); constructors
+// that take checkpoint data return errors. Every operation is checked against
+// PyTorch 1.13 on golden files made by testdata/gen_tensor_fixtures.py.
 package tensor
 
 import "fmt"
