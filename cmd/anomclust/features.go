@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,12 +24,12 @@ func init() {
 	register(command{name: "features", summary: "write a backbone's feature maps as .npy (N, C, H, W)", run: runFeatures})
 }
 
-const featuresSynopsis = "--backbone NAME (--weights FILE | --random-weights) --layers L1,L2 --out DIR (IMAGES... | --input-npy FILE)"
+const featuresSynopsis = "--backbone NAME [--weights FILE | --random-weights] --layers L1,L2 --out DIR (IMAGES... | --input-npy FILE)"
 
 func runFeatures(args []string) error {
 	fs := newFlags("features", featuresSynopsis)
 	name := fs.String("backbone", "", "backbone name: "+strings.Join(zoo.Names(), ", "))
-	weights := fs.String("weights", "", "weights file: torch.save checkpoint with the model's key names (TFLite file for mobilenet_*)")
+	weights := fs.String("weights", "", "weights file (torch.save or safetensors with the model's key names; TFLite for mobilenet_*); default: the registry's file, from ANOMCLUST_WEIGHTS_PATH, the cache or a download")
 	random := fs.Bool("random-weights", false, "use random weights instead of --weights (for smoke tests and speed checks)")
 	layers := fs.String("layers", "", "comma-separated layer names (e.g. layer2,layer3 or blocks.10,blocks.11); default: the method's")
 	out := fs.String("out", "", "output directory; one <layer>.npy per layer")
@@ -37,7 +38,7 @@ func runFeatures(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *name == "" || *out == "" || (*weights == "") == !*random || (fs.NArg() == 0) == (*inputNPY == "") || *batch < 1 {
+	if *name == "" || *out == "" || (*weights != "" && *random) || (fs.NArg() == 0) == (*inputNPY == "") || *batch < 1 {
 		fs.Usage()
 		return errUsage
 	}
@@ -72,8 +73,9 @@ func runFeatures(args []string) error {
 	return writeFeatures(bb, src, layerList, *out, *batch)
 }
 
-// loadBackbone builds name from a weights file or, when random is set, from
-// random weights of the right shapes.
+// loadBackbone builds name from a weights file (the registry's when
+// weights is empty) or, when random is set, from random weights of the
+// right shapes.
 func loadBackbone(name, weights string, random bool) (backbone.Backbone, error) {
 	if random {
 		w, err := zoo.RandomWeights(name, 1)
@@ -82,7 +84,7 @@ func loadBackbone(name, weights string, random bool) (backbone.Backbone, error) 
 		}
 		return zoo.New(name, w)
 	}
-	return zoo.Open(name, weights)
+	return zoo.Open(context.Background(), name, weights)
 }
 
 // imageSource yields preprocessed (H, W, 3) images in order.

@@ -139,7 +139,6 @@ func TestFeaturesUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{},
 		{"--backbone", "resnet18", "--random-weights", "--out", "x"},                        // no input
-		{"--backbone", "resnet18", "--out", "x", "a.png"},                                   // no weights
 		{"--backbone", "resnet18", "--random-weights", "--weights", "w", "--out", "x", "a"}, // both
 	} {
 		if err := runFeatures(args); err != errUsage {

@@ -1,0 +1,97 @@
+package zoo
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/anomclust/anomclust/tensor"
+	"github.com/anomclust/anomclust/weights"
+)
+
+// TestRegistryBackbonesBuild builds every ResNet and ViT of the registry
+// from random weights, after checking those weights against the registry's
+// own expected tensor names and shapes (weights.Check, written
+// independently from torchvision/DINO), and runs a small forward pass.
+// Random weights for the full models take a few seconds in all.
+func TestRegistryBackbonesBuild(t *testing.T) {
+	for _, e := range weights.All() {
+		a, err := FromEntry(e)
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name, err)
+		}
+		if a.MobileNet {
+			continue
+		}
+		t.Run(e.Name, func(t *testing.T) {
+			sd, err := RandomWeights(e.Name, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := weights.ExpectedShapes(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Everything generated is in the registry's list, same shape;
+			// everything listed is generated, except what the backbone does
+			// not use (classifier, DINOv2's mask_token, BN counters).
+			expected := map[string][]int{}
+			for _, p := range want {
+				expected[p.Name] = p.Shape
+				_, ok := sd[p.Name]
+				unused := strings.HasPrefix(p.Name, "fc.") || strings.HasPrefix(p.Name, "head.") ||
+					p.Name == "mask_token" || strings.HasSuffix(p.Name, "num_batches_tracked")
+				if !ok && !unused && !p.Optional {
+					t.Errorf("registry tensor %s %v not generated", p.Name, p.Shape)
+				}
+			}
+			for name, tt := range sd {
+				if s, ok := expected[name]; !ok || !slices.Equal(s, tt.Shape) {
+					t.Errorf("generated %s %v, registry has %v", name, tt.Shape, s)
+				}
+			}
+			b, err := New(e.Name, sd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(b.Layers()[len(b.Layers())-len(e.Layers):], e.Layers) {
+				t.Errorf("layers %v, registry says %v", b.Layers(), e.Layers)
+			}
+			// Smallest input that reaches the first default layer.
+			size := 64
+			if a.ViT != nil {
+				size = 2 * a.ViT.Patch
+			}
+			first := e.DefaultLayers[:1]
+			out, err := b.Forward([]*tensor.Tensor{tensor.New(size, size, 3)}, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := out[0][first[0]]; m == nil || len(m.Shape) != 3 {
+				t.Fatalf("no map for %s", first[0])
+			}
+		})
+	}
+}
+
+func TestDINOv2Interpolation(t *testing.T) {
+	for name, want := range map[string][2]any{
+		"dinov2_vits14":     {0.1, false},
+		"dinov2_vitb14_reg": {0.0, true},
+		"dino_vitb8":        {0.1, false},
+	} {
+		a, err := Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.ViT.InterpolateOffset != want[0] || a.ViT.InterpolateAntialias != want[1] {
+			t.Errorf("%s: offset %v antialias %v, want %v", name, a.ViT.InterpolateOffset, a.ViT.InterpolateAntialias, want)
+		}
+		if strings.HasPrefix(name, "dinov2") != a.ViT.LayerScale {
+			t.Errorf("%s: layer scale %v", name, a.ViT.LayerScale)
+		}
+	}
+	if _, err := Lookup("nope"); err == nil {
+		t.Error("unknown name accepted")
+	}
+}
