@@ -158,41 +158,44 @@ func TestScoresGolden(t *testing.T) {
 }
 
 // TestScoresRandom checks both strategies against float64 brute force on
-// shapes that are not multiples of any GEMM tile (M = 50, D = 70).
+// shapes that are not multiples of any GEMM tile (M = 50, D = 70), with
+// more workers than pairs for N = 2.
 func TestScoresRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	const N, M, D = 4, 50, 70
-	z := make([]*tensor.Tensor, N)
-	for i := range z {
-		z[i] = tensor.New(M, D)
-		for k := range z[i].Data {
-			z[i].Data[k] = float32(r.NormFloat64()) + 0.3*float32(i)
-		}
-	}
-	want := make([]float64, N*M)
-	for i := range N {
-		for m := range M {
-			for j := range N {
-				if j == i {
-					continue
-				}
-				best := math.Inf(1)
-				for n := range M {
-					best = min(best, exactSq(z[i].Data[m*D:(m+1)*D], z[j].Data[n*D:(n+1)*D]))
-				}
-				want[i*M+m] += math.Sqrt(best) / (N - 1)
+	const M, D = 50, 70
+	for _, N := range []int{2, 4} {
+		z := make([]*tensor.Tensor, N)
+		for i := range z {
+			z[i] = tensor.New(M, D)
+			for k := range z[i].Data {
+				z[i].Data[k] = float32(r.NormFloat64()) + 0.3*float32(i)
 			}
 		}
-	}
-	tol := distanceTolerance(t, z)
-	for _, st := range []Strategy{Symmetric, Fused} {
-		s, err := Unsupervised(z, Options{Strategy: st, Workers: 2})
-		if err != nil {
-			t.Fatal(err)
+		want := make([]float64, N*M)
+		for i := range N {
+			for m := range M {
+				for j := range N {
+					if j == i {
+						continue
+					}
+					best := math.Inf(1)
+					for n := range M {
+						best = min(best, exactSq(z[i].Data[m*D:(m+1)*D], z[j].Data[n*D:(n+1)*D]))
+					}
+					want[i*M+m] += math.Sqrt(best) / float64(N-1)
+				}
+			}
 		}
-		for k, w := range want {
-			if d := math.Abs(s.S[k] - w); d > tol {
-				t.Fatalf("strategy %d: s[%d] = %v, want %v (tolerance %.3g)", st, k, s.S[k], w, tol)
+		tol := distanceTolerance(t, z)
+		for _, st := range []Strategy{Symmetric, Fused} {
+			s, err := Unsupervised(z, Options{Strategy: st, Workers: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, w := range want {
+				if d := math.Abs(s.S[k] - w); d > tol {
+					t.Fatalf("N %d strategy %d: s[%d] = %v, want %v (tolerance %.3g)", N, st, k, s.S[k], w, tol)
+				}
 			}
 		}
 	}

@@ -73,7 +73,7 @@ func PatchEmbeddings(maps []*tensor.Tensor, opt Options) (*tensor.Tensor, error)
 		if m == nil || len(m.Shape) != 3 || len(m.Data) != tensor.Numel(m.Shape) {
 			return nil, fmt.Errorf("patchfeat: layer %d: want a (H, W, C) map, got shape %v", l, shapeOf(m))
 		}
-		if gh, gw := m.Shape[0]+2*pad-p+1, m.Shape[1]+2*pad-p+1; gh <= 0 || gw <= 0 {
+		if gh, gw := GridSize(m.Shape[0], m.Shape[1], p); gh <= 0 || gw <= 0 {
 			return nil, fmt.Errorf("patchfeat: layer %d: map %v too small for patch size %d", l, m.Shape, p)
 		}
 	}
@@ -82,8 +82,7 @@ func PatchEmbeddings(maps []*tensor.Tensor, opt Options) (*tensor.Tensor, error)
 		workers = runtime.GOMAXPROCS(0)
 	}
 
-	gh := maps[0].Shape[0] + 2*pad - p + 1
-	gw := maps[0].Shape[1] + 2*pad - p + 1
+	gh, gw := GridSize(maps[0].Shape[0], maps[0].Shape[1], p)
 	M := gh * gw
 	L := len(maps)
 	pre := opt.PretrainDim
@@ -94,7 +93,7 @@ func PatchEmbeddings(maps []*tensor.Tensor, opt Options) (*tensor.Tensor, error)
 		if opt.LayerNorm {
 			x = layerNormAll(m, LayerNormEps)
 		}
-		h, w := x.Shape[0]+2*pad-p+1, x.Shape[1]+2*pad-p+1
+		h, w := GridSize(x.Shape[0], x.Shape[1], p)
 		if l == 0 {
 			pooledPatches(x, p, pad, pre, stacked, L*pre, 0, workers)
 			continue
@@ -116,6 +115,14 @@ func PatchEmbeddings(maps []*tensor.Tensor, opt Options) (*tensor.Tensor, error)
 		}
 	})
 	return tensor.From(z, M, D), nil
+}
+
+// GridSize is the number of p x p windows (stride 1, zero padding
+// (p-1)/2) along each side of an h x w map: the grid of Z's rows when the
+// map is the first layer's. Odd p keeps the map's size.
+func GridSize(h, w, patchSize int) (gh, gw int) {
+	pad := (patchSize - 1) / 2
+	return h + 2*pad - patchSize + 1, w + 2*pad - patchSize + 1
 }
 
 func shapeOf(t *tensor.Tensor) []int {
