@@ -9,6 +9,7 @@
 package alpha
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -61,6 +62,35 @@ type Options struct {
 	Coreset float64
 	// Seed seeds the coreset's random projection and starting points.
 	Seed uint64
+	// Progress, when not nil, is told after each unit of work that n more
+	// of total units are done (units: image pairs for Unsupervised, test
+	// image x bank block queries for SemiSupervised), for a progress bar.
+	// It is called from several goroutines at once.
+	Progress func(n, total int)
+	// Done, when not nil, stops the computation early once closed (pass
+	// ctx.Done()): the function then returns an error wrapping ErrStopped.
+	Done <-chan struct{}
+}
+
+// ErrStopped is wrapped by the score functions when Options.Done was
+// closed before they finished.
+var ErrStopped = errors.New("alpha: stopped before the scores were complete")
+
+// stopped reports whether done is closed (never, for a nil channel).
+func stopped(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
+
+// tick reports n units done to the Progress hook, if any.
+func (o Options) tick(n, total int) {
+	if o.Progress != nil {
+		o.Progress(n, total)
+	}
 }
 
 func (o Options) workers() int {
@@ -138,6 +168,9 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 				var packed *gemm.PackedB
 				packedJ := -1
 				for p := lo; p < hi; p++ {
+					if stopped(opt.Done) {
+						return
+					}
 					i, j := pairAt(p)
 					if j != packedJ {
 						packed, packedJ = gemm.PackBT(D, M, z[j].Data, D), j
@@ -149,6 +182,7 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 						ai[m] += float64(rowMin[m])
 						aj[m] += float64(colMin[m])
 					}
+					opt.tick(1, nPairs)
 				}
 			}(acc[w])
 		}
@@ -167,11 +201,15 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 						if i == j {
 							continue
 						}
+						if stopped(opt.Done) {
+							return
+						}
 						gemm.NearestDistancesPacked(M, z[i].Data, D, bank, minDist, nil)
 						ai := a[i*M : (i+1)*M]
 						for m, v := range minDist {
 							ai[m] += float64(v)
 						}
+						opt.tick(1, N*(N-1))
 					}
 				}
 			}(w, acc[w])
@@ -180,6 +218,9 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 		return nil, fmt.Errorf("alpha: unknown strategy %d", opt.Strategy)
 	}
 	wg.Wait()
+	if stopped(opt.Done) {
+		return nil, fmt.Errorf("unsupervised scores of %d images: %w", N, ErrStopped)
+	}
 	s := &Scores{N: N, M: M, S: make([]float64, N*M)}
 	for _, a := range acc {
 		for k, v := range a {
@@ -340,16 +381,23 @@ func SemiSupervised(test, bank []*tensor.Tensor, opt Options) (*Scores, error) {
 			for k := w; k < len(blocks); k += workers {
 				bank := gemm.PackBank(blocks[k].rows, D, blocks[k].data, D)
 				for i := 0; i < N; i++ {
+					if stopped(opt.Done) {
+						return
+					}
 					gemm.NearestDistancesPacked(M, test[i].Data, D, bank, minDist, nil)
 					row := bw[i*M : (i+1)*M]
 					for m, v := range minDist {
 						row[m] = min(row[m], v)
 					}
+					opt.tick(1, N*len(blocks))
 				}
 			}
 		}(w, best[w])
 	}
 	wg.Wait()
+	if stopped(opt.Done) {
+		return nil, fmt.Errorf("semi-supervised scores of %d images: %w", N, ErrStopped)
+	}
 	s := &Scores{N: N, M: M, S: make([]float64, N*M)}
 	for k := range s.S {
 		v := best[0][k]
