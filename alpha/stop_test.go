@@ -21,10 +21,10 @@ func stopTestZ(n, m, d int, seed uint64) []*tensor.Tensor {
 	return z
 }
 
-// TestProgressAndStop checks the hooks the pipeline uses for its progress
+// TestProgressTotalsAndStop checks the hooks the pipeline uses for its progress
 // bar and Ctrl-C: every unit of work is reported exactly once with the right
 // total, and a closed Done channel stops the computation with ErrStopped.
-func TestProgressAndStop(t *testing.T) {
+func TestProgressTotalsAndStop(t *testing.T) {
 	z := stopTestZ(5, 6, 4, 1)
 	for _, strat := range []Strategy{Symmetric, Fused} {
 		var done, total atomic.Int64
