@@ -3,6 +3,7 @@ package gemm
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Cache blocking (see the package comment for the reasoning).
@@ -70,6 +71,29 @@ func parallel(t int, f func(w int)) {
 	}
 	f(0)
 	wg.Wait()
+}
+
+// forRowChunks runs f over the row tiles [0, tiles) on t goroutines, in
+// chunks taken from a shared counter (guided scheduling: each chunk is the
+// remaining work divided by 2t, at most maxTiles and at least one tile). The
+// chunks shrink towards the end, so a worker slowed down by another process
+// on its core leaves little for the others to wait for, while the first
+// chunks are large enough to amortise the B panels streamed from L3.
+func forRowChunks(t, tiles, maxTiles int, f func(t0, t1 int)) {
+	var next atomic.Int64
+	parallel(t, func(int) {
+		for {
+			cur := int(next.Load())
+			rem := tiles - cur
+			if rem <= 0 {
+				return
+			}
+			size := min(max(rem/(2*t), 1), maxTiles)
+			if next.CompareAndSwap(int64(cur), int64(cur+size)) {
+				f(cur, cur+size)
+			}
+		}
+	})
 }
 
 // grid splits t workers into tr row groups x tc column groups over a C of
@@ -151,6 +175,13 @@ func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []flo
 	tiles, panels := ceilDiv(m, kern.mr), ceilDiv(n, kern.nr)
 	t := cfg.workers(2 * float64(m) * float64(n) * float64(k))
 	tr, tc := grid(t, tiles, panels, kern.mr, kern.nr, k)
+	if tc == 1 {
+		// Rows only: dynamic chunks of at most one A block.
+		forRowChunks(t, tiles, max(cfg.mcMax()/kern.mr, 1), func(t0, t1 int) {
+			cfg.gemmRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, a, lda, pb, c, ldc, accumulate)
+		})
+		return
+	}
 	parallel(tr*tc, func(w int) {
 		ri, ci := w/tc, w%tc
 		i0, i1 := ri*tiles/tr*kern.mr, min((ri+1)*tiles/tr*kern.mr, m)

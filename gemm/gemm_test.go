@@ -22,11 +22,21 @@ var shapes = [][3]int{ // m, n, k
 // block edges; serialBelow 0 so that even the small shapes are split.
 func testConfigs() []config {
 	var cs []config
-	for _, k := range availableKernels() {
+	for _, k := range testKernels() {
 		cs = append(cs, config{kern: k, threads: 1}, config{kern: k, threads: 3},
 			config{kern: k, threads: 2, kc: 24, mc: 2 * k.mr})
 	}
 	return cs
+}
+
+// testKernels are the kernels the machine runs plus, in a noasm build,
+// the Go twins of the assembly kernels (same tile sizes, pure Go).
+func testKernels() []*kernel {
+	ks := availableKernels()
+	if !haveAsm {
+		ks = append(ks, kernelAVX512, kernelAVX2)
+	}
+	return ks
 }
 
 // padded returns a rows x cols matrix with leading dimension ld whose padding

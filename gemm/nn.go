@@ -116,12 +116,18 @@ func (cfg config) nearestPacked(m int, a []float32, lda int, bank *PackedBank, m
 	// column group g, and its index.
 	best := make([]float32, tc*m)
 	bestJ := make([]int32, tc*m)
-	parallel(tr*tc, func(w int) {
-		ri, ci := w/tc, w%tc
-		i0, i1 := ri*tiles/tr*kern.mr, min((ri+1)*tiles/tr*kern.mr, m)
-		q0, q1 := ci*panels/tc, (ci+1)*panels/tc
-		cfg.nnRange(i0, i1, q0, q1, a, lda, bank, best[ci*m:ci*m+m], bestJ[ci*m:ci*m+m])
-	})
+	if tc == 1 {
+		forRowChunks(t, tiles, max(cfg.nnMaxRows(d)/kern.mr, 1), func(t0, t1 int) {
+			cfg.nnRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, a, lda, bank, best, bestJ)
+		})
+	} else {
+		parallel(tr*tc, func(w int) {
+			ri, ci := w/tc, w%tc
+			i0, i1 := ri*tiles/tr*kern.mr, min((ri+1)*tiles/tr*kern.mr, m)
+			q0, q1 := ci*panels/tc, (ci+1)*panels/tc
+			cfg.nnRange(i0, i1, q0, q1, a, lda, bank, best[ci*m:ci*m+m], bestJ[ci*m:ci*m+m])
+		})
+	}
 	for i := 0; i < m; i++ {
 		bv, bj := best[i], bestJ[i]
 		for g := 1; g < tc; g++ {
@@ -137,6 +143,15 @@ func (cfg config) nearestPacked(m int, a []float32, lda int, bank *PackedBank, m
 	}
 }
 
+// nnMaxRows is the number of rows of A packed at once (all d columns) by
+// the fused NN kernel: nnABytes of them, unless cfg.mc overrides it.
+func (cfg config) nnMaxRows(d int) int {
+	if cfg.mc > 0 {
+		return cfg.mc
+	}
+	return nnABytes / 4 / d
+}
+
 // nnRange is one worker of the fused kernel: rows [i0, i1) of A against
 // panels [q0, q1) of the bank. For each block of mc rows it packs A once
 // (all of d), then for each block of nnPanels panels runs the GEMM loops into
@@ -146,11 +161,7 @@ func (cfg config) nnRange(i0, i1, q0, q1 int, a []float32, lda int, bank *Packed
 	kern, d, n := pb.kern, pb.k, pb.n
 	mr, nr := kern.mr, kern.nr
 	kc := balancedBlock(d, cfg.kcMax(), 1)
-	mcMax := nnABytes / 4 / d
-	if cfg.mc > 0 {
-		mcMax = cfg.mc
-	}
-	mc := balancedBlock(i1-i0, max(mr, mcMax/mr*mr), mr)
+	mc := balancedBlock(i1-i0, max(mr, cfg.nnMaxRows(d)/mr*mr), mr)
 	nb := nnPanels * nr
 	abuf, cbuf := getBuf(mc*d), getBuf(mc*nb)
 	defer putBuf(abuf)

@@ -12,11 +12,19 @@ func packT(rows, cols int, src []float32, ld int, dst []float32, w int) {
 		return
 	}
 	dst = dst[:cols*w]
-	for i := 0; i < rows; i++ {
+	i := 0
+	// Eight rows at a time: each step writes 32 contiguous bytes.
+	for ; i+8 <= rows; i += 8 {
+		r0, r1, r2, r3 := src[i*ld:][:cols], src[(i+1)*ld:][:cols], src[(i+2)*ld:][:cols], src[(i+3)*ld:][:cols]
+		r4, r5, r6, r7 := src[(i+4)*ld:][:cols], src[(i+5)*ld:][:cols], src[(i+6)*ld:][:cols], src[(i+7)*ld:][:cols]
+		for p := 0; p < cols; p++ {
+			d := dst[p*w+i : p*w+i+8 : p*w+i+8]
+			d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
+		}
+	}
+	for ; i < rows; i++ {
 		row := src[i*ld : i*ld+cols]
 		d := dst[i:]
-		// Row by row keeps the reads sequential; the writes (stride w) stay
-		// within the kc*w panel, which fits in L1.
 		for p, v := range row {
 			d[p*w] = v
 		}

@@ -66,11 +66,11 @@ func (cfg config) packB(k, n int, b []float32, ldb int, trans, pooled bool) *Pac
 			nw := min(nr, n-j)
 			dst := pb.data[q*k*nr : (q+1)*k*nr]
 			if trans {
-				// Transposing in chunks of 64 rows of B keeps the
-				// destination (64 x nr floats) in L1 while nr source rows
+				// Transposing in chunks of 256 columns of B keeps the
+				// destination (256 x nr floats) in L1/L2 while nr source rows
 				// are read sequentially.
-				for p := 0; p < k; p += 64 {
-					kb := min(64, k-p)
+				for p := 0; p < k; p += 256 {
+					kb := min(256, k-p)
 					packT(nw, kb, b[j*ldb+p:], ldb, dst[p*nr:], nr)
 				}
 			} else {
