@@ -13,24 +13,47 @@ func apply(x []float32, f func(v []float32)) {
 }
 
 // ReLU sets x = max(x, 0) in place (torch.nn.functional.relu).
-func ReLU(x *Tensor) {
-	apply(x.Data, func(v []float32) {
-		for i, a := range v {
-			if a < 0 {
-				v[i] = 0
-			}
+func ReLU(x *Tensor) { apply(x.Data, reluSlice) }
+
+func reluSlice(v []float32) {
+	for i, a := range v {
+		if a < 0 {
+			v[i] = 0
 		}
-	})
+	}
 }
 
 // ReLU6 sets x = min(max(x, 0), 6) in place (torch.nn.functional.relu6,
 // MobileNet's activation).
-func ReLU6(x *Tensor) {
-	apply(x.Data, func(v []float32) {
-		for i, a := range v {
-			v[i] = min(max(a, 0), 6)
-		}
-	})
+func ReLU6(x *Tensor) { apply(x.Data, relu6Slice) }
+
+func relu6Slice(v []float32) {
+	for i, a := range v {
+		v[i] = min(max(a, 0), 6)
+	}
+}
+
+// Activation is an element-wise function a layer can apply to its output
+// while it is still in cache (Conv2d.Act).
+type Activation int
+
+const (
+	// Identity applies nothing.
+	Identity Activation = iota
+	// ActReLU is ReLU.
+	ActReLU
+	// ActReLU6 is ReLU6.
+	ActReLU6
+)
+
+// apply runs the activation on v in place.
+func (a Activation) apply(v []float32) {
+	switch a {
+	case ActReLU:
+		reluSlice(v)
+	case ActReLU6:
+		relu6Slice(v)
+	}
 }
 
 // GELU sets x = x/2 * (1 + erf(x/√2)) in place: the exact GELU of

@@ -53,6 +53,9 @@ type Conv2d struct {
 	ConvSpec
 	// Bias has OutC values (zero if the checkpoint had none).
 	Bias []float32
+	// Act is applied to the output inside Forward, chunk by chunk while
+	// it is in cache (conv -> bn -> relu in one pass); default Identity.
+	Act Activation
 	// weight is laid out per group as (KH*KW*InC/Groups, OutC/Groups),
 	// row index (ky*KW + kx)*InC/Groups + ci, so an im2col row of
 	// the HWC input multiplies it directly. Depthwise: (KH*KW, C).
@@ -197,6 +200,10 @@ type convGeom struct {
 // full speed, but the buffer of a whole batch would be needlessly large.
 const im2colChunkFloats = 4 << 20
 
+// actChunkFloats is the output chunk (2 MB) of a 1x1 conv with an Act, so
+// that the activation reads it back from cache rather than memory.
+const actChunkFloats = 512 << 10
+
 // forwardGEMM runs the GEMM paths. The GEMM parallelises internally, so
 // the products are issued one at a time on tall chunks of output rows and
 // only the im2col gather is spread over goroutines here.
@@ -208,8 +215,20 @@ func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
 		copy(out[r*c.OutC:(r+1)*c.OutC], c.Bias)
 	}
 	if c.KH == 1 && c.KW == 1 && c.Stride == 1 && g.padT == 0 && g.padL == 0 && c.Groups == 1 {
-		// A 1x1 conv is (N*H*W, Cin)·(Cin, Cout) on the map itself.
-		gemm.MatMulPacked(m, x, c.InC, c.packed[0], out, c.OutC, true)
+		// A 1x1 conv is (N*H*W, Cin)·(Cin, Cout) on the map itself,
+		// in chunks of rows only so that Act finds its chunk in cache.
+		rows := m
+		switch {
+		case c.chunkFloats > 0:
+			rows = max(c.chunkFloats/c.OutC, 1)
+		case c.Act != Identity:
+			rows = max(actChunkFloats/c.OutC, 1024)
+		}
+		for lo := 0; lo < m; lo += rows {
+			hi := min(lo+rows, m)
+			gemm.MatMulPacked(hi-lo, x[lo*c.InC:], c.InC, c.packed[0], out[lo*c.OutC:], c.OutC, true)
+			apply(out[lo*c.OutC:hi*c.OutC], c.Act.apply)
+		}
 		return
 	}
 	chunk, minRows := im2colChunkFloats, 512
@@ -228,6 +247,9 @@ func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
 				c.im2col(col[b0*k:b1*k], x, g, lo+b0, lo+b1, grp*cig)
 			})
 			gemm.MatMulPacked(hi-lo, col, k, c.packed[grp], out[lo*c.OutC+grp*cog:], c.OutC, true)
+		}
+		if c.Act != Identity {
+			apply(out[lo*c.OutC:hi*c.OutC], c.Act.apply)
 		}
 	}
 }
@@ -313,6 +335,7 @@ func (c *Conv2d) forwardDepthwise(x, out []float32, g convGeom) {
 			} else {
 				c.depthwisePixels(x, out, g, img, oy, 0, g.ow)
 			}
+			c.Act.apply(out[r*g.ow*C : (r+1)*g.ow*C])
 		}
 	})
 }

@@ -85,6 +85,14 @@ func TestConvLarge(t *testing.T) {
 			// Im2col in several chunks (a 16 MB chunk holds these whole).
 			conv.chunkFloats = 37 * s.KH * s.KW * s.InC / s.Groups
 			compare(t, conv.Forward(x), want, tolProduct)
+			// The fused activations equal conv then ReLU / ReLU6.
+			for act, f := range map[Activation]func(*Tensor){ActReLU: ReLU, ActReLU6: ReLU6} {
+				conv.Act = act
+				w := want.Clone()
+				f(w)
+				compare(t, conv.Forward(x), w, tolProduct)
+			}
+			conv.Act = Identity
 		})
 	}
 }
