@@ -167,3 +167,28 @@ func benchLayerNormRows(b *testing.B, asm bool) {
 // One ViT-B/8 LayerNorm on one goroutine, assembly and Go twin.
 func BenchmarkLayerNormRows(b *testing.B)   { benchLayerNormRows(b, true) }
 func BenchmarkLayerNormRowsGo(b *testing.B) { benchLayerNormRows(b, false) }
+
+// WideResNet layer1 conv3 (1x1, 128 -> 256) on a batch of 8, followed by
+// ReLU: fused (Conv2d.Act) and as a separate pass.
+func benchConvReLU(b *testing.B, fused bool) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	conv, err := NewConv2d(ConvSpec{InC: 128, OutC: 256, KH: 1, KW: 1}, randTensor(rng, 256*128).Data, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := randTensor(rng, 8, 56, 56, 128)
+	if fused {
+		conv.Act = ActReLU
+	}
+	b.ResetTimer()
+	for range b.N {
+		y := conv.Forward(x)
+		if !fused {
+			ReLU(y)
+		}
+	}
+	b.ReportMetric(2*8*56*56*128*256*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkConv1x1ReLUFused(b *testing.B)    { benchConvReLU(b, true) }
+func BenchmarkConv1x1ReLUSeparate(b *testing.B) { benchConvReLU(b, false) }
