@@ -200,56 +200,56 @@ type convGeom struct {
 // full speed, but the buffer of a whole batch would be needlessly large.
 const im2colChunkFloats = 4 << 20
 
-// actChunkFloats is the output chunk (2 MB) of a 1x1 conv with an Act, so
-// that the activation reads it back from cache rather than memory.
-const actChunkFloats = 512 << 10
+// outChunkFloats is the output chunk (2 MB) of a 1x1 conv, so that the
+// bias fill and the activation meet it in cache rather than memory.
+const outChunkFloats = 512 << 10
 
 // forwardGEMM runs the GEMM paths. The GEMM parallelises internally, so
-// the products are issued one at a time on tall chunks of output rows and
-// only the im2col gather is spread over goroutines here.
+// the products are issued one at a time on tall chunks of output rows; the
+// bias fill, im2col gather and activation of a chunk are spread over
+// goroutines here, each touching the chunk while it is in cache.
 func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
 	cig, cog := c.InC/c.Groups, c.OutC/c.Groups
 	k := c.KH * c.KW * cig
 	m := g.n * g.oh * g.ow
-	for r := 0; r < m; r++ {
-		copy(out[r*c.OutC:(r+1)*c.OutC], c.Bias)
+	// A 1x1 conv is (N*H*W, Cin)·(Cin, Cout) on the map itself.
+	direct := c.KH == 1 && c.KW == 1 && c.Stride == 1 && g.padT == 0 && g.padL == 0 && c.Groups == 1
+	var rows int
+	switch {
+	case c.chunkFloats > 0:
+		rows = max(c.chunkFloats/k, 1)
+	case direct:
+		rows = max(outChunkFloats/c.OutC, 1024)
+	default:
+		rows = max(im2colChunkFloats/k, 512)
 	}
-	if c.KH == 1 && c.KW == 1 && c.Stride == 1 && g.padT == 0 && g.padL == 0 && c.Groups == 1 {
-		// A 1x1 conv is (N*H*W, Cin)·(Cin, Cout) on the map itself,
-		// in chunks of rows only so that Act finds its chunk in cache.
-		rows := m
-		switch {
-		case c.chunkFloats > 0:
-			rows = max(c.chunkFloats/c.OutC, 1)
-		case c.Act != Identity:
-			rows = max(actChunkFloats/c.OutC, 1024)
-		}
-		for lo := 0; lo < m; lo += rows {
-			hi := min(lo+rows, m)
-			gemm.MatMulPacked(hi-lo, x[lo*c.InC:], c.InC, c.packed[0], out[lo*c.OutC:], c.OutC, true)
-			apply(out[lo*c.OutC:hi*c.OutC], c.Act.apply)
-		}
-		return
-	}
-	chunk, minRows := im2colChunkFloats, 512
-	if c.chunkFloats > 0 {
-		chunk, minRows = c.chunkFloats, 1
-	}
-	rows := max(chunk/k, minRows)
 	chunks := (m + rows - 1) / rows
 	rows = (m + chunks - 1) / chunks
-	col := make([]float32, min(rows, m)*k)
+	var col []float32
+	if !direct {
+		col = make([]float32, rows*k)
+	}
 	workers := numWorkers()
 	for lo := 0; lo < m; lo += rows {
 		hi := min(lo+rows, m)
-		for grp := 0; grp < c.Groups; grp++ {
-			forBlocks(hi-lo, blockFor(hi-lo, 16, workers), workers, func(_, b0, b1 int) {
-				c.im2col(col[b0*k:b1*k], x, g, lo+b0, lo+b1, grp*cig)
-			})
-			gemm.MatMulPacked(hi-lo, col, k, c.packed[grp], out[lo*c.OutC+grp*cog:], c.OutC, true)
+		dst := out[lo*c.OutC : hi*c.OutC]
+		forBlocks(hi-lo, blockFor(hi-lo, 16, workers), workers, func(_, b0, b1 int) {
+			for r := b0; r < b1; r++ {
+				copy(dst[r*c.OutC:(r+1)*c.OutC], c.Bias)
+			}
+		})
+		if direct {
+			gemm.MatMulPacked(hi-lo, x[lo*c.InC:], c.InC, c.packed[0], dst, c.OutC, true)
+		} else {
+			for grp := 0; grp < c.Groups; grp++ {
+				forBlocks(hi-lo, blockFor(hi-lo, 16, workers), workers, func(_, b0, b1 int) {
+					c.im2col(col[b0*k:b1*k], x, g, lo+b0, lo+b1, grp*cig)
+				})
+				gemm.MatMulPacked(hi-lo, col, k, c.packed[grp], dst[grp*cog:], c.OutC, true)
+			}
 		}
 		if c.Act != Identity {
-			apply(out[lo*c.OutC:hi*c.OutC], c.Act.apply)
+			apply(dst, c.Act.apply)
 		}
 	}
 }
