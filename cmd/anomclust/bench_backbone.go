@@ -67,6 +67,11 @@ func runBenchBackbone(args []string) error {
 		}
 	}
 	runtime.GC()
+	// Restart the peak-RSS count (Linux clear_refs "5") so that it shows
+	// what the forward passes need, not the random state dict, which is
+	// garbage by now.
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	fmt.Printf("model built, RSS %s\n", rss("VmRSS:"))
 	fmt.Printf("backbone %s, layers %s, %d px, batch %d, %d images, GOMAXPROCS %d, random weights\n",
 		name, strings.Join(layerList, ","), *size, *batch, *images, runtime.GOMAXPROCS(0))
 	if _, err := bb.Forward(imgs, layerList); err != nil { // warm-up
@@ -86,7 +91,7 @@ func runBenchBackbone(args []string) error {
 		}
 		goRate := float64(done) / time.Since(start).Seconds()
 		goRates = append(goRates, goRate)
-		fmt.Printf("round %d  go:      %7.2f images/s   (peak RSS %s)\n", r+1, goRate, peakRSS())
+		fmt.Printf("round %d  go:      %7.2f images/s   (peak RSS %s)\n", r+1, goRate, rss("VmHWM:"))
 		if !torchOK {
 			continue
 		}
@@ -117,14 +122,15 @@ func medianRate(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// peakRSS is the process's peak resident set (VmHWM), or "?" off Linux.
-func peakRSS() string {
+// rss returns a field of /proc/self/status (VmRSS: resident set, VmHWM:
+// its peak), or "?" off Linux.
+func rss(field string) string {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return "?"
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			return strings.TrimSpace(v)
 		}
 	}
