@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/anomclust/anomclust/pipeline"
+	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/weights"
+)
+
+func init() {
+	register(command{name: "run", summary: "cluster a data set's images by defect type and score the clusters", run: runRun})
+}
+
+const runSynopsis = "--data DIR --out DIR [--preset mobilenet|patchcore|seed] [flags]"
+
+// runFlags are the flags of `run` (demo sets the same options directly).
+type runFlags struct {
+	fs                                               *flag.FlagSet
+	data, out, categories, preset, backbone, weights *string
+	layers, mode, tau, cluster, cache                *string
+	pretrain, target, patch, imageSize, resize       *int
+	k, maxPerClass, batch                            *int
+	trainRatio, coreset                              *float64
+	seed                                             *uint64
+	defectsOnly, layerNorm, report                   *bool
+}
+
+func newRunFlags() *runFlags {
+	fs := newFlags("run", runSynopsis)
+	d, _ := pipeline.Preset("")
+	f := &runFlags{fs: fs}
+	f.data = fs.String("data", "", "data folder: an MVTec AD root, one category folder (train/good, test/<type>), or one sub-folder of images per class")
+	f.out = fs.String("out", "", "output folder (run.json, summary.csv/.md, one folder per category)")
+	f.categories = fs.String("categories", "", "comma-separated categories to run (default: all found)")
+	f.preset = fs.String("preset", pipeline.PresetMobileNet, "method settings: mobilenet (mobilenet_v2 stride8,stride16, 1024/1024: runs on a laptop CPU), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
+	f.backbone = fs.String("backbone", d.Backbone, "backbone registry name (see `anomclust weights list`)")
+	f.weights = fs.String("weights", "", "weights file (default: found in "+weights.EnvWeightsPath+" or the cache, else downloaded)")
+	f.layers = fs.String("layers", strings.Join(d.Layers, ","), "comma-separated backbone layers; the first fixes the patch grid")
+	f.pretrain = fs.Int("pretrain-dim", d.PretrainDim, "per-layer patch vector length (PatchCore's pretrain_embed_dimension)")
+	f.target = fs.Int("target-dim", d.TargetDim, "patch embedding length D (PatchCore's target_embed_dimension)")
+	f.patch = fs.Int("patchsize", d.PatchSize, "patch neighbourhood side")
+	f.imageSize = fs.Int("image-size", d.ImageSize, "centre-crop side in pixels")
+	f.resize = fs.Int("resize", d.Resize, "short side in pixels before the crop")
+	f.layerNorm = fs.Bool("layernorm", d.LayerNorm, "apply the seed's per-map LayerNorm to every layer (on in the seed preset)")
+	f.mode = fs.String("mode", "all", "weighting: unsupervised, semi, average or all (comma-separated list allowed)")
+	f.tau = fs.String("tau", "0,1,2", "comma-separated softmax temperatures (0 = hard arg-max)")
+	f.trainRatio = fs.Float64("train-ratio", d.TrainRatio, "semi: train/good images in the memory bank, as a fraction of the test images")
+	f.coreset = fs.Float64("coreset", 0, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
+	f.cluster = fs.String("cluster", d.Cluster, "clustering: ward or kmeans")
+	f.k = fs.Int("k", 0, "number of clusters (default: the number of labels of each category)")
+	f.seed = fs.Uint64("seed", 0, "random seed (bank pick, subsampling, coreset, k-means)")
+	f.defectsOnly = fs.Bool("defects-only", false, "drop the good images (protocol of other papers); default keeps good as a class")
+	f.maxPerClass = fs.Int("max-per-class", 0, "keep at most N images per label, seeded pick (for big class-per-folder sets); 0 = all")
+	f.cache = fs.String("cache", "", "feature cache folder (default: $"+weights.EnvCache+"/features or the user cache dir; \"none\" disables)")
+	f.batch = fs.Int("batch", d.Batch, "images per backbone forward pass")
+	f.report = fs.Bool("report", false, "also write the HTML report (when this build has one)")
+	return f
+}
+
+// options resolves the preset and overrides it with the flags given
+// explicitly.
+func (f *runFlags) options() (pipeline.Options, error) {
+	o, err := pipeline.Preset(*f.preset)
+	if err != nil {
+		return o, err
+	}
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	o.Data, o.Out, o.Weights = *f.data, *f.out, *f.weights
+	o.Categories = splitList(*f.categories)
+	if set["backbone"] {
+		o.Backbone = *f.backbone
+		if !set["layers"] && o.Backbone != "" {
+			// Another backbone than the preset's: its own default taps.
+			if e, err := weights.Lookup(o.Backbone); err == nil {
+				o.Layers = e.DefaultLayers
+			}
+		}
+	}
+	if set["layers"] {
+		o.Layers = splitList(*f.layers)
+	}
+	ints := map[string]struct {
+		dst *int
+		v   int
+	}{
+		"pretrain-dim": {&o.PretrainDim, *f.pretrain}, "target-dim": {&o.TargetDim, *f.target},
+		"patchsize": {&o.PatchSize, *f.patch}, "image-size": {&o.ImageSize, *f.imageSize},
+		"resize": {&o.Resize, *f.resize}, "batch": {&o.Batch, *f.batch},
+	}
+	for name, p := range ints {
+		if set[name] {
+			*p.dst = p.v
+		}
+	}
+	if set["layernorm"] {
+		o.LayerNorm = *f.layerNorm
+	}
+	if set["tau"] {
+		if o.Taus, err = parseTaus(*f.tau); err != nil {
+			return o, err
+		}
+	}
+	modes := splitList(*f.mode)
+	o.Modes = nil
+	for _, m := range modes {
+		if m == "all" {
+			o.Modes = rundir.Modes()
+			o.SkipSemiWithoutTrain = true
+			break
+		}
+		o.Modes = append(o.Modes, m)
+	}
+	if set["train-ratio"] {
+		o.TrainRatio = *f.trainRatio
+	}
+	if set["cluster"] {
+		o.Cluster = *f.cluster
+	}
+	o.Coreset, o.K, o.Seed = *f.coreset, *f.k, *f.seed
+	o.DefectsOnly, o.MaxPerClass = *f.defectsOnly, *f.maxPerClass
+	switch *f.cache {
+	case "none", "off":
+		o.Cache = ""
+	case "":
+		o.Cache, err = defaultFeatureCache()
+		if err != nil {
+			return o, err
+		}
+	default:
+		o.Cache = *f.cache
+	}
+	return o, nil
+}
+
+// defaultFeatureCache is <ANOMCLUST_CACHE or user cache dir/anomclust>/features.
+func defaultFeatureCache() (string, error) {
+	base := os.Getenv(weights.EnvCache)
+	if base == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("no cache directory (set %s or --cache): %w", weights.EnvCache, err)
+		}
+		base = filepath.Join(d, "anomclust")
+	}
+	return filepath.Join(base, "features"), nil
+}
+
+func parseTaus(s string) ([]float64, error) {
+	var out []float64
+	for _, p := range splitList(s) {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return nil, fmt.Errorf("--tau %q: %w", p, err)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--tau %q: no value", s)
+	}
+	return out, nil
+}
+
+func runRun(args []string) error {
+	f := newRunFlags()
+	if err := f.fs.Parse(args); err != nil {
+		return err
+	}
+	if *f.data == "" || *f.out == "" || f.fs.NArg() > 0 {
+		f.fs.Usage()
+		return errUsage
+	}
+	o, err := f.options()
+	if err != nil {
+		return err
+	}
+	o.Command = append([]string{"anomclust", "run"}, args...)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := runPipeline(ctx, o, os.Stdout, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if *f.report {
+		return writeReport(o.Out, os.Stdout)
+	}
+	_ = res
+	return nil
+}
+
+// runPipeline runs the pipeline with progress on stderr and prints the
+// summary table and where the outputs are on stdout.
+func runPipeline(ctx context.Context, o pipeline.Options, stdout, stderr io.Writer) (*pipeline.Result, error) {
+	o.Version = version
+	o.Progress, o.Log = stderr, stderr
+	res, err := pipeline.Run(ctx, o)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil, fmt.Errorf("interrupted; files already in %s are complete, the rest were not written", o.Out)
+		}
+		return nil, err
+	}
+	printSummary(stdout, res.Summary)
+	fmt.Fprintf(stdout, "\noutputs: %s (run.json, summary.md, summary.csv, <category>/<mode>/tau_<tau>/)\n", o.Out)
+	fmt.Fprintf(stdout, "wall time: %.1f s (", res.Run.WallSeconds)
+	first := true
+	for _, st := range []string{"features", "scores", "alpha", "cluster", "metrics", "write"} {
+		if v, ok := res.Run.Stages[st]; ok {
+			if !first {
+				fmt.Fprint(stdout, ", ")
+			}
+			fmt.Fprintf(stdout, "%s %.1f", st, v)
+			first = false
+		}
+	}
+	fmt.Fprintln(stdout, ")")
+	return res, nil
+}
+
+// printSummary prints one line per summary row.
+func printSummary(w io.Writer, rows []rundir.Row) {
+	fmt.Fprintf(w, "%-22s %-13s %-5s %5s  %6s %6s %6s\n", "category", "mode", "tau", "n", "NMI", "ARI", "F1")
+	for _, r := range rows {
+		name := r.Category
+		if r.Kind == rundir.KindMean {
+			name = "mean " + r.Category + " (" + r.Weighting + ")"
+		}
+		tau := "-"
+		if r.HasTau {
+			tau = rundir.TauName(r.Tau)
+		}
+		fmt.Fprintf(w, "%-22s %-13s %-5s %5d  %6.3f %6.3f %6.3f\n", name, r.Mode, tau, r.NImages, r.NMI, r.ARI, r.F1)
+	}
+}
+
+// writeReport would render the HTML report of a run folder; this build has
+// no report package yet.
+func writeReport(out string, stdout io.Writer) error {
+	fmt.Fprintf(stdout, "report: not available in this build (no report package yet); the data for it is in %s\n", out)
+	return nil
+}

@@ -1,0 +1,310 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/backbone/zoo"
+	"github.com/anomclust/anomclust/featcache"
+	"github.com/anomclust/anomclust/patchfeat"
+	"github.com/anomclust/anomclust/preprocess"
+	"github.com/anomclust/anomclust/tensor"
+	"github.com/anomclust/anomclust/weights"
+)
+
+// zVersion changes whenever the code computing Z changes in a way that
+// changes Z, so that older cache entries become misses.
+const zVersion = "anomclust-z/1"
+
+// net is the backbone of a run and what identifies its weights.
+type net struct {
+	bb     backbone.Backbone
+	file   string // weights file ("" when given as Options.Net)
+	sha256 string // the file's SHA-256, or Options.NetID
+	random bool
+}
+
+// openNet builds the backbone: Options.Net as given, or the registry's
+// architecture with its weights found by the weights store.
+func openNet(ctx context.Context, o *Options) (*net, error) {
+	if o.Net != nil {
+		id := o.NetID
+		if id == "" {
+			id = "net:" + o.Net.Name()
+		}
+		return &net{bb: o.Net, sha256: id, random: true}, nil
+	}
+	a, err := zoo.Lookup(o.Backbone)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownBackbone, o.Backbone, strings.Join(zoo.Names(), ", "))
+	}
+	e := a.Entry
+	store := o.Store
+	if store == nil {
+		if store, err = weights.NewStore(); err != nil {
+			return nil, err
+		}
+	}
+	path, err := store.Resolve(ctx, e, o.Weights)
+	if err != nil {
+		return nil, fmt.Errorf("weights for %s: %w", o.Backbone, err)
+	}
+	sum, _, err := store.CheckFile(path, e)
+	if err != nil {
+		return nil, fmt.Errorf("weights for %s: %w", o.Backbone, err)
+	}
+	bb, err := zoo.Open(ctx, o.Backbone, path)
+	if err != nil {
+		return nil, fmt.Errorf("backbone %s from %s: %w", o.Backbone, path, err)
+	}
+	return &net{bb: bb, file: path, sha256: sum}, nil
+}
+
+// checkLayers verifies the layer names against the backbone. Names not in
+// Layers() (e.g. MobileNet's "op<i>") are tried with a forward pass on a
+// blank image, which the backbone rejects with its own error if unknown.
+func checkLayers(n *net, o *Options) error {
+	known := n.bb.Layers()
+	var other []string
+	for _, l := range o.Layers {
+		if !slices.Contains(known, l) {
+			other = append(other, l)
+		}
+	}
+	if len(other) == 0 {
+		return nil
+	}
+	blank := tensor.New(o.ImageSize, o.ImageSize, 3)
+	if _, err := n.bb.Forward([]*tensor.Tensor{blank}, other); err != nil {
+		return fmt.Errorf("backbone %s: %w %q (valid: %s)", n.bb.Name(), ErrUnknownLayer, strings.Join(other, ","), strings.Join(known, ", "))
+	}
+	return nil
+}
+
+// cacheSettings lists every setting that changes Z, for the cache key.
+func cacheSettings(n *net, o *Options) []string {
+	p := n.bb.Preprocess()
+	f := func(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
+	return []string{
+		zVersion,
+		"backbone=" + n.bb.Name(),
+		"weights=" + n.sha256,
+		"layers=" + strings.Join(o.Layers, ","),
+		"image_size=" + strconv.Itoa(o.ImageSize),
+		"resize=" + strconv.Itoa(o.Resize),
+		fmt.Sprintf("mean=%s,%s,%s", f(p.Mean[0]), f(p.Mean[1]), f(p.Mean[2])),
+		fmt.Sprintf("std=%s,%s,%s", f(p.Std[0]), f(p.Std[1]), f(p.Std[2])),
+		"patchsize=" + strconv.Itoa(o.PatchSize),
+		"pretrain=" + strconv.Itoa(o.PretrainDim),
+		"target=" + strconv.Itoa(o.TargetDim),
+		"layernorm=" + strconv.FormatBool(o.LayerNorm),
+	}
+}
+
+// extractor computes Z for image files: from the cache when it has a valid
+// entry, else decode + preprocess + backbone + patch embeddings, stored in
+// the cache.
+type extractor struct {
+	net   *net
+	opt   *Options
+	pre   preprocess.Options
+	cache *featcache.Cache // nil: no cache
+	log   io.Writer
+
+	hits, misses int
+}
+
+func newExtractor(n *net, o *Options, log io.Writer) (*extractor, error) {
+	p := n.bb.Preprocess()
+	x := &extractor{net: n, opt: o, log: log,
+		pre: preprocess.Options{Resize: o.Resize, Crop: o.ImageSize, Mean: p.Mean, Std: p.Std}}
+	if o.Cache != "" {
+		c, err := featcache.Open(o.Cache, cacheSettings(n, o)...)
+		if err != nil {
+			return nil, err
+		}
+		x.cache = c
+	}
+	return x, nil
+}
+
+// decoded is one preprocessed image on its way to the backbone.
+type decoded struct {
+	idx int
+	x   *tensor.Tensor
+	err error
+}
+
+// Z returns the patch embeddings of every path, (M, D) each, in order.
+// Memory: the preprocessed images of at most two batches at a time (one
+// being decoded while the other runs), plus the Z's.
+func (x *extractor) Z(ctx context.Context, paths []string, what string, progress io.Writer) ([]*tensor.Tensor, error) {
+	z := make([]*tensor.Tensor, len(paths))
+	keys := make([]featcache.ImageKey, len(paths))
+	var todo []int
+	for i, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		k, err := featcache.KeyOf(p)
+		if err != nil {
+			return nil, fmt.Errorf("read image %s: %w", p, err)
+		}
+		keys[i] = k
+		if x.cache != nil {
+			data, rows, cols, err := x.cache.Get(k)
+			if err == nil && cols == x.opt.TargetDim {
+				z[i] = tensor.From(data, rows, cols)
+				x.hits++
+				continue
+			}
+			if err != nil && !errors.Is(err, featcache.ErrMiss) {
+				return nil, err
+			}
+			if err != nil && err != featcache.ErrMiss {
+				fmt.Fprintf(x.log, "feature cache: %v; recomputing\n", err)
+			}
+		}
+		x.misses++
+		todo = append(todo, i)
+	}
+	if len(todo) == 0 {
+		return z, nil
+	}
+	bar := newBar(progress, len(todo), what)
+	defer bar.Finish()
+
+	// A decoder goroutine keeps up to one batch of preprocessed images
+	// ready while the backbone works on the current batch.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan decoded, x.opt.Batch)
+	go func() {
+		defer close(ch)
+		for _, i := range todo {
+			r, err := x.pre.Load(paths[i])
+			select {
+			case ch <- decoded{idx: i, x: r.X, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	batch := make([]decoded, 0, x.opt.Batch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		imgs := make([]*tensor.Tensor, len(batch))
+		for k, d := range batch {
+			imgs[k] = d.x
+		}
+		maps, err := x.net.bb.Forward(imgs, x.opt.Layers)
+		if err != nil {
+			return fmt.Errorf("backbone %s on %s: %w", x.net.bb.Name(), paths[batch[0].idx], err)
+		}
+		for k, d := range batch {
+			ls := make([]*tensor.Tensor, len(x.opt.Layers))
+			for l, name := range x.opt.Layers {
+				ls[l] = maps[k][name]
+			}
+			zi, err := patchfeat.PatchEmbeddings(ls, patchfeat.Options{
+				PatchSize: x.opt.PatchSize, PretrainDim: x.opt.PretrainDim, TargetDim: x.opt.TargetDim,
+				LayerNorm: x.opt.LayerNorm, Workers: x.opt.Workers,
+			})
+			if err != nil {
+				return fmt.Errorf("patch embeddings of %s: %w", paths[d.idx], err)
+			}
+			z[d.idx] = zi
+			if x.cache != nil {
+				if err := x.cache.Put(keys[d.idx], zi.Data, zi.Shape[0], zi.Shape[1]); err != nil {
+					return err
+				}
+			}
+			maps[k] = nil
+		}
+		bar.Add(len(batch))
+		batch = batch[:0]
+		return nil
+	}
+	for d := range ch {
+		if d.err != nil {
+			return nil, d.err // names the file (preprocess.Load)
+		}
+		batch = append(batch, d)
+		if len(batch) == x.opt.Batch {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+// barT is a progress bar.
+type barT = progressbar.ProgressBar
+
+// newUnitsBar is a bar counting units of score work (image pairs or
+// queries).
+func newUnitsBar(w io.Writer, n int, what string) *barT {
+	if w == nil {
+		w = io.Discard
+	}
+	return progressbar.NewOptions(n,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
+}
+
+// newBar returns a progress bar on w, or a silent one when w is nil.
+func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
+	if w == nil {
+		w = io.Discard
+	}
+	return progressbar.NewOptions(n,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("img"),
+		progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+	)
+}
+
+// gridOf returns the side of the square patch grid of M patches (crops
+// are square, so the first layer's grid is too).
+func gridOf(m int) (int, error) {
+	g := int(math.Round(math.Sqrt(float64(m))))
+	if g*g != m {
+		return 0, fmt.Errorf("%d patches do not form a square grid", m)
+	}
+	return g, nil
+}

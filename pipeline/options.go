@@ -1,0 +1,255 @@
+// Package pipeline runs Anomaly Clustering end to end (METHOD.md, every
+// section): it lists a data set's images, computes (or finds in the feature
+// cache) each image's patch embeddings Z with a backbone, scores the patches
+// for each weighting mode, turns the scores into patch weights alpha for
+// every temperature tau, embeds each image as X = sum alpha z, clusters X,
+// scores the clusters against the labels, and writes everything in the
+// layout of package rundir.
+//
+// Z is computed once per image and kept on disk (package featcache): a
+// second run with other modes, temperatures or clustering does no backbone
+// work. Every file is written atomically, so a cancelled run (Ctrl-C) leaves
+// whole files or none.
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/weights"
+)
+
+// Cluster methods (METHOD §5).
+const (
+	ClusterWard   = "ward"   // agglomerative, Ward linkage (sklearn's defaults)
+	ClusterKMeans = "kmeans" // k-means++, 10 restarts, seeded
+)
+
+// Options are every setting of a run. Preset fills the method's settings;
+// the caller adds the data, output and anything it overrides.
+type Options struct {
+	Data       string   // data folder: MVTec root, category folder or class-per-folder
+	Out        string   // output folder (created)
+	Categories []string // categories to run, in this order; empty = all
+
+	Preset   string // name of the preset the settings came from (recorded only)
+	Backbone string // registry name (package zoo / weights)
+	// Weights is an explicit weights file; "" lets the weights store find it
+	// (ANOMCLUST_WEIGHTS_PATH, the cache) or download it.
+	Weights string
+
+	Layers      []string // backbone taps, first one fixes the patch grid
+	PretrainDim int      // PatchCore's pretrain_embed_dimension
+	TargetDim   int      // D, PatchCore's target_embed_dimension
+	PatchSize   int      // neighbourhood side of the patch aggregation (3)
+	ImageSize   int      // centre-crop side in pixels (224)
+	Resize      int      // short side before the crop in pixels (256)
+	LayerNorm   bool     // the seed's per-map LayerNorm quirk (METHOD §2)
+
+	Modes []string  // rundir.ModeUnsupervised, ModeSemi, ModeAverage
+	Taus  []float64 // temperatures; the average mode ignores them
+	// TrainRatio is the number of train/good images in the semi-supervised
+	// memory bank as a fraction of the number of test images (the seed's
+	// int(train_ratio * N)).
+	TrainRatio float64
+	// Coreset in (0, 1) subsamples the memory bank (PatchCore's greedy
+	// coreset); 0 keeps every patch.
+	Coreset float64
+	// SkipSemiWithoutTrain skips the semi-supervised mode, with a note, for
+	// categories without train/good images (class-per-folder sets) instead
+	// of failing; set it when all modes were asked for.
+	SkipSemiWithoutTrain bool
+
+	Cluster     string // ClusterWard or ClusterKMeans
+	K           int    // clusters; 0 = number of labels of the category
+	Seed        uint64 // seeds the bank pick, the subsampling, the coreset and k-means
+	DefectsOnly bool   // drop good images from the clustered set
+	// MaxPerClass, when > 0, keeps at most that many images per label,
+	// picked with a seeded RNG (for big class-per-folder sets: the
+	// unsupervised score costs O(N²)).
+	MaxPerClass int
+
+	// Cache is the feature cache root; "" disables the cache.
+	Cache string
+	// Batch is the number of images per backbone forward pass (memory grows
+	// with it); 0 means 8.
+	Batch int
+	// Workers bounds the goroutines of the score computations; 0 = GOMAXPROCS.
+	Workers int
+
+	// Net, when not nil, is used instead of building Backbone from its
+	// weights (tests, or callers holding a model already); NetID then
+	// identifies its weights in the cache key and in run.json.
+	Net   backbone.Backbone
+	NetID string
+	// Store finds and downloads weight files; nil means weights.NewStore().
+	Store *weights.Store
+
+	// Progress receives progress bars (feature extraction, scores); nil for
+	// none. Log receives one-line notes; nil for none.
+	Progress io.Writer
+	Log      io.Writer
+	// Version is the tool version recorded in run.json.
+	Version string
+	// Command is the command line recorded in run.json.
+	Command []string
+}
+
+// Preset names.
+const (
+	PresetMobileNet = "mobilenet" // the default: runs on a laptop CPU
+	PresetSeed      = "seed"      // the public DINO re-implementation's settings
+	PresetPatchCore = "patchcore" // PatchCore's WideResNet-50 settings
+)
+
+// Presets lists the preset names.
+func Presets() []string { return []string{PresetMobileNet, PresetPatchCore, PresetSeed} }
+
+// SeedTaus is the seed's tau sweep (METHOD §4).
+func SeedTaus() []float64 {
+	return []float64{0, 0.2, 0.4, 0.6, 0.8, 1, 1.5, 2, 2.5, 3, 4, 8, 10, 12, 14, 18, 20}
+}
+
+// Preset returns the method settings of a named preset ("" is the default,
+// PresetMobileNet):
+//   - mobilenet: mobilenet_v2 (int8 TFLite, weights from ANOMCLUST_WEIGHTS_PATH
+//     or downloaded), taps stride8 and stride16 (28x28 and 14x14 at 224),
+//     1024/1024, no LayerNorm, tau 0,1,2. Chosen as the default because it
+//     needs a 3.6 MB file and runs on two cores in minutes.
+//   - patchcore: wide_resnet50_2, layer2 and layer3, 1024/1024, no LayerNorm.
+//   - seed: dino_vitb8, blocks.10 and blocks.11, 2048/4096, LayerNorm quirk
+//     on, the seed's 17 temperatures.
+//
+// Common to all: patch size 3, Resize(256) + CenterCrop(224), every mode,
+// train ratio 1, Ward, K = number of labels, seed 0, batch 8.
+func Preset(name string) (Options, error) {
+	o := Options{
+		PatchSize: 3, ImageSize: 224, Resize: 256,
+		Modes:      rundir.Modes(),
+		Taus:       []float64{0, 1, 2},
+		TrainRatio: 1, Cluster: ClusterWard, Batch: 8,
+	}
+	switch name {
+	case "", PresetMobileNet:
+		o.Preset = PresetMobileNet
+		o.Backbone = "mobilenet_v2"
+		o.Layers = []string{"stride8", "stride16"}
+		o.PretrainDim, o.TargetDim = 1024, 1024
+	case PresetPatchCore:
+		o.Preset = name
+		o.Backbone = "wide_resnet50_2"
+		o.Layers = []string{"layer2", "layer3"}
+		o.PretrainDim, o.TargetDim = 1024, 1024
+	case PresetSeed:
+		o.Preset = name
+		o.Backbone = "dino_vitb8"
+		o.Layers = []string{"blocks.10", "blocks.11"}
+		o.PretrainDim, o.TargetDim = 2048, 4096
+		o.LayerNorm = true
+		o.Taus = SeedTaus()
+	default:
+		return Options{}, fmt.Errorf("unknown preset %q (known: %s)", name, strings.Join(Presets(), ", "))
+	}
+	return o, nil
+}
+
+// Errors a caller may test for with errors.Is.
+var (
+	// ErrKTooLarge: more clusters asked for than images to cluster.
+	ErrKTooLarge = errors.New("more clusters than images")
+	// ErrUnknownLayer: a layer name the backbone does not have.
+	ErrUnknownLayer = errors.New("unknown layer")
+	// ErrUnknownBackbone: a backbone name not in the registry.
+	ErrUnknownBackbone = errors.New("unknown backbone")
+	// ErrNoTrain: the semi-supervised mode on a category without train/good
+	// images.
+	ErrNoTrain = errors.New("no train/good images for the semi-supervised mode")
+)
+
+// validate checks the settings that do not need the data or the backbone.
+func (o *Options) validate() error {
+	if o.Data == "" {
+		return errors.New("no data folder given")
+	}
+	if o.Out == "" {
+		return errors.New("no output folder given")
+	}
+	if o.Net == nil && o.Backbone == "" {
+		return errors.New("no backbone given")
+	}
+	if len(o.Layers) == 0 {
+		return errors.New("no layers given")
+	}
+	if o.PretrainDim <= 0 || o.TargetDim <= 0 {
+		return fmt.Errorf("pretrain dim %d and target dim %d must be positive", o.PretrainDim, o.TargetDim)
+	}
+	if o.PatchSize <= 0 {
+		return fmt.Errorf("patch size %d must be positive", o.PatchSize)
+	}
+	if o.ImageSize <= 0 || o.Resize < o.ImageSize {
+		return fmt.Errorf("image size %d and resize %d: want 0 < image size <= resize", o.ImageSize, o.Resize)
+	}
+	if len(o.Modes) == 0 {
+		return errors.New("no weighting mode given")
+	}
+	for _, m := range o.Modes {
+		if !slices.Contains(rundir.Modes(), m) {
+			return fmt.Errorf("unknown mode %q (known: %s, or all)", m, strings.Join(rundir.Modes(), ", "))
+		}
+	}
+	needTau := slices.Contains(o.Modes, rundir.ModeUnsupervised) || slices.Contains(o.Modes, rundir.ModeSemi)
+	if needTau && len(o.Taus) == 0 {
+		return errors.New("no temperature tau given")
+	}
+	for _, t := range o.Taus {
+		if t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
+			return fmt.Errorf("tau %v: want a finite value >= 0", t)
+		}
+	}
+	if o.TrainRatio <= 0 || math.IsNaN(o.TrainRatio) {
+		return fmt.Errorf("train ratio %v must be > 0", o.TrainRatio)
+	}
+	if o.Coreset < 0 || o.Coreset > 1 {
+		return fmt.Errorf("coreset fraction %v not in [0, 1]", o.Coreset)
+	}
+	if o.Cluster != ClusterWard && o.Cluster != ClusterKMeans {
+		return fmt.Errorf("unknown cluster method %q (known: %s, %s)", o.Cluster, ClusterWard, ClusterKMeans)
+	}
+	if o.K < 0 {
+		return fmt.Errorf("k = %d must be >= 0 (0: the number of labels)", o.K)
+	}
+	if o.MaxPerClass < 0 {
+		return fmt.Errorf("max per class %d must be >= 0", o.MaxPerClass)
+	}
+	if o.Batch <= 0 {
+		o.Batch = 8
+	}
+	return nil
+}
+
+// protocol names the clustering protocol of the settings.
+func (o *Options) protocol() string {
+	if o.DefectsOnly {
+		return rundir.ProtocolDefectsOnly
+	}
+	return rundir.ProtocolMVTec
+}
+
+// settings is the run.json record of the options.
+func (o *Options) settings() rundir.Settings {
+	return rundir.Settings{
+		Data: o.Data, Out: o.Out, Categories: o.Categories, Preset: o.Preset,
+		Backbone: o.Backbone, Weights: o.Weights, Layers: o.Layers,
+		PretrainDim: o.PretrainDim, TargetDim: o.TargetDim, PatchSize: o.PatchSize,
+		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm,
+		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
+		Cluster: o.Cluster, K: o.K, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
+		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch,
+	}
+}

@@ -1,0 +1,442 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/anomclust/anomclust/alpha"
+	"github.com/anomclust/anomclust/cluster"
+	"github.com/anomclust/anomclust/dataset"
+	"github.com/anomclust/anomclust/metrics"
+	"github.com/anomclust/anomclust/npy"
+	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/tensor"
+)
+
+// Result is what Run returns: run.json's content and the summary rows
+// (category rows, then the means).
+type Result struct {
+	Run     *rundir.Run
+	Summary []rundir.Row
+}
+
+// plan is one category ready to run.
+type plan struct {
+	cat   *dataset.Category
+	set   dataset.Set
+	k     int
+	semi  bool           // run the semi-supervised mode
+	train []dataset.Item // the memory bank's images (semi)
+}
+
+// Run executes the pipeline and writes its outputs under o.Out (see package
+// rundir for the layout). Everything is checked before the first image is
+// read: the data set and categories, the protocol (two classes at least),
+// K, the backbone and its layers. ctx cancels it between images, between
+// image pairs of the scores and between files; files already written are
+// whole.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	start := time.Now()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	log := o.Log
+	if log == nil {
+		log = io.Discard
+	}
+	plans, err := makePlans(&o, log)
+	if err != nil {
+		return nil, err
+	}
+	n, err := openNet(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLayers(n, &o); err != nil {
+		return nil, err
+	}
+	ex, err := newExtractor(n, &o, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("output folder: %w", err)
+	}
+	run := &rundir.Run{
+		Format: rundir.Format, Tool: "anomclust", Version: o.Version, GoVersion: runtime.Version(),
+		Command: o.Command, Settings: o.settings(),
+		Backbone: rundir.Backbone{Name: n.bb.Name(), WeightsFile: n.file, WeightsSHA256: n.sha256, Random: n.random},
+		Layers:   o.Layers, Protocol: o.protocol(), Start: start, Stages: map[string]float64{},
+	}
+	if n.random {
+		run.Backbone.WeightsSHA256 = ""
+	}
+	var rows []rundir.Row
+	for _, p := range plans {
+		c, crows, err := runCategory(ctx, &o, p, ex, log)
+		if err != nil {
+			return nil, fmt.Errorf("category %s: %w", p.cat.Name, err)
+		}
+		run.Categories = append(run.Categories, c)
+		for k, v := range c.Stages {
+			run.Stages[k] += v
+		}
+		rows = append(rows, crows...)
+	}
+	all, err := rundir.WriteSummary(o.Out, rows, o.protocol())
+	if err != nil {
+		return nil, err
+	}
+	run.End = time.Now()
+	run.WallSeconds = run.End.Sub(start).Seconds()
+	if err := rundir.WriteRun(o.Out, run); err != nil {
+		return nil, err
+	}
+	return &Result{Run: run, Summary: all}, nil
+}
+
+// makePlans opens the data set and checks every category before any work.
+func makePlans(o *Options, log io.Writer) ([]plan, error) {
+	ds, err := dataset.Open(o.Data)
+	if err != nil {
+		return nil, err
+	}
+	cats, err := ds.Select(o.Categories)
+	if err != nil {
+		return nil, err
+	}
+	wantSemi := slices.Contains(o.Modes, rundir.ModeSemi)
+	var plans []plan
+	for _, c := range cats {
+		set := c.ClusterSet(dataset.SetOptions{DefectsOnly: o.DefectsOnly})
+		if o.MaxPerClass > 0 {
+			set = subsample(set, o.MaxPerClass, o.Seed)
+		}
+		if err := set.Check(); err != nil {
+			return nil, err
+		}
+		p := plan{cat: c, set: set, k: o.K}
+		if p.k == 0 {
+			p.k = len(set.Labels)
+		}
+		if p.k > len(set.Items) {
+			return nil, fmt.Errorf("category %s: K = %d clusters for %d images: %w", c.Name, p.k, len(set.Items), ErrKTooLarge)
+		}
+		if p.k < 2 && o.K != 0 {
+			return nil, fmt.Errorf("category %s: K = %d: want at least 2 clusters", c.Name, p.k)
+		}
+		if wantSemi {
+			train, err := c.TrainSet()
+			switch {
+			case err == nil:
+				idx, capped, err := alpha.SampleNormals(len(train), len(set.Items), o.TrainRatio, o.Seed)
+				if err != nil {
+					return nil, fmt.Errorf("category %s: %w", c.Name, err)
+				}
+				if capped {
+					fmt.Fprintf(log, "%s: train ratio %g asks for %d normal images, %d available: using all\n",
+						c.Name, o.TrainRatio, int(o.TrainRatio*float64(len(set.Items))), len(train))
+				}
+				for _, i := range idx {
+					p.train = append(p.train, train[i])
+				}
+				p.semi = true
+			case o.SkipSemiWithoutTrain:
+				fmt.Fprintf(log, "%s: no train/good images, semi-supervised mode skipped\n", c.Name)
+			default:
+				return nil, fmt.Errorf("%w: %v", ErrNoTrain, err)
+			}
+		}
+		plans = append(plans, p)
+	}
+	return plans, nil
+}
+
+// subsample keeps at most max images per label, picked with a PCG stream
+// seeded by (seed, label) so that the pick of one label does not depend on
+// the others; the kept images stay in their sorted order.
+func subsample(s dataset.Set, max int, seed uint64) dataset.Set {
+	byLabel := map[string][]int{}
+	for i, it := range s.Items {
+		byLabel[it.Label] = append(byLabel[it.Label], i)
+	}
+	keep := make([]bool, len(s.Items))
+	for label, idx := range byLabel {
+		if len(idx) <= max {
+			for _, i := range idx {
+				keep[i] = true
+			}
+			continue
+		}
+		h := fnv.New64a()
+		h.Write([]byte(label))
+		r := rand.New(rand.NewPCG(seed, h.Sum64()))
+		for _, j := range r.Perm(len(idx))[:max] {
+			keep[idx[j]] = true
+		}
+	}
+	out := s
+	out.Items = nil
+	for i, it := range s.Items {
+		if keep[i] {
+			out.Items = append(out.Items, it)
+		}
+	}
+	return out
+}
+
+// stopwatch accumulates wall seconds per stage.
+type stopwatch struct {
+	m    map[string]float64
+	t    time.Time
+	name string
+}
+
+func (s *stopwatch) start(name string) {
+	s.stop()
+	s.name, s.t = name, time.Now()
+}
+
+func (s *stopwatch) stop() {
+	if s.name != "" {
+		s.m[s.name] += time.Since(s.t).Seconds()
+		s.name = ""
+	}
+}
+
+// runCategory runs every mode and tau of one category and writes its files.
+func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.Writer) (rundir.Category, []rundir.Row, error) {
+	sw := &stopwatch{m: map[string]float64{}}
+	defer sw.stop()
+	set := p.set
+	N := len(set.Items)
+	info := rundir.Category{Name: p.cat.Name, Dir: p.cat.Dir, NImages: N, Labels: set.Labels, K: p.k,
+		ImageSize: o.ImageSize, Resize: o.Resize, NBank: len(p.train), Stages: sw.m}
+	info.LabelCounts = make([]int, len(set.Labels))
+	truth := make([]int, N)
+	items := make([]rundir.Item, N)
+	paths := make([]string, N)
+	for i, it := range set.Items {
+		info.LabelCounts[it.LabelIndex]++
+		truth[i] = it.LabelIndex
+		items[i] = rundir.Item{Index: i, Path: it.Path, Label: it.Label, Mask: it.MaskPath}
+		paths[i] = it.Path
+	}
+	fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %d, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, p.k, len(p.train))
+	catDir := rundir.CategoryDir(o.Out, p.cat.Name)
+	if err := os.MkdirAll(catDir, 0o755); err != nil {
+		return info, nil, err
+	}
+	sw.start("write")
+	if err := rundir.WriteItems(filepath.Join(catDir, rundir.ItemsFile), items); err != nil {
+		return info, nil, err
+	}
+
+	sw.start("features")
+	h0, m0 := ex.hits, ex.misses
+	z, err := ex.Z(ctx, paths, p.cat.Name+" features", o.Progress)
+	if err != nil {
+		return info, nil, err
+	}
+	var bank []*tensor.Tensor
+	if p.semi {
+		bp := make([]string, len(p.train))
+		for i, it := range p.train {
+			bp[i] = it.Path
+		}
+		if bank, err = ex.Z(ctx, bp, p.cat.Name+" train/good features", o.Progress); err != nil {
+			return info, nil, err
+		}
+	}
+	info.CacheHits, info.CacheMisses = ex.hits-h0, ex.misses-m0
+	M, D := z[0].Shape[0], z[0].Shape[1]
+	g, err := gridOf(M)
+	if err != nil {
+		return info, nil, err
+	}
+	info.GridH, info.GridW, info.Dim = g, g, D
+
+	var rows []rundir.Row
+	for _, mode := range o.Modes {
+		if mode == rundir.ModeSemi && !p.semi {
+			continue
+		}
+		sw.start("scores")
+		s, err := scores(ctx, o, mode, z, bank, p.cat.Name)
+		if err != nil {
+			return info, nil, err
+		}
+		taus := o.Taus
+		if mode == rundir.ModeAverage {
+			taus = []float64{1} // every tau gives uniform weights
+		}
+		for _, tau := range taus {
+			if err := ctx.Err(); err != nil {
+				return info, nil, err
+			}
+			sw.start("alpha")
+			a, err := alpha.Alpha(s, tau)
+			if err != nil {
+				return info, nil, err
+			}
+			x, err := alpha.ImageEmbeddings(z, a)
+			if err != nil {
+				return info, nil, err
+			}
+			r, err := clusterAndWrite(ctx, o, sw, p, mode, tau, a, x, truth, items)
+			if err != nil {
+				return info, nil, err
+			}
+			rows = append(rows, r)
+		}
+	}
+	return info, rows, nil
+}
+
+// scores computes the patch scores of one mode, with a progress bar for the
+// expensive ones.
+func scores(ctx context.Context, o *Options, mode string, z, bank []*tensor.Tensor, cat string) (*alpha.Scores, error) {
+	if mode == rundir.ModeAverage {
+		return alpha.Average(len(z), z[0].Shape[0]), nil
+	}
+	var bar atomic.Pointer[barT]
+	opt := alpha.Options{Workers: o.Workers, Coreset: o.Coreset, Seed: o.Seed, Done: ctx.Done(),
+		Progress: func(n, total int) {
+			b := bar.Load()
+			if b == nil {
+				nb := newUnitsBar(o.Progress, total, cat+" "+mode+" scores")
+				if bar.CompareAndSwap(nil, nb) {
+					b = nb
+				} else {
+					b = bar.Load()
+				}
+			}
+			b.Add(n)
+		}}
+	defer func() {
+		if b := bar.Load(); b != nil {
+			b.Finish()
+		}
+	}()
+	var s *alpha.Scores
+	var err error
+	if mode == rundir.ModeUnsupervised {
+		s, err = alpha.Unsupervised(z, opt)
+	} else {
+		s, err = alpha.SemiSupervised(z, bank, opt)
+	}
+	if errors.Is(err, alpha.ErrStopped) && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return s, err
+}
+
+// clusterAndWrite clusters X, scores the clusters and writes the result
+// folder of (mode, tau).
+func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, tau float64,
+	a []float64, x *tensor.Tensor, truth []int, items []rundir.Item) (rundir.Row, error) {
+	N, D := x.Shape[0], x.Shape[1]
+	M := len(a) / N
+	sw.start("cluster")
+	var pred []int
+	var link *cluster.Linkage
+	var err error
+	switch o.Cluster {
+	case ClusterWard:
+		pred, link, err = cluster.WardLabels(x.Data, N, D, p.k)
+	default:
+		var r *cluster.KMeansResult
+		r, err = cluster.KMeans(x.Data, N, D, p.k, cluster.KMeansOptions{Seed: o.Seed, Workers: o.Workers})
+		if r != nil {
+			pred = r.Labels
+		}
+	}
+	if err != nil {
+		return rundir.Row{}, fmt.Errorf("%s clustering (%s, tau %g): %w", o.Cluster, mode, tau, err)
+	}
+	sw.start("metrics")
+	sc, err := metrics.Evaluate(truth, pred)
+	if err != nil {
+		return rundir.Row{}, err
+	}
+	match, err := metrics.Match(truth, pred)
+	if err != nil {
+		return rundir.Row{}, err
+	}
+	labels := p.set.Labels
+	m := &rundir.Metrics{Category: p.cat.Name, Mode: mode, Cluster: o.Cluster, Protocol: o.protocol(),
+		K: p.k, N: N, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1, Labels: labels}
+	hasTau := mode != rundir.ModeAverage
+	if hasTau {
+		t := tau
+		m.Tau = &t
+	}
+	m.Confusion = make([][]int, len(labels))
+	for i := range m.Confusion {
+		m.Confusion[i] = make([]int, p.k)
+	}
+	for i := range truth {
+		m.Confusion[truth[i]][pred[i]]++
+	}
+	for c := 0; c < p.k; c++ {
+		cm := rundir.ClusterMatch{Cluster: c}
+		for l := range labels {
+			cm.Size += m.Confusion[l][c]
+		}
+		if l, ok := match.ClassOf(c); ok {
+			cm.Label, cm.Correct = labels[l], m.Confusion[l][c]
+		}
+		m.Matching = append(m.Matching, cm)
+	}
+
+	sw.start("write")
+	if err := ctx.Err(); err != nil {
+		return rundir.Row{}, err
+	}
+	dir := rundir.ResultDir(o.Out, p.cat.Name, mode, tau)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return rundir.Row{}, err
+	}
+	a32 := make([]float32, len(a))
+	for i, v := range a {
+		a32[i] = float32(v)
+	}
+	if err := npy.Write(filepath.Join(dir, rundir.AlphaFile), a32, N, M); err != nil {
+		return rundir.Row{}, err
+	}
+	if err := npy.Write(filepath.Join(dir, rundir.XFile), x.Data, N, D); err != nil {
+		return rundir.Row{}, err
+	}
+	if link != nil {
+		if err := npy.Write(filepath.Join(dir, rundir.LinkageFile), link.Matrix(), N-1, 4); err != nil {
+			return rundir.Row{}, err
+		}
+	} else {
+		os.Remove(dir + "/" + rundir.LinkageFile) // a stale one from an earlier Ward run
+	}
+	as := make([]rundir.Assignment, N)
+	for i, it := range items {
+		as[i] = rundir.Assignment{Path: it.Path, Label: it.Label, Cluster: pred[i]}
+	}
+	if err := rundir.WriteAssignments(filepath.Join(dir, rundir.AssignmentsFile), as); err != nil {
+		return rundir.Row{}, err
+	}
+	if err := rundir.WriteMetrics(filepath.Join(dir, rundir.MetricsFile), m); err != nil {
+		return rundir.Row{}, err
+	}
+	if !hasTau {
+		tau = 0
+	}
+	return rundir.Row{Kind: rundir.KindCategory, Category: p.cat.Name, Mode: mode, Tau: tau, HasTau: hasTau,
+		NCategories: 1, NImages: N, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1}, nil
+}
