@@ -1,6 +1,9 @@
 package gemm
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // packT packs a w-wide stripe of rows for a kernel that wants them as
 // columns: dst[p*w+i] = src[i*ld+p] for i < rows, p < cols, and zero for
@@ -66,29 +69,32 @@ func packN(rows, cols int, src []float32, ld int, dst []float32, w int) {
 	}
 }
 
-// bufPool recycles the packing buffers (packed A blocks, packed B for the
+// bufPools recycle the packing buffers (packed A blocks, packed B for the
 // unpacked entry points, NN tile buffers) so that repeated calls of the same
 // shape allocate nothing and reuse memory that is already mapped and cached.
-var bufPool sync.Pool
+// Pool c holds buffers of 2^c floats (plus alignment slack): one pool per
+// size class, so that a request for a large packed B never receives a small
+// A buffer (and drops it) or the reverse.
+var bufPools [48]sync.Pool
 
 // buffer is a pooled allocation; view is its 64-byte aligned part in use.
 type buffer struct {
-	raw  []float32
-	view []float32
+	class int
+	raw   []float32
+	view  []float32
 }
 
 // getBuf returns a buffer whose view holds n floats (contents undefined),
 // starting on a 64-byte boundary (one zmm load, one cache line).
 func getBuf(n int) *buffer {
-	b, _ := bufPool.Get().(*buffer)
-	if b == nil || len(b.raw) < n+16 {
-		// Too small buffers are dropped: the pool then converges on the
-		// sizes in use.
-		b = &buffer{raw: make([]float32, n+16)}
+	class := bits.Len(uint(max(n, 1) - 1))
+	b, _ := bufPools[class].Get().(*buffer)
+	if b == nil {
+		b = &buffer{class: class, raw: make([]float32, 1<<class+16)}
 	}
 	b.view = alignedSlice(b.raw, n)
 	return b
 }
 
-// putBuf gives a buffer back to the pool.
-func putBuf(b *buffer) { bufPool.Put(b) }
+// putBuf gives a buffer back to its pool.
+func putBuf(b *buffer) { bufPools[b.class].Put(b) }
