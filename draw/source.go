@@ -1,0 +1,189 @@
+package draw
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/anomclust/anomclust/npy"
+	"github.com/anomclust/anomclust/preprocess"
+	"github.com/anomclust/anomclust/rundir"
+)
+
+// Source is one category of a run directory: its images in items.csv order,
+// and how to turn each back into the crop the backbone saw.
+type Source struct {
+	RunDir string
+	Run    *rundir.Run
+	Cat    rundir.Category
+	Items  []rundir.Item
+}
+
+// OpenCategory reads OUT/<category>/items.csv of the run in runDir.
+func OpenCategory(runDir string, run *rundir.Run, category string) (*Source, error) {
+	i := slices.IndexFunc(run.Categories, func(c rundir.Category) bool { return c.Name == category })
+	if i < 0 {
+		names := make([]string, len(run.Categories))
+		for j, c := range run.Categories {
+			names[j] = c.Name
+		}
+		return nil, fmt.Errorf("run %s has no category %q (it has %v)", runDir, category, names)
+	}
+	cat := run.Categories[i]
+	items, err := rundir.ReadItems(filepath.Join(rundir.CategoryDir(runDir, category), rundir.ItemsFile))
+	if err != nil {
+		return nil, fmt.Errorf("category %s: %w", category, err)
+	}
+	if cat.NImages != 0 && len(items) != cat.NImages {
+		return nil, fmt.Errorf("category %s: items.csv has %d rows, run.json says n_images %d", category, len(items), cat.NImages)
+	}
+	for k, it := range items {
+		if it.Index != k {
+			return nil, fmt.Errorf("category %s: items.csv row %d has index %d, want %d", category, k+2, it.Index, k)
+		}
+	}
+	return &Source{RunDir: runDir, Run: run, Cat: cat, Items: items}, nil
+}
+
+// Resolve finds the file an items.csv path names: an absolute path as it
+// is, a relative one under the run directory, then the category's folder,
+// then the data root of the run's settings, then the working directory, so a
+// run directory moved together with its data set still resolves.
+func (s *Source) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	for _, base := range []string{s.RunDir, s.Cat.Dir, s.Run.Settings.Data} {
+		if base == "" {
+			continue
+		}
+		q := filepath.Join(base, p)
+		if _, err := os.Stat(q); err == nil {
+			return q
+		}
+	}
+	return p
+}
+
+// cropSize returns the crop side and resize of the category (run.json's
+// per-category values, else the run's settings, else PatchCore's 224/256).
+func (s *Source) cropSize() (crop, resize int) {
+	crop, resize = s.Cat.ImageSize, s.Cat.Resize
+	if crop == 0 {
+		crop = s.Run.Settings.ImageSize
+	}
+	if resize == 0 {
+		resize = s.Run.Settings.Resize
+	}
+	if crop == 0 {
+		crop = 224
+	}
+	if resize == 0 {
+		resize = crop * 256 / 224
+	}
+	return crop, resize
+}
+
+// Crop returns image i resized and centre-cropped exactly as the backbone
+// saw it (preprocess.ResizeCrop with the category's resize and crop).
+func (s *Source) Crop(i int) (*preprocess.RGB, error) {
+	return s.load(s.Items[i].Path)
+}
+
+// Mask returns image i's ground-truth mask under the same resize and crop,
+// or nil when the image has none.
+func (s *Source) Mask(i int) (*preprocess.RGB, error) {
+	if s.Items[i].Mask == "" {
+		return nil, nil
+	}
+	return s.load(s.Items[i].Mask)
+}
+
+// HasMasks reports whether any image of the category has a mask.
+func (s *Source) HasMasks() bool {
+	return slices.ContainsFunc(s.Items, func(it rundir.Item) bool { return it.Mask != "" })
+}
+
+func (s *Source) load(p string) (*preprocess.RGB, error) {
+	crop, resize := s.cropSize()
+	q := s.Resolve(p)
+	m, err := preprocess.DecodeFile(q, preprocess.Grey16HighByte)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("image %s not found (looked under the run folder, %q and %q): %w", p, s.Cat.Dir, s.Run.Settings.Data, err)
+		}
+		return nil, fmt.Errorf("image %s: %w", q, err)
+	}
+	out, err := preprocess.ResizeCrop(m, resize, crop)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", q, err)
+	}
+	return out, nil
+}
+
+// Grid returns the category's patch grid (grid_h, grid_w).
+func (s *Source) Grid() (gh, gw int) { return s.Cat.GridH, s.Cat.GridW }
+
+// ReadAlpha reads alpha.npy of one result folder and checks it is (N, M)
+// with N the category's image count and M = grid_h*grid_w.
+func (s *Source) ReadAlpha(resultDir string) ([]float32, error) {
+	path := filepath.Join(resultDir, rundir.AlphaFile)
+	a, shape, err := npy.Read[float32](path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	n, m := len(s.Items), s.Cat.GridH*s.Cat.GridW
+	if len(shape) != 2 || shape[0] != n || shape[1] != m {
+		return nil, fmt.Errorf("%s: shape %v, want (%d, %d) = (images, grid_h*grid_w of %dx%d)", path, shape, n, m, s.Cat.GridH, s.Cat.GridW)
+	}
+	return a, nil
+}
+
+// Setting is one (mode, tau) of a run; Tau is ignored for average.
+type Setting struct {
+	Mode string
+	Tau  float64
+}
+
+// Dir is the setting's result folder for a category.
+func (st Setting) Dir(runDir, category string) string {
+	return rundir.ResultDir(runDir, category, st.Mode, st.Tau)
+}
+
+// String is "unsupervised tau=2" or "average".
+func (st Setting) String() string {
+	if st.Mode == rundir.ModeAverage {
+		return st.Mode
+	}
+	return st.Mode + " tau=" + rundir.TauName(st.Tau)
+}
+
+// Best returns the setting with the highest NMI for a category among the
+// run's settings of the given mode ("" = every mode), from the metrics.json
+// files present; ties keep the first in run order (modes, then taus).
+func Best(runDir string, run *rundir.Run, category, mode string) (Setting, *rundir.Metrics, error) {
+	var best Setting
+	var bestM *rundir.Metrics
+	for _, r := range run.Results(runDir) {
+		if r.Category != category || (mode != "" && r.Mode != mode) {
+			continue
+		}
+		m, err := rundir.ReadMetrics(filepath.Join(r.Dir, rundir.MetricsFile))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return Setting{}, nil, err
+		}
+		if bestM == nil || m.NMI > bestM.NMI {
+			best, bestM = Setting{Mode: r.Mode, Tau: r.Tau}, m
+		}
+	}
+	if bestM == nil {
+		return Setting{}, nil, fmt.Errorf("run %s: no metrics.json for category %s mode %q", runDir, category, mode)
+	}
+	return best, bestM, nil
+}

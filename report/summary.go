@@ -1,0 +1,274 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/anomclust/anomclust/rundir"
+)
+
+// buildSummary lays out the headline table: one row per category, then the
+// object/texture/all means (plain and image-weighted); per mode the scores at
+// one tau, the tau with the best plain mean NMI over all categories. Within a
+// row the best value of each metric across modes is marked.
+func buildSummary(rows []rundir.Row, run *rundir.Run) summaryView {
+	var modes []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if !seen[r.Mode] {
+			seen[r.Mode] = true
+			modes = append(modes, r.Mode)
+		}
+	}
+	// Headline tau per mode.
+	type key struct {
+		mode string
+		tau  float64
+	}
+	headline := map[string]key{}
+	for _, r := range rows {
+		if r.Kind != rundir.KindMean || r.Category != rundir.GroupAll || r.Weighting != rundir.WeightPlain {
+			continue
+		}
+		h, ok := headline[r.Mode]
+		if !ok || r.NMI > bestNMI(rows, h.mode, h.tau) {
+			headline[r.Mode] = key{r.Mode, r.Tau}
+		}
+	}
+	var v summaryView
+	for _, m := range modes {
+		h, ok := headline[m]
+		col := modeHead{Mode: m, Color: cssColor(modeColors[m])}
+		if ok && m != rundir.ModeAverage {
+			col.Tau = "τ = " + rundir.TauName(h.tau)
+		}
+		v.Modes = append(v.Modes, col)
+	}
+	// Rows in order: categories (run order), then groups.
+	type rowKey struct{ kind, cat, weight string }
+	var order []rowKey
+	cells := map[rowKey]map[string]rundir.Row{}
+	for _, r := range rows {
+		k := rowKey{r.Kind, r.Category, r.Weighting}
+		if h, ok := headline[r.Mode]; !ok || (r.HasTau && r.Tau != h.tau) {
+			continue
+		}
+		if cells[k] == nil {
+			cells[k] = map[string]rundir.Row{}
+			order = append(order, k)
+		}
+		cells[k][r.Mode] = r
+	}
+	for _, k := range order {
+		sr := summaryRow{Name: k.cat, Mean: k.kind == rundir.KindMean}
+		var any rundir.Row
+		for _, m := range modes {
+			if r, ok := cells[k][m]; ok {
+				any = r
+			}
+		}
+		if sr.Mean {
+			sr.Name = fmt.Sprintf("%s mean (%s)", title(k.cat), k.weight)
+			sr.Detail = fmt.Sprintf("%s, %d images", plural(any.NCategories, "category", "categories"), any.NImages)
+			sr.Group = k.cat
+		} else {
+			sr.Detail = fmt.Sprintf("%d images", any.NImages)
+			sr.Anchor = anchor(k.cat)
+		}
+		var best [3]float64
+		for j := range best {
+			best[j] = math.Inf(-1)
+		}
+		for _, m := range modes {
+			if r, ok := cells[k][m]; ok {
+				for j, x := range []float64{r.NMI, r.ARI, r.F1} {
+					best[j] = max(best[j], round3(x))
+				}
+			}
+		}
+		for _, m := range modes {
+			r, ok := cells[k][m]
+			for j, x := range []float64{r.NMI, r.ARI, r.F1} {
+				c := scoreCell{Missing: !ok}
+				if ok {
+					c.Text = fmt.Sprintf("%.3f", x)
+					c.Best = len(modes) > 1 && round3(x) == best[j]
+				}
+				sr.Cells = append(sr.Cells, c)
+			}
+		}
+		v.Rows = append(v.Rows, sr)
+	}
+	v.Protocol = run.Protocol
+	return v
+}
+
+func bestNMI(rows []rundir.Row, mode string, tau float64) float64 {
+	for _, r := range rows {
+		if r.Kind == rundir.KindMean && r.Category == rundir.GroupAll && r.Weighting == rundir.WeightPlain && r.Mode == mode && r.Tau == tau {
+			return r.NMI
+		}
+	}
+	return math.Inf(-1)
+}
+
+// round3 rounds to the 3 decimals shown, so equal printed values are all
+// marked best (as rundir's summary.md does).
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// buildFullTable lists every (mode, tau) of every category and mean, best
+// value per column of each block marked.
+func buildFullTable(rows []rundir.Row) []fullBlock {
+	var blocks []fullBlock
+	idx := map[string]int{}
+	for _, r := range rows {
+		name := r.Category
+		if r.Kind == rundir.KindMean {
+			name = fmt.Sprintf("%s mean (%s, %s, %d images)", title(r.Category), r.Weighting, plural(r.NCategories, "category", "categories"), r.NImages)
+		} else {
+			name = fmt.Sprintf("%s (%d images)", r.Category, r.NImages)
+		}
+		k := r.Kind + "\x00" + r.Category + "\x00" + r.Weighting
+		i, ok := idx[k]
+		if !ok {
+			i = len(blocks)
+			idx[k] = i
+			blocks = append(blocks, fullBlock{Name: name, Mean: r.Kind == rundir.KindMean})
+		}
+		blocks[i].raw = append(blocks[i].raw, r)
+	}
+	for b := range blocks {
+		var best [3]float64
+		for j := range best {
+			best[j] = math.Inf(-1)
+		}
+		for _, r := range blocks[b].raw {
+			for j, x := range []float64{r.NMI, r.ARI, r.F1} {
+				best[j] = max(best[j], round3(x))
+			}
+		}
+		for _, r := range blocks[b].raw {
+			fr := fullRow{Mode: r.Mode, Tau: "–", Color: cssColor(modeColors[r.Mode])}
+			if r.HasTau {
+				fr.Tau = rundir.TauName(r.Tau)
+			}
+			for j, x := range []float64{r.NMI, r.ARI, r.F1} {
+				fr.Cells = append(fr.Cells, scoreCell{Text: fmt.Sprintf("%.3f", x), Best: len(blocks[b].raw) > 1 && round3(x) == best[j]})
+			}
+			blocks[b].Rows = append(blocks[b].Rows, fr)
+		}
+	}
+	return blocks
+}
+
+// buildRepro collects what reproduces the run: versions, backbone and
+// weights, every setting, the command line, timings, and run.json itself.
+func buildRepro(run *rundir.Run, runDir string) reproView {
+	v := reproView{}
+	add := func(k, val string) { v.Items = append(v.Items, kv{K: k, V: val}) }
+	add("tool", strings.TrimSpace(run.Tool+" "+run.Version))
+	add("Go", run.GoVersion)
+	add("run folder", runDir)
+	if len(run.Command) > 0 {
+		v.Command = shellJoin(run.Command)
+	}
+	bb := run.Backbone.Name
+	if run.Backbone.Random {
+		bb += " (random weights)"
+	}
+	add("backbone", bb)
+	add("weights file", orDash(run.Backbone.WeightsFile))
+	if run.Backbone.WeightsSHA256 != "" {
+		add("weights SHA-256", run.Backbone.WeightsSHA256)
+	}
+	add("layers", strings.Join(run.Layers, ", "))
+	add("protocol", run.Protocol)
+	add("format", run.Format)
+	if !run.Start.IsZero() {
+		add("started", run.Start.Format("2006-01-02 15:04:05 MST"))
+	}
+	if run.WallSeconds > 0 {
+		add("wall time", fmt.Sprintf("%.1f s", run.WallSeconds))
+	}
+	if len(run.Stages) > 0 {
+		var parts []string
+		for _, k := range sortedKeys(run.Stages) {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", k, run.Stages[k]))
+		}
+		add("stages", strings.Join(parts, " · "))
+	}
+	// Every setting, in run.json's field order.
+	sv := reflect.ValueOf(run.Settings)
+	for i := range sv.NumField() {
+		name, _, _ := strings.Cut(sv.Type().Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if b, err := json.Marshal(sv.Field(i).Interface()); err == nil {
+			v.Settings = append(v.Settings, kv{K: name, V: compactJSON(b)})
+		}
+	}
+	if js, err := json.MarshalIndent(run, "", "  "); err == nil {
+		v.RunJSON = string(js)
+	}
+	v.RunFile = filepath.Join(runDir, rundir.RunFile)
+	return v
+}
+
+func compactJSON(r json.RawMessage) string {
+	s := string(r)
+	if len(s) >= 2 && s[0] == '"' {
+		var str string
+		if json.Unmarshal(r, &str) == nil {
+			if str == "" {
+				return `""`
+			}
+			return str
+		}
+	}
+	return strings.ReplaceAll(s, ",", ", ")
+}
+
+func sortedKeys(m map[string]float64) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// shellJoin quotes arguments for a POSIX shell where needed.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// anchor makes an id for a category section.
+func anchor(name string) string {
+	return "cat-" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, name)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
