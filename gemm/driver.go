@@ -84,14 +84,14 @@ func parallel(t int, f func(w int)) {
 }
 
 // forRowChunks runs f over the row tiles [0, tiles) on t goroutines, in
-// chunks taken from a shared counter (guided scheduling: each chunk is the
+// chunks taken from a shared counter (f gets the worker number w < t) (guided scheduling: each chunk is the
 // remaining work divided by 2t, at most maxTiles and at least one tile). The
 // chunks shrink towards the end, so a worker slowed down by another process
 // on its core leaves little for the others to wait for, while the first
 // chunks are large enough to amortise the B panels streamed from L3.
-func forRowChunks(t, tiles, maxTiles int, f func(t0, t1 int)) {
+func forRowChunks(t, tiles, maxTiles int, f func(w, t0, t1 int)) {
 	var next atomic.Int64
-	parallel(t, func(int) {
+	parallel(t, func(w int) {
 		for {
 			cur := int(next.Load())
 			rem := tiles - cur
@@ -100,7 +100,7 @@ func forRowChunks(t, tiles, maxTiles int, f func(t0, t1 int)) {
 			}
 			size := min(max(rem/(2*t), 1), maxTiles)
 			if next.CompareAndSwap(int64(cur), int64(cur+size)) {
-				f(cur, cur+size)
+				f(w, cur, cur+size)
 			}
 		}
 	})
@@ -148,7 +148,8 @@ func balancedBlock(n, maxBlock, unit int) int {
 }
 
 // matMul is MatMul (trans false) or MatMulT (trans true) under cfg: B is
-// packed into a pooled PackedB and the product done by matMulPacked.
+// wrapped in a pooled PackedB whose panels the workers pack on first use
+// (see PackedB.ready), and the product done by matMulPacked.
 func (cfg config) matMul(m, n, k int, a []float32, lda int, b []float32, ldb int, trans bool, c []float32, ldc int, accumulate bool) {
 	checkDims("A", a, m, k, lda)
 	if trans {
@@ -160,7 +161,7 @@ func (cfg config) matMul(m, n, k int, a []float32, lda int, b []float32, ldb int
 	if m == 0 || n == 0 {
 		return
 	}
-	pb := cfg.packB(k, n, b, ldb, trans, true)
+	pb := cfg.lazyB(k, n, b, ldb, trans)
 	cfg.matMulPacked(m, a, lda, pb, c, ldc, accumulate)
 	putBuf(pb.buf)
 }
@@ -187,8 +188,8 @@ func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []flo
 	tr, tc := grid(t, tiles, panels, kern.mr, kern.nr, k)
 	if tc == 1 {
 		// Rows only: dynamic chunks of at most one A block.
-		forRowChunks(t, tiles, max(cfg.mcMax(balancedBlock(k, cfg.kcMax(), 1))/kern.mr, 1), func(t0, t1 int) {
-			cfg.gemmRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, a, lda, pb, c, ldc, accumulate)
+		forRowChunks(t, tiles, max(cfg.mcMax(balancedBlock(k, cfg.kcMax(), 1))/kern.mr, 1), func(w, t0, t1 int) {
+			cfg.gemmRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, w*panels/t, a, lda, pb, c, ldc, accumulate)
 		})
 		return
 	}
@@ -196,13 +197,16 @@ func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []flo
 		ri, ci := w/tc, w%tc
 		i0, i1 := ri*tiles/tr*kern.mr, min((ri+1)*tiles/tr*kern.mr, m)
 		q0, q1 := ci*panels/tc, (ci+1)*panels/tc
-		cfg.gemmRange(i0, i1, q0, q1, a, lda, pb, c, ldc, accumulate)
+		cfg.gemmRange(i0, i1, q0, q1, ri*(q1-q0)/tr, a, lda, pb, c, ldc, accumulate)
 	})
 }
 
 // gemmRange computes rows [i0, i1) and column panels [q0, q1) of C: the
-// BLIS loops around the micro-kernel for one worker.
-func (cfg config) gemmRange(i0, i1, q0, q1 int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {
+// BLIS loops around the micro-kernel for one worker. The panels are visited
+// starting at q0+rot and wrapping around, so that workers sharing the same
+// columns start on different panels (and pack different ones, when B is
+// packed lazily); the order does not change any result.
+func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {
 	kern, k, n := pb.kern, pb.k, pb.n
 	mr, nr := kern.mr, kern.nr
 	kc := balancedBlock(k, cfg.kcMax(), 1)
@@ -219,7 +223,11 @@ func (cfg config) gemmRange(i0, i1, q0, q1 int, a []float32, lda int, pb *Packed
 				packT(min(mr, mcb-ir), kcb, a[(ic+ir)*lda+pc:], lda, ap[ir*kcb:], mr)
 			}
 			acc := accumulate || pc > 0
-			for q := q0; q < q1; q++ {
+			for qi := 0; qi < q1-q0; qi++ {
+				q := q0 + (qi+rot)%(q1-q0)
+				if pc == 0 {
+					pb.ready(q)
+				}
 				bp := &pb.data[(q*k+pc)*nr]
 				j := q * nr
 				nw := min(nr, n-j)

@@ -117,7 +117,7 @@ func (cfg config) nearestPacked(m int, a []float32, lda int, bank *PackedBank, m
 	best := make([]float32, tc*m)
 	bestJ := make([]int32, tc*m)
 	if tc == 1 {
-		forRowChunks(t, tiles, max(cfg.nnMaxRows(d)/kern.mr, 1), func(t0, t1 int) {
+		forRowChunks(t, tiles, max(cfg.nnMaxRows(d)/kern.mr, 1), func(_, t0, t1 int) {
 			cfg.nnRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, a, lda, bank, best, bestJ)
 		})
 	} else {

@@ -1,5 +1,10 @@
 package gemm
 
+import (
+	"runtime"
+	"sync/atomic"
+)
+
 // PackedB is the B operand of C = A·B packed once for the micro-kernel, for
 // a B that is used many times: the weights of a linear or convolution layer,
 // a memory bank. It is read-only after packing, so one PackedB can serve
@@ -10,7 +15,40 @@ type PackedB struct {
 	// data holds ceil(n/nr) panels of nr columns; panel q, row p starts at
 	// (q*k+p)*nr. Columns past n are zero.
 	data []float32
-	buf  *buffer // the pooled storage behind data, for internal temporaries
+	buf  *buffer  // the pooled storage behind data, for internal temporaries
+	lazy *lazySrc // non-nil when panels are packed on first use
+}
+
+// lazySrc is the unpacked B behind a PackedB made by MatMul / MatMulT: the
+// first worker that needs a panel packs it (others needing it meanwhile
+// wait), so packing is spread over the workers without a separate phase
+// and a panel is still in cache when the kernel first reads it.
+type lazySrc struct {
+	b     []float32
+	ldb   int
+	trans bool
+	state []atomic.Uint32 // per panel: 0 not packed, 1 being packed, 2 packed
+}
+
+// ready makes sure panel q is packed. The atomic state gives the reader a
+// happens-before edge from the packing worker's writes.
+func (pb *PackedB) ready(q int) {
+	l := pb.lazy
+	if l == nil {
+		return
+	}
+	st := &l.state[q]
+	if st.Load() == 2 {
+		return
+	}
+	if st.CompareAndSwap(0, 1) {
+		pb.packPanel(q, l.b, l.ldb, l.trans)
+		st.Store(2)
+		return
+	}
+	for st.Load() != 2 {
+		runtime.Gosched()
+	}
 }
 
 // K is the depth (rows of B, columns of A).
@@ -62,21 +100,39 @@ func (cfg config) packB(k, n int, b []float32, ldb int, trans, pooled bool) *Pac
 	t := min(cfg.workers(64*float64(size)), panels)
 	parallel(t, func(w int) {
 		for q := w * panels / t; q < (w+1)*panels/t; q++ {
-			j := q * nr
-			nw := min(nr, n-j)
-			dst := pb.data[q*k*nr : (q+1)*k*nr]
-			if trans {
-				// Transposing in chunks of 256 columns of B keeps the
-				// destination (256 x nr floats) in L1/L2 while nr source rows
-				// are read sequentially.
-				for p := 0; p < k; p += 256 {
-					kb := min(256, k-p)
-					packT(nw, kb, b[j*ldb+p:], ldb, dst[p*nr:], nr)
-				}
-			} else {
-				packN(k, nw, b[j:], ldb, dst, nr)
-			}
+			pb.packPanel(q, b, ldb, trans)
 		}
 	})
 	return pb
+}
+
+// lazyB wraps B (k x n, or n x k when trans) in a PackedB with pooled
+// storage whose panels are packed on first use; the caller must
+// putBuf(pb.buf) when done.
+func (cfg config) lazyB(k, n int, b []float32, ldb int, trans bool) *PackedB {
+	nr := cfg.kern.nr
+	panels := ceilDiv(n, nr)
+	pb := &PackedB{k: k, n: n, kern: cfg.kern, buf: getBuf(max(panels*k*nr, 1))}
+	pb.data = pb.buf.view
+	pb.lazy = &lazySrc{b: b, ldb: ldb, trans: trans, state: make([]atomic.Uint32, panels)}
+	return pb
+}
+
+// packPanel packs panel q (columns q*nr ... q*nr+nr-1 of B, all k rows).
+func (pb *PackedB) packPanel(q int, b []float32, ldb int, trans bool) {
+	k, n, nr := pb.k, pb.n, pb.kern.nr
+	j := q * nr
+	nw := min(nr, n-j)
+	dst := pb.data[q*k*nr : (q+1)*k*nr]
+	if trans {
+		// Transposing in chunks of 256 columns of B keeps the destination
+		// (256 x nr floats) in L1/L2 while nr source rows are read
+		// sequentially.
+		for p := 0; p < k; p += 256 {
+			kb := min(256, k-p)
+			packT(nw, kb, b[j*ldb+p:], ldb, dst[p*nr:], nr)
+		}
+	} else {
+		packN(k, nw, b[j:], ldb, dst, nr)
+	}
 }
