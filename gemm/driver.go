@@ -233,11 +233,15 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *P
 				nw := min(nr, n-j)
 				for ir := 0; ir < mcb; ir += mr {
 					mh := min(mr, mcb-ir)
-					if mh == mr && nw == nr {
-						kern.fn(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc)
+					fn, rowsOK := kern.fn, mh == mr
+					if mh < mr && kern.rows != nil {
+						fn, rowsOK = kern.rows[mh], true // writes only the mh valid rows
+					}
+					if rowsOK && nw == nr {
+						fn(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc)
 						continue
 					}
-					kern.fn(kcb, &ap[ir*kcb], bp, &tile[0], nr, false)
+					fn(kcb, &ap[ir*kcb], bp, &tile[0], nr, false)
 					for i := 0; i < mh; i++ {
 						ci := c[(ic+ir+i)*ldc+j : (ic+ir+i)*ldc+j+nw]
 						ti := tile[i*nr : i*nr+nw]

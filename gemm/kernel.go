@@ -20,6 +20,9 @@ type kernel struct {
 	name   string
 	mr, nr int
 	fn     func(kc int, a, b, c *float32, ldc int, accumulate bool)
+	// rows, when not nil, holds variants for a partial row tile: rows[r]
+	// computes and writes only the first r rows (A still packed mr wide).
+	rows []func(kc int, a, b, c *float32, ldc int, accumulate bool)
 }
 
 // Kernels in order of preference. The AVX-512 tile 14x32 uses 28 of the 32
@@ -28,7 +31,7 @@ type kernel struct {
 // cache, and a separate VBROADCASTSS beats the embedded-broadcast FMA. The
 // AVX2 tile 6x16 is the classic 12-accumulator ymm layout.
 var (
-	kernelAVX512 = &kernel{name: "avx512-14x32", mr: 14, nr: 32, fn: kernel14x32}
+	kernelAVX512 = &kernel{name: "avx512-14x32", mr: 14, nr: 32, fn: kernel14x32, rows: rows14x32}
 	kernelAVX2   = &kernel{name: "avx2-6x16", mr: 6, nr: 16, fn: kernel6x16}
 	kernelGo     = &kernel{name: "go-4x16", mr: 4, nr: 16, fn: kernelGo4x16}
 )

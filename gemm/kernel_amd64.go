@@ -19,3 +19,52 @@ func kernel14x32(kc int, a, b, c *float32, ldc int, accumulate bool)
 //
 //go:noescape
 func kernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+// The row-edge variants of kernel14x32: kernel14x32r<r> computes only the
+// first r rows of the tile (A still packed 14 wide, a[p*14+i]) and writes
+// only those rows of C.
+
+//go:noescape
+func kernel14x32r1(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r2(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r3(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r4(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r5(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r6(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r7(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r8(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r9(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r10(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r11(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r12(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel14x32r13(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+// rows14x32 are the row-edge variants, indexed by the number of rows.
+var rows14x32 = []func(kc int, a, b, c *float32, ldc int, accumulate bool){
+	nil, kernel14x32r1, kernel14x32r2, kernel14x32r3, kernel14x32r4, kernel14x32r5, kernel14x32r6,
+	kernel14x32r7, kernel14x32r8, kernel14x32r9, kernel14x32r10, kernel14x32r11, kernel14x32r12, kernel14x32r13,
+}

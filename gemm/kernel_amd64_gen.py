@@ -7,7 +7,9 @@ k step), which is tedious to write by hand but trivial to generate.
 Contract: see kernel.go (type kernel) and kernel_amd64.go.
 """
 
-def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label):
+def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astride=None):
+    """mr rows are computed; A is packed with astride (>= mr) floats per k step."""
+    astride = astride or mr
     width = 64 if vec == 'Z' else 32      # bytes per vector
     w(f'// func {name}(kc int, a, b, c *float32, ldc int, accumulate bool)')
     w(f'TEXT ·{name}(SB), NOSPLIT, $0-41')
@@ -24,7 +26,7 @@ def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label):
         w(f'\tVBROADCASTSS {4*i}(SI), {vec}{bz}')
         for v in range(nacc_per_row):
             w(f'\tVFMADD231PS {vec}{breg+v}, {vec}{bz}, {vec}{nacc_per_row*i+v}')
-    w(f'\tADDQ ${4*mr}, SI\n\tADDQ ${4*nr}, DI\n\tDECQ CX\n\tJNZ loop{label}')
+    w(f'\tADDQ ${4*astride}, SI\n\tADDQ ${4*nr}, DI\n\tDECQ CX\n\tJNZ loop{label}')
     w(f'store{label}:')
     w(f'\tMOVBQZX accumulate+40(FP), AX\n\tTESTQ AX, AX\n\tJNZ accum{label}')
     for i in range(mr):
@@ -52,6 +54,10 @@ def main():
     # AVX-512: 14 rows x 2 zmm = 28 accumulators Z0-Z27, B row in Z28-Z29,
     # A broadcasts alternate Z30/Z31.
     gen_kernel(w, 'kernel14x32', 14, 32, 'Z', 2, 28, [30, 31], '512')
+    # Row-edge variants: the first r rows of a 14x32 tile (A still packed 14
+    # wide), so that a partial row tile costs r/14 of a full one.
+    for r in range(1, 14):
+        gen_kernel(w, f'kernel14x32r{r}', r, 32, 'Z', 2, 28, [30, 31], f'r{r}', astride=14)
     # AVX2: 6 rows x 2 ymm = 12 accumulators Y0-Y11, B in Y12-Y13, A in Y14.
     gen_kernel(w, 'kernel6x16', 6, 16, 'Y', 2, 12, [14], '256')
     open('kernel_amd64.s', 'w').write('\n'.join(out) + '\n')

@@ -14,3 +14,7 @@ func kernel14x32(kc int, a, b, c *float32, ldc int, accumulate bool) {
 func kernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool) {
 	goKernel(6, 16, kc, a, b, c, ldc, accumulate)
 }
+
+// rows14x32 has no row-edge variants in pure Go: partial tiles use the full
+// kernel into a scratch tile.
+var rows14x32 []func(kc int, a, b, c *float32, ldc int, accumulate bool)

@@ -56,3 +56,39 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	}
 	return s
 }
+
+// TestRowKernels checks the row-edge variants: rows[r] must produce the
+// first r rows of the full kernel's tile exactly (same FMA sequence per
+// element) and leave the other rows of C untouched.
+func TestRowKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, kern := range testKernels() {
+		if kern.rows == nil {
+			continue
+		}
+		mr, nr, ldc := kern.mr, kern.nr, kern.nr+1
+		for _, kc := range []int{1, 33} {
+			for _, acc := range []bool{false, true} {
+				a, b := randSlice(rng, kc*mr), randSlice(rng, kc*nr)
+				c0 := randSlice(rng, mr*ldc)
+				full := append([]float32(nil), c0...)
+				kern.fn(kc, &a[0], &b[0], &full[0], ldc, acc)
+				for r := 1; r < mr; r++ {
+					got := append([]float32(nil), c0...)
+					kern.rows[r](kc, &a[0], &b[0], &got[0], ldc, acc)
+					for i := 0; i < mr; i++ {
+						for j := 0; j < ldc; j++ {
+							want := c0[i*ldc+j]
+							if i < r && j < nr {
+								want = full[i*ldc+j]
+							}
+							if got[i*ldc+j] != want {
+								t.Fatalf("%s rows[%d] kc=%d acc=%v: C[%d][%d] = %g, want %g", kern.name, r, kc, acc, i, j, got[i*ldc+j], want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
