@@ -6,14 +6,17 @@ import (
 	"unsafe"
 )
 
-// nnPanels is the number of B panels (nr columns each) per block of the
-// fused nearest-neighbour loop: with nr = 32, a tile buffer of mc x 256
-// floats (<= 128 KiB) that stays in L2 between the kernel and the reduction.
+// nnPanels is the number of bank panels (nr points each) per block of the
+// fused nearest-neighbour loop: the tile buffer is then mc x 256 floats.
 const nnPanels = 8
 
 // nnABytes bounds the packed A rows of one NN block (all of d): they are
 // reused against every block of the bank, so they should stay in L2.
 const nnABytes = 512 << 10
+
+// nnRowsMax caps the rows of an NN block so that the tile buffer (nnRowsMax
+// x 256 floats = 128 KiB) also stays in L2 next to A when d is small.
+const nnRowsMax = 128
 
 // NearestDistances computes, for every row a_i of A (m x d), the Euclidean
 // distance to its nearest row of B (n x d) and that row's index:
@@ -149,7 +152,7 @@ func (cfg config) nnMaxRows(d int) int {
 	if cfg.mc > 0 {
 		return cfg.mc
 	}
-	return nnABytes / 4 / d
+	return min(nnRowsMax, nnABytes/4/d)
 }
 
 // nnRange is one worker of the fused kernel: rows [i0, i1) of A against

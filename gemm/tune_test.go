@@ -1,0 +1,92 @@
+package gemm
+
+import (
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// threadCPU is the CPU time of the calling OS thread: on a machine shared
+// with other jobs it counts only the time this thread actually ran.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	const rusageThread = 1 // RUSAGE_THREAD (Linux)
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestTuneBlocking is the sweep behind kcBlock and mcBytes, not a check:
+// it runs the packed product on one thread for several (kc, mc) pairs,
+// interleaved round-robin, and logs GFLOP/s from thread CPU time.
+//
+//	GEMM_TUNE=1 go test -run TuneBlocking -v ./gemm      (785x2304x768)
+//	GEMM_TUNE=k3072 ... (785x768x3072), GEMM_TUNE=1024 ... (1024³)
+func TestTuneBlocking(t *testing.T) {
+	shape := os.Getenv("GEMM_TUNE")
+	if shape == "" {
+		t.Skip("tuning sweep: set GEMM_TUNE=1 (or k3072, 1024) to run it")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	m, n, k := 785, 2304, 768
+	switch shape {
+	case "k3072":
+		m, n, k = 785, 768, 3072
+	case "1024":
+		m, n, k = 1024, 1024, 1024
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	a, bm, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+	flops := 2 * float64(m*n*k)
+	var cfgs []config
+	for _, kc := range []int{256, 384, 768, 1024, 1536} {
+		for _, mc := range []int{56, 112, 224, 448} {
+			cfgs = append(cfgs, config{kern: defaultKernel, threads: 1, kc: kc, mc: mc})
+		}
+	}
+	pb := cfgs[0].packB(k, n, bm, n, false, false)
+	total := make([]time.Duration, len(cfgs))
+	const rounds = 8
+	for r := 0; r < rounds; r++ {
+		for i, cfg := range cfgs {
+			c0 := threadCPU()
+			cfg.matMulPacked(m, a, k, pb, c, n, false)
+			total[i] += threadCPU() - c0
+		}
+	}
+	for i, cfg := range cfgs {
+		t.Logf("kc %4d mc %3d: %6.1f GFLOP/s", cfg.kc, cfg.mc, flops*rounds/total[i].Seconds()/1e9)
+	}
+}
+
+// TestTunePacking logs the cost of packing a 768x2304 B (both forms) on one
+// thread, in ns per element of thread CPU time: GEMM_TUNE=1 go test -run
+// TunePacking -v ./gemm
+func TestTunePacking(t *testing.T) {
+	if os.Getenv("GEMM_TUNE") == "" {
+		t.Skip("tuning measurement: set GEMM_TUNE=1 to run it")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	rng := rand.New(rand.NewPCG(3, 3))
+	const k, n, reps = 768, 2304, 50
+	src := randSlice(rng, k*n)
+	cfg := config{kern: defaultKernel, threads: 1}
+	for _, trans := range []bool{false, true} {
+		c0 := threadCPU()
+		for r := 0; r < reps; r++ {
+			ldb := n
+			if trans {
+				ldb = k // B is n x k
+			}
+			pb := cfg.packB(k, n, src, ldb, trans, true)
+			putBuf(pb.buf)
+		}
+		t.Logf("trans=%v: %.3f ns/element", trans, (threadCPU()-c0).Seconds()*1e9/(k*n*reps))
+	}
+}
