@@ -9,13 +9,16 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/anomclust/anomclust/pipeline"
+	"github.com/anomclust/anomclust/report"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/weights"
+	"golang.org/x/term"
 )
 
 func init() {
@@ -64,7 +67,7 @@ func newRunFlags() *runFlags {
 	f.maxPerClass = fs.Int("max-per-class", 0, "keep at most N images per label, seeded pick (for big class-per-folder sets); 0 = all")
 	f.cache = fs.String("cache", "", "feature cache folder (default: $"+weights.EnvCache+"/features or the user cache dir; \"none\" disables)")
 	f.batch = fs.Int("batch", d.Batch, "images per backbone forward pass")
-	f.report = fs.Bool("report", false, "also write the HTML report (when this build has one)")
+	f.report = fs.Bool("report", false, "also write the HTML report OUT/report.html")
 	return f
 }
 
@@ -188,14 +191,12 @@ func runRun(args []string) error {
 	o.Command = append([]string{"anomclust", "run"}, args...)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	res, err := runPipeline(ctx, o, os.Stdout, os.Stderr)
-	if err != nil {
+	if _, err := runPipeline(ctx, o, os.Stdout, os.Stderr); err != nil {
 		return err
 	}
 	if *f.report {
 		return writeReport(o.Out, os.Stdout)
 	}
-	_ = res
 	return nil
 }
 
@@ -203,7 +204,10 @@ func runRun(args []string) error {
 // summary table and where the outputs are on stdout.
 func runPipeline(ctx context.Context, o pipeline.Options, stdout, stderr io.Writer) (*pipeline.Result, error) {
 	o.Version = version
-	o.Progress, o.Log = stderr, stderr
+	o.Log = stderr
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		o.Progress = stderr // bars redraw with \r: only on a terminal
+	}
 	res, err := pipeline.Run(ctx, o)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -228,25 +232,72 @@ func runPipeline(ctx context.Context, o pipeline.Options, stdout, stderr io.Writ
 	return res, nil
 }
 
-// printSummary prints one line per summary row.
+// printSummary prints the scores as a table: one line per (mode, tau),
+// NMI ARI F1 per category and their plain mean over categories; with many
+// categories only the means (summary.md has everything).
 func printSummary(w io.Writer, rows []rundir.Row) {
-	fmt.Fprintf(w, "%-22s %-13s %-5s %5s  %6s %6s %6s\n", "category", "mode", "tau", "n", "NMI", "ARI", "F1")
+	type key struct {
+		mode string
+		tau  float64
+	}
+	var keys []key
+	var cats []string
+	cell := map[key]map[string]rundir.Row{}
 	for _, r := range rows {
+		k := key{r.Mode, r.Tau}
+		if cell[k] == nil {
+			cell[k] = map[string]rundir.Row{}
+			keys = append(keys, k)
+		}
 		name := r.Category
-		if r.Kind == rundir.KindMean {
-			name = "mean " + r.Category + " (" + r.Weighting + ")"
+		switch {
+		case r.Kind == rundir.KindCategory:
+			if !slices.Contains(cats, name) {
+				cats = append(cats, name)
+			}
+		case r.Category == rundir.GroupAll && r.Weighting == rundir.WeightPlain:
+			name = "mean"
+		default:
+			continue
 		}
+		cell[k][name] = r
+	}
+	cols := cats
+	if len(cats) > 6 {
+		cols = nil
+	}
+	if len(cats) > 1 || len(cols) == 0 {
+		cols = append(slices.Clone(cols), "mean")
+	}
+	fmt.Fprintf(w, "NMI ARI F1 (F1 after Hungarian matching; mean = plain mean over categories, see summary.md for more)\n")
+	fmt.Fprintf(w, "%-13s %-5s", "mode", "tau")
+	for _, c := range cols {
+		fmt.Fprintf(w, "   %-19s", c)
+	}
+	fmt.Fprintln(w)
+	for _, k := range keys {
 		tau := "-"
-		if r.HasTau {
-			tau = rundir.TauName(r.Tau)
+		if k.mode != rundir.ModeAverage {
+			tau = rundir.TauName(k.tau)
 		}
-		fmt.Fprintf(w, "%-22s %-13s %-5s %5d  %6.3f %6.3f %6.3f\n", name, r.Mode, tau, r.NImages, r.NMI, r.ARI, r.F1)
+		fmt.Fprintf(w, "%-13s %-5s", k.mode, tau)
+		for _, c := range cols {
+			if r, ok := cell[k][c]; ok {
+				fmt.Fprintf(w, "  %6.3f %6.3f %6.3f", r.NMI, r.ARI, r.F1)
+			} else {
+				fmt.Fprintf(w, "  %-20s", "")
+			}
+		}
+		fmt.Fprintln(w)
 	}
 }
 
-// writeReport would render the HTML report of a run folder; this build has
-// no report package yet.
+// writeReport renders the HTML report of a run folder (package report) to
+// OUT/report.html.
 func writeReport(out string, stdout io.Writer) error {
-	fmt.Fprintf(stdout, "report: not available in this build (no report package yet); the data for it is in %s\n", out)
+	if err := report.Write(out, "", report.Options{}); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, "report.html"))
 	return nil
 }

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/anomclust/anomclust/rundir"
+)
+
+// TestRunFlagsPreset checks preset resolution: the preset's settings unless
+// a flag was given explicitly, a new backbone bringing its own default
+// layers, and "all" modes skipping semi where there is no train set.
+func TestRunFlagsPreset(t *testing.T) {
+	parse := func(args ...string) (o struct {
+		backbone            string
+		layers              []string
+		pre, target         int
+		layerNorm, skipSemi bool
+		taus                []float64
+		modes               []string
+		cache               string
+	}) {
+		t.Helper()
+		f := newRunFlags()
+		if err := f.fs.Parse(append([]string{"--data", "d", "--out", "o", "--cache", "none"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.options()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.backbone, o.layers, o.pre, o.target = p.Backbone, p.Layers, p.PretrainDim, p.TargetDim
+		o.layerNorm, o.skipSemi, o.taus, o.modes, o.cache = p.LayerNorm, p.SkipSemiWithoutTrain, p.Taus, p.Modes, p.Cache
+		return o
+	}
+	d := parse()
+	if d.backbone != "mobilenet_v2" || !slices.Equal(d.layers, []string{"stride8", "stride16"}) || d.pre != 1024 ||
+		!slices.Equal(d.modes, rundir.Modes()) || !d.skipSemi || d.cache != "" || !slices.Equal(d.taus, []float64{0, 1, 2}) {
+		t.Errorf("default: %+v", d)
+	}
+	s := parse("--preset", "seed")
+	if s.backbone != "dino_vitb8" || !slices.Equal(s.layers, []string{"blocks.10", "blocks.11"}) || s.pre != 2048 || s.target != 4096 ||
+		!s.layerNorm || len(s.taus) != 17 {
+		t.Errorf("seed: %+v", s)
+	}
+	s = parse("--preset", "seed", "--tau", "2", "--target-dim", "512", "--layernorm=false", "--mode", "semi")
+	if !slices.Equal(s.taus, []float64{2}) || s.target != 512 || s.pre != 2048 || s.layerNorm || s.skipSemi ||
+		!slices.Equal(s.modes, []string{"semi"}) {
+		t.Errorf("seed with overrides: %+v", s)
+	}
+	p := parse("--preset", "patchcore", "--backbone", "dino_vits8")
+	if !slices.Equal(p.layers, []string{"blocks.10", "blocks.11"}) || p.pre != 1024 {
+		t.Errorf("patchcore with a ViT backbone: %+v", p)
+	}
+	p = parse("--preset", "patchcore", "--backbone", "resnet18", "--layers", "layer3")
+	if !slices.Equal(p.layers, []string{"layer3"}) {
+		t.Errorf("explicit layers: %+v", p)
+	}
+	f := newRunFlags()
+	f.fs.Parse([]string{"--preset", "nope"})
+	if _, err := f.options(); err == nil {
+		t.Error("unknown preset accepted")
+	}
+}
