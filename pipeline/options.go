@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -229,6 +230,15 @@ func (o *Options) validate() error {
 	}
 	if o.Batch <= 0 {
 		o.Batch = 8
+	}
+	// Absolute paths in items.csv and run.json: a report or notebook finds
+	// the images from any working directory.
+	var err error
+	if o.Data, err = filepath.Abs(o.Data); err != nil {
+		return fmt.Errorf("data folder %s: %w", o.Data, err)
+	}
+	if o.Out, err = filepath.Abs(o.Out); err != nil {
+		return fmt.Errorf("output folder %s: %w", o.Out, err)
 	}
 	return nil
 }

@@ -218,7 +218,7 @@ func ReadRun(out string) (*Run, error) {
 // and X.npy), its file, true label and mask file ("" when none).
 type Item struct {
 	Index int
-	Path  string
+	Path  string // absolute when written by package pipeline
 	Label string
 	Mask  string
 }
