@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -168,10 +167,9 @@ func (x *extractor) Z(ctx context.Context, paths []string, what string, progress
 				x.hits++
 				continue
 			}
-			if err != nil && !errors.Is(err, featcache.ErrMiss) {
-				return nil, err
-			}
 			if err != nil && err != featcache.ErrMiss {
+				// Get wraps ErrMiss with the reason when an entry exists
+				// but is corrupt, truncated or stale; plain ErrMiss is absent.
 				fmt.Fprintf(x.log, "feature cache: %v; recomputing\n", err)
 			}
 		}
