@@ -100,6 +100,9 @@ type Options struct {
 	Version string
 	// Command is the command line recorded in run.json.
 	Command []string
+	// Report is recorded in run.json: the caller writes the HTML report
+	// (package report) after Run.
+	Report bool
 }
 
 // Preset names.
@@ -260,6 +263,6 @@ func (o *Options) settings() rundir.Settings {
 		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm,
 		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
 		Cluster: o.Cluster, K: o.K, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
-		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch,
+		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
 	}
 }

@@ -66,6 +66,7 @@ func runDemo(args []string) error {
 	o.Taus = []float64{0, 1, 2, 4}
 	o.SkipSemiWithoutTrain = true
 	o.Cache = filepath.Join(*out, "cache")
+	o.Report = true
 	o.Command = append([]string{"anomclust", "demo"}, args...)
 	if !*keep {
 		defer os.RemoveAll(o.Cache)

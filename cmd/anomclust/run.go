@@ -132,7 +132,7 @@ func (f *runFlags) options() (pipeline.Options, error) {
 		o.Cluster = *f.cluster
 	}
 	o.Coreset, o.K, o.Seed = *f.coreset, *f.k, *f.seed
-	o.DefectsOnly, o.MaxPerClass = *f.defectsOnly, *f.maxPerClass
+	o.DefectsOnly, o.MaxPerClass, o.Report = *f.defectsOnly, *f.maxPerClass, *f.report
 	switch *f.cache {
 	case "none", "off":
 		o.Cache = ""
