@@ -11,7 +11,16 @@ import (
 //
 //	go test ./backbone/resnet -run - -bench WideResNet50 -benchtime 3x
 func BenchmarkWideResNet50Layer3(b *testing.B) {
+	for _, direct := range []bool{false, true} {
+		b.Run(map[bool]string{false: "winograd", true: "direct"}[direct], func(b *testing.B) {
+			benchWide(b, direct)
+		})
+	}
+}
+
+func benchWide(b *testing.B, direct bool) {
 	cfg := WideResNet50_2()
+	cfg.DirectConv = direct
 	m, err := New(cfg, RandomWeights(cfg, 1))
 	if err != nil {
 		b.Fatal(err)

@@ -45,6 +45,10 @@ type Config struct {
 	// WidthPerGroup is torchvision's width_per_group: 64, or 128 for the
 	// "wide" models (the 3x3 convs of a Bottleneck have planes*W/64 channels).
 	WidthPerGroup int
+	// DirectConv computes the stride-1 3x3 convolutions by im2col + GEMM
+	// instead of Winograd F(2x2, 3x3). An implementation choice, not part
+	// of the architecture: for comparisons and tests.
+	DirectConv bool
 }
 
 // WideResNet50_2 is torchvision's wide_resnet50_2, PatchCore's backbone:
@@ -85,21 +89,19 @@ var layerNames = []string{"maxpool", "layer1", "layer2", "layer3", "layer4"}
 // block is one residual block; conv3 is nil for a BasicBlock and downsample
 // nil when the identity is added unchanged. Every conv has its BN folded in.
 type block struct {
-	conv1, conv2, conv3, downsample *tensor.Conv2d
+	conv1, conv2, conv3, downsample convOp
 }
 
 // forward mirrors Bottleneck.forward / BasicBlock.forward of torchvision.
 func (b *block) forward(x *tensor.Tensor) *tensor.Tensor {
-	out := b.conv1.Forward(x)
-	tensor.ReLU(out)
-	out = b.conv2.Forward(out)
+	out := b.conv1.forward(x, true)
+	out = b.conv2.forward(out, b.conv3 != nil)
 	if b.conv3 != nil {
-		tensor.ReLU(out)
-		out = b.conv3.Forward(out)
+		out = b.conv3.forward(out, false)
 	}
 	identity := x
 	if b.downsample != nil {
-		identity = b.downsample.Forward(x)
+		identity = b.downsample.forward(x, false)
 	}
 	tensor.Add(out, identity)
 	tensor.ReLU(out)
@@ -110,8 +112,8 @@ func (b *block) forward(x *tensor.Tensor) *tensor.Tensor {
 // concurrent use: Forward allocates its own activations.
 type Model struct {
 	cfg    Config
-	conv1  *tensor.Conv2d // conv1 with bn1 folded
-	layers [4][]block     // layer1..layer4
+	conv1  convOp     // conv1 with bn1 folded
+	layers [4][]block // layer1..layer4
 }
 
 // New builds a ResNet of architecture cfg from a torchvision state_dict,
@@ -121,7 +123,7 @@ func New(cfg Config, sd checkpoint.StateDict) (*Model, error) {
 	if cfg.WidthPerGroup == 0 {
 		cfg.WidthPerGroup = 64
 	}
-	l := loader{sd: sd}
+	l := loader{sd: sd, winograd: !cfg.DirectConv}
 	m := &Model{cfg: cfg}
 	m.conv1 = l.convBN("conv1", "bn1", 3, cfg.Planes[0], 7, 2, 3)
 	inplanes := cfg.Planes[0]
@@ -162,25 +164,21 @@ func New(cfg Config, sd checkpoint.StateDict) (*Model, error) {
 
 // loader reads conv+BN pairs from a state dict, keeping the first error.
 type loader struct {
-	sd  checkpoint.StateDict
-	err error
+	sd       checkpoint.StateDict
+	err      error
+	winograd bool // stride-1 3x3 convs by Winograd F(2x2, 3x3)
 }
 
 // bnEps is torch.nn.BatchNorm2d's default eps, which torchvision uses.
 const bnEps = 1e-5
 
-func (l *loader) convBN(conv, bn string, in, out, k, stride, pad int) *tensor.Conv2d {
+func (l *loader) convBN(conv, bn string, in, out, k, stride, pad int) convOp {
 	if l.err != nil {
 		return nil
 	}
 	w, err := l.sd.Get(conv+".weight", out, in, k, k)
 	if err != nil {
 		l.err = err
-		return nil
-	}
-	c, err := tensor.NewConv2d(tensor.ConvSpec{InC: in, OutC: out, KH: k, KW: k, Stride: stride, Pad: pad}, w.Data, nil)
-	if err != nil {
-		l.err = fmt.Errorf("%s: %w", conv, err)
 		return nil
 	}
 	var p [4][]float32
@@ -192,11 +190,37 @@ func (l *loader) convBN(conv, bn string, in, out, k, stride, pad int) *tensor.Co
 		}
 		p[i] = t.Data
 	}
+	if l.winograd && k == 3 && stride == 1 && pad == 1 {
+		fw, fb := foldBN(w.Data, p[0], p[1], p[2], p[3], in*k*k)
+		return newWinograd(fw, fb, in, out)
+	}
+	c, err := tensor.NewConv2d(tensor.ConvSpec{InC: in, OutC: out, KH: k, KW: k, Stride: stride, Pad: pad}, w.Data, nil)
+	if err != nil {
+		l.err = fmt.Errorf("%s: %w", conv, err)
+		return nil
+	}
 	if err := c.FoldBatchNorm(p[0], p[1], p[2], p[3], bnEps); err != nil {
 		l.err = fmt.Errorf("%s: %w", bn, err)
 		return nil
 	}
-	return c
+	return direct{c}
+}
+
+// foldBN returns the weights (OutC x fan) and bias of a bias-free conv
+// followed by eval-mode BatchNorm: w*s and beta - mean*s with
+// s = gamma/sqrt(var + eps) (torch.nn.functional.batch_norm, training=False),
+// computed in float64 like tensor.Conv2d.FoldBatchNorm.
+func foldBN(w, gamma, beta, mean, variance []float32, fan int) ([]float32, []float32) {
+	fw := make([]float32, len(w))
+	fb := make([]float32, len(gamma))
+	for o := range gamma {
+		s := float64(gamma[o]) / math.Sqrt(float64(variance[o])+bnEps)
+		fb[o] = float32(float64(beta[o]) - float64(mean[o])*s)
+		for i := o * fan; i < (o+1)*fan; i++ {
+			fw[i] = float32(float64(w[i]) * s)
+		}
+	}
+	return fw, fb
 }
 
 // Config returns the architecture the model was built with.
@@ -231,8 +255,7 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 		return out, nil
 	}
 	// Stem: torchvision's conv1 -> bn1 -> relu -> maxpool(3, 2, 1).
-	h := m.conv1.Forward(x)
-	tensor.ReLU(h)
+	h := m.conv1.forward(x, true)
 	h = tensor.MaxPool2d(h, 3, 2, 1)
 	keep(0, h)
 	for s := 0; s < 4 && s+1 <= last; s++ {

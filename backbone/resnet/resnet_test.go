@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,9 +34,13 @@ func TestResNetMatchesTorchvision(t *testing.T) {
 		{"basic_small", small(Basic, [4]int{2, 1, 1, 1}, 64)},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			compareWithTorch(t, "testdata", tc.name, tc.cfg, []string{"layer1", "layer2", "layer3", "layer4"})
-		})
+		for _, directConv := range []bool{false, true} {
+			cfg := tc.cfg
+			cfg.DirectConv = directConv
+			t.Run(fmt.Sprintf("%s/direct=%v", tc.name, directConv), func(t *testing.T) {
+				compareWithTorch(t, "testdata", tc.name, cfg, []string{"layer1", "layer2", "layer3", "layer4"})
+			})
+		}
 	}
 }
 

@@ -1,0 +1,23 @@
+//go:build amd64 && !purego
+
+package resnet
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX512 selects the assembly transforms of winograd_amd64.s, fixed at
+// start-up from CPUID.
+var hasAVX512 = cpu.X86.HasAVX512F
+
+// winoInputAVX512 is inputTransform for n channels (a positive multiple of
+// 16): d points at the 16 input pixels of the tile (position 4i+j), output
+// position k goes to v + k*stride floats.
+//
+//go:noescape
+func winoInputAVX512(d *[16]*float32, v *float32, stride, n int)
+
+// winoOutputAVX512 is outputTransform for n channels (a positive multiple
+// of 16): m + k*stride holds position k of the product; the 2x2 outputs go
+// to dst[0..3], all valid pointers (outside the map: a scratch buffer).
+//
+//go:noescape
+func winoOutputAVX512(m *float32, stride int, dst *[4]*float32, bias *float32, n int, relu bool)

@@ -1,0 +1,14 @@
+//go:build !amd64 || purego
+
+package resnet
+
+// hasAVX512 is false without the assembly transforms.
+const hasAVX512 = false
+
+func winoInputAVX512(d *[16]*float32, v *float32, stride, n int) {
+	panic("resnet: no assembly transforms")
+}
+
+func winoOutputAVX512(m *float32, stride int, dst *[4]*float32, bias *float32, n int, relu bool) {
+	panic("resnet: no assembly transforms")
+}

@@ -1,0 +1,100 @@
+package resnet
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/anomclust/anomclust/tensor"
+)
+
+// TestWinogradMatchesDirect compares the Winograd convolution (assembly and
+// Go transforms) with tensor.Conv2d on odd and even map sizes, channel
+// counts that are and are not multiples of 16, with and without ReLU.
+// Tolerance: both are float32 sums over 9*Cin products in different
+// orders; 2e-6 of the largest output is ~20 ulps.
+func TestWinogradMatchesDirect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct{ n, h, w, in, out int }{
+		{2, 7, 9, 16, 32}, {1, 8, 8, 32, 16}, {3, 5, 6, 12, 20}, {1, 1, 1, 16, 16}, {2, 14, 14, 64, 48},
+	} {
+		wt := make([]float32, tc.out*tc.in*9)
+		bias := make([]float32, tc.out)
+		for i := range wt {
+			wt[i] = float32(rng.NormFloat64())
+		}
+		for i := range bias {
+			bias[i] = float32(rng.NormFloat64())
+		}
+		x := tensor.New(tc.n, tc.h, tc.w, tc.in)
+		for i := range x.Data {
+			x.Data[i] = float32(rng.NormFloat64())
+		}
+		c, err := tensor.NewConv2d(tensor.ConvSpec{InC: tc.in, OutC: tc.out, KH: 3, KW: 3, Stride: 1, Pad: 1}, wt, bias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, relu := range []bool{false, true} {
+			want := direct{c}.forward(x, relu)
+			for _, noAsm := range []bool{false, true} {
+				wc := newWinograd(wt, bias, tc.in, tc.out)
+				wc.noAsm = noAsm
+				got := wc.forward(x, relu)
+				e, err := relMaxErr(got.Data, want.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e > 2e-6 {
+					t.Errorf("%+v relu=%v noAsm=%v: relative max error %.3g", tc, relu, noAsm, e)
+				}
+			}
+		}
+	}
+}
+
+// TestWinogradAsmTwin checks that the assembly transforms give bit-for-bit
+// the Go twins' results (same operations in the same order).
+func TestWinogradAsmTwin(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	const c, stride = 48, 64
+	var d [16][]float32
+	var p [16]*float32
+	for k := range d {
+		d[k] = make([]float32, c)
+		for i := range d[k] {
+			d[k][i] = float32(rng.NormFloat64())
+		}
+		p[k] = &d[k][0]
+	}
+	vGo, vAsm := make([]float32, 16*stride), make([]float32, 16*stride)
+	inputTransform(&d, vGo, stride, c)
+	winoInputAVX512(&p, &vAsm[0], stride, c)
+	for i := range vGo {
+		if vGo[i] != vAsm[i] {
+			t.Fatalf("input transform differs at %d: go %g asm %g", i, vGo[i], vAsm[i])
+		}
+	}
+	bias := make([]float32, c)
+	for i := range bias {
+		bias[i] = float32(rng.NormFloat64())
+	}
+	for _, relu := range []bool{false, true} {
+		var dg, da [4][]float32
+		var pa [4]*float32
+		for k := range dg {
+			dg[k], da[k] = make([]float32, c), make([]float32, c)
+			pa[k] = &da[k][0]
+		}
+		outputTransform(vGo, stride, &dg, bias, relu)
+		winoOutputAVX512(&vGo[0], stride, &pa, &bias[0], c, relu)
+		for k := range dg {
+			for i := range dg[k] {
+				if dg[k][i] != da[k][i] {
+					t.Fatalf("output transform (relu=%v) differs at %d/%d: go %g asm %g", relu, k, i, dg[k][i], da[k][i])
+				}
+			}
+		}
+	}
+}
