@@ -61,10 +61,13 @@ func axisTaps(in, out int) []tap {
 }
 
 // Overlay blends the colour-mapped heat map over img: heat is img.H x img.W
-// (row-major), each value is divided by scale and clamped to [0, 1] before
-// colour-mapping, and opacity (0..1) is the weight of the colour against the
-// image. With scale = the map's maximum this is the per-image max-normalised
-// view of the method's figures.
+// (row-major), each value is divided by scale and clamped to [0, 1] (v)
+// before colour-mapping. The colour's weight against the image grows with
+// the value, opacity*(0.2+0.8v): where alpha is high the map dominates, where
+// it is low the image stays readable under a faint tint, so a peaked map
+// (tau = 0 is one patch) does not veil the whole picture. With scale = the
+// map's maximum this is the per-image max-normalised view of the method's
+// figures.
 func Overlay(img *preprocess.RGB, heat []float32, scale float32, cmap Colormap, opacity float64) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, img.W, img.H))
 	if !(scale > 0) {
@@ -75,7 +78,6 @@ func Overlay(img *preprocess.RGB, heat []float32, scale float32, cmap Colormap, 
 	for i := range lut {
 		lut[i] = cmap(float64(i) / 255)
 	}
-	a := float32(opacity)
 	for i := 0; i < img.W*img.H; i++ {
 		v := heat[i] / scale
 		k := 0
@@ -85,6 +87,7 @@ func Overlay(img *preprocess.RGB, heat []float32, scale float32, cmap Colormap, 
 			k = int(v*255 + 0.5)
 		}
 		c := lut[k]
+		a := float32(opacity) * (0.2 + 0.8*float32(k)/255)
 		p := img.Pix[3*i : 3*i+3]
 		o := out.Pix[4*i : 4*i+4]
 		o[0] = uint8(float32(p[0])*(1-a) + float32(c.R)*a + 0.5)

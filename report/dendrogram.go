@@ -96,7 +96,7 @@ func dendrogram(link []float64, n, k int, leafCluster []int, clusterColor func(i
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg class="dendro" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Ward dendrogram of %d images">`, dendroW, dendroH, n)
 	// Height axis with a few round ticks.
-	fmt.Fprintf(&s, `<g font-size="10" fill="#555" text-anchor="end">`)
+	fmt.Fprintf(&s, `<g font-size="11" fill="#555" text-anchor="end">`)
 	for _, t := range niceTicks(hmax, 4) {
 		ty := y(t)
 		fmt.Fprintf(&s, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e3e3e3"/>`, dendroLeft, dendroW-dendroRight, ty, ty)
@@ -109,7 +109,7 @@ func dendrogram(link []float64, n, k int, leafCluster []int, clusterColor func(i
 	if k > 1 && cutBelow >= 1 {
 		hc := (height[n+cutBelow-1] + height[n+cutBelow]) / 2
 		fmt.Fprintf(&s, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#c0392b" stroke-dasharray="5 3"/>`, dendroLeft, dendroW-dendroRight, y(hc), y(hc))
-		fmt.Fprintf(&s, `<text x="%d" y="%.1f" font-size="10" fill="#c0392b" text-anchor="end">cut: K = %d</text>`, dendroW-dendroRight-2, y(hc)-3, k)
+		fmt.Fprintf(&s, `<text x="%d" y="%.1f" font-size="11" fill="#c0392b" text-anchor="end">cut: K = %d</text>`, dendroW-dendroRight-2, y(hc)-3, k)
 	}
 	// True-label strip: runs of equal colour as one rectangle each.
 	sy := float64(dendroH - dendroStrip)

@@ -193,8 +193,9 @@ details summary{cursor:pointer;color:var(--accent);font-weight:500}
 .legend span.dash{border-top-style:dashed}
 .setting{background:#eef3fb;border:1px solid #d4e0f3;border-radius:6px;padding:7px 12px;margin:14px 0 4px;font-size:13px}
 .two{display:flex;flex-wrap:wrap;gap:12px 36px;align-items:flex-start}
-.two>div:first-child{flex:0 1 auto;max-width:560px}
+.two>div:first-child{flex:0 1 auto;min-width:0;overflow-x:auto}
 .two>div:last-child{flex:1 1 420px;max-width:660px}
+.two .note{max-width:520px}
 table.confusion th,table.confusion td{text-align:center;border:1px solid var(--line);padding:4px 8px;min-width:44px}
 table.confusion th.rowh{text-align:left;white-space:nowrap;font-weight:500}
 table.confusion thead th{font-weight:500;font-size:12px;background:#f7f8fa;vertical-align:bottom}

@@ -190,7 +190,7 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 	if err != nil {
 		return nil, err
 	}
-	cv.Setting = st.String()
+	cv.Setting = settingName(st.Mode, st.Tau, st.Mode != rundir.ModeAverage)
 	cv.Scores = fmt.Sprintf("NMI %.3f · ARI %.3f · F1 %.3f", m.NMI, m.ARI, m.F1)
 	if opt.Mode == "" {
 		cv.SettingWhy = "best NMI of this category"

@@ -285,7 +285,7 @@ func TestReport(t *testing.T) {
 		if n := len(sec.byClass("svg", "dendro")); n != 1 {
 			t.Errorf("%s: %d dendrograms, want 1", c.Name, n)
 		}
-		if txt := sec.byClass("div", "setting")[0].text(); !strings.Contains(txt, "semi tau=2") {
+		if txt := sec.byClass("div", "setting")[0].text(); !strings.Contains(txt, "semi τ=2") {
 			t.Errorf("%s: setting line %q does not name the chosen setting", c.Name, txt)
 		}
 	}
@@ -329,7 +329,7 @@ func TestReportDefaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		txt := section(t, doc, c.Name).byClass("div", "setting")[0].text()
-		if !strings.Contains(txt, best.String()+" (best NMI") || !strings.Contains(txt, fmt.Sprintf("NMI %.3f", m.NMI)) {
+		if !strings.Contains(txt, strings.Replace(best.String(), "tau=", "τ=", 1)+" (best NMI") || !strings.Contains(txt, fmt.Sprintf("NMI %.3f", m.NMI)) {
 			t.Errorf("%s: setting line %q, want best %s NMI %.3f", c.Name, txt, best, m.NMI)
 		}
 	}
