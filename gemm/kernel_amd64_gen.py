@@ -46,6 +46,50 @@ def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astr
     w('\tVZEROUPPER\n\tRET\n')
 
 
+def gen_transpose(w):
+    """transpose16x16(src, ld, dst, ldd): dst[p*ldd+i] = src[i*ld+p], i,p < 16.
+
+    Classic AVX-512 16x16 transpose: unpack pairs of rows, SHUFPS quads, then
+    a 4x4 transpose of 128-bit lanes with two rounds of VSHUFF32X4.
+    Go operand order is reversed from Intel's: OP src2, src1, dst.
+    """
+    w('// func transpose16x16(src *float32, ld int, dst *float32, ldd int)')
+    w('TEXT ·transpose16x16(SB), NOSPLIT, $0-32')
+    w('\tMOVQ src+0(FP), SI\n\tMOVQ ld+8(FP), AX\n\tSHLQ $2, AX\n\tMOVQ dst+16(FP), DI\n\tMOVQ ldd+24(FP), BX\n\tSHLQ $2, BX')
+    for i in range(16):
+        w(f'\tVMOVUPS (SI), Z{i}')
+        if i < 15:
+            w('\tADDQ AX, SI')
+    # Stage 1: t[2i] = unpacklo(r[2i], r[2i+1]), t[2i+1] = unpackhi(...), t in Z16-Z31.
+    for i in range(8):
+        w(f'\tVUNPCKLPS Z{2*i+1}, Z{2*i}, Z{16+2*i}')
+        w(f'\tVUNPCKHPS Z{2*i+1}, Z{2*i}, Z{16+2*i+1}')
+    # Stage 2: u[4g+e] into Z0-Z15.
+    for g in range(4):
+        t0, t1, t2, t3 = (16 + 4*g + x for x in range(4))
+        w(f'\tVSHUFPS $0x44, Z{t2}, Z{t0}, Z{4*g+0}')
+        w(f'\tVSHUFPS $0xee, Z{t2}, Z{t0}, Z{4*g+1}')
+        w(f'\tVSHUFPS $0x44, Z{t3}, Z{t1}, Z{4*g+2}')
+        w(f'\tVSHUFPS $0xee, Z{t3}, Z{t1}, Z{4*g+3}')
+    # Stage 3/4: for each e, 4x4 transpose of lanes of u[e], u[4+e], u[8+e], u[12+e];
+    # output row 4L+e.
+    for e in range(4):
+        ue, u4, u8, u12 = e, 4 + e, 8 + e, 12 + e
+        w(f'\tVSHUFF32X4 $0x44, Z{u4}, Z{ue}, Z16')
+        w(f'\tVSHUFF32X4 $0xee, Z{u4}, Z{ue}, Z17')
+        w(f'\tVSHUFF32X4 $0x44, Z{u12}, Z{u8}, Z18')
+        w(f'\tVSHUFF32X4 $0xee, Z{u12}, Z{u8}, Z19')
+        w('\tVSHUFF32X4 $0x88, Z18, Z16, Z20')  # row e
+        w('\tVSHUFF32X4 $0xdd, Z18, Z16, Z21')  # row 4+e
+        w('\tVSHUFF32X4 $0x88, Z19, Z17, Z22')  # row 8+e
+        w('\tVSHUFF32X4 $0xdd, Z19, Z17, Z23')  # row 12+e
+        for L, z in enumerate((20, 21, 22, 23)):
+            row = 4*L + e
+            # address dst + row*ldd*4
+            w(f'\tMOVQ BX, CX\n\tIMULQ ${row}, CX\n\tVMOVUPS Z{z}, (DI)(CX*1)')
+    w('\tVZEROUPPER\n\tRET\n')
+
+
 def main():
     out = []
     w = out.append
@@ -60,6 +104,7 @@ def main():
         gen_kernel(w, f'kernel14x32r{r}', r, 32, 'Z', 2, 28, [30, 31], f'r{r}', astride=14)
     # AVX2: 6 rows x 2 ymm = 12 accumulators Y0-Y11, B in Y12-Y13, A in Y14.
     gen_kernel(w, 'kernel6x16', 6, 16, 'Y', 2, 12, [14], '256')
+    gen_transpose(w)
     open('kernel_amd64.s', 'w').write('\n'.join(out) + '\n')
 
 

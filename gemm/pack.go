@@ -16,6 +16,21 @@ func packT(rows, cols int, src []float32, ld int, dst []float32, w int) {
 	}
 	dst = dst[:cols*w]
 	i := 0
+	if haveTranspose {
+		// Blocks of 16 rows x 16 columns through the AVX-512 transpose,
+		// then the leftover columns of those rows one by one.
+		for ; i+16 <= rows; i += 16 {
+			p := 0
+			for ; p+16 <= cols; p += 16 {
+				transpose16x16(&src[i*ld+p], ld, &dst[p*w+i], w)
+			}
+			for ; p < cols; p++ {
+				for r := i; r < i+16; r++ {
+					dst[p*w+r] = src[r*ld+p]
+				}
+			}
+		}
+	}
 	// Eight rows at a time: each step writes 32 contiguous bytes.
 	for ; i+8 <= rows; i += 8 {
 		r0, r1, r2, r3 := src[i*ld:][:cols], src[(i+1)*ld:][:cols], src[(i+2)*ld:][:cols], src[(i+3)*ld:][:cols]

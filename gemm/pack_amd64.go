@@ -1,0 +1,15 @@
+//go:build !noasm
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+// haveTranspose reports whether transpose16x16 is the AVX-512 version.
+var haveTranspose = cpu.X86.HasAVX512F
+
+// transpose16x16 transposes one 16x16 block: dst[p*ldd+i] = src[i*ld+p] for
+// i, p < 16 (leading dimensions in floats). AVX-512F assembly, generated
+// into kernel_amd64.s; packT uses it for the full blocks of a panel.
+//
+//go:noescape
+func transpose16x16(src *float32, ld int, dst *float32, ldd int)
