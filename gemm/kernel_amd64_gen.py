@@ -46,19 +46,28 @@ def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astr
     w('\tVZEROUPPER\n\tRET\n')
 
 
-def gen_transpose(w):
-    """transpose16x16(src, ld, dst, ldd): dst[p*ldd+i] = src[i*ld+p], i,p < 16.
+def gen_transpose(w, rows=16):
+    """transpose16x<rows>(src, ld, dst, ldd): dst[p*ldd+i] = src[i*ld+p], i < rows, p < 16.
+
+    With rows < 16 the missing rows are zero and the stores are masked to
+    rows lanes, so nothing past dst[p*ldd+rows-1] is written.
 
     Classic AVX-512 16x16 transpose: unpack pairs of rows, SHUFPS quads, then
     a 4x4 transpose of 128-bit lanes with two rounds of VSHUFF32X4.
     Go operand order is reversed from Intel's: OP src2, src1, dst.
     """
-    w('// func transpose16x16(src *float32, ld int, dst *float32, ldd int)')
-    w('TEXT ·transpose16x16(SB), NOSPLIT, $0-32')
+    name = f'transpose16x{rows}'
+    w(f'// func {name}(src *float32, ld int, dst *float32, ldd int)')
+    w(f'TEXT ·{name}(SB), NOSPLIT, $0-32')
     w('\tMOVQ src+0(FP), SI\n\tMOVQ ld+8(FP), AX\n\tSHLQ $2, AX\n\tMOVQ dst+16(FP), DI\n\tMOVQ ldd+24(FP), BX\n\tSHLQ $2, BX')
+    if rows < 16:
+        w(f'\tMOVQ ${(1 << rows) - 1}, DX\n\tKMOVW DX, K1')
     for i in range(16):
+        if i >= rows:
+            w(f'\tVPXORD Z{i}, Z{i}, Z{i}')
+            continue
         w(f'\tVMOVUPS (SI), Z{i}')
-        if i < 15:
+        if i < rows - 1:
             w('\tADDQ AX, SI')
     # Stage 1: t[2i] = unpacklo(r[2i], r[2i+1]), t[2i+1] = unpackhi(...), t in Z16-Z31.
     for i in range(8):
@@ -86,7 +95,22 @@ def gen_transpose(w):
         for L, z in enumerate((20, 21, 22, 23)):
             row = 4*L + e
             # address dst + row*ldd*4
-            w(f'\tMOVQ BX, CX\n\tIMULQ ${row}, CX\n\tVMOVUPS Z{z}, (DI)(CX*1)')
+            store = f'VMOVUPS Z{z}, K1, (DI)(CX*1)' if rows < 16 else f'VMOVUPS Z{z}, (DI)(CX*1)'
+            w(f'\tMOVQ BX, CX\n\tIMULQ ${row}, CX\n\t{store}')
+    w('\tVZEROUPPER\n\tRET\n')
+
+
+def gen_copy32(w):
+    """copy32(rows, src, ld, dst): dst[p*32+j] = src[p*ld+j], j < 32: the
+    packing of a full B panel of C = A·B (two zmm per row, no call per row)."""
+    w('// func copy32(rows int, src *float32, ld int, dst *float32)')
+    w('TEXT ·copy32(SB), NOSPLIT, $0-32')
+    w('\tMOVQ rows+0(FP), CX\n\tMOVQ src+8(FP), SI\n\tMOVQ ld+16(FP), AX\n\tSHLQ $2, AX\n\tMOVQ dst+24(FP), DI')
+    w('\tTESTQ CX, CX\n\tJLE copydone')
+    w('copyloop:')
+    w('\tVMOVUPS (SI), Z0\n\tVMOVUPS 64(SI), Z1\n\tVMOVUPS Z0, (DI)\n\tVMOVUPS Z1, 64(DI)')
+    w('\tADDQ AX, SI\n\tADDQ $128, DI\n\tDECQ CX\n\tJNZ copyloop')
+    w('copydone:')
     w('\tVZEROUPPER\n\tRET\n')
 
 
@@ -105,6 +129,8 @@ def main():
     # AVX2: 6 rows x 2 ymm = 12 accumulators Y0-Y11, B in Y12-Y13, A in Y14.
     gen_kernel(w, 'kernel6x16', 6, 16, 'Y', 2, 12, [14], '256')
     gen_transpose(w)
+    gen_transpose(w, 14)
+    gen_copy32(w)
     open('kernel_amd64.s', 'w').write('\n'.join(out) + '\n')
 
 

@@ -65,7 +65,13 @@ func packT14(cols int, src []float32, ld int, dst []float32) {
 	r8, r9, r10, r11 := src[8*ld:][:cols], src[9*ld:][:cols], src[10*ld:][:cols], src[11*ld:][:cols]
 	r12, r13 := src[12*ld:][:cols], src[13*ld:][:cols]
 	dst = dst[:cols*14]
-	for p := 0; p < cols; p++ {
+	p := 0
+	if haveTranspose {
+		for ; p+16 <= cols; p += 16 {
+			transpose16x14(&r0[p], ld, &dst[p*14], 14)
+		}
+	}
+	for ; p < cols; p++ {
 		d := dst[p*14 : p*14+14 : p*14+14]
 		d[0], d[1], d[2], d[3], d[4], d[5], d[6] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p]
 		d[7], d[8], d[9], d[10], d[11], d[12], d[13] = r7[p], r8[p], r9[p], r10[p], r11[p], r12[p], r13[p]
@@ -77,6 +83,11 @@ func packT14(cols int, src []float32, ld int, dst []float32) {
 // C = A·B (B row-major k x n).
 func packN(rows, cols int, src []float32, ld int, dst []float32, w int) {
 	dst = dst[:rows*w]
+	if haveTranspose && w == 32 && cols == 32 && rows > 0 {
+		_ = src[(rows-1)*ld+31] // copy32 reads this far
+		copy32(rows, &src[0], ld, &dst[0])
+		return
+	}
 	for p := 0; p < rows; p++ {
 		d := dst[p*w : p*w+w]
 		copy(d, src[p*ld:p*ld+cols])

@@ -13,3 +13,16 @@ var haveTranspose = cpu.X86.HasAVX512F
 //
 //go:noescape
 func transpose16x16(src *float32, ld int, dst *float32, ldd int)
+
+// transpose16x14 is transpose16x16 for the 14 rows of an A micro-panel:
+// dst[p*ldd+i] = src[i*ld+p] for i < 14, p < 16, with masked stores that
+// write only those 14 floats of each destination row.
+//
+//go:noescape
+func transpose16x14(src *float32, ld int, dst *float32, ldd int)
+
+// copy32 copies rows rows of 32 floats: dst[p*32+j] = src[p*ld+j], the
+// packing of a full B panel of C = A·B.
+//
+//go:noescape
+func copy32(rows int, src *float32, ld int, dst *float32)

@@ -55,3 +55,47 @@ func TestPackT(t *testing.T) {
 		}
 	}
 }
+
+// TestTranspose16x14 checks the 14-row transpose writes exactly 14 floats
+// per destination row (the neighbours keep their sentinels).
+func TestTranspose16x14(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	const ld, ldd = 19, 17
+	src := randSlice(rng, 13*ld+16)
+	dst := make([]float32, 16*ldd)
+	for i := range dst {
+		dst[i] = -7
+	}
+	transpose16x14(&src[0], ld, &dst[0], ldd)
+	for p := 0; p < 16; p++ {
+		for j := 0; j < ldd; j++ {
+			want := float32(-7)
+			if j < 14 {
+				want = src[j*ld+p]
+			}
+			if dst[p*ldd+j] != want {
+				t.Fatalf("dst[%d][%d] = %g, want %g (asm %v)", p, j, dst[p*ldd+j], want, haveTranspose)
+			}
+		}
+	}
+}
+
+// TestCopy32 checks the panel copy, and that it stops after rows rows.
+func TestCopy32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	const rows, ld = 9, 40
+	src := randSlice(rng, (rows-1)*ld+32)
+	dst := make([]float32, (rows+1)*32)
+	dst[rows*32] = -7
+	copy32(rows, &src[0], ld, &dst[0])
+	for p := 0; p < rows; p++ {
+		for j := 0; j < 32; j++ {
+			if dst[p*32+j] != src[p*ld+j] {
+				t.Fatalf("dst[%d][%d] = %g, want %g", p, j, dst[p*32+j], src[p*ld+j])
+			}
+		}
+	}
+	if dst[rows*32] != -7 {
+		t.Fatal("copy32 wrote past its rows")
+	}
+}
