@@ -31,7 +31,7 @@ type config struct {
 	threads int
 	// serialBelow is the work (flops) under which one goroutine is used.
 	serialBelow float64
-	// kc, mc override kcBlock and mcBlock when positive (tests use small
+	// kc, mc override kcBlock and the mc from mcBytes when positive (tests use small
 	// blocks to exercise the block edges with small matrices).
 	kc, mc int
 }

@@ -25,7 +25,10 @@ const nnRowsMax = 128
 //
 // The distances come from ||a||² + ||b||² - 2a·b with the GEMM kernel
 // (clamped at 0 before the square root); see NearestDistancesPacked for the
-// accuracy this gives. When n == 0, minDist is +Inf and argMin -1.
+// accuracy this gives. Ties are decided on the computed values: exact
+// duplicates of a point tie exactly and give the smallest index, while two
+// points whose true distances differ by less than the rounding bound may
+// come out in either order. When n == 0, minDist is +Inf and argMin -1.
 func NearestDistances(m, n, d int, a, b []float32, minDist []float32, argMin []int32) {
 	cfg := defaultConfig()
 	checkDims("B", b, n, d, d)
