@@ -45,6 +45,10 @@ type Config struct {
 	// WidthPerGroup is torchvision's width_per_group: 64, or 128 for the
 	// "wide" models (the 3x3 convs of a Bottleneck have planes*W/64 channels).
 	WidthPerGroup int
+	// Stages is how many of layer1..layer4 are built (0 means all 4):
+	// PatchCore needs nothing after layer3, and layer4 holds 60% of
+	// wide_resnet50_2's weights. Taps beyond it are unknown layers.
+	Stages int
 	// DirectConv computes the stride-1 3x3 convolutions by im2col + GEMM
 	// instead of Winograd F(2x2, 3x3). An implementation choice, not part
 	// of the architecture: for comparisons and tests.
@@ -81,7 +85,7 @@ func (c Config) Channels() []int {
 	return []int{c.Planes[0], c.Planes[0] * e, c.Planes[1] * e, c.Planes[2] * e, c.Planes[3] * e}
 }
 
-// LayerNames are the taps a ResNet offers, in forward order: "maxpool" is the
+// layerNames are the taps a ResNet offers, in forward order: "maxpool" is the
 // stem's output (conv1, bn1, relu, maxpool; stride 4), "layerN" the output of
 // stage N (stride 4, 8, 16, 32).
 var layerNames = []string{"maxpool", "layer1", "layer2", "layer3", "layer4"}
@@ -124,11 +128,14 @@ func New(cfg Config, sd checkpoint.StateDict) (*Model, error) {
 		cfg.WidthPerGroup = 64
 	}
 	l := loader{sd: sd, winograd: !cfg.DirectConv}
+	if cfg.Stages <= 0 || cfg.Stages > 4 {
+		cfg.Stages = 4
+	}
 	m := &Model{cfg: cfg}
 	m.conv1 = l.convBN("conv1", "bn1", 3, cfg.Planes[0], 7, 2, 3)
 	inplanes := cfg.Planes[0]
 	exp := cfg.expansion()
-	for s := 0; s < 4; s++ {
+	for s := 0; s < cfg.Stages; s++ {
 		planes := cfg.Planes[s]
 		stride := 1
 		if s > 0 {
@@ -226,8 +233,9 @@ func foldBN(w, gamma, beta, mean, variance []float32, fan int) ([]float32, []flo
 // Config returns the architecture the model was built with.
 func (m *Model) Config() Config { return m.cfg }
 
-// Layers lists the taps in forward order: maxpool, layer1 .. layer4.
-func (m *Model) Layers() []string { return slices.Clone(layerNames) }
+// Layers lists the taps in forward order: maxpool, layer1 .. layer4 (up to
+// the last stage built).
+func (m *Model) Layers() []string { return slices.Clone(layerNames[:1+m.cfg.Stages]) }
 
 // ForwardBatch runs the network on a batch x of shape (N, H, W, 3)
 // (channels-last, normalised) and returns the requested taps as (N, h, w, C)
@@ -239,9 +247,9 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 	}
 	last := -1
 	for _, name := range layers {
-		i := slices.Index(layerNames, name)
+		i := slices.Index(layerNames[:1+m.cfg.Stages], name)
 		if i < 0 {
-			return nil, fmt.Errorf("resnet %s: unknown layer %q (have %v)", m.cfg.Name, name, layerNames)
+			return nil, fmt.Errorf("resnet %s: unknown layer %q (have %v)", m.cfg.Name, name, m.Layers())
 		}
 		last = max(last, i)
 	}
@@ -265,6 +273,20 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 		keep(s+1, h)
 	}
 	return out, nil
+}
+
+// StagesFor is the number of stages needed to compute layers (for
+// Config.Stages), or 4 if a name is not a ResNet tap.
+func StagesFor(layers []string) int {
+	n := 0
+	for _, l := range layers {
+		i := slices.Index(layerNames, l)
+		if i < 0 {
+			return 4
+		}
+		n = max(n, i)
+	}
+	return max(n, 1)
 }
 
 // Backbone adapts a Model to the backbone.Backbone interface under name,

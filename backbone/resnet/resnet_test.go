@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/anomclust/anomclust/tensor"
@@ -114,6 +115,41 @@ func TestBackboneForward(t *testing.T) {
 	}
 	if _, err := b.Forward([]*tensor.Tensor{tensor.New(8, 8, 4)}, []string{"layer1"}); err == nil {
 		t.Error("4-channel image accepted")
+	}
+}
+
+func TestStages(t *testing.T) {
+	cfg := small(Bottleneck, [4]int{1, 1, 1, 1}, 128)
+	sd := RandomWeights(cfg, 1)
+	for k := range sd {
+		if strings.HasPrefix(k, "layer4.") {
+			delete(sd, k) // a truncated model must not need them
+		}
+	}
+	cfg.Stages = StagesFor([]string{"layer3", "layer2"})
+	m, err := New(cfg, sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Layers(); !slices.Equal(got, []string{"maxpool", "layer1", "layer2", "layer3"}) {
+		t.Errorf("Layers() = %v", got)
+	}
+	if _, err := m.ForwardBatch(tensor.New(1, 32, 32, 3), []string{"layer4"}); err == nil {
+		t.Error("layer4 of a 3-stage model accepted")
+	}
+	full := small(Bottleneck, [4]int{1, 1, 1, 1}, 128)
+	mf, err := New(full, RandomWeights(full, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randImage(4, 32, 32).Reshape(1, 32, 32, 3)
+	a, _ := m.ForwardBatch(x, []string{"layer3"})
+	b, _ := mf.ForwardBatch(x, []string{"layer3"})
+	if !slices.Equal(a["layer3"].Data, b["layer3"].Data) {
+		t.Error("truncated model computes a different layer3")
+	}
+	if StagesFor([]string{"maxpool"}) != 1 || StagesFor([]string{"blocks.1"}) != 4 {
+		t.Error("StagesFor")
 	}
 }
 

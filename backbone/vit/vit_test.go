@@ -140,3 +140,40 @@ func TestFullViTB8(t *testing.T) {
 	layers := []string{"blocks.0", "blocks.10", "blocks.11", "norm"}
 	compareWithTorch(t, dir, "vit_base8", "vit_base8", DINO("vit_base8", true, 8), layers)
 }
+
+// TestBackboneForward checks the per-image interface against the batch
+// path, with images of two sizes (so two position-embedding grids) in one
+// call.
+func TestBackboneForward(t *testing.T) {
+	cfg := tiny("t", 8, 2, 32)
+	m, err := New(cfg, RandomWeights(cfg, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := func(h, w int, seed float32) *tensor.Tensor {
+		x := tensor.New(h, w, 3)
+		for i := range x.Data {
+			x.Data[i] = float32(i%13)/13 - seed
+		}
+		return x
+	}
+	imgs := []*tensor.Tensor{img(32, 32, 0), img(32, 32, 0.5), img(24, 40, 0.2)}
+	got, err := m.Backbone().Forward(imgs, []string{"norm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, x := range imgs {
+		one, err := m.ForwardBatch(x.Reshape(append([]int{1}, x.Shape...)...), []string{"norm"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := one["norm"]
+		if !slices.Equal(got[i]["norm"].Shape, want.Shape[1:]) {
+			t.Fatalf("image %d: shape %v, want %v", i, got[i]["norm"].Shape, want.Shape[1:])
+		}
+		// Same operations; batching may change GEMM blocking: float noise only.
+		if e, _ := relMaxErr(got[i]["norm"].Data, want.Data); e > 1e-6 {
+			t.Errorf("image %d: batched result differs from single (%.3g)", i, e)
+		}
+	}
+}

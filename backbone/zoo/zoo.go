@@ -83,18 +83,25 @@ func FromEntry(e weights.Entry) (Arch, error) {
 }
 
 // New builds the backbone name from a state dict with the checkpoint's keys.
-func New(name string, sd checkpoint.StateDict) (backbone.Backbone, error) {
+// When only is given, the backbone needs to offer only those layers: a
+// ResNet is then built up to the deepest of them (less memory; later taps
+// are unknown).
+func New(name string, sd checkpoint.StateDict, only ...string) (backbone.Backbone, error) {
 	a, err := Lookup(name)
 	if err != nil {
 		return nil, err
 	}
-	return a.build(sd)
+	return a.build(sd, only)
 }
 
-func (a Arch) build(sd checkpoint.StateDict) (backbone.Backbone, error) {
+func (a Arch) build(sd checkpoint.StateDict, only []string) (backbone.Backbone, error) {
 	switch {
 	case a.ResNet != nil:
-		m, err := resnet.New(*a.ResNet, sd)
+		c := *a.ResNet
+		if len(only) > 0 {
+			c.Stages = resnet.StagesFor(only)
+		}
+		m, err := resnet.New(c, sd)
 		if err != nil {
 			return nil, err
 		}
@@ -128,8 +135,8 @@ func RandomWeights(name string, seed uint64) (checkpoint.StateDict, error) {
 
 // Open builds the backbone name from its weights: the file at path when
 // given, else the registry's file, found in ANOMCLUST_WEIGHTS_PATH or the
-// cache or downloaded (weights.Store.Resolve).
-func Open(ctx context.Context, name, path string) (backbone.Backbone, error) {
+// cache or downloaded (weights.Store.Resolve). only is as for New.
+func Open(ctx context.Context, name, path string, only ...string) (backbone.Backbone, error) {
 	a, err := Lookup(name)
 	if err != nil {
 		return nil, err
@@ -150,7 +157,7 @@ func Open(ctx context.Context, name, path string) (backbone.Backbone, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := a.build(sd)
+	b, err := a.build(sd, only)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -53,7 +53,7 @@ func runBenchBackbone(args []string) error {
 	if err != nil {
 		return err
 	}
-	bb, err := zoo.New(name, sd)
+	bb, err := zoo.New(name, sd, layerList...)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func runFeatures(args []string) error {
 	if len(layerList) == 0 {
 		layerList = arch.DefaultLayers
 	}
-	bb, err := loadBackbone(*name, *weights, *random)
+	bb, err := loadBackbone(*name, *weights, *random, layerList)
 	if err != nil {
 		return err
 	}
@@ -76,15 +76,15 @@ func runFeatures(args []string) error {
 // loadBackbone builds name from a weights file (the registry's when
 // weights is empty) or, when random is set, from random weights of the
 // right shapes.
-func loadBackbone(name, weights string, random bool) (backbone.Backbone, error) {
+func loadBackbone(name, weights string, random bool, layers []string) (backbone.Backbone, error) {
 	if random {
 		w, err := zoo.RandomWeights(name, 1)
 		if err != nil {
 			return nil, err
 		}
-		return zoo.New(name, w)
+		return zoo.New(name, w, layers...)
 	}
-	return zoo.Open(context.Background(), name, weights)
+	return zoo.Open(context.Background(), name, weights, layers...)
 }
 
 // imageSource yields preprocessed (H, W, 3) images in order.
