@@ -259,6 +259,8 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		}
 	}
 	info.CacheHits, info.CacheMisses = ex.hits-h0, ex.misses-m0
+	fmt.Fprintf(log, "%s: patch embeddings of %d images (%d from the cache) in %.1fs\n",
+		p.cat.Name, len(z)+len(bank), info.CacheHits, time.Since(sw.t).Seconds())
 	M, D := z[0].Shape[0], z[0].Shape[1]
 	g, err := gridOf(M)
 	if err != nil {
@@ -275,6 +277,9 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		s, err := scores(ctx, o, mode, z, bank, p.cat.Name)
 		if err != nil {
 			return info, nil, err
+		}
+		if mode != rundir.ModeAverage {
+			fmt.Fprintf(log, "%s: %s patch scores in %.1fs\n", p.cat.Name, mode, time.Since(sw.t).Seconds())
 		}
 		taus := o.Taus
 		if mode == rundir.ModeAverage {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/anomclust/anomclust/rundir"
@@ -60,5 +61,24 @@ func TestRunFlagsPreset(t *testing.T) {
 	f.fs.Parse([]string{"--preset", "nope"})
 	if _, err := f.options(); err == nil {
 		t.Error("unknown preset accepted")
+	}
+}
+
+// TestRunUsage: missing --data or --out is a usage error (exit 2), a bad
+// flag value an error naming it (exit 1).
+func TestRunUsage(t *testing.T) {
+	var out, errb strings.Builder
+	if code := runMain([]string{"run", "--out", t.TempDir()}, &out, &errb); code != 2 {
+		t.Errorf("run without --data: exit %d, want 2", code)
+	}
+	errb.Reset()
+	if code := runMain([]string{"run", "--data", t.TempDir(), "--out", t.TempDir(), "--tau", "x", "--cache", "none"}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "--tau") {
+		t.Errorf("bad --tau: exit %d, stderr %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := runMain([]string{"run", "--data", t.TempDir(), "--out", t.TempDir(), "--cache", "none"}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "empty") {
+		t.Errorf("empty data folder: exit %d, stderr %q", code, errb.String())
 	}
 }
