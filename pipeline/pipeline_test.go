@@ -542,3 +542,31 @@ func TestMobileNetSynth(t *testing.T) {
 		t.Errorf("semi NMI %.3f not well above the random baseline %.3f", best, base)
 	}
 }
+
+// TestKMeansDefectsOnly: k-means writes no linkage.npy, records its
+// method, and the defects-only protocol drops good (3 labels, K = 3).
+func TestKMeansDefectsOnly(t *testing.T) {
+	o := fakeOptions(t, &poolNet{})
+	o.Categories = []string{"weave"}
+	o.Modes = []string{rundir.ModeUnsupervised}
+	o.Taus = []float64{1}
+	o.Cluster, o.DefectsOnly = pipeline.ClusterKMeans, true
+	res, err := pipeline.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Run.Categories[0]; c.NImages != 9 || c.K != 3 || slices.Contains(c.Labels, "good") || res.Run.Protocol != rundir.ProtocolDefectsOnly {
+		t.Errorf("defects-only category: %+v, protocol %q", c, res.Run.Protocol)
+	}
+	dir := rundir.ResultDir(o.Out, "weave", rundir.ModeUnsupervised, 1)
+	if _, err := os.Stat(filepath.Join(dir, rundir.LinkageFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("k-means run has a linkage.npy (%v)", err)
+	}
+	m, err := rundir.ReadMetrics(filepath.Join(dir, rundir.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Cluster != pipeline.ClusterKMeans || m.K != 3 || m.N != 9 || m.Protocol != rundir.ProtocolDefectsOnly {
+		t.Errorf("metrics.json: %+v", m)
+	}
+}
