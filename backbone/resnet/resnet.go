@@ -303,16 +303,18 @@ func (a adapter) Forward(images []*tensor.Tensor, layers []string) ([]map[string
 }
 
 // RandomWeights returns a state_dict of architecture cfg with random values
-// (Kaiming-normal convs as torchvision initialises them, BN statistics near
+// (convs with the variance of torchvision's Kaiming init, BN statistics near
 // identity), for speed measurements without a download. Deterministic in seed.
 func RandomWeights(cfg Config, seed uint64) checkpoint.StateDict {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	sd := checkpoint.StateDict{}
 	conv := func(name string, in, out, k int) {
 		w := make([]float32, out*in*k*k)
-		std := float32(math.Sqrt(2 / float64(out*k*k))) // kaiming_normal_(mode="fan_out")
+		// Variance of kaiming_normal_(mode="fan_out"), drawn uniformly
+		// (several times cheaper than normal for 69M values).
+		a := float32(math.Sqrt(3 * 2 / float64(out*k*k)))
 		for i := range w {
-			w[i] = float32(rng.NormFloat64()) * std
+			w[i] = (2*rng.Float32() - 1) * a
 		}
 		sd[name+".weight"] = &checkpoint.Tensor{Name: name + ".weight", DType: checkpoint.Float32, Shape: []int{out, in, k, k}, Data: w}
 	}

@@ -24,6 +24,7 @@ func TestRegistryBackbonesBuild(t *testing.T) {
 			continue
 		}
 		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
 			sd, err := RandomWeights(e.Name, 1)
 			if err != nil {
 				t.Fatal(err)
