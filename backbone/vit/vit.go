@@ -102,6 +102,7 @@ type Model struct {
 	registers  []float32 // (Registers, C)
 	blocks     []block
 	norm       *tensor.LayerNorm
+	rowChunk   int // tokens per row-wise chunk in a block (see block.forward)
 }
 
 // New builds a ViT of architecture cfg from a state_dict with DINO/timm/DINOv2
@@ -120,7 +121,7 @@ func New(cfg Config, sd checkpoint.StateDict) (*Model, error) {
 	}
 	C := cfg.Dim
 	l := loader{sd: sd}
-	m := &Model{cfg: cfg}
+	m := &Model{cfg: cfg, rowChunk: defaultRowChunk}
 	if w := l.get("patch_embed.proj.weight", C, 3, cfg.Patch, cfg.Patch); w != nil {
 		b := l.get("patch_embed.proj.bias", C)
 		if l.err == nil {
@@ -168,6 +169,10 @@ func New(cfg Config, sd checkpoint.StateDict) (*Model, error) {
 	}
 	return m, nil
 }
+
+// defaultRowChunk is the number of tokens processed together by the
+// row-wise steps of a block (~1.3 images of ViT-B/8).
+const defaultRowChunk = 1024
 
 // stripPrefix removes a "module." or "backbone." prefix that DINO training
 // checkpoints and wrapped models put before every key.
@@ -322,7 +327,7 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 		return g
 	}
 	for i := 0; i < len(m.blocks) && i < last; i++ {
-		m.blocks[i].forward(tok, m.cfg.Heads)
+		m.blocks[i].forward(tok, m.cfg.Heads, m.rowChunk)
 		if name := "blocks." + strconv.Itoa(i); slices.Contains(layers, name) {
 			out[name] = grid(tok)
 		}
@@ -335,15 +340,43 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 
 // forward updates the token batch x (N, T, C) in place:
 // x += ls1(attn(norm1(x))); x += ls2(mlp(norm2(x))).
-func (b *block) forward(x *tensor.Tensor, heads int) {
-	y := b.proj.Forward(tensor.Attention(b.qkv.Forward(b.norm1.Forward(x)), heads))
-	scaleChannels(y, b.ls1)
-	tensor.Add(x, y)
-	h := b.fc1.Forward(b.norm2.Forward(x))
-	tensor.GELU(h)
-	y = b.fc2.Forward(h)
-	scaleChannels(y, b.ls2)
-	tensor.Add(x, y)
+//
+// Row-wise steps (everything but the attention itself) run on chunks of
+// rowChunk tokens, so the MLP's 4C-wide hidden map is allocated per chunk
+// (12 MB for ViT-B) rather than per batch (77 MB for 8 images of ViT-B/8).
+// Chunks are tall enough for both cores; speed was measured unchanged from
+// 256 to whole-batch chunks.
+func (b *block) forward(x *tensor.Tensor, heads int, rowChunk int) {
+	n, t, c := x.Shape[0], x.Shape[1], x.Shape[2]
+	rows := n * t
+	qkv := tensor.New(n, t, 3*c)
+	forChunks(rows, rowChunk, func(lo, hi int) {
+		y := b.qkv.Forward(b.norm1.Forward(tensor.From(x.Data[lo*c:hi*c], hi-lo, c)))
+		copy(qkv.Data[lo*3*c:hi*3*c], y.Data)
+	})
+	a := tensor.Attention(qkv, heads)
+	forChunks(rows, rowChunk, func(lo, hi int) {
+		xs := tensor.From(x.Data[lo*c:hi*c], hi-lo, c)
+		y := b.proj.Forward(tensor.From(a.Data[lo*c:hi*c], hi-lo, c))
+		scaleChannels(y, b.ls1)
+		tensor.Add(xs, y)
+		h := b.fc1.Forward(b.norm2.Forward(xs))
+		tensor.GELU(h)
+		y = b.fc2.Forward(h)
+		scaleChannels(y, b.ls2)
+		tensor.Add(xs, y)
+	})
+}
+
+// forChunks calls f on consecutive ranges [lo, hi) of at most chunk of
+// [0, n) (all of it when chunk <= 0).
+func forChunks(n, chunk int, f func(lo, hi int)) {
+	if chunk <= 0 {
+		chunk = n
+	}
+	for lo := 0; lo < n; lo += chunk {
+		f(lo, min(lo+chunk, n))
+	}
 }
 
 // scaleChannels multiplies every row of x by gamma (LayerScale); nil gamma

@@ -177,3 +177,22 @@ func TestBackboneForward(t *testing.T) {
 		}
 	}
 }
+
+// TestRowChunks runs the row-wise block steps in chunks of 7 tokens (which
+// split images mid-sequence) and checks the result against PyTorch as well.
+func TestRowChunks(t *testing.T) {
+	m, err := New(tiny("dino8", 8, 2, 32), loadTorch(t, filepath.Join("testdata", "dino8_40x48.pth")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.rowChunk = 7
+	x := nchwToNHWC(readNPY(t, filepath.Join("testdata", "dino8_40x48_input.npy")))
+	out, err := m.ForwardBatch(x, []string{"norm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := nchwToNHWC(readNPY(t, filepath.Join("testdata", "dino8_40x48_norm.npy")))
+	if e, _ := relMaxErr(out["norm"].Data, want.Data); e > tolerance {
+		t.Errorf("relative max error %.3g > %g", e, tolerance)
+	}
+}
