@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/backbone/zoo"
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/metrics"
 	"github.com/anomclust/anomclust/npy"
@@ -568,5 +569,37 @@ func TestKMeansDefectsOnly(t *testing.T) {
 	}
 	if m.Cluster != pipeline.ClusterKMeans || m.K != 3 || m.N != 9 || m.Protocol != rundir.ProtocolDefectsOnly {
 		t.Errorf("metrics.json: %+v", m)
+	}
+}
+
+// TestRandomResNet18 runs the pipeline through a real backbone
+// implementation (torchvision ResNet-18 layout, random weights: no file
+// needed) with PatchCore's taps layer2 and layer3: at 64 px layer2 is an
+// 8x8 grid, so M = 64.
+func TestRandomResNet18(t *testing.T) {
+	sd, err := zoo.RandomWeights("resnet18", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := zoo.New("resnet18", sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := fakeOptions(t, net)
+	o.NetID = "resnet18-random-7"
+	o.Categories = []string{"wood"}
+	o.Layers = []string{"layer2", "layer3"}
+	o.PretrainDim, o.TargetDim = 64, 32
+	o.Taus = []float64{1}
+	res, err := pipeline.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Run.Categories[0]
+	if c.GridH != 8 || c.Dim != 32 || res.Run.Backbone.Name != "resnet18" {
+		t.Errorf("category %+v, backbone %+v", c, res.Run.Backbone)
+	}
+	for _, r := range res.Run.Results(o.Out) {
+		checkResult(t, r, 12, 64, 32)
 	}
 }
