@@ -168,7 +168,17 @@ func (cfg config) matMul(m, n, k int, a []float32, lda int, b []float32, ldb int
 
 // matMulPacked computes C (+)= A·B with B packed. A is m x pb.k, C m x pb.n.
 func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {
+	cfg.matMulPackedEp(m, a, lda, pb, c, ldc, &Epilogue{Accumulate: accumulate})
+}
+
+// matMulPackedEp computes C = A·B (+ C if ep.Accumulate) with B packed,
+// then the rest of the epilogue ep on each finished tile.
+func (cfg config) matMulPackedEp(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
 	k, n := pb.k, pb.n
+	accumulate := ep.Accumulate
+	if ep.empty() {
+		ep = nil
+	}
 	checkDims("A", a, m, k, lda)
 	checkDims("C", c, m, n, ldc)
 	if m == 0 || n == 0 {
@@ -180,6 +190,13 @@ func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []flo
 				clear(c[i*ldc : i*ldc+n])
 			}
 		}
+		if ep != nil {
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j += pb.kern.nr {
+					ep.apply(c, ldc, i, j, 1, min(pb.kern.nr, n-j), false)
+				}
+			}
+		}
 		return
 	}
 	kern := pb.kern
@@ -189,7 +206,7 @@ func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []flo
 	if tc == 1 {
 		// Rows only: dynamic chunks of at most one A block.
 		forRowChunks(t, tiles, max(cfg.mcMax(balancedBlock(k, cfg.kcMax(), 1))/kern.mr, 1), func(w, t0, t1 int) {
-			cfg.gemmRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, w*panels/t, a, lda, pb, c, ldc, accumulate)
+			cfg.gemmRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, w*panels/t, a, lda, pb, c, ldc, accumulate, ep)
 		})
 		return
 	}
@@ -197,7 +214,7 @@ func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []flo
 		ri, ci := w/tc, w%tc
 		i0, i1 := ri*tiles/tr*kern.mr, min((ri+1)*tiles/tr*kern.mr, m)
 		q0, q1 := ci*panels/tc, (ci+1)*panels/tc
-		cfg.gemmRange(i0, i1, q0, q1, ri*(q1-q0)/tr, a, lda, pb, c, ldc, accumulate)
+		cfg.gemmRange(i0, i1, q0, q1, ri*(q1-q0)/tr, a, lda, pb, c, ldc, accumulate, ep)
 	})
 }
 
@@ -205,8 +222,10 @@ func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []flo
 // BLIS loops around the micro-kernel for one worker. The panels are visited
 // starting at q0+rot and wrapping around, so that workers sharing the same
 // columns start on different panels (and pack different ones, when B is
-// packed lazily); the order does not change any result.
-func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {
+// packed lazily); the order does not change any result. A non-nil ep is
+// applied to each micro-tile right after its last k block, while the tile
+// is in L1.
+func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool, ep *Epilogue) {
 	kern, k, n := pb.kern, pb.k, pb.n
 	mr, nr := kern.mr, kern.nr
 	kc := balancedBlock(k, cfg.kcMax(), 1)
@@ -223,6 +242,7 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *P
 				packT(min(mr, mcb-ir), kcb, a[(ic+ir)*lda+pc:], lda, ap[ir*kcb:], mr)
 			}
 			acc := accumulate || pc > 0
+			last := ep != nil && pc+kcb == k
 			for qi := 0; qi < q1-q0; qi++ {
 				q := q0 + (qi+rot)%(q1-q0)
 				if pc == 0 {
@@ -239,6 +259,9 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *P
 					}
 					if rowsOK && nw == nr {
 						fn(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc)
+						if last {
+							ep.apply(c, ldc, ic+ir, j, mh, nw, haveTranspose)
+						}
 						continue
 					}
 					fn(kcb, &ap[ir*kcb], bp, &tile[0], nr, false)
@@ -252,6 +275,9 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *P
 						} else {
 							copy(ci, ti)
 						}
+					}
+					if last {
+						ep.apply(c, ldc, ic+ir, j, mh, nw, haveTranspose)
 					}
 				}
 			}

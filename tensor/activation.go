@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/anomclust/anomclust/gemm"
+)
 
 // elementwiseBlock is the number of values below which an elementwise
 // operation is not worth spreading over goroutines.
@@ -54,6 +58,17 @@ func (a Activation) apply(v []float32) {
 	case ActReLU6:
 		relu6Slice(v)
 	}
+}
+
+// gemm is the activation as a GEMM epilogue step.
+func (a Activation) gemm() gemm.Act {
+	switch a {
+	case ActReLU:
+		return gemm.ActReLU
+	case ActReLU6:
+		return gemm.ActReLU6
+	}
+	return gemm.ActNone
 }
 
 // GELU sets x = x/2 * (1 + erf(x/√2)) in place: the exact GELU of

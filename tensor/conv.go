@@ -168,7 +168,16 @@ func (c *Conv2d) OutputSize(h, w int) (oh, ow int) {
 
 // Forward applies the convolution to an (H, W, InC) or (N, H, W, InC) map
 // and returns a new (OH, OW, OutC) or (N, OH, OW, OutC) map.
-func (c *Conv2d) Forward(x *Tensor) *Tensor {
+func (c *Conv2d) Forward(x *Tensor) *Tensor { return c.ForwardFused(x, c.Act, nil) }
+
+// ForwardFused returns act(conv(x) + bias + residual): Forward with the
+// activation given here (c.Act is ignored) and, when residual is not nil,
+// a residual connection of the output's shape added before it, as in a
+// ResNet block's relu(bn3(conv3(y)) + identity). On the GEMM paths the
+// bias, residual and activation are applied by the GEMM's epilogue to each
+// tile of the output while it is in cache, so they cost no pass over
+// memory.
+func (c *Conv2d) ForwardFused(x *Tensor, act Activation, residual *Tensor) *Tensor {
 	n, h, w, ch := mapDims("Conv2d.Forward", x)
 	if ch != c.InC {
 		panic(fmt.Sprintf("tensor.Conv2d.Forward: input has %d channels, conv wants %d", ch, c.InC))
@@ -179,12 +188,27 @@ func (c *Conv2d) Forward(x *Tensor) *Tensor {
 		panic(fmt.Sprintf("tensor.Conv2d.Forward: input %dx%d too small for %+v", h, w, c.ConvSpec))
 	}
 	out := New(mapShape(x, n, oh, ow, c.OutC)...)
+	var res []float32
+	if residual != nil {
+		if len(residual.Data) != len(out.Data) {
+			panic(fmt.Sprintf("tensor.Conv2d.ForwardFused: residual %v for an output %v", residual.Shape, out.Shape))
+		}
+		res = residual.Data
+	}
 	g := convGeom{n: n, h: h, w: w, oh: oh, ow: ow, padT: padT, padL: padL}
 	switch {
 	case c.depthwise:
-		c.forwardDepthwise(x.Data, out.Data, g)
+		if res == nil {
+			c.forwardDepthwise(x.Data, out.Data, g, act)
+			break
+		}
+		c.forwardDepthwise(x.Data, out.Data, g, Identity)
+		Add(out, residual)
+		if act != Identity {
+			apply(out.Data, act.apply)
+		}
 	default:
-		c.forwardGEMM(x.Data, out.Data, g)
+		c.forwardGEMM(x.Data, out.Data, res, g, act)
 	}
 	return out
 }
@@ -200,15 +224,12 @@ type convGeom struct {
 // full speed, but the buffer of a whole batch would be needlessly large.
 const im2colChunkFloats = 4 << 20
 
-// outChunkFloats is the output chunk (2 MB) of a 1x1 conv, so that the
-// bias fill and the activation meet it in cache rather than memory.
-const outChunkFloats = 512 << 10
-
-// forwardGEMM runs the GEMM paths. The GEMM parallelises internally, so
-// the products are issued one at a time on tall chunks of output rows; the
-// bias fill, im2col gather and activation of a chunk are spread over
-// goroutines here, each touching the chunk while it is in cache.
-func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
+// forwardGEMM runs the GEMM paths: out = act(conv(x) + bias + res) (res
+// may be nil). The GEMM parallelises internally, so the products are issued
+// one at a time on tall chunks of output rows (a 1x1 conv is a single
+// product on the map itself); the im2col gather of a chunk is spread over
+// goroutines here. Bias, residual and activation are the GEMM's epilogue.
+func (c *Conv2d) forwardGEMM(x, out, res []float32, g convGeom, act Activation) {
 	cig, cog := c.InC/c.Groups, c.OutC/c.Groups
 	k := c.KH * c.KW * cig
 	m := g.n * g.oh * g.ow
@@ -219,7 +240,7 @@ func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
 	case c.chunkFloats > 0:
 		rows = max(c.chunkFloats/k, 1)
 	case direct:
-		rows = max(outChunkFloats/c.OutC, 1024)
+		rows = m
 	default:
 		rows = max(im2colChunkFloats/k, 512)
 	}
@@ -233,23 +254,19 @@ func (c *Conv2d) forwardGEMM(x, out []float32, g convGeom) {
 	for lo := 0; lo < m; lo += rows {
 		hi := min(lo+rows, m)
 		dst := out[lo*c.OutC : hi*c.OutC]
-		forBlocks(hi-lo, blockFor(hi-lo, 16, workers), workers, func(_, b0, b1 int) {
-			for r := b0; r < b1; r++ {
-				copy(dst[r*c.OutC:(r+1)*c.OutC], c.Bias)
+		for grp := 0; grp < c.Groups; grp++ {
+			ep := gemm.Epilogue{Bias: c.Bias[grp*cog : (grp+1)*cog], Act: act.gemm()}
+			if res != nil {
+				ep.Residual, ep.LdResidual = res[lo*c.OutC+grp*cog:], c.OutC
 			}
-		})
-		if direct {
-			gemm.MatMulPacked(hi-lo, x[lo*c.InC:], c.InC, c.packed[0], dst, c.OutC, true)
-		} else {
-			for grp := 0; grp < c.Groups; grp++ {
-				forBlocks(hi-lo, blockFor(hi-lo, 16, workers), workers, func(_, b0, b1 int) {
-					c.im2col(col[b0*k:b1*k], x, g, lo+b0, lo+b1, grp*cig)
-				})
-				gemm.MatMulPacked(hi-lo, col, k, c.packed[grp], dst[grp*cog:], c.OutC, true)
+			if direct {
+				gemm.MatMulPackedEpilogue(hi-lo, x[lo*c.InC:], c.InC, c.packed[0], dst, c.OutC, ep)
+				continue
 			}
-		}
-		if c.Act != Identity {
-			apply(dst, c.Act.apply)
+			forBlocks(hi-lo, blockFor(hi-lo, 16, workers), workers, func(_, b0, b1 int) {
+				c.im2col(col[b0*k:b1*k], x, g, lo+b0, lo+b1, grp*cig)
+			})
+			gemm.MatMulPackedEpilogue(hi-lo, col, k, c.packed[grp], dst[grp*cog:], c.OutC, ep)
 		}
 	}
 }
@@ -300,7 +317,7 @@ func (c *Conv2d) im2col(col, x []float32, g convGeom, lo, hi, c0 int) {
 // x[iy, ix, c]*w[tap, c]; the inner loop runs over contiguous channels. The
 // interior of each row (every tap inside the image) goes to the AVX-512
 // kernel when C is a multiple of 16; borders take the Go loop.
-func (c *Conv2d) forwardDepthwise(x, out []float32, g convGeom) {
+func (c *Conv2d) forwardDepthwise(x, out []float32, g convGeom, act Activation) {
 	C := c.OutC
 	s, d := c.Stride, c.Dilation
 	asm := hasAVX512 && C%16 == 0 && !c.forceGo
@@ -335,7 +352,7 @@ func (c *Conv2d) forwardDepthwise(x, out []float32, g convGeom) {
 			} else {
 				c.depthwisePixels(x, out, g, img, oy, 0, g.ow)
 			}
-			c.Act.apply(out[r*g.ow*C : (r+1)*g.ow*C])
+			act.apply(out[r*g.ow*C : (r+1)*g.ow*C])
 		}
 	})
 }

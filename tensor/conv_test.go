@@ -93,6 +93,15 @@ func TestConvLarge(t *testing.T) {
 				compare(t, conv.Forward(x), w, tolProduct)
 			}
 			conv.Act = Identity
+			// A residual added before the activation, fused (ForwardFused)
+			// and in several chunks: relu(conv(x) + r) as in a ResNet block.
+			r := randTensor(rng, want.Shape...)
+			w2 := want.Clone()
+			Add(w2, r)
+			ReLU(w2)
+			compare(t, conv.ForwardFused(x, ActReLU, r), w2, tolProduct)
+			conv.chunkFloats = 0
+			compare(t, conv.ForwardFused(x, ActReLU, r), w2, tolProduct)
 		})
 	}
 }

@@ -33,16 +33,40 @@ func NewLinear(out, in int, weight, bias []float32) (*Linear, error) {
 
 // Forward maps x of shape (..., In) to a new tensor of shape (..., Out).
 func (l *Linear) Forward(x *Tensor) *Tensor {
+	return l.forward(x, gemm.Epilogue{Bias: l.Bias})
+}
+
+// ForwardGELU is GELU(Forward(x)) (the fc1 of a ViT MLP, with
+// torch.nn.functional.gelu's exact erf form), the activation applied to
+// each tile of the output while it is in cache rather than in a pass of
+// its own.
+func (l *Linear) ForwardGELU(x *Tensor) *Tensor {
+	return l.forward(x, gemm.Epilogue{Bias: l.Bias, Post: geluSlice})
+}
+
+// AddForward sets dst += Forward(x) without an intermediate tensor: the
+// residual connection after a ViT's attention projection and MLP
+// (x = x + proj(a)). dst has x's shape with Out in the last dimension.
+func (l *Linear) AddForward(dst, x *Tensor) {
+	rows, d := lastDim("Linear.AddForward", x)
+	if d != l.In {
+		panic(fmt.Sprintf("tensor.Linear.AddForward: input last dim %d, layer wants %d", d, l.In))
+	}
+	if len(dst.Data) != rows*l.Out {
+		panic(fmt.Sprintf("tensor.Linear.AddForward: dst %v for %d rows of %d", dst.Shape, rows, l.Out))
+	}
+	gemm.MatMulPackedEpilogue(rows, x.Data, l.In, l.weight, dst.Data, l.Out, gemm.Epilogue{Accumulate: true, Bias: l.Bias})
+}
+
+// forward computes a new (..., Out) tensor as x·Wᵀ followed by ep.
+func (l *Linear) forward(x *Tensor, ep gemm.Epilogue) *Tensor {
 	rows, d := lastDim("Linear.Forward", x)
 	if d != l.In {
 		panic(fmt.Sprintf("tensor.Linear.Forward: input last dim %d, layer wants %d", d, l.In))
 	}
 	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), l.Out)
 	y := New(shape...)
-	for r := 0; r < rows; r++ {
-		copy(y.Data[r*l.Out:(r+1)*l.Out], l.Bias)
-	}
 	// One tall product: the GEMM splits it over goroutines itself.
-	gemm.MatMulPacked(rows, x.Data, l.In, l.weight, y.Data, l.Out, true)
+	gemm.MatMulPackedEpilogue(rows, x.Data, l.In, l.weight, y.Data, l.Out, ep)
 	return y
 }

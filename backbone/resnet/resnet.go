@@ -97,19 +97,20 @@ type block struct {
 }
 
 // forward mirrors Bottleneck.forward / BasicBlock.forward of torchvision.
+// The last conv adds the identity and applies the block's ReLU in its own
+// epilogue (forwardAddReLU), so the residual costs no pass of its own.
 func (b *block) forward(x *tensor.Tensor) *tensor.Tensor {
 	out := b.conv1.forward(x, true)
-	out = b.conv2.forward(out, b.conv3 != nil)
+	last := b.conv2
 	if b.conv3 != nil {
-		out = b.conv3.forward(out, false)
+		out = b.conv2.forward(out, true)
+		last = b.conv3
 	}
 	identity := x
 	if b.downsample != nil {
 		identity = b.downsample.forward(x, false)
 	}
-	tensor.Add(out, identity)
-	tensor.ReLU(out)
-	return out
+	return last.forwardAddReLU(out, identity)
 }
 
 // Model is a ResNet with BN folded, ready for inference. It is safe for

@@ -13,6 +13,9 @@ import (
 // by a ReLU.
 type convOp interface {
 	forward(x *tensor.Tensor, relu bool) *tensor.Tensor
+	// forwardAddReLU is relu(conv(x) + residual), the end of a residual
+	// block (residual has the output's shape).
+	forwardAddReLU(x, residual *tensor.Tensor) *tensor.Tensor
 }
 
 // direct is a convolution computed by package tensor (im2col + GEMM, or a
@@ -20,11 +23,15 @@ type convOp interface {
 type direct struct{ c *tensor.Conv2d }
 
 func (d direct) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
-	y := d.c.Forward(x)
+	act := tensor.Identity
 	if relu {
-		tensor.ReLU(y)
+		act = tensor.ActReLU
 	}
-	return y
+	return d.c.ForwardFused(x, act, nil)
+}
+
+func (d direct) forwardAddReLU(x, residual *tensor.Tensor) *tensor.Tensor {
+	return d.c.ForwardFused(x, tensor.ActReLU, residual)
 }
 
 // winograd is a 3x3, stride-1, padding-1 convolution computed with
@@ -74,6 +81,13 @@ func newWinograd(w []float32, bias []float32, inC, outC int) *winograd {
 		wc.u[k] = gemm.PackB(inC, outC, u[k], outC)
 	}
 	return wc
+}
+
+func (wc *winograd) forwardAddReLU(x, residual *tensor.Tensor) *tensor.Tensor {
+	y := wc.forward(x, false)
+	tensor.Add(y, residual)
+	tensor.ReLU(y)
+	return y
 }
 
 // winogradBlockBytes bounds the transformed-input and product buffers of

@@ -357,15 +357,22 @@ func (b *block) forward(x *tensor.Tensor, heads int, rowChunk int) {
 	a := tensor.Attention(qkv, heads)
 	forChunks(rows, rowChunk, func(lo, hi int) {
 		xs := tensor.From(x.Data[lo*c:hi*c], hi-lo, c)
-		y := b.proj.Forward(tensor.From(a.Data[lo*c:hi*c], hi-lo, c))
-		scaleChannels(y, b.ls1)
-		tensor.Add(xs, y)
-		h := b.fc1.Forward(b.norm2.Forward(xs))
-		tensor.GELU(h)
-		y = b.fc2.Forward(h)
-		scaleChannels(y, b.ls2)
-		tensor.Add(xs, y)
+		b.addResidual(xs, b.proj, tensor.From(a.Data[lo*c:hi*c], hi-lo, c), b.ls1)
+		h := b.fc1.ForwardGELU(b.norm2.Forward(xs))
+		b.addResidual(xs, b.fc2, h, b.ls2)
 	})
+}
+
+// addResidual sets x += ls(l(in)): without layer scale the GEMM adds the
+// product and bias into x in its epilogue (no intermediate tensor).
+func (b *block) addResidual(x *tensor.Tensor, l *tensor.Linear, in *tensor.Tensor, ls []float32) {
+	if ls == nil {
+		l.AddForward(x, in)
+		return
+	}
+	y := l.Forward(in)
+	scaleChannels(y, ls)
+	tensor.Add(x, y)
 }
 
 // forChunks calls f on consecutive ranges [lo, hi) of at most chunk of

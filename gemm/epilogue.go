@@ -1,0 +1,147 @@
+package gemm
+
+import "fmt"
+
+// Act is an element-wise activation the GEMM can apply to C in its
+// epilogue (see Epilogue).
+type Act int
+
+const (
+	// ActNone applies nothing.
+	ActNone Act = iota
+	// ActReLU is max(x, 0) (torch.nn.functional.relu).
+	ActReLU
+	// ActReLU6 is min(max(x, 0), 6) (torch.nn.functional.relu6).
+	ActReLU6
+)
+
+// Epilogue is the work MatMulPackedEpilogue does on each tile of C right
+// after its last k block, while the tile is still in L1: a convolution or
+// linear layer's bias, a residual connection and the activation that
+// follow a product in a network, without separate passes over C:
+//
+//	C = Post(act(A·B [+ C] + Bias + Residual))
+//
+// with the terms in brackets present when set. The sums are done in that
+// order (the old C or the product first, then the bias, then the residual).
+type Epilogue struct {
+	// Accumulate adds the product to the existing C (C += A·B ...), as the
+	// accumulate argument of MatMulPacked.
+	Accumulate bool
+	// Bias, when not nil, holds one value per column of C (pb.N() values).
+	Bias []float32
+	// Residual, when not nil, is an m x pb.N() matrix with leading
+	// dimension LdResidual added to C. It must not overlap C (to add C
+	// itself, use Accumulate).
+	Residual   []float32
+	LdResidual int
+	// Act is applied after the sums.
+	Act Act
+	// Post, when not nil, is called last on every finished row segment of
+	// C (at most nr floats of one row), for activations the GEMM does not
+	// know (GELU). It must be safe for concurrent use.
+	Post func(row []float32)
+}
+
+// MatMulPacked computes C = A·B with B packed by PackB or PackBT, followed
+// by the epilogue ep applied tile by tile while C is in cache. A is
+// m x pb.K() (lda), C is m x pb.N() (ldc). With a zero Epilogue it is
+// MatMulPacked(…, false).
+func MatMulPackedEpilogue(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep Epilogue) {
+	if ep.Bias != nil && len(ep.Bias) < pb.n {
+		panic(fmt.Sprintf("gemm: epilogue bias has %d values for %d columns", len(ep.Bias), pb.n))
+	}
+	if ep.Residual != nil {
+		checkDims("residual", ep.Residual, m, pb.n, ep.LdResidual)
+	}
+	defaultConfig().matMulPackedEp(m, a, lda, pb, c, ldc, &ep)
+}
+
+// empty reports whether the epilogue does nothing beyond the product.
+func (ep *Epilogue) empty() bool {
+	return ep == nil || ep.Bias == nil && ep.Residual == nil && ep.Act == ActNone && ep.Post == nil
+}
+
+// apply runs the epilogue on the tile of C at rows [i, i+rows), columns
+// [j, j+cols) (the product is already in it).
+func (ep *Epilogue) apply(c []float32, ldc, i, j, rows, cols int, useAsm bool) {
+	var bias, res []float32
+	ldr := 0
+	if ep.Bias != nil {
+		bias = ep.Bias[j : j+cols]
+	}
+	if ep.Residual != nil {
+		ldr = ep.LdResidual
+		res = ep.Residual[i*ldr+j:]
+	}
+	ct := c[i*ldc+j:]
+	if useAsm && cols == 32 {
+		mode := 0
+		if bias != nil {
+			mode |= epBias
+		}
+		if res != nil {
+			mode |= epResidual
+		}
+		switch ep.Act {
+		case ActReLU:
+			mode |= epReLU
+		case ActReLU6:
+			mode |= epReLU | epReLU6
+		}
+		var bp, rp *float32
+		if bias != nil {
+			bp = &bias[0]
+		}
+		if res != nil {
+			_ = res[(rows-1)*ldr+31]
+			rp = &res[0]
+		}
+		_ = ct[(rows-1)*ldc+31]
+		epilogue32(rows, &ct[0], ldc, bp, rp, ldr, mode)
+	} else {
+		epilogueGo(rows, cols, ct, ldc, bias, res, ldr, ep.Act)
+	}
+	if ep.Post != nil {
+		for r := 0; r < rows; r++ {
+			ep.Post(ct[r*ldc : r*ldc+cols])
+		}
+	}
+}
+
+// Modes of epilogue32.
+const (
+	epBias     = 1
+	epResidual = 2
+	epReLU     = 4
+	epReLU6    = 8
+)
+
+// epilogueGo is the Go twin of epilogue32 for any width: on rows x cols of
+// c (ldc), add bias (nil: none) and res (nil: none, leading dimension ldr),
+// then apply act.
+func epilogueGo(rows, cols int, c []float32, ldc int, bias, res []float32, ldr int, act Act) {
+	for r := 0; r < rows; r++ {
+		row := c[r*ldc : r*ldc+cols]
+		if bias != nil {
+			for j, b := range bias[:cols] {
+				row[j] += b
+			}
+		}
+		if res != nil {
+			for j, v := range res[r*ldr : r*ldr+cols] {
+				row[j] += v
+			}
+		}
+		switch act {
+		case ActReLU:
+			for j, v := range row {
+				row[j] = max(v, 0)
+			}
+		case ActReLU6:
+			for j, v := range row {
+				row[j] = min(max(v, 0), 6)
+			}
+		}
+	}
+}

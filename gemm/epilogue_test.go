@@ -1,0 +1,158 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestEpilogue checks C = post(act(A·B [+ C0] + bias + residual)) from
+// every kernel and worker/blocking configuration (so the epilogue meets
+// full tiles, row-edge tiles, column-edge tiles and several k blocks)
+// against the reference product followed by the same steps in plain Go.
+// The product part is held to gemmTol (Higham's bound, as TestMatMul);
+// bias and residual add at most two roundings of values <= |C|+2, and
+// ReLU/ReLU6/Post are exact or 1-Lipschitz, so the bound grows by
+// 4·eps32·(|want|+2).
+func TestEpilogue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	post := func(row []float32) {
+		for j, v := range row {
+			row[j] = 3 * v
+		}
+	}
+	for _, sh := range [][3]int{{17, 33, 5}, {14, 32, 256}, {15, 65, 257}, {45, 70, 30}, {300, 96, 100}, {5, 5, 0}, {1, 1, 1}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		for _, act := range []Act{ActNone, ActReLU, ActReLU6} {
+			for variant := 0; variant < 4; variant++ {
+				acc, withBias, withRes, withPost := variant&1 != 0, variant != 2, variant >= 2, variant == 3
+				name := fmt.Sprintf("%dx%dx%d/act%d/acc=%v/bias=%v/res=%v/post=%v", m, n, k, act, acc, withBias, withRes, withPost)
+				lda, ldc, ldr := k+3, n+7, n+2
+				a := padded(rng, m, k, lda, float32(math.NaN()))
+				b := padded(rng, k, n, n, 0)
+				c0 := padded(rng, m, n, ldc, 12345)
+				for i := range c0 { // values up to ±8 so that ReLU6 clamps
+					if i%ldc < n {
+						c0[i] *= 8
+					}
+				}
+				var ep Epilogue
+				ep.Accumulate, ep.Act = acc, act
+				if withBias {
+					ep.Bias = randSlice(rng, n)
+					scale(ep.Bias, 4)
+				}
+				if withRes {
+					ep.Residual, ep.LdResidual = padded(rng, m, n, ldr, float32(math.NaN())), ldr
+				}
+				if withPost {
+					ep.Post = post
+				}
+				want := append([]float32(nil), c0...)
+				refMatMul(m, n, k, a, lda, b, n, want, ldc, acc)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						v := want[i*ldc+j]
+						if withBias {
+							v += ep.Bias[j]
+						}
+						if withRes {
+							v += ep.Residual[i*ldr+j]
+						}
+						switch act {
+						case ActReLU:
+							v = max(v, 0)
+						case ActReLU6:
+							v = min(max(v, 0), 6)
+						}
+						if withPost {
+							v *= 3
+						}
+						want[i*ldc+j] = v
+					}
+				}
+				for _, cfg := range testConfigs() {
+					pb := cfg.packB(k, n, b, n, false, false)
+					got := append([]float32(nil), c0...)
+					cfg.matMulPackedEp(m, a, lda, pb, got, ldc, &ep)
+					for i := 0; i < m; i++ {
+						for j := 0; j < ldc; j++ {
+							g, w := got[i*ldc+j], want[i*ldc+j]
+							if j >= n {
+								if g != 12345 {
+									t.Fatalf("%s %s: wrote C padding at (%d,%d)", name, cfg.kern.name, i, j)
+								}
+								continue
+							}
+							tol := 3 * (gemmTol(k, float64(k), 8) + 4*eps32*(math.Abs(float64(w))+14))
+							if d := math.Abs(float64(g - w)); !(d <= tol) {
+								t.Fatalf("%s %s/t%d/kc%d: C[%d][%d] = %g, want %g (tol %g)", name, cfg.kern.name, cfg.threads, cfg.kc, i, j, g, w, tol)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestEpilogue32 checks the assembly tile epilogue against its Go twin
+// bit for bit (same additions in the same order), for every mode, a row
+// stride wider than the tile and nothing written outside it.
+func TestEpilogue32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const rows, ldc, ldr = 14, 40, 35
+	for mode := 0; mode < 16; mode++ {
+		if mode&epReLU6 != 0 && mode&epReLU == 0 {
+			continue // ReLU6 always comes with the ReLU bit
+		}
+		c0 := randSlice(rng, rows*ldc)
+		scale(c0, 8)
+		bias, res := randSlice(rng, 32), randSlice(rng, rows*ldr)
+		got := append([]float32(nil), c0...)
+		want := append([]float32(nil), c0...)
+		epilogue32(rows, &got[0], ldc, &bias[0], &res[0], ldr, mode)
+		var bs, rs []float32
+		if mode&epBias != 0 {
+			bs = bias
+		}
+		if mode&epResidual != 0 {
+			rs = res
+		}
+		act := ActNone
+		if mode&epReLU6 != 0 {
+			act = ActReLU6
+		} else if mode&epReLU != 0 {
+			act = ActReLU
+		}
+		epilogueGo(rows, 32, want, ldc, bs, rs, ldr, act)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("mode %d: C[%d][%d] = %g, want %g", mode, i/ldc, i%ldc, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestExportedEpilogue checks MatMulPackedEpilogue itself (default kernel)
+// on a conv-like product with bias, residual and ReLU.
+func TestExportedEpilogue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	m, n, k := 100, 64, 70
+	a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+	bias, res := randSlice(rng, n), randSlice(rng, m*n)
+	want := make([]float32, m*n)
+	refMatMul(m, n, k, a, k, b, n, want, n, false)
+	for i := range want {
+		want[i] = max(want[i]+bias[i%n]+res[i], 0)
+	}
+	got := make([]float32, m*n)
+	MatMulPackedEpilogue(m, a, k, PackB(k, n, b, n), got, n, Epilogue{Bias: bias, Residual: res, LdResidual: n, Act: ActReLU})
+	tol := gemmTol(k, float64(k), 0) + 8*eps32*float64(k)
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); d > tol {
+			t.Fatalf("C[%d] = %g, want %g", i, got[i], want[i])
+		}
+	}
+}
