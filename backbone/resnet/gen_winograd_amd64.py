@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes winograd_amd64.s: AVX-512 Winograd F(2x2, 3x3) tile transforms,
-the twins of inputTransform and outputTransform in winograd.go.
+"""Writes winograd_amd64.s: AVX-512 Winograd F(2x2, 3x3) and F(4x4, 3x3)
+tile transforms, the twins of inputTransform and outputTransform in
+winograd.go and of input4Transform and output4Transform in winograd4.go.
 
     python3 gen_winograd_amd64.py
 
@@ -101,6 +102,146 @@ for r in range(2):
 a('\tADDQ $64, AX')
 a('\tCMPQ AX, CX')
 a('\tJLT outloop')
+a('\tVZEROUPPER')
+a('\tRET')
+
+# F(4x4, 3x3): the 1-D transforms of winograd4.go (bt6 and at6), in the same
+# operation order, so the Go twins match bit for bit.
+
+
+def bt6(d, t, tmp, four, five):
+    """t[0..5] = Bᵀ d for registers d[0..5]; tmp has 6 scratch registers."""
+    z = lambda r: 'Z%d' % r
+    m4d2, a_, m4d1, b_, c_, e_ = tmp
+    a('\tVMULPS %s, %s, %s' % (z(four), z(d[2]), z(m4d2)))     # 4*d2
+    a('\tVSUBPS %s, %s, %s' % (z(m4d2), z(d[4]), z(a_)))       # a = d4 - 4*d2
+    a('\tVMULPS %s, %s, %s' % (z(four), z(d[1]), z(m4d1)))     # 4*d1
+    a('\tVSUBPS %s, %s, %s' % (z(m4d1), z(d[3]), z(b_)))       # b = d3 - 4*d1
+    a('\tVADDPS %s, %s, %s' % (z(b_), z(a_), z(t[1])))         # t1 = a + b
+    a('\tVSUBPS %s, %s, %s' % (z(b_), z(a_), z(t[2])))         # t2 = a - b
+    a('\tVSUBPS %s, %s, %s' % (z(d[2]), z(d[4]), z(c_)))       # c = d4 - d2
+    a('\tVSUBPS %s, %s, %s' % (z(d[1]), z(d[3]), z(e_)))       # e = d3 - d1
+    a('\tVADDPS %s, %s, %s' % (z(e_), z(e_), z(e_)))           # 2*e
+    a('\tVADDPS %s, %s, %s' % (z(e_), z(c_), z(t[3])))         # t3 = c + 2e
+    a('\tVSUBPS %s, %s, %s' % (z(e_), z(c_), z(t[4])))         # t4 = c - 2e
+    a('\tVMULPS %s, %s, %s' % (z(four), z(d[0]), z(a_)))       # 4*d0
+    a('\tVMULPS %s, %s, %s' % (z(five), z(d[2]), z(b_)))       # 5*d2
+    a('\tVSUBPS %s, %s, %s' % (z(b_), z(a_), z(t[0])))         # 4*d0 - 5*d2
+    a('\tVADDPS %s, %s, %s' % (z(d[4]), z(t[0]), z(t[0])))     # t0 = (...) + d4
+    a('\tVMULPS %s, %s, %s' % (z(five), z(d[3]), z(c_)))       # 5*d3
+    a('\tVSUBPS %s, %s, %s' % (z(c_), z(m4d1), z(t[5])))       # 4*d1 - 5*d3
+    a('\tVADDPS %s, %s, %s' % (z(d[5]), z(t[5]), z(t[5])))     # t5 = (...) + d5
+
+
+def at6(m, o, p, q, r, s_, tmp):
+    """o[0..3] = Aᵀ m for registers m[0..5] (p, q, r, s_, tmp scratch;
+    outputs may reuse m[1..4] only after they are read)."""
+    z = lambda x: 'Z%d' % x
+    a('\tVADDPS %s, %s, %s' % (z(m[2]), z(m[1]), z(p)))     # p = m1 + m2
+    a('\tVSUBPS %s, %s, %s' % (z(m[2]), z(m[1]), z(q)))     # q = m1 - m2
+    a('\tVADDPS %s, %s, %s' % (z(m[4]), z(m[3]), z(r)))     # r = m3 + m4
+    a('\tVSUBPS %s, %s, %s' % (z(m[4]), z(m[3]), z(s_)))    # s = m3 - m4
+    a('\tVADDPS %s, %s, %s' % (z(p), z(m[0]), z(o[0])))     # m0 + p
+    a('\tVADDPS %s, %s, %s' % (z(r), z(o[0]), z(o[0])))     # o0 = (m0 + p) + r
+    a('\tVADDPS %s, %s, %s' % (z(s_), z(s_), z(tmp)))       # 2s (exact)
+    a('\tVADDPS %s, %s, %s' % (z(tmp), z(q), z(o[1])))      # o1 = q + 2s
+    a('\tVADDPS %s, %s, %s' % (z(tmp), z(tmp), z(tmp)))     # 4s
+    a('\tVADDPS %s, %s, %s' % (z(tmp), z(tmp), z(tmp)))     # 8s
+    a('\tVADDPS %s, %s, %s' % (z(tmp), z(q), z(o[3])))      # q + 8s
+    a('\tVADDPS %s, %s, %s' % (z(m[5]), z(o[3]), z(o[3])))  # o3 = (q + 8s) + m5
+    a('\tVADDPS %s, %s, %s' % (z(r), z(r), z(tmp)))         # 2r
+    a('\tVADDPS %s, %s, %s' % (z(tmp), z(tmp), z(tmp)))     # 4r (exact)
+    a('\tVADDPS %s, %s, %s' % (z(tmp), z(p), z(o[2])))      # o2 = p + 4r
+
+
+a('')
+a('DATA wino4c<>+0(SB)/4, $0x40800000 // 4')
+a('DATA wino4c<>+4(SB)/4, $0x40a00000 // 5')
+a('GLOBL wino4c<>(SB), RODATA|NOPTR, $8')
+a('')
+a('// func wino4InputAVX512(d *[36]*float32, v *float32, stride, n int, scratch *[36 * 16]float32)')
+a('TEXT ·wino4InputAVX512(SB), NOSPLIT, $0-40')
+a('\tMOVQ d+0(FP), SI')
+a('\tMOVQ v+8(FP), DI')
+a('\tMOVQ stride+16(FP), DX')
+a('\tSHLQ $2, DX')
+a('\tMOVQ n+24(FP), CX')
+a('\tSHLQ $2, CX')
+a('\tMOVQ scratch+32(FP), BX')
+a('\tVBROADCASTSS wino4c<>+0(SB), Z30')
+a('\tVBROADCASTSS wino4c<>+4(SB), Z31')
+a('\tXORQ AX, AX')
+a('in4loop:')
+a('\t// T[:, j] = Bᵀ d[:, j] into the scratch, T[i][j] at (6i+j)*64 bytes')
+for j in range(6):
+    for i in range(6):
+        a('\tMOVQ %d(SI), R8' % (8*(6*i+j)))
+        a('\tVMOVUPS (R8)(AX*1), Z%d' % i)
+    bt6(list(range(6)), list(range(6, 12)), list(range(12, 18)), 30, 31)
+    for i in range(6):
+        a('\tVMOVUPS Z%d, %d(BX)' % (6+i, 64*(6*i+j)))
+a('\t// V[i, :] = Bᵀ T[i, :] to v + (6i+j)*stride')
+a('\tLEAQ (DI)(AX*1), R9')
+for i in range(6):
+    for j in range(6):
+        a('\tVMOVUPS %d(BX), Z%d' % (64*(6*i+j), j))
+    bt6(list(range(6)), list(range(6, 12)), list(range(12, 18)), 30, 31)
+    for j in range(6):
+        a('\tVMOVUPS Z%d, (R9)' % (6+j))
+        a('\tADDQ DX, R9')
+a('\tADDQ $64, AX')
+a('\tCMPQ AX, CX')
+a('\tJLT in4loop')
+a('\tVZEROUPPER')
+a('\tRET')
+a('')
+a('// func wino4OutputAVX512(m *float32, stride int, dst *[16]*float32, bias *float32, n int, relu bool)')
+a('TEXT ·wino4OutputAVX512(SB), NOSPLIT, $0-41')
+a('\tMOVQ m+0(FP), SI')
+a('\tMOVQ stride+8(FP), DX')
+a('\tSHLQ $2, DX')
+a('\tMOVQ dst+16(FP), BX')
+a('\tMOVQ bias+24(FP), R10')
+a('\tMOVQ n+32(FP), CX')
+a('\tSHLQ $2, CX')
+a('\tMOVBLZX relu+40(FP), R11')
+a('\tXORQ AX, AX')
+a('\tMOVQ DX, R13')
+a('\tIMULQ $6, R13')
+a('out4loop:')
+a('\t// S[:, j] = Aᵀ M[:, j]: S[i][j] in Z(6i+j); M[i][j] at m + (6i+j)*stride')
+a('\tLEAQ (SI)(AX*1), R14')
+for j in range(6):
+    a('\tMOVQ R14, R15')
+    for i in range(6):
+        a('\tVMOVUPS (R15), Z%d' % (24+i))
+        if i < 5:
+            a('\tADDQ R13, R15')
+    # r and s overwrite m1 and m2, tmp m3, each after its last use.
+    at6(list(range(24, 30)), [j, 6+j, 12+j, 18+j], 30, 31, 25, 26, 27)
+    if j < 5:
+        a('\tADDQ DX, R14')
+a('\tVMOVUPS (R10)(AX*1), Z28')
+a('\tVXORPS Z29, Z29, Z29')
+a('\t// Y[i, :] = Aᵀ S[i, :] + bias (then ReLU) to dst[4i+j]; the outputs')
+a('\t// overwrite S[i][1..4] after their last use')
+for i in range(4):
+    m = list(range(6*i, 6*i+6))
+    outs = [m[1], m[2], m[4], m[3]]
+    at6(m, outs, 30, 31, 24, 25, 26)
+    for jj, o in enumerate(outs):
+        a('\tVADDPS Z28, Z%d, Z%d' % (o, o))
+    a('\tTESTQ R11, R11')
+    a('\tJZ norelu4_%d' % i)
+    for o in outs:
+        a('\tVMAXPS Z29, Z%d, Z%d' % (o, o))
+    a('norelu4_%d:' % i)
+    for jj, o in enumerate(outs):
+        a('\tMOVQ %d(BX), R8' % (8*(4*i+jj)))
+        a('\tVMOVUPS Z%d, (R8)(AX*1)' % o)
+a('\tADDQ $64, AX')
+a('\tCMPQ AX, CX')
+a('\tJLT out4loop')
 a('\tVZEROUPPER')
 a('\tRET')
 open('winograd_amd64.s', 'w').write('\n'.join(L) + '\n')

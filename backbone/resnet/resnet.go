@@ -53,6 +53,10 @@ type Config struct {
 	// instead of Winograd F(2x2, 3x3). An implementation choice, not part
 	// of the architecture: for comparisons and tests.
 	DirectConv bool
+	// WinogradF2 computes them by Winograd F(2x2, 3x3) instead of
+	// F(4x4, 3x3) (fewer multiplications, larger rounding errors); for
+	// comparisons and tests.
+	WinogradF2 bool
 }
 
 // WideResNet50_2 is torchvision's wide_resnet50_2, PatchCore's backbone:
@@ -128,7 +132,7 @@ func New(cfg Config, sd checkpoint.StateDict) (*Model, error) {
 	if cfg.WidthPerGroup == 0 {
 		cfg.WidthPerGroup = 64
 	}
-	l := loader{sd: sd, winograd: !cfg.DirectConv}
+	l := loader{sd: sd, winograd: !cfg.DirectConv, f2: cfg.WinogradF2}
 	if cfg.Stages <= 0 || cfg.Stages > 4 {
 		cfg.Stages = 4
 	}
@@ -174,7 +178,8 @@ func New(cfg Config, sd checkpoint.StateDict) (*Model, error) {
 type loader struct {
 	sd       checkpoint.StateDict
 	err      error
-	winograd bool // stride-1 3x3 convs by Winograd F(2x2, 3x3)
+	winograd bool // stride-1 3x3 convs by Winograd F(4x4, 3x3)
+	f2       bool // ... or by F(2x2, 3x3)
 }
 
 // bnEps is torch.nn.BatchNorm2d's default eps, which torchvision uses.
@@ -200,7 +205,10 @@ func (l *loader) convBN(conv, bn string, in, out, k, stride, pad int) convOp {
 	}
 	if l.winograd && k == 3 && stride == 1 && pad == 1 {
 		fw, fb := foldBN(w.Data, p[0], p[1], p[2], p[3], in*k*k)
-		return newWinograd(fw, fb, in, out)
+		if l.f2 {
+			return newWinograd(fw, fb, in, out)
+		}
+		return newWinograd4(fw, fb, in, out)
 	}
 	c, err := tensor.NewConv2d(tensor.ConvSpec{InC: in, OutC: out, KH: k, KW: k, Stride: stride, Pad: pad}, w.Data, nil)
 	if err != nil {

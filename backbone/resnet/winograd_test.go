@@ -98,3 +98,99 @@ func TestWinogradAsmTwin(t *testing.T) {
 		}
 	}
 }
+
+// TestWinograd4MatchesDirect compares the F(4x4, 3x3) convolution
+// (assembly and Go transforms) with tensor.Conv2d on map sizes that are and
+// are not multiples of 4, channel counts that are and are not multiples of
+// 16, with and without ReLU. Tolerance: the F(4x4) transforms scale values
+// by up to 8 (and G by 1/24), so rounding errors are about 10x those of
+// F(2x2): measured up to 1.2e-5 relative here (vs ~2e-7 for F(2x2) on
+// the same cases); 4e-5 leaves 3x margin and is still far below any wrong
+// tap or weight (errors of order 1e-1).
+func TestWinograd4MatchesDirect(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, tc := range []struct{ n, h, w, in, out int }{
+		{2, 7, 9, 16, 32}, {1, 8, 8, 32, 16}, {3, 5, 6, 12, 20}, {1, 1, 1, 16, 16}, {2, 14, 14, 64, 48}, {1, 12, 16, 48, 64},
+	} {
+		wt := make([]float32, tc.out*tc.in*9)
+		bias := make([]float32, tc.out)
+		for i := range wt {
+			wt[i] = float32(rng.NormFloat64())
+		}
+		for i := range bias {
+			bias[i] = float32(rng.NormFloat64())
+		}
+		x := tensor.New(tc.n, tc.h, tc.w, tc.in)
+		for i := range x.Data {
+			x.Data[i] = float32(rng.NormFloat64())
+		}
+		c, err := tensor.NewConv2d(tensor.ConvSpec{InC: tc.in, OutC: tc.out, KH: 3, KW: 3, Stride: 1, Pad: 1}, wt, bias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, relu := range []bool{false, true} {
+			want := direct{c}.forward(x, relu)
+			for _, noAsm := range []bool{false, true} {
+				wc := newWinograd4(wt, bias, tc.in, tc.out)
+				wc.noAsm = noAsm
+				got := wc.forward(x, relu)
+				e, err := relMaxErr(got.Data, want.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e > 4e-5 {
+					t.Errorf("%+v relu=%v noAsm=%v: relative max error %.3g", tc, relu, noAsm, e)
+				}
+			}
+		}
+	}
+}
+
+// TestWinograd4AsmTwin checks that the F(4x4) assembly transforms give
+// bit-for-bit the Go twins' results (same operations in the same order).
+func TestWinograd4AsmTwin(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512")
+	}
+	rng := rand.New(rand.NewPCG(15, 16))
+	const c, stride = 48, 64
+	var d [36][]float32
+	var p [36]*float32
+	for k := range d {
+		d[k] = make([]float32, c)
+		for i := range d[k] {
+			d[k][i] = float32(rng.NormFloat64())
+		}
+		p[k] = &d[k][0]
+	}
+	vGo, vAsm := make([]float32, 36*stride), make([]float32, 36*stride)
+	var scratch [36 * 16]float32
+	input4Transform(&d, vGo, stride, c)
+	wino4InputAVX512(&p, &vAsm[0], stride, c, &scratch)
+	for i := range vGo {
+		if vGo[i] != vAsm[i] {
+			t.Fatalf("input transform differs at %d: go %g asm %g", i, vGo[i], vAsm[i])
+		}
+	}
+	bias := make([]float32, c)
+	for i := range bias {
+		bias[i] = float32(rng.NormFloat64())
+	}
+	for _, relu := range []bool{false, true} {
+		var dg, da [16][]float32
+		var pa [16]*float32
+		for k := range dg {
+			dg[k], da[k] = make([]float32, c), make([]float32, c)
+			pa[k] = &da[k][0]
+		}
+		output4Transform(vGo, stride, &dg, bias, relu)
+		wino4OutputAVX512(&vGo[0], stride, &pa, &bias[0], c, relu)
+		for k := range dg {
+			for i := range dg[k] {
+				if dg[k][i] != da[k][i] {
+					t.Fatalf("output transform (relu=%v) differs at %d/%d: go %g asm %g", relu, k, i, dg[k][i], da[k][i])
+				}
+			}
+		}
+	}
+}
