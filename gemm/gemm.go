@@ -38,6 +38,11 @@
 //     and MatMulT pack B lazily: the first worker to need a panel of B packs
 //     it, so there is no separate packing phase and the panel is still in
 //     cache when the kernel first reads it.
+//   - Epilogue: MatMulPackedEpilogue applies a per-column bias, a residual
+//     matrix, ReLU/ReLU6 (AVX-512 epilogue32, Go twin epilogueGo) and an
+//     optional per-row hook (GELU) to each micro-tile right after its last
+//     k block, while it is in L1, so that conv+BN+ReLU(+residual) and
+//     Linear+bias(+GELU) are one pass over C instead of three or four.
 //   - Work is split over GOMAXPROCS goroutines (one of them the caller).
 //     When C has enough row tiles, workers take chunks of rows from a shared
 //     counter, largest first (guided scheduling): a worker slowed down by

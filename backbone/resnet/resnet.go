@@ -5,8 +5,10 @@
 //
 // BatchNorm runs in eval mode and is folded into the preceding convolution
 // when the model is built, so a forward pass is convolutions, ReLUs, one max
-// pool and residual additions on channels-last maps. The classifier (fc) is
-// not loaded.
+// pool and residual additions on channels-last maps. The stride-1 3x3
+// convolutions use Winograd F(4x4, 3x3) (winograd4.go); the others are
+// GEMMs whose epilogue adds the bias, the block's residual and the ReLU
+// (tensor.Conv2d.ForwardFused). The classifier (fc) is not loaded.
 package resnet
 
 import (
@@ -50,7 +52,7 @@ type Config struct {
 	// wide_resnet50_2's weights. Taps beyond it are unknown layers.
 	Stages int
 	// DirectConv computes the stride-1 3x3 convolutions by im2col + GEMM
-	// instead of Winograd F(2x2, 3x3). An implementation choice, not part
+	// instead of Winograd F(4x4, 3x3). An implementation choice, not part
 	// of the architecture: for comparisons and tests.
 	DirectConv bool
 	// WinogradF2 computes them by Winograd F(2x2, 3x3) instead of
