@@ -158,6 +158,7 @@ func TestExported(t *testing.T) {
 		"MatMulT": func(c []float32) { MatMulT(m, n, k, a, k, bt, k, c, n, false) },
 		"PackB":   func(c []float32) { MatMulPacked(m, a, k, PackB(k, n, b, n), c, n, false) },
 		"PackBT":  func(c []float32) { MatMulPacked(m, a, k, PackBT(k, n, bt, k), c, n, false) },
+		"Serial":  func(c []float32) { MatMulPackedSerial(m, a, k, PackB(k, n, b, n), c, n, false) },
 		"PackBT-accum2x": func(c []float32) {
 			pb := PackBT(k, n, bt, k)
 			MatMulPacked(m, a, k, pb, c, n, false)

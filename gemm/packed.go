@@ -136,3 +136,13 @@ func (pb *PackedB) packPanel(q int, b []float32, ldb int, trans bool) {
 		packN(k, nw, b[j:], ldb, dst, nr)
 	}
 }
+
+// MatMulPackedSerial is MatMulPacked on the calling goroutine alone, for
+// callers that already keep every core busy with independent products
+// (attention heads), where splitting each small product again would only
+// add synchronisation.
+func MatMulPackedSerial(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {
+	cfg := defaultConfig()
+	cfg.threads = 1
+	cfg.matMulPacked(m, a, lda, pb, c, ldc, accumulate)
+}
