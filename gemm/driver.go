@@ -223,8 +223,8 @@ func (cfg config) matMulPackedEp(m int, a []float32, lda int, pb *PackedB, c []f
 // starting at q0+rot and wrapping around, so that workers sharing the same
 // columns start on different panels (and pack different ones, when B is
 // packed lazily); the order does not change any result. A non-nil ep is
-// applied to each micro-tile right after its last k block, while the tile
-// is in L1.
+// applied to each column panel of an mc block right after its last k
+// block, while it is in cache (L1/L2).
 func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool, ep *Epilogue) {
 	kern, k, n := pb.kern, pb.k, pb.n
 	mr, nr := kern.mr, kern.nr
@@ -259,9 +259,6 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *P
 					}
 					if rowsOK && nw == nr {
 						fn(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc)
-						if last {
-							ep.apply(c, ldc, ic+ir, j, mh, nw, haveTranspose)
-						}
 						continue
 					}
 					fn(kcb, &ap[ir*kcb], bp, &tile[0], nr, false)
@@ -276,9 +273,10 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *P
 							copy(ci, ti)
 						}
 					}
-					if last {
-						ep.apply(c, ldc, ic+ir, j, mh, nw, haveTranspose)
-					}
+				}
+				if last {
+					// The mcb x nw block of C just finished is in L1/L2.
+					ep.apply(c, ldc, ic, j, mcb, nw, haveTranspose)
 				}
 			}
 		}
