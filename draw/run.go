@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/anomclust/anomclust/internal/atomicfile"
 	"github.com/anomclust/anomclust/preprocess"
 	"github.com/anomclust/anomclust/rundir"
 )
@@ -254,7 +255,7 @@ func (s *Source) drawOne(i int, alpha []float32, shared float32, st Setting, dir
 	if err := png.Encode(&buf, img); err != nil {
 		return "", fmt.Errorf("encode %s: %w", path, err)
 	}
-	return path, rundir.WriteFileAtomic(path, buf.Bytes())
+	return path, atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // safeName keeps letters, digits, '-', '_' and '.', replacing the rest.

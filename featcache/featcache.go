@@ -22,6 +22,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/anomclust/anomclust/internal/atomicfile"
 )
 
 // magic starts every entry file; the digit is the format version.
@@ -130,8 +132,8 @@ func (c *Cache) decode(k ImageKey, b []byte) ([]float32, int, int, error) {
 	return z, rows, cols, nil
 }
 
-// Put stores Z (rows x cols) for the image atomically: a temp file in the
-// same directory, renamed into place, so readers never see half an entry.
+// Put stores Z (rows x cols) for the image atomically (package atomicfile),
+// so readers never see half an entry.
 func (c *Cache) Put(k ImageKey, z []float32, rows, cols int) error {
 	if len(z) != rows*cols {
 		return fmt.Errorf("feature cache: %d values for %dx%d", len(z), rows, cols)
@@ -151,21 +153,7 @@ func (c *Cache) Put(k ImageKey, z []float32, rows, cols int) error {
 		binary.LittleEndian.PutUint32(payload[4*i:], math.Float32bits(v))
 	}
 	binary.LittleEndian.PutUint32(buf[76:], crc32.ChecksumIEEE(payload))
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("feature cache: %w", err)
-	}
-	if _, err := tmp.Write(buf); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("feature cache: write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("feature cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(p, buf); err != nil {
 		return fmt.Errorf("feature cache: %w", err)
 	}
 	return nil

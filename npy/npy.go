@@ -23,9 +23,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/anomclust/anomclust/internal/atomicfile"
 )
 
 // Elem is an element type a .npy file can hold here.
@@ -90,7 +91,7 @@ func Write[T Elem](path string, data []T, shape ...int) error {
 	if n != len(data) {
 		return fmt.Errorf("write %s: shape %v holds %d values, data has %d", path, shape, n, len(data))
 	}
-	return writeAtomic(path, func(w io.Writer) error { return Encode(w, data, shape...) })
+	return atomicfile.Write(path, func(w io.Writer) error { return Encode(w, data, shape...) })
 }
 
 // Encode writes data with the given shape in .npy format to w (no
@@ -181,43 +182,6 @@ func header(descr string, shape []int) []byte {
 		return append(out, '\n')
 	}
 	panic("unreachable")
-}
-
-// writeAtomic writes a file through a temporary file in the same directory
-// and renames it into place, so readers see the old file or the whole new
-// one, never a part.
-func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = fill(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // Read loads a .npy file whose dtype must be T's (e.g. '<f4' for float32)

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/anomclust/anomclust/draw"
+	"github.com/anomclust/anomclust/internal/atomicfile"
 	"github.com/anomclust/anomclust/metrics"
 	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/rundir"
@@ -88,7 +89,7 @@ func Write(runDir, outFile string, opt Options) error {
 	if err := Render(&buf, runDir, opt); err != nil {
 		return err
 	}
-	return rundir.WriteFileAtomic(outFile, buf.Bytes())
+	return atomicfile.WriteFile(outFile, buf.Bytes())
 }
 
 // Render writes the HTML report of the run in runDir to w.

@@ -22,11 +22,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/anomclust/anomclust/internal/atomicfile"
 )
 
 // Format names this layout's version; it changes when a file's meaning does.
@@ -323,47 +324,6 @@ func ReadMetrics(path string) (*Metrics, error) {
 	return &m, nil
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// folder and a rename: readers, and a run interrupted half-way, see the
-// old file or the whole new one, never a part.
-func WriteFileAtomic(path string, data []byte) error {
-	return writeAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-func writeAtomic(path string, fill func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = fill(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
 // WriteCSV writes rows (the first is the header) atomically.
 func WriteCSV(path string, rows [][]string) error {
 	var buf bytes.Buffer
@@ -371,7 +331,7 @@ func WriteCSV(path string, rows [][]string) error {
 	if err := w.WriteAll(rows); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // readCSV reads a CSV file whose header must be want and returns the rows
@@ -404,7 +364,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
 func readJSON(path string, v any) error {

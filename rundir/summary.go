@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/anomclust/anomclust/internal/atomicfile"
 	"github.com/anomclust/anomclust/metrics"
 )
 
@@ -254,7 +255,7 @@ func WriteSummary(out string, cats []Row, protocol string) ([]Row, error) {
 	if err := WriteSummaryCSV(filepath.Join(out, SummaryCSVFile), rows); err != nil {
 		return nil, err
 	}
-	if err := WriteFileAtomic(filepath.Join(out, SummaryMDFile), []byte(SummaryMarkdown(rows, protocol))); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(out, SummaryMDFile), []byte(SummaryMarkdown(rows, protocol))); err != nil {
 		return nil, err
 	}
 	return rows, nil

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anomclust/anomclust/internal/atomicfile"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -200,7 +201,7 @@ func (s *Store) Download(ctx context.Context, e Entry) (path string, err error) 
 		}
 	}
 	if e.SHA256 == "" || len(e.SHA256) < 64 {
-		if err := writeAtomic(s.sidecarPath(e), []byte(sum+"  "+e.FileName+"\n")); err != nil {
+		if err := atomicfile.WriteFile(s.sidecarPath(e), []byte(sum+"  "+e.FileName+"\n")); err != nil {
 			return "", err
 		}
 	}
@@ -377,26 +378,4 @@ func lockFile(ctx context.Context, path string) (func(), error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// writeAtomic writes data to path through a temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return nil
 }
