@@ -174,12 +174,25 @@ func (cfg config) matMulPacked(m int, a []float32, lda int, pb *PackedB, c []flo
 // matMulPackedEp computes C = A·B (+ C if ep.Accumulate) with B packed,
 // then the rest of the epilogue ep on each finished tile.
 func (cfg config) matMulPackedEp(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
+	checkDims("A", a, m, pb.k, lda)
+	cfg.matMulSrc(m, aSource{a: a, lda: lda}, pb, c, ldc, ep)
+}
+
+// aSource is the A operand of a product: a row-major matrix (a, lda), or,
+// when gather is set, rows produced on demand.
+type aSource struct {
+	a      []float32
+	lda    int
+	gather RowGather
+}
+
+// matMulSrc is matMulPackedEp for any A source.
+func (cfg config) matMulSrc(m int, src aSource, pb *PackedB, c []float32, ldc int, ep *Epilogue) {
 	k, n := pb.k, pb.n
 	accumulate := ep.Accumulate
 	if ep.empty() {
 		ep = nil
 	}
-	checkDims("A", a, m, k, lda)
 	checkDims("C", c, m, n, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -206,7 +219,7 @@ func (cfg config) matMulPackedEp(m int, a []float32, lda int, pb *PackedB, c []f
 	if tc == 1 {
 		// Rows only: dynamic chunks of at most one A block.
 		forRowChunks(t, tiles, max(cfg.mcMax(balancedBlock(k, cfg.kcMax(), 1))/kern.mr, 1), func(w, t0, t1 int) {
-			cfg.gemmRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, w*panels/t, a, lda, pb, c, ldc, accumulate, ep)
+			cfg.gemmRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, w*panels/t, src, pb, c, ldc, accumulate, ep)
 		})
 		return
 	}
@@ -214,7 +227,7 @@ func (cfg config) matMulPackedEp(m int, a []float32, lda int, pb *PackedB, c []f
 		ri, ci := w/tc, w%tc
 		i0, i1 := ri*tiles/tr*kern.mr, min((ri+1)*tiles/tr*kern.mr, m)
 		q0, q1 := ci*panels/tc, (ci+1)*panels/tc
-		cfg.gemmRange(i0, i1, q0, q1, ri*(q1-q0)/tr, a, lda, pb, c, ldc, accumulate, ep)
+		cfg.gemmRange(i0, i1, q0, q1, ri*(q1-q0)/tr, src, pb, c, ldc, accumulate, ep)
 	})
 }
 
@@ -225,7 +238,7 @@ func (cfg config) matMulPackedEp(m int, a []float32, lda int, pb *PackedB, c []f
 // packed lazily); the order does not change any result. A non-nil ep is
 // applied to each column panel of an mc block right after its last k
 // block, while it is in cache (L1/L2).
-func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool, ep *Epilogue) {
+func (cfg config) gemmRange(i0, i1, q0, q1, rot int, src aSource, pb *PackedB, c []float32, ldc int, accumulate bool, ep *Epilogue) {
 	kern, k, n := pb.kern, pb.k, pb.n
 	mr, nr := kern.mr, kern.nr
 	kc := balancedBlock(k, cfg.kcMax(), 1)
@@ -233,13 +246,26 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, a []float32, lda int, pb *P
 	abuf := getBuf(mc * kc)
 	defer putBuf(abuf)
 	ap := abuf.view
+	a, lda := src.a, src.lda
+	var stage []float32 // gathered rows of one micro-panel, in L1/L2
+	if src.gather != nil {
+		sbuf := getBuf(mr * kc)
+		defer putBuf(sbuf)
+		stage = sbuf.view
+	}
 	var tile [16 * 64]float32 // one mr x nr tile for the partial tiles at the edges
 	for ic := i0; ic < i1; ic += mc {
 		mcb := min(mc, i1-ic)
 		for pc := 0; pc < k; pc += kc {
 			kcb := min(kc, k-pc)
 			for ir := 0; ir < mcb; ir += mr {
-				packT(min(mr, mcb-ir), kcb, a[(ic+ir)*lda+pc:], lda, ap[ir*kcb:], mr)
+				mh := min(mr, mcb-ir)
+				if stage != nil {
+					src.gather(stage[:mh*kcb], ic+ir, mh, pc, kcb)
+					packT(mh, kcb, stage, kcb, ap[ir*kcb:], mr)
+					continue
+				}
+				packT(mh, kcb, a[(ic+ir)*lda+pc:], lda, ap[ir*kcb:], mr)
 			}
 			acc := accumulate || pc > 0
 			last := ep != nil && pc+kcb == k

@@ -145,3 +145,24 @@ func epilogueGo(rows, cols int, c []float32, ldc int, bias, res []float32, ldr i
 		}
 	}
 }
+
+// RowGather produces the A operand of MatMulPackedGather on demand: it
+// writes rows [i0, i0+rows) and columns [p0, p0+cols) of A row-major into
+// dst (element (i0+r, p0+p) at dst[r*cols+p]). It is called for at most one
+// micro-tile of rows at a time, from several goroutines at once.
+type RowGather func(dst []float32, i0, rows, p0, cols int)
+
+// MatMulPackedGather is MatMulPackedEpilogue with an A (m x pb.K()) that is
+// never stored whole: gather writes each micro-panel's rows into a small
+// buffer that stays in cache, from which it is packed. A convolution
+// gathers its input patches this way (implicit im2col), so the m x K patch
+// matrix costs no pass through memory.
+func MatMulPackedGather(m int, gather RowGather, pb *PackedB, c []float32, ldc int, ep Epilogue) {
+	if ep.Bias != nil && len(ep.Bias) < pb.n {
+		panic(fmt.Sprintf("gemm: epilogue bias has %d values for %d columns", len(ep.Bias), pb.n))
+	}
+	if ep.Residual != nil {
+		checkDims("residual", ep.Residual, m, pb.n, ep.LdResidual)
+	}
+	defaultConfig().matMulSrc(m, aSource{gather: gather}, pb, c, ldc, &ep)
+}

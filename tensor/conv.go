@@ -47,14 +47,17 @@ func (s *ConvSpec) pads(in, k int) (out, lead int) {
 // Three paths: a 1x1 stride-1 unpadded ungrouped conv is one GEMM of the map
 // itself, (N*H*W, Cin)·(Cin, Cout); a depthwise conv (Groups == InC == OutC)
 // is a direct loop over contiguous channels (AVX-512 in the interior);
-// anything else is im2col in chunks of output positions followed by a GEMM
-// per group. Forward is safe for concurrent use; FoldBatchNorm is not.
+// anything else is a GEMM per group whose A operand, the im2col patch
+// matrix, is gathered tile by tile inside the GEMM (gemm.MatMulPackedGather)
+// rather than stored. Forward is safe for concurrent use; FoldBatchNorm is
+// not.
 type Conv2d struct {
 	ConvSpec
 	// Bias has OutC values (zero if the checkpoint had none).
 	Bias []float32
-	// Act is applied to the output inside Forward, chunk by chunk while
-	// it is in cache (conv -> bn -> relu in one pass); default Identity.
+	// Act is applied to the output inside Forward by the GEMM's epilogue,
+	// tile by tile while it is in cache (conv -> bn -> relu in one pass);
+	// default Identity.
 	Act Activation
 	// weight is laid out per group as (KH*KW*InC/Groups, OutC/Groups),
 	// row index (ky*KW + kx)*InC/Groups + ci, so an im2col row of
@@ -66,8 +69,9 @@ type Conv2d struct {
 	packed []*gemm.PackedB
 	// forceGo disables the assembly kernels (tests compare both paths).
 	forceGo bool
-	// chunkFloats overrides im2colChunkFloats (tests use it to force
-	// several chunks); 0 means the default.
+	// chunkFloats, when positive, splits Forward into products of about
+	// this many patch floats (tests use it to exercise row offsets); 0
+	// means one product.
 	chunkFloats int
 }
 
@@ -218,39 +222,23 @@ type convGeom struct {
 	n, h, w, oh, ow, padT, padL int
 }
 
-// im2colChunkFloats bounds the im2col buffer of one GEMM call (16 MB):
-// chunks must be tall (hundreds of rows) so that the GEMM, which packs the
-// weights and splits rows over its own goroutines on every call, runs at
-// full speed, but the buffer of a whole batch would be needlessly large.
-const im2colChunkFloats = 4 << 20
-
 // forwardGEMM runs the GEMM paths: out = act(conv(x) + bias + res) (res
-// may be nil). The GEMM parallelises internally, so the products are issued
-// one at a time on tall chunks of output rows (a 1x1 conv is a single
-// product on the map itself); the im2col gather of a chunk is spread over
-// goroutines here. Bias, residual and activation are the GEMM's epilogue.
+// may be nil). A 1x1 conv is one product on the map itself; any other conv
+// is an implicit im2col: the GEMM gathers the input patches of each
+// micro-tile of output positions into a small buffer in cache
+// (im2colRange) and packs them from there, so the patch matrix (K = 9*Cin
+// floats per position) never goes through memory. Bias, residual and
+// activation are the GEMM's epilogue. The GEMM parallelises internally.
 func (c *Conv2d) forwardGEMM(x, out, res []float32, g convGeom, act Activation) {
 	cig, cog := c.InC/c.Groups, c.OutC/c.Groups
 	k := c.KH * c.KW * cig
 	m := g.n * g.oh * g.ow
 	// A 1x1 conv is (N*H*W, Cin)·(Cin, Cout) on the map itself.
 	direct := c.KH == 1 && c.KW == 1 && c.Stride == 1 && g.padT == 0 && g.padL == 0 && c.Groups == 1
-	var rows int
-	switch {
-	case c.chunkFloats > 0:
+	rows := m
+	if c.chunkFloats > 0 {
 		rows = max(c.chunkFloats/k, 1)
-	case direct:
-		rows = m
-	default:
-		rows = max(im2colChunkFloats/k, 512)
 	}
-	chunks := (m + rows - 1) / rows
-	rows = (m + chunks - 1) / chunks
-	var col []float32
-	if !direct {
-		col = make([]float32, rows*k)
-	}
-	workers := numWorkers()
 	for lo := 0; lo < m; lo += rows {
 		hi := min(lo+rows, m)
 		dst := out[lo*c.OutC : hi*c.OutC]
@@ -263,51 +251,55 @@ func (c *Conv2d) forwardGEMM(x, out, res []float32, g convGeom, act Activation) 
 				gemm.MatMulPackedEpilogue(hi-lo, x[lo*c.InC:], c.InC, c.packed[0], dst, c.OutC, ep)
 				continue
 			}
-			forBlocks(hi-lo, blockFor(hi-lo, 16, workers), workers, func(_, b0, b1 int) {
-				c.im2col(col[b0*k:b1*k], x, g, lo+b0, lo+b1, grp*cig)
-			})
-			gemm.MatMulPackedEpilogue(hi-lo, col, k, c.packed[grp], dst[grp*cog:], c.OutC, ep)
+			gather := func(dst []float32, i0, rows, p0, cols int) {
+				c.im2colRange(dst, x, g, lo+i0, rows, p0, cols, grp*cig)
+			}
+			gemm.MatMulPackedGather(hi-lo, gather, c.packed[grp], dst[grp*cog:], c.OutC, ep)
 		}
 	}
 }
 
-// im2col writes, for output positions lo..hi-1 (flattened over n, oy, ox),
-// the rows of input patches of channels c0..c0+InC/Groups-1, in the packed
-// weight's row order (ky, kx, ci). Out-of-image taps are zero.
-func (c *Conv2d) im2col(col, x []float32, g convGeom, lo, hi, c0 int) {
+// im2colRange writes columns [p0, p0+cols) of the im2col rows of output
+// positions i0 .. i0+rows-1 (flattened over n, oy, ox) into dst, row r at
+// dst[r*cols:]: the input patch of channels c0 .. c0+InC/Groups-1 in the
+// packed weight's row order (ky, kx, ci), zero for out-of-image taps.
+func (c *Conv2d) im2colRange(dst, x []float32, g convGeom, i0, rows, p0, cols, c0 int) {
 	cig := c.InC / c.Groups
-	k := c.KH * c.KW * cig
 	s, d := c.Stride, c.Dilation
 	// With one group and no dilation a whole kernel row of taps is one
 	// contiguous run of KW*C input values.
 	runs := c.Groups == 1 && d == 1
-	for r := lo; r < hi; r++ {
-		img := r / (g.oh * g.ow)
-		rem := r % (g.oh * g.ow)
+	seg := c.KW * cig // row-segment length of one ky
+	p1 := p0 + cols
+	for r := 0; r < rows; r++ {
+		pos := i0 + r
+		img, rem := pos/(g.oh*g.ow), pos%(g.oh*g.ow)
 		oy, ox := rem/g.ow, rem%g.ow
-		row := col[(r-lo)*k : (r-lo+1)*k]
+		out := dst[r*cols : (r+1)*cols]
 		base := img * g.h * g.w * c.InC
 		iy0, ix0 := oy*s-g.padT, ox*s-g.padL
-		for ky := 0; ky < c.KH; ky++ {
+		for ky := p0 / seg; ky < c.KH && ky*seg < p1; ky++ {
+			lo, hi := max(p0, ky*seg), min(p1, (ky+1)*seg)
+			o := out[lo-p0 : hi-p0]
 			iy := iy0 + ky*d
-			seg := row[ky*c.KW*cig : (ky+1)*c.KW*cig]
 			if iy < 0 || iy >= g.h {
-				clear(seg)
+				clear(o)
 				continue
 			}
 			rowBase := base + iy*g.w*c.InC
 			if runs && ix0 >= 0 && ix0+c.KW <= g.w {
-				copy(seg, x[rowBase+ix0*c.InC:])
+				copy(o, x[rowBase+ix0*c.InC+lo-ky*seg:])
 				continue
 			}
-			for kx := 0; kx < c.KW; kx++ {
+			for kx := (lo - ky*seg) / cig; kx < c.KW && ky*seg+kx*cig < hi; kx++ {
+				tlo, thi := max(lo, ky*seg+kx*cig), min(hi, ky*seg+(kx+1)*cig)
+				tap := out[tlo-p0 : thi-p0]
 				ix := ix0 + kx*d
-				tap := seg[kx*cig : (kx+1)*cig]
 				if ix < 0 || ix >= g.w {
 					clear(tap)
 					continue
 				}
-				copy(tap, x[rowBase+ix*c.InC+c0:])
+				copy(tap, x[rowBase+ix*c.InC+c0+tlo-ky*seg-kx*cig:])
 			}
 		}
 	}

@@ -127,3 +127,63 @@ func TestNewConv2dErrors(t *testing.T) {
 		t.Error("short running_mean accepted")
 	}
 }
+
+// TestIm2colRange checks that gathering any column range of the patch rows
+// (as the GEMM does per k block) equals the same range of the whole rows,
+// for strided, padded, dilated and grouped geometries with patches that
+// straddle the image border.
+func TestIm2colRange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, s := range []ConvSpec{
+		{InC: 6, OutC: 6, KH: 3, KW: 3, Pad: 1},
+		{InC: 4, OutC: 8, KH: 5, KW: 3, Stride: 2, Pad: 2, Dilation: 2},
+		{InC: 8, OutC: 4, KH: 3, KW: 3, Pad: 1, Groups: 2},
+		{InC: 3, OutC: 4, KH: 7, KW: 7, Stride: 2, Pad: 3},
+	} {
+		s.normalise()
+		c, err := NewConv2d(s, randTensor(rng, s.OutC*s.InC/s.Groups*s.KH*s.KW).Data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n, h, w = 2, 9, 7
+		x := randTensor(rng, n, h, w, s.InC)
+		oh, padT := s.pads(h, s.KH)
+		ow, padL := s.pads(w, s.KW)
+		g := convGeom{n: n, h: h, w: w, oh: oh, ow: ow, padT: padT, padL: padL}
+		k := s.KH * s.KW * s.InC / s.Groups
+		m := n * oh * ow
+		for grp := 0; grp < s.Groups; grp++ {
+			c0 := grp * s.InC / s.Groups
+			full := make([]float32, m*k)
+			c.im2colRange(full, x.Data, g, 0, m, 0, k, c0)
+			// The whole rows against the definition, tap by tap.
+			for pos := 0; pos < m; pos++ {
+				img, oy, ox := pos/(oh*ow), pos%(oh*ow)/ow, pos%ow
+				for q := 0; q < k; q++ {
+					tap, ci := q/(s.InC/s.Groups), q%(s.InC/s.Groups)
+					iy, ix := oy*s.Stride-padT+tap/s.KW*s.Dilation, ox*s.Stride-padL+tap%s.KW*s.Dilation
+					var want float32
+					if iy >= 0 && iy < h && ix >= 0 && ix < w {
+						want = x.Data[((img*h+iy)*w+ix)*s.InC+c0+ci]
+					}
+					if full[pos*k+q] != want {
+						t.Fatalf("%+v group %d: row %d col %d = %g, want %g", s, grp, pos, q, full[pos*k+q], want)
+					}
+				}
+			}
+			for trial := 0; trial < 50; trial++ {
+				i0, p0 := rng.IntN(m), rng.IntN(k)
+				rows, cols := 1+rng.IntN(min(14, m-i0)), 1+rng.IntN(k-p0)
+				got := make([]float32, rows*cols)
+				c.im2colRange(got, x.Data, g, i0, rows, p0, cols, c0)
+				for r := 0; r < rows; r++ {
+					for p := 0; p < cols; p++ {
+						if got[r*cols+p] != full[(i0+r)*k+p0+p] {
+							t.Fatalf("%+v: rows %d+%d cols %d+%d: (%d,%d) differs", s, i0, rows, p0, cols, r, p)
+						}
+					}
+				}
+			}
+		}
+	}
+}
