@@ -247,3 +247,31 @@ func parallelFor(n int, f func(lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// eachOnce calls f(i) for every i in [0, n) from GOMAXPROCS goroutines,
+// each taking the next i from a shared counter.
+func eachOnce(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}

@@ -124,9 +124,12 @@ func (wc *winograd4) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
 				}
 			}
 		})
-		for k := 0; k < 36; k++ {
-			gemm.MatMulPacked(nb, v[k*block*wc.inC:], wc.inC, wc.u[k], m[k*block*wc.outC:], wc.outC, false)
-		}
+		// The 36 products are independent: each goes to one core whole
+		// (taken dynamically, one at a time), rather than every product
+		// being split over the cores with a synchronisation per product.
+		eachOnce(36, func(k int) {
+			gemm.MatMulPackedSerial(nb, v[k*block*wc.inC:], wc.inC, wc.u[k], m[k*block*wc.outC:], wc.outC, false)
+		})
 		parallelFor(nb, func(lo, hi int) {
 			oc := wc.outC
 			var dst [16][]float32
