@@ -62,7 +62,9 @@ func openNet(ctx context.Context, o *Options) (*net, error) {
 	if err != nil {
 		return nil, fmt.Errorf("weights for %s: %w", o.Backbone, err)
 	}
-	bb, err := zoo.Open(ctx, o.Backbone, path)
+	// Only the stages up to the deepest tap are built (a ResNet's later
+	// stages would cost memory and build time for nothing).
+	bb, err := zoo.Open(ctx, o.Backbone, path, o.Layers...)
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s from %s: %w", o.Backbone, path, err)
 	}
