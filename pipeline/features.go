@@ -29,19 +29,19 @@ const zVersion = "anomclust-z/1"
 type net struct {
 	bb     backbone.Backbone
 	file   string // weights file ("" when given as Options.Net)
-	sha256 string // the file's SHA-256, or Options.NetID
-	random bool
+	sha256 string // the file's SHA-256 ("" when given as Options.Net)
+	id     string // what identifies the weights in the cache key: sha256 or Options.NetID
+	random bool   // Options.NetRandom
 }
 
 // openNet builds the backbone: Options.Net as given, or the registry's
 // architecture with its weights found by the weights store.
-func openNet(ctx context.Context, o *Options) (*net, error) {
+func openNet(ctx context.Context, o *Options, log io.Writer) (*net, error) {
 	if o.Net != nil {
-		id := o.NetID
-		if id == "" {
-			id = "net:" + o.Net.Name()
-		}
-		return &net{bb: o.Net, sha256: id, random: true}, nil
+		// Without NetID nothing tells two Nets of one Name apart, so
+		// their Z must not share cache entries (newExtractor refuses the
+		// cache then).
+		return &net{bb: o.Net, id: o.NetID, random: o.NetRandom}, nil
 	}
 	a, err := zoo.Lookup(o.Backbone)
 	if err != nil {
@@ -68,7 +68,7 @@ func openNet(ctx context.Context, o *Options) (*net, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backbone %s from %s: %w", o.Backbone, path, err)
 	}
-	return &net{bb: bb, file: path, sha256: sum}, nil
+	return &net{bb: bb, file: path, sha256: sum, id: sum}, nil
 }
 
 // checkLayers verifies the layer names against the backbone. Names not in
@@ -99,7 +99,7 @@ func cacheSettings(n *net, o *Options) []string {
 	return []string{
 		zVersion,
 		"backbone=" + n.bb.Name(),
-		"weights=" + n.sha256,
+		"weights=" + n.id,
 		"layers=" + strings.Join(o.Layers, ","),
 		"image_size=" + strconv.Itoa(o.ImageSize),
 		"resize=" + strconv.Itoa(o.Resize),
@@ -129,7 +129,10 @@ func newExtractor(n *net, o *Options, log io.Writer) (*extractor, error) {
 	p := n.bb.Preprocess()
 	x := &extractor{net: n, opt: o, log: log,
 		pre: preprocess.Options{Resize: o.Resize, Crop: o.ImageSize, Mean: p.Mean, Std: p.Std}}
-	if o.Cache != "" {
+	switch {
+	case o.Cache != "" && n.id == "":
+		fmt.Fprintf(log, "feature cache not used: Options.Net %q has no NetID to tell its weights apart\n", n.bb.Name())
+	case o.Cache != "":
 		c, err := featcache.Open(o.Cache, cacheSettings(n, o)...)
 		if err != nil {
 			return nil, err

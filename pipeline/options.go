@@ -85,10 +85,14 @@ type Options struct {
 	Workers int
 
 	// Net, when not nil, is used instead of building Backbone from its
-	// weights (tests, or callers holding a model already); NetID then
-	// identifies its weights in the cache key and in run.json.
-	Net   backbone.Backbone
-	NetID string
+	// weights (tests, or callers holding a model already). NetID then
+	// identifies its weights in the feature cache key and in run.json; it
+	// must change whenever the weights do. Without a NetID the feature
+	// cache is not used (two Nets of one Name would share entries).
+	// NetRandom records in run.json that Net has random weights.
+	Net       backbone.Backbone
+	NetID     string
+	NetRandom bool
 	// Store finds and downloads weight files; nil means weights.NewStore().
 	Store *weights.Store
 

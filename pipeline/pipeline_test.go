@@ -33,9 +33,16 @@ import (
 type poolNet struct {
 	calls, images atomic.Int64
 	onForward     func()
+	name          string  // "" = "poolnet"
+	gain          float32 // multiplies every output (0 = 1): other "weights" under the same name
 }
 
-func (p *poolNet) Name() string                    { return "poolnet" }
+func (p *poolNet) Name() string {
+	if p.name == "" {
+		return "poolnet"
+	}
+	return p.name
+}
 func (p *poolNet) Layers() []string                { return []string{"pool8", "pool16"} }
 func (p *poolNet) Preprocess() backbone.Preprocess { return backbone.ImageNet() }
 
@@ -58,6 +65,11 @@ func (p *poolNet) Forward(images []*tensor.Tensor, layers []string) ([]map[strin
 				out[k][l] = pool(img, 16, false)
 			default:
 				return nil, errors.New("poolnet: unknown layer " + l)
+			}
+			if p.gain != 0 {
+				for i := range out[k][l].Data {
+					out[k][l].Data[i] *= p.gain
+				}
 			}
 		}
 	}
@@ -586,7 +598,7 @@ func TestRandomResNet18(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := fakeOptions(t, net)
-	o.NetID = "resnet18-random-7"
+	o.NetID, o.NetRandom = "resnet18-random-7", true
 	o.Categories = []string{"wood"}
 	o.Layers = []string{"layer2", "layer3"}
 	o.PretrainDim, o.TargetDim = 64, 32
@@ -596,7 +608,7 @@ func TestRandomResNet18(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := res.Run.Categories[0]
-	if c.GridH != 8 || c.Dim != 32 || res.Run.Backbone.Name != "resnet18" {
+	if c.GridH != 8 || c.Dim != 32 || res.Run.Backbone.Name != "resnet18" || !res.Run.Backbone.Random || res.Run.Backbone.ID != o.NetID {
 		t.Errorf("category %+v, backbone %+v", c, res.Run.Backbone)
 	}
 	for _, r := range res.Run.Results(o.Out) {

@@ -58,7 +58,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := openNet(ctx, &o)
+	n, err := openNet(ctx, &o, log)
 	if err != nil {
 		return nil, err
 	}
@@ -78,8 +78,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Backbone: rundir.Backbone{Name: n.bb.Name(), WeightsFile: n.file, WeightsSHA256: n.sha256, Random: n.random},
 		Layers:   o.Layers, Protocol: o.protocol(), Start: start, Stages: map[string]float64{},
 	}
-	if n.random {
-		run.Backbone.WeightsSHA256 = ""
+	if o.Net != nil {
+		run.Backbone.ID = o.NetID
 	}
 	var rows []rundir.Row
 	for _, p := range plans {

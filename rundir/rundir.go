@@ -120,7 +120,11 @@ type Backbone struct {
 	WeightsFile string `json:"weights_file"`
 	// WeightsSHA256 is the file's SHA-256 (hex) when it was computed.
 	WeightsSHA256 string `json:"weights_sha256,omitempty"`
-	// Random is set when the backbone had random weights (tests only).
+	// ID identifies weights a program passed in memory (pipeline
+	// Options.NetID) instead of a file; "" for files.
+	ID string `json:"id,omitempty"`
+	// Random is set when the caller said the backbone had random weights
+	// (tests, speed measurements).
 	Random bool `json:"random,omitempty"`
 }
 
