@@ -59,7 +59,14 @@ func openNet(ctx context.Context, o *Options, log io.Writer) (*net, error) {
 		return nil, fmt.Errorf("weights for %s: %w", o.Backbone, err)
 	}
 	sum, _, err := store.CheckFile(path, e)
-	if err != nil {
+	switch {
+	case err != nil && o.Weights != "" && sum != "":
+		// A file given explicitly may differ from the registry's on
+		// purpose (fine-tuned, converted); its own SHA-256 is in the cache
+		// key, so its Z never mix with the official file's. Files found in
+		// the cache or the weights path must match.
+		fmt.Fprintf(log, "warning: %v; using it as given\n", err)
+	case err != nil:
 		return nil, fmt.Errorf("weights for %s: %w", o.Backbone, err)
 	}
 	// Only the stages up to the deepest tap are built (a ResNet's later
