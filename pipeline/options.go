@@ -53,7 +53,12 @@ type Options struct {
 	Resize      int      // short side before the crop in pixels (256)
 	LayerNorm   bool     // the seed's per-map LayerNorm quirk (METHOD §2)
 
-	Modes []string  // rundir.ModeUnsupervised, ModeSemi, ModeAverage
+	// Modes are rundir.ModeUnsupervised, ModeSemi, ModeAverage. The
+	// unsupervised score of a clustered image is its mean distance to
+	// every other TEST image of the category (METHOD §4): the combined
+	// images, and the good ones under DefectsOnly, are not clustered but
+	// still act as other images (run.json: reference_only).
+	Modes []string
 	Taus  []float64 // temperatures; the average mode ignores them
 	// TrainRatio is the number of train/good images in the semi-supervised
 	// memory bank as a fraction of the number of test images (the seed's
@@ -67,13 +72,18 @@ type Options struct {
 	// of failing; set it when all modes were asked for.
 	SkipSemiWithoutTrain bool
 
-	Cluster     string // ClusterWard or ClusterKMeans
-	K           int    // clusters; 0 = number of labels of the category
-	Seed        uint64 // seeds the bank pick, the subsampling, the coreset and k-means
-	DefectsOnly bool   // drop good images from the clustered set
+	Cluster string // ClusterWard or ClusterKMeans
+	K       int    // clusters; 0 = number of labels of the category
+	Seed    uint64 // seeds the bank pick, the subsampling, the coreset and k-means
+	// DefectsOnly drops the good images from the clustered set (they stay
+	// in the unsupervised score's reference set, see Modes).
+	DefectsOnly bool
 	// MaxPerClass, when > 0, keeps at most that many images per label,
 	// picked with a seeded RNG (for big class-per-folder sets: the
-	// unsupervised score costs O(N²)).
+	// unsupervised score costs O(N²)). The unsupervised reference set is
+	// capped the same way (the same pick for the clustered labels, at most
+	// MaxPerClass combined images and, under DefectsOnly, good ones), so
+	// the cap bounds its cost too.
 	MaxPerClass int
 
 	// Cache is the feature cache root; "" disables the cache.

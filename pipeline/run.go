@@ -37,6 +37,10 @@ type plan struct {
 	k     int
 	semi  bool           // run the semi-supervised mode
 	train []dataset.Item // the memory bank's images (semi)
+	// ref are the test images that are not clustered but are "other
+	// images" of the unsupervised score (METHOD §4): combined, and good
+	// under DefectsOnly; with MaxPerClass, the same seeded pick per label.
+	ref []dataset.Item
 }
 
 // Run executes the pipeline and writes its outputs under o.Out (see package
@@ -78,6 +82,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Backbone: rundir.Backbone{Name: n.bb.Name(), WeightsFile: n.file, WeightsSHA256: n.sha256, Random: n.random},
 		Layers:   o.Layers, Protocol: o.protocol(), Start: start, Stages: map[string]float64{},
 	}
+	if slices.Contains(o.Modes, rundir.ModeUnsupervised) {
+		run.Reference = referenceText
+	}
 	if o.Net != nil {
 		run.Backbone.ID = o.NetID
 	}
@@ -105,6 +112,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return &Result{Run: run, Summary: all}, nil
 }
 
+// referenceText is run.json's description of the unsupervised score's
+// image set (Run.Reference).
+const referenceText = "every test image of the category, good and combined included, under either protocol; " +
+	"with max_per_class, the same seeded pick per label as the clustered set"
+
 // makePlans opens the data set and checks every category before any work.
 func makePlans(o *Options, log io.Writer) ([]plan, error) {
 	ds, err := dataset.Open(o.Data)
@@ -126,6 +138,23 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 			return nil, err
 		}
 		p := plan{cat: c, set: set, k: o.K}
+		// The unsupervised score's "other images" are all test images
+		// (METHOD §4). subsample picks per label with a stream seeded by
+		// the label, so each label's pick here is the one of the
+		// clustered set: the clustered images are a subset of all.
+		all := c.ClusterSet(dataset.SetOptions{KeepCombined: true})
+		if o.MaxPerClass > 0 {
+			all = subsample(all, o.MaxPerClass, o.Seed)
+		}
+		clustered := map[string]bool{}
+		for _, it := range set.Items {
+			clustered[it.Path] = true
+		}
+		for _, it := range all.Items {
+			if !clustered[it.Path] {
+				p.ref = append(p.ref, it)
+			}
+		}
 		if p.k == 0 {
 			p.k = len(set.Labels)
 		}
@@ -232,7 +261,19 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		items[i] = rundir.Item{Index: i, Path: it.Path, Label: it.Label, Mask: it.MaskPath}
 		paths[i] = it.Path
 	}
+	unsup := slices.Contains(o.Modes, rundir.ModeUnsupervised)
+	var refPaths []string
+	if unsup {
+		for _, it := range p.ref {
+			refPaths = append(refPaths, it.Path)
+		}
+		info.NReference, info.ReferenceOnly = N+len(refPaths), refPaths
+	}
 	fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %d, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, p.k, len(p.train))
+	if len(refPaths) > 0 {
+		fmt.Fprintf(log, "%s: the unsupervised score compares with %d test images: the %d clustered and %d others (combined, or good under defects-only)\n",
+			p.cat.Name, info.NReference, N, len(refPaths))
+	}
 	catDir := rundir.CategoryDir(o.Out, p.cat.Name)
 	if err := os.MkdirAll(catDir, 0o755); err != nil {
 		return info, nil, err
@@ -248,6 +289,16 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	if err != nil {
 		return info, nil, err
 	}
+	// zRef is the unsupervised score's set: z, then the reference-only
+	// images.
+	zRef := z
+	if len(refPaths) > 0 {
+		extra, err := ex.Z(ctx, refPaths, p.cat.Name+" reference features", o.Progress)
+		if err != nil {
+			return info, nil, err
+		}
+		zRef = append(slices.Clip(z), extra...)
+	}
 	var bank []*tensor.Tensor
 	if p.semi {
 		bp := make([]string, len(p.train))
@@ -260,7 +311,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	}
 	info.CacheHits, info.CacheMisses = ex.hits-h0, ex.misses-m0
 	fmt.Fprintf(log, "%s: patch embeddings of %d images (%d from the cache) in %.1fs\n",
-		p.cat.Name, len(z)+len(bank), info.CacheHits, time.Since(sw.t).Seconds())
+		p.cat.Name, len(zRef)+len(bank), info.CacheHits, time.Since(sw.t).Seconds())
 	M, D := z[0].Shape[0], z[0].Shape[1]
 	g, err := gridOf(M)
 	if err != nil {
@@ -274,7 +325,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			continue
 		}
 		sw.start("scores")
-		s, err := scores(ctx, o, mode, z, bank, p.cat.Name)
+		s, err := scores(ctx, o, mode, z, zRef, bank, p.cat.Name)
 		if err != nil {
 			return info, nil, err
 		}
@@ -308,9 +359,12 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	return info, rows, nil
 }
 
-// scores computes the patch scores of one mode, with a progress bar for the
-// expensive ones.
-func scores(ctx context.Context, o *Options, mode string, z, bank []*tensor.Tensor, cat string) (*alpha.Scores, error) {
+// scores computes the patch scores of one mode for the images z, with a
+// progress bar for the expensive ones. The unsupervised score is computed
+// over zRef, whose first len(z) images are z, and its first len(z) rows
+// kept: the score of an image is a mean over every other image of zRef,
+// so this is exactly the score of z against the whole reference set.
+func scores(ctx context.Context, o *Options, mode string, z, zRef, bank []*tensor.Tensor, cat string) (*alpha.Scores, error) {
 	if mode == rundir.ModeAverage {
 		return alpha.Average(len(z), z[0].Shape[0]), nil
 	}
@@ -336,7 +390,10 @@ func scores(ctx context.Context, o *Options, mode string, z, bank []*tensor.Tens
 	var s *alpha.Scores
 	var err error
 	if mode == rundir.ModeUnsupervised {
-		s, err = alpha.Unsupervised(z, opt)
+		s, err = alpha.Unsupervised(zRef, opt)
+		if err == nil {
+			s = &alpha.Scores{N: len(z), M: s.M, S: s.S[:len(z)*s.M]}
+		}
 	} else {
 		s, err = alpha.SemiSupervised(z, bank, opt)
 	}

@@ -73,6 +73,10 @@ type Run struct {
 	Backbone  Backbone `json:"backbone"`
 	Layers    []string `json:"layers"`
 	Protocol  string   `json:"protocol"` // ProtocolMVTec or ProtocolDefectsOnly
+	// Reference says which images the unsupervised score compares each
+	// clustered image with (METHOD §4: every other test image, good and
+	// combined included); "" when the unsupervised mode was not run.
+	Reference string `json:"unsupervised_reference,omitempty"`
 	// Categories are in processing order (the order of --categories, else
 	// sorted by name).
 	Categories []Category `json:"categories"`
@@ -146,8 +150,15 @@ type Category struct {
 	ImageSize int `json:"image_size"`
 	Resize    int `json:"resize"`
 	// NBank is the number of train/good images in the semi-supervised
-	// memory bank (0 when semi was not run).
-	NBank int `json:"n_bank"`
+	// memory bank (0 when semi was not run); BankImages are their paths.
+	NBank      int      `json:"n_bank"`
+	BankImages []string `json:"bank_images,omitempty"`
+	// NReference is the number of test images of the unsupervised score's
+	// set: the NImages clustered ones plus ReferenceOnly, the test images
+	// that only act as "other images" (combined, and good under the
+	// defects-only protocol). 0 when the unsupervised mode was not run.
+	NReference    int      `json:"n_reference,omitempty"`
+	ReferenceOnly []string `json:"reference_only,omitempty"`
 	// CacheHits and CacheMisses count feature cache lookups (test and bank
 	// images).
 	CacheHits   int `json:"cache_hits"`
