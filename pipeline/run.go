@@ -305,6 +305,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		for i, it := range p.train {
 			bp[i] = it.Path
 		}
+		info.BankImages = bp
 		if bank, err = ex.Z(ctx, bp, p.cat.Name+" train/good features", o.Progress); err != nil {
 			return info, nil, err
 		}
