@@ -406,3 +406,44 @@ func TestValues(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPerClassReference: with --max-per-class the unsupervised
+// reference set is capped per label like the clustered set, with the same
+// seeded pick: under defects-only the reference-only good image is the one
+// the full protocol clusters, and one of the combined images is kept.
+func TestMaxPerClassReference(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "wood")
+	copyCategory(t, filepath.Join(smallSynth(t), "wood"), data, 3)
+	run := func(defectsOnly bool) (pipeline.Options, rundir.Category) {
+		t.Helper()
+		o := fakeOptions(t, &poolNet{})
+		o.Data = data
+		o.Modes, o.Taus = []string{rundir.ModeUnsupervised}, []float64{1}
+		o.MaxPerClass, o.Seed, o.DefectsOnly = 1, 3, defectsOnly
+		res, err := pipeline.Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o, res.Run.Categories[0]
+	}
+	oF, full := run(false)
+	_, defects := run(true)
+	if full.NImages != 4 || full.NReference != 5 || len(full.ReferenceOnly) != 1 {
+		t.Errorf("full protocol, 1 per class: N %d, n_reference %d, reference-only %v; want 4, 5, one combined image",
+			full.NImages, full.NReference, full.ReferenceOnly)
+	}
+	items, err := rundir.ReadItems(filepath.Join(oF.Out, "wood", rundir.ItemsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var good string
+	for _, it := range items {
+		if it.Label == "good" {
+			good = it.Path
+		}
+	}
+	want := append(slices.Clone(full.ReferenceOnly), good)
+	if defects.NImages != 3 || !slices.Equal(defects.ReferenceOnly, want) {
+		t.Errorf("defects-only, 1 per class: N %d, reference-only %v; want 3, %v", defects.NImages, defects.ReferenceOnly, want)
+	}
+}
