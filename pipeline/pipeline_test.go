@@ -176,6 +176,11 @@ func TestRunOutputs(t *testing.T) {
 		if c.NBank != 4 || c.CacheMisses != 16 || c.CacheHits != 0 {
 			t.Errorf("category %s: bank %d, cache %d hits %d misses", c.Name, c.NBank, c.CacheHits, c.CacheMisses)
 		}
+		// 16 images x 64 patches x 16 floats x 4 bytes; each entry file
+		// adds its header (featcache: 80 bytes).
+		if c.CacheBytes != 16*64*16*4 {
+			t.Errorf("category %s: cache_bytes %d, want %d", c.Name, c.CacheBytes, 16*64*16*4)
+		}
 		items, err := rundir.ReadItems(filepath.Join(o.Out, c.Name, rundir.ItemsFile))
 		if err != nil || len(items) != 12 {
 			t.Fatalf("items.csv: %d rows, %v", len(items), err)
@@ -185,6 +190,22 @@ func TestRunOutputs(t *testing.T) {
 				t.Errorf("defect image %s has no mask in items.csv", it.Path)
 			}
 		}
+	}
+	// cache_bytes is what the cache folder holds, entry headers aside.
+	var onDisk, entries, want int64
+	filepath.WalkDir(o.Cache, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".z") {
+			st, _ := d.Info()
+			onDisk += st.Size()
+			entries++
+		}
+		return nil
+	})
+	for _, c := range run.Categories {
+		want += c.CacheBytes
+	}
+	if onDisk != want+80*entries {
+		t.Errorf("cache folder: %d bytes in %d entries; run.json says %d + 80-byte headers", onDisk, entries, want)
 	}
 	results := run.Results(o.Out)
 	if len(results) != 2*(3+3+1) {

@@ -319,6 +319,13 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		return info, nil, err
 	}
 	info.GridH, info.GridW, info.Dim = g, g, D
+	if ex.cache != nil {
+		// The cache keeps every entry (no eviction): say how big it grows.
+		nz := len(zRef) + len(bank)
+		info.CacheBytes = int64(nz) * int64(M) * int64(D) * 4
+		fmt.Fprintf(log, "%s: feature cache holds %s for this category (%d images x %d patches x %d floats x 4 B) in %s\n",
+			p.cat.Name, byteSize(info.CacheBytes), nz, M, D, o.Cache)
+	}
 
 	var rows []rundir.Row
 	for _, mode := range o.Modes {
@@ -358,6 +365,14 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		}
 	}
 	return info, rows, nil
+}
+
+// byteSize formats n bytes for a log line (MB or GB, 1 decimal).
+func byteSize(n int64) string {
+	if n >= 1<<30 {
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }
 
 // scores computes the patch scores of one mode for the images z, with a

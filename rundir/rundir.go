@@ -163,6 +163,10 @@ type Category struct {
 	// images).
 	CacheHits   int `json:"cache_hits"`
 	CacheMisses int `json:"cache_misses"`
+	// CacheBytes is what this category's Z take in the feature cache
+	// (test, reference and bank images, M x D float32 each, entry headers
+	// aside); 0 without a cache. Entries are never evicted.
+	CacheBytes int64 `json:"cache_bytes,omitempty"`
 	// Stages are wall seconds per stage: "features" (decode, backbone,
 	// patch embeddings, cache), "scores" (patch scores of every mode),
 	// "alpha" (alpha and X for every tau), "cluster", "metrics", "write".
