@@ -216,18 +216,28 @@ func (o *Options) validate() error {
 	if len(o.Modes) == 0 {
 		return errors.New("no weighting mode given")
 	}
-	for _, m := range o.Modes {
+	for i, m := range o.Modes {
 		if !slices.Contains(rundir.Modes(), m) {
 			return fmt.Errorf("unknown mode %q (known: %s, or all)", m, strings.Join(rundir.Modes(), ", "))
+		}
+		// A repeat would write its result folders twice and double its
+		// summary rows.
+		if slices.Contains(o.Modes[:i], m) {
+			return fmt.Errorf("mode %q given twice", m)
 		}
 	}
 	needTau := slices.Contains(o.Modes, rundir.ModeUnsupervised) || slices.Contains(o.Modes, rundir.ModeSemi)
 	if needTau && len(o.Taus) == 0 {
 		return errors.New("no temperature tau given")
 	}
-	for _, t := range o.Taus {
+	for i, t := range o.Taus {
 		if t < 0 || math.IsNaN(t) || math.IsInf(t, 0) {
 			return fmt.Errorf("tau %v: want a finite value >= 0", t)
+		}
+		for _, u := range o.Taus[:i] {
+			if rundir.TauName(u) == rundir.TauName(t) {
+				return fmt.Errorf("tau %s given twice (one result folder per tau)", rundir.TauName(t))
+			}
 		}
 	}
 	if o.TrainRatio <= 0 || math.IsNaN(o.TrainRatio) {

@@ -456,6 +456,8 @@ func TestErrors(t *testing.T) {
 		}, pipeline.ErrNoTrain, "train"},
 		{"bad mode", func(o *pipeline.Options) { o.Modes = []string{"supervised"} }, nil, "unsupervised"},
 		{"negative tau", func(o *pipeline.Options) { o.Taus = []float64{-1} }, nil, "tau"},
+		{"repeated tau", func(o *pipeline.Options) { o.Taus = []float64{1, 2, 1.0} }, nil, "tau 1 given twice"},
+		{"repeated mode", func(o *pipeline.Options) { o.Modes = []string{"average", "semi", "average"} }, nil, `"average" given twice`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -123,7 +123,11 @@ func (f *runFlags) options() (pipeline.Options, error) {
 			o.SkipSemiWithoutTrain = true
 			break
 		}
-		o.Modes = append(o.Modes, m)
+		// A mode given twice would write its folders twice and double
+		// its summary rows.
+		if !slices.Contains(o.Modes, m) {
+			o.Modes = append(o.Modes, m)
+		}
 	}
 	if set["train-ratio"] {
 		o.TrainRatio = *f.trainRatio
@@ -160,14 +164,20 @@ func defaultFeatureCache() (string, error) {
 	return filepath.Join(base, "features"), nil
 }
 
+// parseTaus parses --tau, dropping repeats: values with the same
+// rundir.TauName ("1" and "1.0") share a result folder and summary rows.
 func parseTaus(s string) ([]float64, error) {
 	var out []float64
+	seen := map[string]bool{}
 	for _, p := range splitList(s) {
 		v, err := strconv.ParseFloat(p, 64)
 		if err != nil {
 			return nil, fmt.Errorf("--tau %q: %w", p, err)
 		}
-		out = append(out, v)
+		if name := rundir.TauName(v); !seen[name] {
+			seen[name] = true
+			out = append(out, v)
+		}
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("--tau %q: no value", s)

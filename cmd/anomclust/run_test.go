@@ -57,6 +57,10 @@ func TestRunFlagsPreset(t *testing.T) {
 	if !slices.Equal(p.layers, []string{"layer3"}) {
 		t.Errorf("explicit layers: %+v", p)
 	}
+	p = parse("--tau", "1,1.0,0.5,1e0,.5", "--mode", "semi,average,semi")
+	if !slices.Equal(p.taus, []float64{1, 0.5}) || !slices.Equal(p.modes, []string{"semi", "average"}) {
+		t.Errorf("repeated --tau/--mode values not dropped: taus %v, modes %v", p.taus, p.modes)
+	}
 	f := newRunFlags()
 	f.fs.Parse([]string{"--preset", "nope"})
 	if _, err := f.options(); err == nil {
