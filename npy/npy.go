@@ -6,7 +6,9 @@
 // ('<f8'), int32 ('<i4') and int64 ('<i8') in C (row-major) order. Writes are
 // atomic: the file is written under a temporary name in the same directory
 // and renamed into place, so an interrupted run never leaves a half-written
-// file. Reads validate the whole header against the file size.
+// file. Reads validate the whole header against the file size. Write and
+// Read handle whole arrays; Create and Open stream arrays larger than
+// memory a slice at a time.
 //
 // The format is numpy/lib/format.py's: the magic "\x93NUMPY", a version
 // (major, minor), a little-endian header length (uint16 in 1.0, uint32 in
@@ -107,16 +109,22 @@ func Encode[T Elem](w io.Writer, data []T, shape ...int) error {
 	if _, err := w.Write(header(descrOf[T](), shape)); err != nil {
 		return err
 	}
-	// Convert in chunks: one type switch per chunk, not per element.
+	_, err = writeLE(w, nil, data)
+	return err
+}
+
+// writeLE writes data to w as little-endian bytes, converting through buf
+// (grown as needed and returned for reuse) in chunks: one type switch per
+// chunk, not per element.
+func writeLE[T Elem](w io.Writer, buf []byte, data []T) ([]byte, error) {
 	const chunk = 8192
-	buf := make([]byte, 0, chunk*8)
 	for lo := 0; lo < len(data); lo += chunk {
 		buf = appendLE(buf[:0], data[lo:min(lo+chunk, len(data))])
 		if _, err := w.Write(buf); err != nil {
-			return err
+			return buf, err
 		}
 	}
-	return nil
+	return buf, nil
 }
 
 // appendLE appends the little-endian bytes of data to dst.
@@ -448,33 +456,30 @@ func numel(shape []int) (int, error) {
 
 // decode converts little-endian bytes to elements of T.
 func decode[T Elem](b []byte) []T {
-	var z T
-	var out []T
-	switch any(z).(type) {
-	case float32:
-		v := make([]float32, len(b)/4)
+	out := make([]T, len(b)/itemSize(descrOf[T]()))
+	decodeInto(out, b)
+	return out
+}
+
+// decodeInto converts the little-endian bytes b (at least len(dst)
+// elements' worth) into dst.
+func decodeInto[T Elem](dst []T, b []byte) {
+	switch v := any(dst).(type) {
+	case []float32:
 		for i := range v {
 			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 		}
-		out = any(v).([]T)
-	case float64:
-		v := make([]float64, len(b)/8)
+	case []float64:
 		for i := range v {
 			v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
 		}
-		out = any(v).([]T)
-	case int32:
-		v := make([]int32, len(b)/4)
+	case []int32:
 		for i := range v {
 			v[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
 		}
-		out = any(v).([]T)
-	case int64:
-		v := make([]int64, len(b)/8)
+	case []int64:
 		for i := range v {
 			v[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
 		}
-		out = any(v).([]T)
 	}
-	return out
 }

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/anomclust/anomclust/backbone"
@@ -120,10 +116,10 @@ func (f *fileImages) Next() (*tensor.Tensor, error) {
 // batch whatever the number of images.
 func writeFeatures(bb backbone.Backbone, src imageSource, layers []string, out string, batch int) error {
 	n := src.Len()
-	writers := make(map[string]*npyWriter, len(layers))
+	writers := make(map[string]*mapWriter, len(layers))
 	defer func() {
 		for _, w := range writers {
-			w.f.Close()
+			w.w.Discard() // after an error: no partial file
 		}
 	}()
 	imgs := make([]*tensor.Tensor, 0, batch)
@@ -143,7 +139,7 @@ func writeFeatures(bb backbone.Backbone, src imageSource, layers []string, out s
 				if w == nil {
 					// The first image fixes the map size of the file.
 					path := filepath.Join(out, l+".npy")
-					w, err = createNPY(path, []int{n, t.Shape[2], t.Shape[0], t.Shape[1]})
+					w, err = createMapWriter(path, []int{n, t.Shape[2], t.Shape[0], t.Shape[1]})
 					if err != nil {
 						return err
 					}
@@ -177,7 +173,7 @@ func writeFeatures(bb backbone.Backbone, src imageSource, layers []string, out s
 		return err
 	}
 	for _, l := range layers {
-		if err := writers[l].close(); err != nil {
+		if err := writers[l].w.Close(); err != nil {
 			return err
 		}
 		delete(writers, l)
@@ -186,138 +182,60 @@ func writeFeatures(bb backbone.Backbone, src imageSource, layers []string, out s
 	return nil
 }
 
-// Streaming .npy output: package npy writes whole arrays, but features must
-// not hold N images' maps, so the header (format 1.0, as numpy writes it)
-// goes first and each batch is appended.
-
-// npyWriter streams a float32 array whose header was written up front.
-type npyWriter struct {
-	f     *os.File
-	bw    *bufio.Writer
+// mapWriter streams per-image channels-last maps to an (N, C, H, W)
+// float32 .npy file (package npy writes it atomically on close).
+type mapWriter struct {
+	w     *npy.Writer[float32]
 	path  string
-	shape []int
-	left  int // values still expected
-	buf   []byte
+	shape []int // (N, C, H, W)
+	plane []float32
 }
 
-func createNPY(path string, shape []int) (*npyWriter, error) {
-	f, err := os.Create(path)
+func createMapWriter(path string, shape []int) (*mapWriter, error) {
+	w, err := npy.Create[float32](path, shape...)
 	if err != nil {
 		return nil, err
 	}
-	dims := make([]string, len(shape))
-	for i, s := range shape {
-		dims[i] = strconv.Itoa(s)
-	}
-	tuple := strings.Join(dims, ", ")
-	if len(shape) == 1 {
-		tuple += ","
-	}
-	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", tuple)
-	// Pad with spaces so that magic + len + header + '\n' is a multiple of 64.
-	total := 10 + len(header) + 1
-	header += strings.Repeat(" ", (64-total%64)%64) + "\n"
-	w := &npyWriter{f: f, bw: bufio.NewWriterSize(f, 1<<20), path: path, shape: shape, left: tensor.Numel(shape)}
-	w.bw.WriteString("\x93NUMPY\x01\x00")
-	binary.Write(w.bw, binary.LittleEndian, uint16(len(header)))
-	w.bw.WriteString(header)
-	return w, nil
+	return &mapWriter{w: w, path: path, shape: shape, plane: make([]float32, shape[2]*shape[3])}, nil
 }
 
 // writeCHW appends one channels-last (H, W, C) map transposed to (C, H, W).
-func (w *npyWriter) writeCHW(t *tensor.Tensor) error {
+func (w *mapWriter) writeCHW(t *tensor.Tensor) error {
 	h, wd, c := t.Shape[0], t.Shape[1], t.Shape[2]
 	if h != w.shape[2] || wd != w.shape[3] || c != w.shape[1] {
 		return fmt.Errorf("%s: map (%d, %d, %d) does not fit shape %v (images of different sizes?)", w.path, c, h, wd, w.shape)
 	}
-	if len(w.buf) < 4*h*wd {
-		w.buf = make([]byte, 4*h*wd)
-	}
 	for ch := 0; ch < c; ch++ {
-		for i := 0; i < h*wd; i++ {
-			binary.LittleEndian.PutUint32(w.buf[4*i:], math.Float32bits(t.Data[i*c+ch]))
+		for i := range w.plane {
+			w.plane[i] = t.Data[i*c+ch]
 		}
-		if _, err := w.bw.Write(w.buf[:4*h*wd]); err != nil {
-			return fmt.Errorf("write %s: %w", w.path, err)
+		if err := w.w.Write(w.plane); err != nil {
+			return err
 		}
 	}
-	w.left -= h * wd * c
 	return nil
-}
-
-func (w *npyWriter) close() error {
-	if w.left != 0 {
-		w.f.Close()
-		return fmt.Errorf("%s: %d values missing", w.path, w.left)
-	}
-	if err := w.bw.Flush(); err != nil {
-		w.f.Close()
-		return fmt.Errorf("write %s: %w", w.path, err)
-	}
-	return w.f.Close()
 }
 
 // npyImages reads an (N, 3, H, W) float32 array one image at a time and
 // returns each as channels-last (H, W, 3).
 type npyImages struct {
-	f       *os.File
-	r       *bufio.Reader
-	path    string
+	r       *npy.Reader[float32]
 	n, h, w int
 	i       int
-	buf     []byte
+	buf     []float32
 }
 
 func openNPYImages(path string) (*npyImages, error) {
-	f, err := os.Open(path)
+	r, err := npy.Open[float32](path)
 	if err != nil {
 		return nil, err
 	}
-	r := bufio.NewReaderSize(f, 1<<20)
-	shape, err := readNPYHeader(r)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
+	shape := r.Header().Shape
 	if len(shape) != 4 || shape[1] != 3 {
-		f.Close()
+		r.Close()
 		return nil, fmt.Errorf("%s: shape %v, want (N, 3, H, W)", path, shape)
 	}
-	return &npyImages{f: f, r: r, path: path, n: shape[0], h: shape[2], w: shape[3]}, nil
-}
-
-// readNPYHeader reads and checks the header of a .npy stream (package npy
-// parses it) and leaves r at the first element.
-func readNPYHeader(r io.Reader) ([]int, error) {
-	pre := make([]byte, 12)
-	if _, err := io.ReadFull(r, pre[:10]); err != nil {
-		return nil, fmt.Errorf("not a .npy file: %w", err)
-	}
-	var hl, n int
-	switch pre[6] {
-	case 1:
-		hl, n = int(binary.LittleEndian.Uint16(pre[8:10])), 10
-	default:
-		if _, err := io.ReadFull(r, pre[10:12]); err != nil {
-			return nil, err
-		}
-		hl, n = int(binary.LittleEndian.Uint32(pre[8:12])), 12
-	}
-	if hl > 1<<20 {
-		return nil, fmt.Errorf(".npy header of %d bytes", hl)
-	}
-	b := append(pre[:n], make([]byte, hl)...)
-	if _, err := io.ReadFull(r, b[n:]); err != nil {
-		return nil, fmt.Errorf("truncated .npy header: %w", err)
-	}
-	h, err := npy.ParseHeader(b)
-	if err != nil {
-		return nil, err
-	}
-	if h.Descr != "<f4" {
-		return nil, fmt.Errorf("dtype %s, want float32 (<f4)", h.Descr)
-	}
-	return h.Shape, nil
+	return &npyImages{r: r, n: shape[0], h: shape[2], w: shape[3], buf: make([]float32, 3*shape[2]*shape[3])}, nil
 }
 
 func (s *npyImages) Len() int { return s.n }
@@ -326,21 +244,18 @@ func (s *npyImages) Next() (*tensor.Tensor, error) {
 	if s.i >= s.n {
 		return nil, io.EOF
 	}
-	hw := s.h * s.w
-	if len(s.buf) < 4*3*hw {
-		s.buf = make([]byte, 4*3*hw)
-	}
-	if _, err := io.ReadFull(s.r, s.buf[:4*3*hw]); err != nil {
-		return nil, fmt.Errorf("%s: image %d: %w", s.path, s.i, err)
+	if err := s.r.Read(s.buf); err != nil {
+		return nil, fmt.Errorf("image %d: %w", s.i, err)
 	}
 	s.i++
+	hw := s.h * s.w
 	x := tensor.New(s.h, s.w, 3)
 	for c := 0; c < 3; c++ {
 		for i := 0; i < hw; i++ {
-			x.Data[i*3+c] = math.Float32frombits(binary.LittleEndian.Uint32(s.buf[4*(c*hw+i):]))
+			x.Data[i*3+c] = s.buf[c*hw+i]
 		}
 	}
 	return x, nil
 }
 
-func (s *npyImages) Close() error { return s.f.Close() }
+func (s *npyImages) Close() error { return s.r.Close() }
