@@ -1,6 +1,7 @@
 package draw_test
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -326,5 +327,30 @@ func TestSelectErrors(t *testing.T) {
 	}
 	if _, err := draw.OpenCategory(runDir, run, "bottle"); err == nil || !strings.Contains(err.Error(), "metal_nut") {
 		t.Errorf("unknown category error %v should list the run's categories", err)
+	}
+}
+
+// TestModeNotRun: asking for a mode a category has no results of (here
+// semi, as when the pipeline skipped it for lack of train/good images)
+// says so and names the modes the category has, with or without a tau.
+func TestModeNotRun(t *testing.T) {
+	runDir := fakeRun(t)
+	if err := os.RemoveAll(filepath.Join(runDir, "wood", rundir.ModeSemi)); err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range []draw.Options{
+		{Categories: []string{"wood"}, Mode: rundir.ModeSemi},
+		{Categories: []string{"wood"}, Mode: rundir.ModeSemi, Tau: 2, HasTau: true},
+	} {
+		opt.Out = t.TempDir()
+		_, err := draw.Run(runDir, opt)
+		if !errors.Is(err, draw.ErrModeNotRun) || !strings.Contains(err.Error(), "semi") ||
+			!strings.Contains(err.Error(), "unsupervised, average only") {
+			t.Errorf("%+v: error %v; want ErrModeNotRun naming semi and the modes run (unsupervised, average)", opt, err)
+		}
+	}
+	// The other category still has it.
+	if _, err := draw.Run(runDir, draw.Options{Categories: []string{"metal_nut"}, Mode: rundir.ModeSemi, Images: []string{"0"}, Out: t.TempDir()}); err != nil {
+		t.Errorf("metal_nut semi: %v", err)
 	}
 }

@@ -108,6 +108,11 @@ func drawCategory(runDir string, run *rundir.Run, category string, opt Options) 
 		return nil, err
 	}
 	st := Setting{Mode: opt.Mode, Tau: opt.Tau}
+	if opt.Mode != "" {
+		if err := CheckMode(runDir, run, category, opt.Mode); err != nil {
+			return nil, err
+		}
+	}
 	if opt.Mode == "" || (opt.Mode != rundir.ModeAverage && !opt.HasTau) {
 		if st, _, err = Best(runDir, run, category, opt.Mode); err != nil {
 			return nil, err

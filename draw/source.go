@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/preprocess"
@@ -183,7 +184,52 @@ func Best(runDir string, run *rundir.Run, category, mode string) (Setting, *rund
 		}
 	}
 	if bestM == nil {
-		return Setting{}, nil, fmt.Errorf("run %s: no metrics.json for category %s mode %q", runDir, category, mode)
+		if mode != "" {
+			return Setting{}, nil, CheckMode(runDir, run, category, mode)
+		}
+		return Setting{}, nil, fmt.Errorf("run %s: no metrics.json for category %s", runDir, category)
 	}
 	return best, bestM, nil
+}
+
+// ErrModeNotRun is wrapped by CheckMode (and so by Best, Run and the
+// report) when a weighting mode asked for has no results for a category:
+// the run was made without it, or skipped it (the semi-supervised mode
+// needs train/good images).
+var ErrModeNotRun = errors.New("weighting mode not run")
+
+// ModesRun returns the modes with at least one metrics.json for category,
+// in the run's order.
+func ModesRun(runDir string, run *rundir.Run, category string) []string {
+	var modes []string
+	for _, r := range run.Results(runDir) {
+		if r.Category != category || slices.Contains(modes, r.Mode) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(r.Dir, rundir.MetricsFile)); err == nil {
+			modes = append(modes, r.Mode)
+		}
+	}
+	return modes
+}
+
+// CheckMode returns nil when the run has results of mode for category,
+// else an error wrapping ErrModeNotRun that names the modes it has.
+func CheckMode(runDir string, run *rundir.Run, category, mode string) error {
+	ran := ModesRun(runDir, run, category)
+	if slices.Contains(ran, mode) {
+		return nil
+	}
+	has := "no results"
+	if len(ran) > 0 {
+		has = "results of " + strings.Join(ran, ", ") + " only"
+	}
+	why := ""
+	switch {
+	case !slices.Contains(run.Settings.Modes, mode):
+		why = fmt.Sprintf(" (the run's modes were %s)", strings.Join(run.Settings.Modes, ", "))
+	case mode == rundir.ModeSemi:
+		why = " (skipped: the category has no train/good images)"
+	}
+	return fmt.Errorf("%s: %w for category %s%s; it has %s (run %s)", mode, ErrModeNotRun, category, why, has, runDir)
 }

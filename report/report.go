@@ -280,6 +280,11 @@ func orDash(s string) string {
 
 // chooseSetting picks the setting shown for a category (see Options.Mode).
 func chooseSetting(runDir string, run *rundir.Run, category string, opt Options) (draw.Setting, *rundir.Metrics, error) {
+	if opt.Mode != "" {
+		if err := draw.CheckMode(runDir, run, category, opt.Mode); err != nil {
+			return draw.Setting{}, nil, err
+		}
+	}
 	if opt.Mode != "" && (opt.HasTau || opt.Mode == rundir.ModeAverage) {
 		st := draw.Setting{Mode: opt.Mode, Tau: opt.Tau}
 		m, err := rundir.ReadMetrics(filepath.Join(st.Dir(runDir, category), rundir.MetricsFile))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg"
@@ -470,5 +471,21 @@ func TestReportChromium(t *testing.T) {
 	// The header band (dark) must be at the top: the page's CSS applied.
 	if r, g, bl, _ := img.At(20, 20).RGBA(); r>>8 > 60 || g>>8 > 60 || bl>>8 > 70 {
 		t.Errorf("top-left pixel %d,%d,%d: want the dark header (CSS not applied?)", r>>8, g>>8, bl>>8)
+	}
+}
+
+// TestReportModeNotRun: --mode semi on a run whose category has no semi
+// results (skipped for lack of train/good images) says the mode was not
+// run and which modes were, instead of a missing-file error.
+func TestReportModeNotRun(t *testing.T) {
+	runDir := smallRun(t)
+	if err := os.RemoveAll(filepath.Join(runDir, "wood", rundir.ModeSemi)); err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range []report.Options{{Mode: rundir.ModeSemi}, {Mode: rundir.ModeSemi, Tau: 1, HasTau: true}} {
+		err := report.Write(runDir, filepath.Join(t.TempDir(), "r.html"), opt)
+		if !errors.Is(err, draw.ErrModeNotRun) || !strings.Contains(err.Error(), "wood") || !strings.Contains(err.Error(), "unsupervised, average only") {
+			t.Errorf("%+v: error %v; want ErrModeNotRun naming wood and the modes run", opt, err)
+		}
 	}
 }
