@@ -26,30 +26,18 @@ func runDraw(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *runDir == "" || fs.NArg() > 0 {
-		fmt.Fprintln(fs.Output(), "anomclust draw: --run DIR is required and no positional arguments are taken")
-		fs.Usage()
-		return errUsage
+	if err := needFlag(fs, *runDir != "", "--run DIR"); err != nil {
+		return err
 	}
 	if *opacity <= 0 || *opacity > 1 {
 		return fmt.Errorf("--opacity %g: want a value in (0, 1]", *opacity)
 	}
 	opt := draw.Options{Categories: splitList(*cats), Mode: *mode, Images: splitList(*images), Out: *out, Opacity: *opacity}
-	if *tau != "" {
-		t, err := strconv.ParseFloat(*tau, 64)
-		if err != nil {
-			return fmt.Errorf("--tau %q: %w", *tau, err)
-		}
-		if *mode == "" {
-			return fmt.Errorf("--tau needs --mode")
-		}
-		opt.Tau, opt.HasTau = t, true
-	}
 	var err error
-	if opt.Scale, err = draw.ParseScale(*scale); err != nil {
+	if opt.Tau, opt.HasTau, err = parseSettingTau(*mode, *tau); err != nil {
 		return err
 	}
-	if opt.Colormap, err = draw.ColormapByName(*cmap); err != nil {
+	if opt.Colormap, opt.Scale, err = parseAlphaColours(*cmap, *scale); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -61,4 +49,33 @@ func runDraw(args []string) error {
 		fmt.Printf("wrote %d images in %.1fs, e.g. %s\n", len(files), time.Since(start).Seconds(), files[0])
 	}
 	return nil
+}
+
+// parseSettingTau parses --tau of draw and report, which picks a run's
+// result setting together with --mode: no tau (hasTau false) means the
+// mode's best-NMI tau.
+func parseSettingTau(mode, tau string) (t float64, hasTau bool, err error) {
+	if tau == "" {
+		return 0, false, nil
+	}
+	if t, err = strconv.ParseFloat(tau, 64); err != nil {
+		return 0, false, fmt.Errorf("--tau %q: %w", tau, err)
+	}
+	if mode == "" {
+		return 0, false, fmt.Errorf("--tau needs --mode")
+	}
+	return t, true, nil
+}
+
+// parseAlphaColours parses --colormap and --scale of draw and report.
+func parseAlphaColours(cmap, scale string) (draw.Colormap, draw.Scale, error) {
+	c, err := draw.ColormapByName(cmap)
+	if err != nil {
+		return nil, 0, err
+	}
+	s, err := draw.ParseScale(scale)
+	if err != nil {
+		return nil, 0, err
+	}
+	return c, s, nil
 }

@@ -96,6 +96,18 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
+// needFlag checks that a required flag was given (given) and that no
+// positional arguments were; otherwise it says so, prints the usage and
+// returns errUsage. what names the flag, e.g. "--run DIR".
+func needFlag(fs *flag.FlagSet, given bool, what string) error {
+	if given && fs.NArg() == 0 {
+		return nil
+	}
+	fmt.Fprintf(fs.Output(), "anomclust %s: %s is required and no positional arguments are taken\n", fs.Name(), what)
+	fs.Usage()
+	return errUsage
+}
+
 // splitList splits a comma-separated flag value, dropping empty items.
 func splitList(s string) []string {
 	var out []string

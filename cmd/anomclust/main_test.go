@@ -27,3 +27,23 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("error does not name the command: %s", errb.String())
 	}
 }
+
+func TestNeedFlag(t *testing.T) {
+	for _, c := range []struct {
+		given bool
+		args  []string
+		ok    bool
+	}{{true, nil, true}, {false, nil, false}, {true, []string{"extra"}, false}} {
+		fs := newFlags("x", "--out DIR")
+		var out bytes.Buffer
+		fs.SetOutput(&out)
+		fs.Parse(c.args)
+		err := needFlag(fs, c.given, "--out DIR")
+		if c.ok != (err == nil) || (err != nil && err != errUsage) {
+			t.Errorf("given %v, args %v: err %v", c.given, c.args, err)
+		}
+		if !c.ok && !strings.Contains(out.String(), "anomclust x: --out DIR is required") {
+			t.Errorf("given %v, args %v: output %q does not explain", c.given, c.args, out.String())
+		}
+	}
+}

@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"time"
 
-	"github.com/anomclust/anomclust/draw"
 	"github.com/anomclust/anomclust/report"
 )
 
@@ -28,27 +26,15 @@ func runReport(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *runDir == "" || fs.NArg() > 0 {
-		fmt.Fprintln(fs.Output(), "anomclust report: --run DIR is required and no positional arguments are taken")
-		fs.Usage()
-		return errUsage
-	}
-	opt := report.Options{Mode: *mode, MaxPerCluster: *perCluster, MaxThumbnails: *maxThumbs, Thumb: *thumb}
-	if *tau != "" {
-		t, err := strconv.ParseFloat(*tau, 64)
-		if err != nil {
-			return fmt.Errorf("--tau %q: %w", *tau, err)
-		}
-		if *mode == "" {
-			return fmt.Errorf("--tau needs --mode")
-		}
-		opt.Tau, opt.HasTau = t, true
-	}
-	var err error
-	if opt.Colormap, err = draw.ColormapByName(*cmap); err != nil {
+	if err := needFlag(fs, *runDir != "", "--run DIR"); err != nil {
 		return err
 	}
-	if opt.Scale, err = draw.ParseScale(*scale); err != nil {
+	opt := report.Options{Mode: *mode, MaxPerCluster: *perCluster, MaxThumbnails: *maxThumbs, Thumb: *thumb}
+	var err error
+	if opt.Tau, opt.HasTau, err = parseSettingTau(*mode, *tau); err != nil {
+		return err
+	}
+	if opt.Colormap, opt.Scale, err = parseAlphaColours(*cmap, *scale); err != nil {
 		return err
 	}
 	if *out == "" {

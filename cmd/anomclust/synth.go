@@ -27,10 +27,8 @@ func runSynth(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *out == "" || fs.NArg() > 0 {
-		fmt.Fprintln(fs.Output(), "anomclust synth: --out DIR is required and no positional arguments are taken")
-		fs.Usage()
-		return errUsage
+	if err := needFlag(fs, *out != "", "--out DIR"); err != nil {
+		return err
 	}
 	o := synth.Options{Categories: *cats, Train: *train, PerType: *perType, Size: *size, Seed: *seed}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
