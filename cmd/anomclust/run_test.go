@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"slices"
 	"strings"
 	"testing"
@@ -85,4 +86,15 @@ func TestRunUsage(t *testing.T) {
 		!strings.Contains(errb.String(), "empty") {
 		t.Errorf("empty data folder: exit %d, stderr %q", code, errb.String())
 	}
+}
+
+// TestRunFlagsArgNames: flag.PrintDefaults takes a `quoted` word of a usage
+// string as the flag's argument name ("-backbone anomclust weights list"),
+// so the help must show each flag with its type as argument name.
+func TestRunFlagsArgNames(t *testing.T) {
+	newRunFlags().fs.VisitAll(func(f *flag.Flag) {
+		if name, _ := flag.UnquoteUsage(f); name != "" && !slices.Contains([]string{"string", "int", "uint", "float"}, name) {
+			t.Errorf("-%s is shown as taking %q", f.Name, name)
+		}
+	})
 }
