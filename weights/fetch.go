@@ -162,7 +162,7 @@ func (s *Store) Download(ctx context.Context, e Entry) (path string, err error) 
 	final := s.CachePath(e)
 	defer func() {
 		if err != nil && ctx.Err() == nil && !errors.Is(err, errChecksum) && !errors.Is(err, errVerify) {
-			err = fmt.Errorf("%w\nWithout network access, download %s elsewhere and copy it to %s, or into a directory listed in %s, or pass --weights FILE",
+			err = fmt.Errorf("%w\nWithout network access, download %s elsewhere and copy it to %s, or into a directory listed in %s, or pass --weights FILE.",
 				err, e.URL, final, EnvWeightsPath)
 		}
 	}()
@@ -319,7 +319,11 @@ func (s *Store) checkDigest(e Entry, sum string) error {
 	}
 	// A registry prefix must also match a recorded full digest.
 	if e.SHA256 != "" && !strings.HasPrefix(sum, strings.ToLower(e.SHA256)) {
-		return fmt.Errorf("%w for %s: SHA-256 %s, the registry expects %s…", errChecksum, e.FileName, sum, e.SHA256)
+		reg := e.SHA256
+		if len(reg) < 64 {
+			reg = "one starting with " + reg
+		}
+		return fmt.Errorf("%w for %s: SHA-256 %s, the registry expects %s", errChecksum, e.FileName, sum, reg)
 	}
 	if want != "" && !strings.HasPrefix(sum, want) {
 		return fmt.Errorf("%w for %s: SHA-256 %s, %s records %s", errChecksum, e.FileName, sum, source, want)
