@@ -41,6 +41,10 @@ func runDemo(args []string) error {
 	defer stop()
 	start := time.Now()
 
+	// Absolute, so that every path printed works from any directory.
+	if a, err := filepath.Abs(*out); err == nil {
+		*out = a
+	}
 	data := filepath.Join(*out, "data")
 	so := demoSynth()
 	res, err := synth.Generate(ctx, data, so)

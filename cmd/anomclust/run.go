@@ -221,12 +221,14 @@ func runPipeline(ctx context.Context, o pipeline.Options, stdout, stderr io.Writ
 	res, err := pipeline.Run(ctx, o)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("interrupted; files already in %s are complete, the rest were not written", o.Out)
+			return nil, fmt.Errorf("interrupted; files already in %s are complete, the rest were not written", absPath(o.Out))
 		}
 		return nil, err
 	}
 	printSummary(stdout, res.Summary)
-	fmt.Fprintf(stdout, "\noutputs: %s (run.json, summary.md, summary.csv, <category>/<mode>/tau_<tau>/)\n", o.Out)
+	// run.json holds the absolute output folder: print that, so the line
+	// is usable from any directory.
+	fmt.Fprintf(stdout, "\noutputs: %s (run.json, summary.md, summary.csv, <category>/<mode>/tau_<tau>/)\n", res.Run.Settings.Out)
 	fmt.Fprintf(stdout, "wall time: %.1f s (", res.Run.WallSeconds)
 	first := true
 	for _, st := range []string{"features", "scores", "alpha", "cluster", "metrics", "write"} {
@@ -308,6 +310,14 @@ func writeReport(out string, stdout io.Writer) error {
 	if err := report.Write(out, "", report.Options{}); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, "report.html"))
+	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(absPath(out), "report.html"))
 	return nil
+}
+
+// absPath is path made absolute, or path itself if that fails.
+func absPath(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
 }

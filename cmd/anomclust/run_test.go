@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/synth"
+	"github.com/anomclust/anomclust/tensor"
 )
 
 // TestRunFlagsPreset checks preset resolution: the preset's settings unless
@@ -97,4 +103,55 @@ func TestRunFlagsArgNames(t *testing.T) {
 			t.Errorf("-%s is shown as taking %q", f.Name, name)
 		}
 	})
+}
+
+// meanNet is a stand-in backbone: "p8" is the (H/8, W/8, 3) map of 8x8
+// block means. Enough for the pipeline to run in milliseconds.
+type meanNet struct{}
+
+func (meanNet) Name() string                    { return "meannet" }
+func (meanNet) Layers() []string                { return []string{"p8"} }
+func (meanNet) Preprocess() backbone.Preprocess { return backbone.ImageNet() }
+func (meanNet) Forward(images []*tensor.Tensor, layers []string) ([]map[string]*tensor.Tensor, error) {
+	out := make([]map[string]*tensor.Tensor, len(images))
+	for k, img := range images {
+		H, W := img.Shape[0]/8, img.Shape[1]/8
+		t := tensor.New(H, W, 3)
+		for y := range H * 8 {
+			for x := range W * 8 {
+				for c := range 3 {
+					t.Data[((y/8)*W+x/8)*3+c] += img.Data[(y*img.Shape[1]+x)*3+c] / 64
+				}
+			}
+		}
+		out[k] = map[string]*tensor.Tensor{"p8": t}
+	}
+	return out, nil
+}
+
+// TestOutputsAbsolute: with a relative --out the "outputs:" line names
+// the absolute folder (usable from any directory).
+func TestOutputsAbsolute(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if _, err := synth.Generate(context.Background(), "data", synth.Options{Categories: 1, Train: 2, PerType: 2, Size: 64, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := pipeline.Preset("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Data, o.Out = "data", "out"
+	o.Net, o.NetID, o.Layers = meanNet{}, "meannet", []string{"p8"}
+	o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize = 8, 8, 64, 64
+	o.Modes, o.Taus = []string{rundir.ModeAverage}, []float64{1}
+	var stdout, stderr strings.Builder
+	if _, err := runPipeline(context.Background(), o, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	// t.TempDir may sit behind a symlink: compare with the resolved cwd.
+	want := "outputs: " + filepath.Join(absPath("."), "out") + " "
+	if !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+	}
 }
