@@ -43,6 +43,11 @@
 //     optional per-row hook (GELU) to each micro-tile right after its last
 //     k block, while it is in L1, so that conv+BN+ReLU(+residual) and
 //     Linear+bias(+GELU) are one pass over C instead of three or four.
+//     MatMulPackedGather takes A from a callback that gathers one
+//     micro-panel's rows at a time into a cached buffer (a convolution's
+//     implicit im2col), and MatMulPackedSerial runs on the caller alone for
+//     callers that spread independent products over the cores themselves
+//     (attention heads, Winograd's 36 products).
 //   - Work is split over GOMAXPROCS goroutines (one of them the caller).
 //     When C has enough row tiles, workers take chunks of rows from a shared
 //     counter, largest first (guided scheduling): a worker slowed down by
