@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -59,17 +60,28 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	if err := c.run(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		if errors.Is(err, errUsage) {
-			return 2
-		}
-		fmt.Fprintf(stderr, "anomclust %s: %v\n", c.name, err)
-		return 1
+	return exitCode(stderr, c.name, c.run(args[1:]))
+}
+
+// exitCode reports the error of command name on stderr and returns the
+// process's exit code: 0 on success or -h; 2 for a usage error (already
+// explained); 130 (128 + SIGINT, as shells report it) for a run cancelled
+// by Ctrl-C or SIGTERM, whatever command it was; 1 for any other error.
+func exitCode(stderr io.Writer, name string, err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "anomclust %s: interrupted\n", name)
+		return 130
 	}
-	return 0
+	// Library errors start with their package's name, which may be the
+	// command's ("synth: ..."): say it once.
+	msg := strings.TrimPrefix(err.Error(), name+": ")
+	fmt.Fprintf(stderr, "anomclust %s: %s\n", name, msg)
+	return 1
 }
 
 func usage(w io.Writer) {

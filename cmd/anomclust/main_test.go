@@ -2,8 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/anomclust/anomclust/pipeline"
+	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/synth"
 )
 
 func TestHelpListsCommands(t *testing.T) {
@@ -45,5 +58,94 @@ func TestNeedFlag(t *testing.T) {
 		if !c.ok && !strings.Contains(out.String(), "anomclust x: --out DIR is required") {
 			t.Errorf("given %v, args %v: output %q does not explain", c.given, c.args, out.String())
 		}
+	}
+}
+
+// TestExitCode: each kind of outcome maps to its exit code and message; an
+// interrupted run (context.Canceled, however wrapped) is exit 130 and says
+// "interrupted", not an error line.
+func TestExitCode(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		code int
+		want string // stderr
+	}{
+		{nil, 0, ""},
+		{fmt.Errorf("parse: %w", flag.ErrHelp), 0, ""},
+		{errUsage, 2, ""},
+		{fmt.Errorf("draw 3 images: %w", context.Canceled), 130, "anomclust x: interrupted\n"},
+		{errors.New("disk full"), 1, "anomclust x: disk full\n"},
+		{errors.New("x: disk full"), 1, "anomclust x: disk full\n"}, // the package named once
+		{errors.New("xy: disk full"), 1, "anomclust x: xy: disk full\n"},
+	} {
+		var errb bytes.Buffer
+		if code := exitCode(&errb, "x", c.err); code != c.code || errb.String() != c.want {
+			t.Errorf("%v: exit %d, stderr %q; want %d, %q", c.err, code, errb.String(), c.code, c.want)
+		}
+	}
+}
+
+// TestSynthInterrupted sends the process SIGINT while `anomclust synth`
+// draws a set big enough to take seconds: the command must stop, exit 130
+// and say "interrupted". The test's own signal.Notify keeps the default
+// action (exiting the test binary) off, should a signal arrive before or
+// after synth's handler is installed, so the signal is repeated until the
+// command returns.
+func TestSynthInterrupted(t *testing.T) {
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+				syscall.Kill(os.Getpid(), syscall.SIGINT)
+			}
+		}
+	}()
+	var out, errb bytes.Buffer
+	dir := filepath.Join(t.TempDir(), "set")
+	code := runMain([]string{"synth", "--out", dir, "--categories", "3", "--per-type", "200", "--size", "256"}, &out, &errb)
+	close(done)
+	<-stopped // no SIGINT may arrive after signal.Stop
+	if code != 130 || errb.String() != "anomclust synth: interrupted\n" {
+		t.Errorf("exit %d, stderr %q; want 130 and an interrupted line", code, errb.String())
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("interrupted synth left %s (stat: %v)", dir, err)
+	}
+}
+
+// TestRunPipelineInterrupted: a cancelled pipeline returns an error that
+// runMain reports as interrupted (exit 130), after a note on what was
+// written.
+func TestRunPipelineInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if _, err := synth.Generate(context.Background(), data, synth.Options{Categories: 1, Train: 2, PerType: 2, Size: 64, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := pipeline.Preset("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Data, o.Out = data, filepath.Join(dir, "out")
+	o.Net, o.NetID, o.Layers = meanNet{}, "meannet", []string{"p8"}
+	o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize = 8, 8, 64, 64
+	o.Modes, o.Taus = []string{rundir.ModeAverage}, []float64{1}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	_, err = runPipeline(ctx, o, &stdout, &stderr)
+	if code := exitCode(&stderr, "run", err); code != 130 {
+		t.Errorf("exit %d (err %v), want 130", code, err)
+	}
+	if want := "files already in " + o.Out + " are complete; the rest were not written\n"; !strings.Contains(stderr.String(), want) ||
+		!strings.HasSuffix(stderr.String(), "anomclust run: interrupted\n") {
+		t.Errorf("stderr %q, want the note %q and then the interrupted line", stderr.String(), want)
 	}
 }

@@ -221,7 +221,8 @@ func runPipeline(ctx context.Context, o pipeline.Options, stdout, stderr io.Writ
 	res, err := pipeline.Run(ctx, o)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("interrupted; files already in %s are complete, the rest were not written", absPath(o.Out))
+			// runMain then says "interrupted" and exits 130.
+			fmt.Fprintf(stderr, "files already in %s are complete; the rest were not written\n", absPath(o.Out))
 		}
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -22,7 +23,11 @@ func TestSynthCommand(t *testing.T) {
 	if code := runMain([]string{"synth"}, &out, &errb); code != 2 {
 		t.Errorf("missing --out: exit %d, want 2", code)
 	}
+	errb.Reset()
 	if code := runMain(append(args, "--seed", "5"), &out, &errb); code != 1 {
 		t.Errorf("existing folder, other settings: exit %d, want 1", code)
+	}
+	if want := "anomclust synth: " + dir + " holds a synthetic set made with other settings"; !strings.HasPrefix(errb.String(), want) {
+		t.Errorf("stderr %q, want it to start %q", errb.String(), want)
 	}
 }
