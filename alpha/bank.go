@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/anomclust/anomclust/gemm"
+	"github.com/anomclust/anomclust/internal/parallel"
 )
 
 // SampleNormals picks the normal (train/good) images whose patches form the
@@ -86,7 +87,7 @@ func Coreset(x []float32, n, d int, fraction float64, seed uint64, workers int) 
 // mean, which PatchCore takes over distances.
 func greedyCoreset(p []float32, n, k int, starts []int, num, workers int) []int {
 	far := make([]float32, n) // squared distance to the nearest selected row
-	parallelRange(n, workers, func(lo, hi int) {
+	parallel.Range(n, workers, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			var s float64
 			for _, st := range starts {
@@ -169,24 +170,4 @@ func sqDist(a, b []float32) float32 {
 		s0 += d * d
 	}
 	return (s0 + s1) + (s2 + s3)
-}
-
-// parallelRange splits [0, n) into up to workers contiguous chunks run
-// concurrently.
-func parallelRange(n, workers int, f func(lo, hi int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for c := 0; c < workers; c++ {
-		lo, hi := c*n/workers, (c+1)*n/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
 }

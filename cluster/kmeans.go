@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/anomclust/anomclust/internal/parallel"
 )
 
 // KMeansOptions configures KMeans. Zero values select the defaults shown,
@@ -283,27 +283,11 @@ func (km *kmeans) relocateEmpty(labels []int, dists []float64, counts []int) {
 // parallelRows calls f on consecutive row ranges covering [0, n), spread over
 // km.workers goroutines when the work is large enough to pay for them.
 func (km *kmeans) parallelRows(f func(lo, hi int)) {
-	const chunk = 64
-	if km.workers <= 1 || km.n*km.k*km.d < 1<<16 {
-		f(0, km.n)
-		return
+	workers := km.workers
+	if km.n*km.k*km.d < 1<<16 {
+		workers = 1
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range km.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= km.n {
-					return
-				}
-				f(lo, min(lo+chunk, km.n))
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Chunks(km.n, 64, workers, f)
 }
 
 // canonicalise renumbers clusters in order of first appearance.

@@ -13,8 +13,8 @@ import (
 	"math"
 	"runtime"
 	"sort"
-	"sync"
-	"sync/atomic"
+
+	"github.com/anomclust/anomclust/internal/parallel"
 )
 
 // Float is the element type of an input matrix X.
@@ -108,23 +108,12 @@ func PDist(x []float64, n, d int) []float64 {
 	// Rows are handed out one at a time from a shared counter: row i has
 	// n-1-i entries, so static blocks would be unbalanced. The values do not
 	// depend on which goroutine computes them.
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n-1 {
-					return
-				}
-				start := condensedIndex(n, i, i+1)
-				pdistRow(x, n, d, i, out[start:start+n-1-i])
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Chunks(n-1, 1, workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			start := condensedIndex(n, i, i+1)
+			pdistRow(x, n, d, i, out[start:start+n-1-i])
+		}
+	})
 	return out
 }
 

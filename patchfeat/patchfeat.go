@@ -22,8 +22,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 
+	"github.com/anomclust/anomclust/internal/parallel"
 	"github.com/anomclust/anomclust/tensor"
 )
 
@@ -109,7 +109,7 @@ func PatchEmbeddings(maps []*tensor.Tensor, opt Options) (*tensor.Tensor, error)
 	}
 	z := make([]float32, M*D)
 	bins := adaptiveBins(L*pre, D)
-	parallelRows(M, workers, func(lo, hi int) {
+	parallel.Range(M, workers, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			poolRow(stacked[r*L*pre:(r+1)*L*pre], bins, z[r*D:(r+1)*D])
 		}
@@ -170,7 +170,7 @@ func pooledPatches(x *tensor.Tensor, p, pad, pre int, out []float32, stride, off
 	pp := p * p
 	n := C * pp
 	bins := adaptiveBins(n, pre)
-	parallelRows(gh, workers, func(lo, hi int) {
+	parallel.Range(gh, workers, func(lo, hi int) {
 		v := make([]float32, n)
 		for y := lo; y < hi; y++ {
 			for xx := 0; xx < gw; xx++ {
@@ -231,7 +231,7 @@ func linearTaps(in, out int) (i0, i1 []int, w0, w1 []float32) {
 func resizeBilinear(src []float32, h, w, ch int, dst []float32, oh, ow, stride, off, workers int) {
 	y0, y1, hy0, hy1 := linearTaps(h, oh)
 	x0, x1, wx0, wx1 := linearTaps(w, ow)
-	parallelRows(oh, workers, func(lo, hi int) {
+	parallel.Range(oh, workers, func(lo, hi int) {
 		for oy := lo; oy < hi; oy++ {
 			r0 := src[y0[oy]*w*ch : (y0[oy]+1)*w*ch]
 			r1 := src[y1[oy]*w*ch : (y1[oy]+1)*w*ch]
@@ -257,26 +257,4 @@ func layerNormAll(x *tensor.Tensor, eps float64) *tensor.Tensor {
 	y := tensor.From(append([]float32(nil), x.Data...), x.Shape...)
 	tensor.LayerNormAll(y, eps)
 	return y
-}
-
-// parallelRows splits [0, n) into contiguous chunks run on up to workers
-// goroutines and waits for them.
-func parallelRows(n, workers int, f func(lo, hi int)) {
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for k := 0; k < workers; k++ {
-		lo, hi := k*n/workers, (k+1)*n/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
 }
