@@ -419,6 +419,26 @@ func pyType(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// storagePID parses the persistent id torch.save writes for a storage,
+// ('storage', storage_type, key, location, numel, ...), with at least n
+// fields (5 in zip checkpoints; 6 in legacy ones, the last the view
+// metadata).
+func storagePID(pid any, n int) (t tuple, kind storageKind, key string, numel int64, err error) {
+	t, ok := pid.(tuple)
+	if !ok || len(t) < n || t[0] != "storage" {
+		return nil, storageKind{}, "", 0, fmt.Errorf("persistent id %s is not a storage", pyType(pid))
+	}
+	if kind, err = storageKindOf(t[1]); err != nil {
+		return nil, storageKind{}, "", 0, err
+	}
+	key, ok1 := t[2].(string)
+	numel, ok2 := t[4].(int64)
+	if !ok1 || !ok2 || numel < 0 {
+		return nil, storageKind{}, "", 0, errors.New("persistent id has a bad storage key or size")
+	}
+	return t, kind, key, numel, nil
+}
+
 // storageKindOf checks that a persistent id names a torch.*Storage class.
 func storageKindOf(v any) (storageKind, error) {
 	g, ok := v.(global)
@@ -478,18 +498,9 @@ func parseZip(data []byte) (any, error) {
 	storages := map[string]*storage{}
 	u := &unpickler{buf: pklData}
 	u.persistentLoad = func(pid any) (any, error) {
-		t, ok := pid.(tuple)
-		if !ok || len(t) < 5 || t[0] != "storage" {
-			return nil, fmt.Errorf("persistent id %s is not a storage", pyType(pid))
-		}
-		kind, err := storageKindOf(t[1])
+		_, kind, key, numel, err := storagePID(pid, 5)
 		if err != nil {
 			return nil, err
-		}
-		key, ok1 := t[2].(string)
-		numel, ok2 := t[4].(int64)
-		if !ok1 || !ok2 || numel < 0 {
-			return nil, errors.New("persistent id has a bad storage key or size")
 		}
 		if s, ok := storages[key]; ok {
 			if s.kind != kind {
@@ -586,17 +597,11 @@ func parseLegacy(data []byte) (any, error) {
 	}
 	storages := map[string]*storage{}
 	root, err := next("data", func(pid any) (any, error) {
-		t, ok := pid.(tuple)
-		if !ok || len(t) < 6 || t[0] != "storage" {
-			return nil, fmt.Errorf("persistent id %s is not a storage", pyType(pid))
-		}
-		kind, err := storageKindOf(t[1])
+		t, kind, key, numel, err := storagePID(pid, 6)
 		if err != nil {
 			return nil, err
 		}
-		key, ok1 := t[2].(string)
-		numel, ok2 := t[4].(int64)
-		if !ok1 || !ok2 || numel < 0 || numel > int64(len(data)) {
+		if numel > int64(len(data)) {
 			return nil, errors.New("persistent id has a bad storage key or size")
 		}
 		s, ok := storages[key]
