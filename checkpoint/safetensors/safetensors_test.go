@@ -2,81 +2,32 @@ package safetensors
 
 import (
 	"bytes"
-	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/anomclust/anomclust/checkpoint/internal/checkpointtest"
 )
-
-type expectation struct {
-	DType string   `json:"dtype"`
-	Shape []int    `json:"shape"`
-	Bits  []uint32 `json:"bits"`
-	Ints  []int64  `json:"ints"`
-}
-
-type expectedFile struct {
-	Files   map[string]map[string]expectation `json:"files"`
-	Refused map[string]string                 `json:"refused"`
-}
-
-func readExpected(t testing.TB) expectedFile {
-	t.Helper()
-	b, err := os.ReadFile("testdata/expected.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e expectedFile
-	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
 
 // TestLoadMatchesWriter compares every tensor with the values the writer
 // (gen_safetensors.py, numpy) stored, bit for bit: decoding is exact.
 func TestLoadMatchesWriter(t *testing.T) {
-	exp := readExpected(t)
+	exp := checkpointtest.ReadExpected(t, "testdata/expected.json")
 	for file, tensors := range exp.Files {
-		f, err := Open(filepath.Join("testdata", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Metadata["format"] != "pt" {
-			t.Errorf("%s: metadata %v, want format=pt", file, f.Metadata)
-		}
-		if len(f.Tensors) != len(tensors) {
-			t.Errorf("%s: %d tensors, want %d", file, len(f.Tensors), len(tensors))
-		}
-		for name, want := range tensors {
-			got, ok := f.Tensors[name]
-			if !ok {
-				t.Errorf("%s: missing %q", file, name)
-				continue
+		t.Run(file, func(t *testing.T) {
+			f, err := Open(filepath.Join("testdata", file))
+			if err != nil {
+				t.Fatal(err)
 			}
-			if string(got.DType) != want.DType || !slices.Equal(got.Shape, want.Shape) || got.Name != name {
-				t.Errorf("%s: %q is %s %v, want %s %v", file, name, got.DType, got.Shape, want.DType, want.Shape)
+			defer f.Close()
+			if f.Metadata["format"] != "pt" {
+				t.Errorf("metadata %v, want format=pt", f.Metadata)
 			}
-			if want.Bits != nil {
-				if len(got.Data) != len(want.Bits) {
-					t.Errorf("%s: %d floats, want %d", name, len(got.Data), len(want.Bits))
-					continue
-				}
-				for i, b := range want.Bits {
-					if math.Float32bits(got.Data[i]) != b {
-						t.Errorf("%s[%d] = %#x, want %#x", name, i, math.Float32bits(got.Data[i]), b)
-						break
-					}
-				}
-			} else if !slices.Equal(got.Ints, want.Ints) {
-				t.Errorf("%s: ints %v, want %v", name, got.Ints, want.Ints)
-			}
-		}
-		f.Close()
+			checkpointtest.CheckStateDict(t, f.Tensors, tensors)
+		})
 	}
 }
 
@@ -116,7 +67,7 @@ func TestZeroCopy(t *testing.T) {
 }
 
 func TestRefused(t *testing.T) {
-	exp := readExpected(t)
+	exp := checkpointtest.ReadExpected(t, "testdata/expected.json")
 	if len(exp.Refused) < 5 {
 		t.Fatalf("only %d refused fixtures", len(exp.Refused))
 	}
@@ -163,33 +114,13 @@ func TestSniff(t *testing.T) {
 //
 //	go test ./checkpoint/safetensors -run '^$' -fuzz FuzzSafetensors -fuzztime 2m
 func FuzzSafetensors(f *testing.F) {
-	files, err := filepath.Glob("testdata/*.safetensors")
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no seeds: %v", err)
-	}
-	for _, p := range files {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
+	checkpointtest.AddFiles(f, "testdata/*.safetensors")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sd, _, err := Parse(data)
 		if err != nil {
 			return
 		}
-		total := 0
-		for name, tt := range sd {
-			n := 1
-			for _, d := range tt.Shape {
-				n *= d
-			}
-			if len(tt.Data)+len(tt.Ints) != n {
-				t.Fatalf("%s: shape %v but %d values", name, tt.Shape, len(tt.Data)+len(tt.Ints))
-			}
-			total += n
-		}
+		total := checkpointtest.CheckShapes(t, sd)
 		if total > len(data) {
 			t.Fatalf("%d elements from %d bytes", total, len(data))
 		}

@@ -1,49 +1,21 @@
 package torchpt
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/anomclust/anomclust/checkpoint"
+	"github.com/anomclust/anomclust/checkpoint/internal/checkpointtest"
 )
-
-// expectation is one tensor of testdata/expected.json, written by
-// gen_checkpoints.py from what torch itself reads back.
-type expectation struct {
-	DType string   `json:"dtype"`
-	Shape []int    `json:"shape"`
-	Bits  []uint32 `json:"bits"`
-	Ints  []int64  `json:"ints"`
-}
-
-type expectedFile struct {
-	Files   map[string]map[string]expectation `json:"files"`
-	Refused map[string]string                 `json:"refused"`
-}
-
-func readExpected(t *testing.T) expectedFile {
-	t.Helper()
-	b, err := os.ReadFile("testdata/expected.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e expectedFile
-	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
 
 // TestLoadMatchesTorch compares every tensor of every fixture with the
 // values torch read back, bit for bit: decoding is exact (fp16 and bf16
 // widen exactly to float32), so no tolerance is needed.
 func TestLoadMatchesTorch(t *testing.T) {
-	exp := readExpected(t)
+	exp := checkpointtest.ReadExpected(t, "testdata/expected.json")
 	if len(exp.Files) < 10 {
 		t.Fatalf("expected.json lists only %d files", len(exp.Files))
 	}
@@ -53,39 +25,7 @@ func TestLoadMatchesTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(sd) != len(tensors) {
-				t.Errorf("got %d tensors %v, want %d", len(sd), keys(sd), len(tensors))
-			}
-			for name, want := range tensors {
-				got, ok := sd[name]
-				if !ok {
-					t.Errorf("missing tensor %q (have %v)", name, keys(sd))
-					continue
-				}
-				if got.Name != name {
-					t.Errorf("tensor %q has Name %q", name, got.Name)
-				}
-				if string(got.DType) != want.DType {
-					t.Errorf("%s: dtype %s, want %s", name, got.DType, want.DType)
-				}
-				if !slices.Equal(got.Shape, want.Shape) {
-					t.Errorf("%s: shape %v, want %v", name, got.Shape, want.Shape)
-				}
-				if want.Bits != nil {
-					if len(got.Data) != len(want.Bits) || got.Ints != nil {
-						t.Errorf("%s: %d floats (ints %v), want %d", name, len(got.Data), got.Ints, len(want.Bits))
-						continue
-					}
-					for i, b := range want.Bits {
-						if math.Float32bits(got.Data[i]) != b {
-							t.Errorf("%s[%d] = %v (%#x), want %v (%#x)", name, i, got.Data[i], math.Float32bits(got.Data[i]), math.Float32frombits(b), b)
-							break
-						}
-					}
-				} else if !slices.Equal(got.Ints, want.Ints) || got.Data != nil {
-					t.Errorf("%s: ints %v, want %v", name, got.Ints, want.Ints)
-				}
-			}
+			checkpointtest.CheckStateDict(t, sd, tensors)
 		})
 	}
 }
@@ -93,7 +33,7 @@ func TestLoadMatchesTorch(t *testing.T) {
 // TestRefused checks that hostile or broken files give an error naming
 // the file and the problem, not a panic or a partial result.
 func TestRefused(t *testing.T) {
-	exp := readExpected(t)
+	exp := checkpointtest.ReadExpected(t, "testdata/expected.json")
 	for file, substr := range exp.Refused {
 		t.Run(file, func(t *testing.T) {
 			path := filepath.Join("testdata", file)
@@ -175,13 +115,4 @@ func TestFloat16Conversion(t *testing.T) {
 	if got := math.Float32bits(checkpoint.Float16ToFloat32(0x8000)); got != 0x80000000 {
 		t.Errorf("negative zero -> %#x", got)
 	}
-}
-
-func keys(sd checkpoint.StateDict) []string {
-	var out []string
-	for k := range sd {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
