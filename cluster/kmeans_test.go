@@ -3,6 +3,7 @@ package cluster
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -139,7 +140,7 @@ func TestKMeansDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Inertia != b.Inertia || !equalInts(a.Labels, b.Labels) || a.Run != b.Run {
+	if a.Inertia != b.Inertia || !slices.Equal(a.Labels, b.Labels) || a.Run != b.Run {
 		t.Fatalf("Workers=1 inertia %v run %d, Workers=4 inertia %v run %d", a.Inertia, a.Run, b.Inertia, b.Run)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,7 +136,7 @@ func TestCutGolden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Cut(%d): %v", cut.K, err)
 				}
-				if !equalInts(got, cut.Sklearn) {
+				if !slices.Equal(got, cut.Sklearn) {
 					t.Errorf("Cut(%d) = %v\nsklearn    %v", cut.K, got, cut.Sklearn)
 				}
 				if cut.TieAtCut {
@@ -176,7 +177,7 @@ func TestWardLabelsErrors(t *testing.T) {
 // TestWardSinglePoint: one observation is a valid, trivial clustering.
 func TestWardSinglePoint(t *testing.T) {
 	labels, l, err := WardLabels([]float32{1, 2, 3}, 1, 3, 1)
-	if err != nil || len(l.Merges) != 0 || !equalInts(labels, []int{0}) {
+	if err != nil || len(l.Merges) != 0 || !slices.Equal(labels, []int{0}) {
 		t.Fatalf("labels %v, linkage %+v, err %v", labels, l, err)
 	}
 }
@@ -206,18 +207,6 @@ func TestPDistParallelMatchesSerial(t *testing.T) {
 
 func closeRel(a, b, tol float64) bool {
 	return math.Abs(a-b) <= tol*math.Max(math.Abs(b), 1e-300) || a == b
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // samePartition reports whether two labelings group the points identically
