@@ -2,10 +2,9 @@ package resnet
 
 import (
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/anomclust/anomclust/gemm"
+	"github.com/anomclust/anomclust/internal/parallel"
 	"github.com/anomclust/anomclust/tensor"
 )
 
@@ -222,56 +221,23 @@ func outputTransform(m []float32, stride int, dst *[4][]float32, bias []float32,
 }
 
 // parallelFor calls f on chunks of [0, n) from GOMAXPROCS goroutines,
-// handing chunks out dynamically (the machine is shared).
+// about four chunks per worker handed out from a shared counter (the
+// machine is shared).
 func parallelFor(n int, f func(lo, hi int)) {
 	workers := runtime.GOMAXPROCS(0)
 	chunk := max((n+4*workers-1)/(4*workers), 1)
-	if workers == 1 || n <= chunk {
-		f(0, n)
-		return
+	if n <= chunk {
+		workers = 1 // one chunk: run it on the caller's goroutine
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(int64(chunk))) - chunk
-				if lo >= n {
-					return
-				}
-				f(lo, min(lo+chunk, n))
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Chunks(n, chunk, workers, f)
 }
 
 // eachOnce calls f(i) for every i in [0, n) from GOMAXPROCS goroutines,
 // each taking the next i from a shared counter.
 func eachOnce(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
+	parallel.Chunks(n, 1, min(runtime.GOMAXPROCS(0), n), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
 			f(i)
 		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
+	})
 }
