@@ -310,7 +310,7 @@ func (a adapter) Name() string                    { return a.m.cfg.Name }
 func (a adapter) Layers() []string                { return a.m.Layers() }
 func (a adapter) Preprocess() backbone.Preprocess { return backbone.ImageNet() }
 func (a adapter) Forward(images []*tensor.Tensor, layers []string) ([]map[string]*tensor.Tensor, error) {
-	return forwardEach(images, layers, a.m.ForwardBatch)
+	return backbone.ForwardEach(images, layers, a.m.ForwardBatch)
 }
 
 // RandomWeights returns a state_dict of architecture cfg with random values

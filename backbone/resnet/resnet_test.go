@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anomclust/anomclust/backbone/internal/backbonetest"
 	"github.com/anomclust/anomclust/tensor"
 )
 
@@ -17,11 +18,11 @@ func small(kind BlockKind, blocks [4]int, wpg int) Config {
 	return Config{Name: "small", Block: kind, Blocks: blocks, Planes: [4]int{4, 8, 16, 32}, WidthPerGroup: wpg}
 }
 
-// tolerance on relMaxErr against PyTorch. Both sides compute in float32 with
-// different summation orders (im2col GEMM vs mkldnn/THNN convolutions) and
-// ours folds BN into the weights; each output is a sum of up to a few
-// thousand products, so differences of a few ulps of the largest partial
-// sums, ~1e-6 relative, accumulate over ~10-50 layers. 1e-4 leaves a
+// tolerance on backbonetest.RelMaxErr against PyTorch. Both sides compute in
+// float32 with different summation orders (im2col GEMM vs mkldnn/THNN
+// convolutions) and ours folds BN into the weights; each output is a sum of
+// up to a few thousand products, so differences of a few ulps of the largest
+// partial sums, ~1e-6 relative, accumulate over ~10-50 layers. 1e-4 leaves a
 // margin of 10-100x while any real error (a wrong tap, a missing BN, a
 // transposed kernel) is O(1).
 const tolerance = 1e-4
@@ -46,12 +47,12 @@ func TestResNetMatchesTorchvision(t *testing.T) {
 }
 
 func compareWithTorch(t *testing.T, dir, name string, cfg Config, layers []string) {
-	sd := loadTorch(t, filepath.Join(dir, name+".pth"))
+	sd := backbonetest.LoadTorch(t, filepath.Join(dir, name+".pth"))
 	m, err := New(cfg, sd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := nchwToNHWC(readNPY(t, filepath.Join(dir, name+"_input.npy")))
+	x := backbonetest.NCHWToNHWC(backbonetest.ReadNPY(t, filepath.Join(dir, name+"_input.npy")))
 	// Each layer on its own too, so that stopping early is exercised.
 	for _, req := range append([][]string{layers}, [][]string{{layers[0]}, {layers[len(layers)-1]}}...) {
 		out, err := m.ForwardBatch(x, req)
@@ -62,12 +63,12 @@ func compareWithTorch(t *testing.T, dir, name string, cfg Config, layers []strin
 			t.Fatalf("asked for %v, got %d maps", req, len(out))
 		}
 		for _, l := range req {
-			want := nchwToNHWC(readNPY(t, filepath.Join(dir, name+"_"+l+".npy")))
+			want := backbonetest.NCHWToNHWC(backbonetest.ReadNPY(t, filepath.Join(dir, name+"_"+l+".npy")))
 			got := out[l]
 			if !slices.Equal(got.Shape, want.Shape) {
 				t.Fatalf("%s: shape %v, want %v", l, got.Shape, want.Shape)
 			}
-			e, err := relMaxErr(got.Data, want.Data)
+			e, err := backbonetest.RelMaxErr(got.Data, want.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +107,7 @@ func TestBackboneForward(t *testing.T) {
 			t.Fatalf("image %d: shape %v, want %v", i, got[i]["layer2"].Shape, want.Shape[1:])
 		}
 		// Same GEMMs, possibly different row blocking: allow float noise.
-		if e, _ := relMaxErr(got[i]["layer2"].Data, want.Data); e > 1e-6 {
+		if e, _ := backbonetest.RelMaxErr(got[i]["layer2"].Data, want.Data); e > 1e-6 {
 			t.Errorf("image %d: batched result differs from single (%.3g)", i, e)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/anomclust/anomclust/backbone/internal/backbonetest"
 	"github.com/anomclust/anomclust/tensor"
 )
 
@@ -39,7 +40,7 @@ func TestWinogradMatchesDirect(t *testing.T) {
 				wc := newWinograd(wt, bias, tc.in, tc.out)
 				wc.noAsm = noAsm
 				got := wc.forward(x, relu)
-				e, err := relMaxErr(got.Data, want.Data)
+				e, err := backbonetest.RelMaxErr(got.Data, want.Data)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -134,7 +135,7 @@ func TestWinograd4MatchesDirect(t *testing.T) {
 				wc := newWinograd4(wt, bias, tc.in, tc.out)
 				wc.noAsm = noAsm
 				got := wc.forward(x, relu)
-				e, err := relMaxErr(got.Data, want.Data)
+				e, err := backbonetest.RelMaxErr(got.Data, want.Data)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -441,7 +441,7 @@ func (a adapter) Name() string                    { return a.m.cfg.Name }
 func (a adapter) Layers() []string                { return a.m.Layers() }
 func (a adapter) Preprocess() backbone.Preprocess { return a.m.cfg.Preprocess }
 func (a adapter) Forward(images []*tensor.Tensor, layers []string) ([]map[string]*tensor.Tensor, error) {
-	return forwardEach(images, layers, a.m.ForwardBatch)
+	return backbone.ForwardEach(images, layers, a.m.ForwardBatch)
 }
 
 // RandomWeights returns a state_dict of architecture cfg with random values

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/anomclust/anomclust/backbone/internal/backbonetest"
 	"github.com/anomclust/anomclust/checkpoint"
 	"github.com/anomclust/anomclust/tensor"
 )
@@ -16,12 +17,13 @@ func tiny(name string, patch, depth, img int) Config {
 	return Config{Name: name, Patch: patch, Dim: 48, Depth: depth, Heads: 3, MLPRatio: 4, Eps: 1e-6, ImgSize: img, InterpolateOffset: 0.1}
 }
 
-// tolerance on relMaxErr (max |go - torch| / max |torch|). Both sides are
-// float32 with different summation orders in the GEMMs (K up to 192) and
-// different exp/erf approximations (a few ulps); a block adds errors of a
-// few 1e-7 relative, and the final LayerNorm divides by a standard deviation
-// of ~1, so 1e-4 leaves a margin of ~100x over what is observed while a
-// wrong position embedding, head split or missing layer scale is O(1).
+// tolerance on backbonetest.RelMaxErr (max |go - torch| / max |torch|). Both
+// sides are float32 with different summation orders in the GEMMs (K up to
+// 192) and different exp/erf approximations (a few ulps); a block adds
+// errors of a few 1e-7 relative, and the final LayerNorm divides by a
+// standard deviation of ~1, so 1e-4 leaves a margin of ~100x over what is
+// observed while a wrong position embedding, head split or missing layer
+// scale is O(1).
 const tolerance = 1e-4
 
 func TestViTMatchesTorch(t *testing.T) {
@@ -52,11 +54,11 @@ func TestViTMatchesTorch(t *testing.T) {
 }
 
 func compareWithTorch(t *testing.T, dir, name, ckpt string, cfg Config, layers []string) {
-	m, err := New(cfg, loadTorch(t, filepath.Join(dir, ckpt+".pth")))
+	m, err := New(cfg, backbonetest.LoadTorch(t, filepath.Join(dir, ckpt+".pth")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := nchwToNHWC(readNPY(t, filepath.Join(dir, name+"_input.npy")))
+	x := backbonetest.NCHWToNHWC(backbonetest.ReadNPY(t, filepath.Join(dir, name+"_input.npy")))
 	for _, req := range [][]string{layers, {layers[0]}} {
 		out, err := m.ForwardBatch(x, req)
 		if err != nil {
@@ -66,12 +68,12 @@ func compareWithTorch(t *testing.T, dir, name, ckpt string, cfg Config, layers [
 			t.Fatalf("asked for %v, got %d maps", req, len(out))
 		}
 		for _, l := range req {
-			want := nchwToNHWC(readNPY(t, filepath.Join(dir, name+"_"+l+".npy")))
+			want := backbonetest.NCHWToNHWC(backbonetest.ReadNPY(t, filepath.Join(dir, name+"_"+l+".npy")))
 			got := out[l]
 			if !slices.Equal(got.Shape, want.Shape) {
 				t.Fatalf("%s: shape %v, want %v", l, got.Shape, want.Shape)
 			}
-			e, err := relMaxErr(got.Data, want.Data)
+			e, err := backbonetest.RelMaxErr(got.Data, want.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +174,7 @@ func TestBackboneForward(t *testing.T) {
 			t.Fatalf("image %d: shape %v, want %v", i, got[i]["norm"].Shape, want.Shape[1:])
 		}
 		// Same operations; batching may change GEMM blocking: float noise only.
-		if e, _ := relMaxErr(got[i]["norm"].Data, want.Data); e > 1e-6 {
+		if e, _ := backbonetest.RelMaxErr(got[i]["norm"].Data, want.Data); e > 1e-6 {
 			t.Errorf("image %d: batched result differs from single (%.3g)", i, e)
 		}
 	}
@@ -181,18 +183,18 @@ func TestBackboneForward(t *testing.T) {
 // TestRowChunks runs the row-wise block steps in chunks of 7 tokens (which
 // split images mid-sequence) and checks the result against PyTorch as well.
 func TestRowChunks(t *testing.T) {
-	m, err := New(tiny("dino8", 8, 2, 32), loadTorch(t, filepath.Join("testdata", "dino8_40x48.pth")))
+	m, err := New(tiny("dino8", 8, 2, 32), backbonetest.LoadTorch(t, filepath.Join("testdata", "dino8_40x48.pth")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.rowChunk = 7
-	x := nchwToNHWC(readNPY(t, filepath.Join("testdata", "dino8_40x48_input.npy")))
+	x := backbonetest.NCHWToNHWC(backbonetest.ReadNPY(t, filepath.Join("testdata", "dino8_40x48_input.npy")))
 	out, err := m.ForwardBatch(x, []string{"norm"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := nchwToNHWC(readNPY(t, filepath.Join("testdata", "dino8_40x48_norm.npy")))
-	if e, _ := relMaxErr(out["norm"].Data, want.Data); e > tolerance {
+	want := backbonetest.NCHWToNHWC(backbonetest.ReadNPY(t, filepath.Join("testdata", "dino8_40x48_norm.npy")))
+	if e, _ := backbonetest.RelMaxErr(out["norm"].Data, want.Data); e > tolerance {
 		t.Errorf("relative max error %.3g > %g", e, tolerance)
 	}
 }
