@@ -15,7 +15,7 @@ import (
 //
 // The price is accuracy: the transforms multiply by up to 8 and G has
 // entries 1/6 and 1/24, so rounding errors grow by about an order of
-// magnitude over F(2x2) (TestWinograd4MatchesDirect measures ~1e-6
+// magnitude over F(2x2) (TestWinogradMatchesDirect/F4x4 measures ~1e-6
 // relative on random data, still far inside the 1e-4 fixture tolerance).
 type winograd4 struct {
 	inC, outC int

@@ -8,47 +8,73 @@ import (
 	"github.com/anomclust/anomclust/tensor"
 )
 
-// TestWinogradMatchesDirect compares the Winograd convolution (assembly and
-// Go transforms) with tensor.Conv2d on odd and even map sizes, channel
-// counts that are and are not multiples of 16, with and without ReLU.
-// Tolerance: both are float32 sums over 9*Cin products in different
-// orders; 2e-6 of the largest output is ~20 ulps.
+// TestWinogradMatchesDirect compares both Winograd convolutions, F(2x2, 3x3)
+// and F(4x4, 3x3) (assembly and Go transforms), with tensor.Conv2d on map
+// sizes that are and are not multiples of the tile, channel counts that are
+// and are not multiples of 16, with and without ReLU. Each variant has its
+// own tolerance, justified beside it.
 func TestWinogradMatchesDirect(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, tc := range []struct{ n, h, w, in, out int }{
-		{2, 7, 9, 16, 32}, {1, 8, 8, 32, 16}, {3, 5, 6, 12, 20}, {1, 1, 1, 16, 16}, {2, 14, 14, 64, 48},
+	type shape struct{ n, h, w, in, out int }
+	shapes := []shape{{2, 7, 9, 16, 32}, {1, 8, 8, 32, 16}, {3, 5, 6, 12, 20}, {1, 1, 1, 16, 16}, {2, 14, 14, 64, 48}}
+	for _, v := range []struct {
+		name   string
+		seed   uint64 // the PCG seed is (seed, seed+1)
+		shapes []shape
+		tol    float64
+		conv   func(wt, bias []float32, in, out int, noAsm bool) convOp
+	}{
+		// F(2x2): both are float32 sums over 9*Cin products in different
+		// orders; 2e-6 of the largest output is ~20 ulps.
+		{"F2x2", 3, shapes, 2e-6, func(wt, bias []float32, in, out int, noAsm bool) convOp {
+			wc := newWinograd(wt, bias, in, out)
+			wc.noAsm = noAsm
+			return wc
+		}},
+		// F(4x4): the transforms scale values by up to 8 (and G by 1/24),
+		// so rounding errors are about 10x those of F(2x2): measured up to
+		// 1.2e-5 relative here (vs ~2e-7 for F(2x2) on the same cases);
+		// 4e-5 leaves 3x margin and is still far below any wrong tap or
+		// weight (errors of order 1e-1).
+		{"F4x4", 13, append(shapes, shape{1, 12, 16, 48, 64}), 4e-5, func(wt, bias []float32, in, out int, noAsm bool) convOp {
+			wc := newWinograd4(wt, bias, in, out)
+			wc.noAsm = noAsm
+			return wc
+		}},
 	} {
-		wt := make([]float32, tc.out*tc.in*9)
-		bias := make([]float32, tc.out)
-		for i := range wt {
-			wt[i] = float32(rng.NormFloat64())
-		}
-		for i := range bias {
-			bias[i] = float32(rng.NormFloat64())
-		}
-		x := tensor.New(tc.n, tc.h, tc.w, tc.in)
-		for i := range x.Data {
-			x.Data[i] = float32(rng.NormFloat64())
-		}
-		c, err := tensor.NewConv2d(tensor.ConvSpec{InC: tc.in, OutC: tc.out, KH: 3, KW: 3, Stride: 1, Pad: 1}, wt, bias)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, relu := range []bool{false, true} {
-			want := direct{c}.forward(x, relu)
-			for _, noAsm := range []bool{false, true} {
-				wc := newWinograd(wt, bias, tc.in, tc.out)
-				wc.noAsm = noAsm
-				got := wc.forward(x, relu)
-				e, err := backbonetest.RelMaxErr(got.Data, want.Data)
+		t.Run(v.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(v.seed, v.seed+1))
+			for _, tc := range v.shapes {
+				wt := make([]float32, tc.out*tc.in*9)
+				bias := make([]float32, tc.out)
+				for i := range wt {
+					wt[i] = float32(rng.NormFloat64())
+				}
+				for i := range bias {
+					bias[i] = float32(rng.NormFloat64())
+				}
+				x := tensor.New(tc.n, tc.h, tc.w, tc.in)
+				for i := range x.Data {
+					x.Data[i] = float32(rng.NormFloat64())
+				}
+				c, err := tensor.NewConv2d(tensor.ConvSpec{InC: tc.in, OutC: tc.out, KH: 3, KW: 3, Stride: 1, Pad: 1}, wt, bias)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if e > 2e-6 {
-					t.Errorf("%+v relu=%v noAsm=%v: relative max error %.3g", tc, relu, noAsm, e)
+				for _, relu := range []bool{false, true} {
+					want := direct{c}.forward(x, relu)
+					for _, noAsm := range []bool{false, true} {
+						got := v.conv(wt, bias, tc.in, tc.out, noAsm).forward(x, relu)
+						e, err := backbonetest.RelMaxErr(got.Data, want.Data)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if e > v.tol {
+							t.Errorf("%+v relu=%v noAsm=%v: relative max error %.3g", tc, relu, noAsm, e)
+						}
+					}
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -94,53 +120,6 @@ func TestWinogradAsmTwin(t *testing.T) {
 			for i := range dg[k] {
 				if dg[k][i] != da[k][i] {
 					t.Fatalf("output transform (relu=%v) differs at %d/%d: go %g asm %g", relu, k, i, dg[k][i], da[k][i])
-				}
-			}
-		}
-	}
-}
-
-// TestWinograd4MatchesDirect compares the F(4x4, 3x3) convolution
-// (assembly and Go transforms) with tensor.Conv2d on map sizes that are and
-// are not multiples of 4, channel counts that are and are not multiples of
-// 16, with and without ReLU. Tolerance: the F(4x4) transforms scale values
-// by up to 8 (and G by 1/24), so rounding errors are about 10x those of
-// F(2x2): measured up to 1.2e-5 relative here (vs ~2e-7 for F(2x2) on
-// the same cases); 4e-5 leaves 3x margin and is still far below any wrong
-// tap or weight (errors of order 1e-1).
-func TestWinograd4MatchesDirect(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 14))
-	for _, tc := range []struct{ n, h, w, in, out int }{
-		{2, 7, 9, 16, 32}, {1, 8, 8, 32, 16}, {3, 5, 6, 12, 20}, {1, 1, 1, 16, 16}, {2, 14, 14, 64, 48}, {1, 12, 16, 48, 64},
-	} {
-		wt := make([]float32, tc.out*tc.in*9)
-		bias := make([]float32, tc.out)
-		for i := range wt {
-			wt[i] = float32(rng.NormFloat64())
-		}
-		for i := range bias {
-			bias[i] = float32(rng.NormFloat64())
-		}
-		x := tensor.New(tc.n, tc.h, tc.w, tc.in)
-		for i := range x.Data {
-			x.Data[i] = float32(rng.NormFloat64())
-		}
-		c, err := tensor.NewConv2d(tensor.ConvSpec{InC: tc.in, OutC: tc.out, KH: 3, KW: 3, Stride: 1, Pad: 1}, wt, bias)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, relu := range []bool{false, true} {
-			want := direct{c}.forward(x, relu)
-			for _, noAsm := range []bool{false, true} {
-				wc := newWinograd4(wt, bias, tc.in, tc.out)
-				wc.noAsm = noAsm
-				got := wc.forward(x, relu)
-				e, err := backbonetest.RelMaxErr(got.Data, want.Data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if e > 4e-5 {
-					t.Errorf("%+v relu=%v noAsm=%v: relative max error %.3g", tc, relu, noAsm, e)
 				}
 			}
 		}
