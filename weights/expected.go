@@ -200,12 +200,22 @@ func checkMobileNet(sd checkpoint.StateDict, e Entry) error {
 		return fmt.Errorf("%s: the graph has %d constant tensors, want at least %d", e.Name, len(sd), e.MobileNet.MinTensors)
 	}
 	// TFLite CONV_2D filters are OHWI: the stem's is (32, 3, 3, 3).
+	stem, signature := false, len(e.MobileNet.Signature) == 0
 	for _, t := range sd {
 		if len(t.Shape) == 4 && t.Shape[1] == 3 && t.Shape[2] == 3 && t.Shape[3] == 3 {
-			return nil
+			stem = true
+		}
+		if !signature && slices.Equal(t.Shape, e.MobileNet.Signature) {
+			signature = true
 		}
 	}
-	return fmt.Errorf("%s: no 3x3 convolution over 3 input channels (the stem) in the graph", e.Name)
+	if !stem {
+		return fmt.Errorf("%s: no 3x3 convolution over 3 input channels (the stem) in the graph", e.Name)
+	}
+	if !signature {
+		return fmt.Errorf("%s: no filter of shape %v in the graph: not a MobileNet V%d file", e.Name, e.MobileNet.Signature, e.MobileNet.Version)
+	}
+	return nil
 }
 
 // VerifyFile loads path as a checkpoint (any format package load reads)

@@ -117,6 +117,10 @@ type MobileNetConfig struct {
 	// MinTensors is a loose lower bound on the number of constant tensors
 	// the graph holds, used by Verify as a sanity check.
 	MinTensors int
+	// Signature is the OHWI shape of a filter only this graph has (V1: the
+	// last pointwise conv, 1024 -> 1024; V2: Conv_1, 320 -> 1280), so that
+	// Verify tells one MobileNet file from the other.
+	Signature []int
 }
 
 // Preprocess mirrors backbone.Preprocess (which this package cannot import
@@ -239,12 +243,12 @@ func torchvisionResNet(name, hash, desc string, cfg ResNetConfig) Entry {
 
 // coral is a quantised MobileNet from google-coral/test_data, the files
 // of which ../shared/weights holds copies (sizes and SHA-256 from there).
-func coral(name, file, desc string, version, minTensors int, size int64, sha string) Entry {
+func coral(name, file, desc string, version, minTensors int, signature []int, size int64, sha string) Entry {
 	return Entry{
 		Name:          name,
 		Description:   desc,
 		Family:        FamilyMobileNet,
-		MobileNet:     &MobileNetConfig{Version: version, Quantized: true, MinTensors: minTensors},
+		MobileNet:     &MobileNetConfig{Version: version, Quantized: true, MinTensors: minTensors, Signature: signature},
 		Layers:        []string{"stride8", "stride16", "stride32", "output"},
 		DefaultLayers: []string{"stride8", "stride16"},
 		// The uint8 input has scale 1/128 and zero point 128: the same as
@@ -280,10 +284,10 @@ func table() []Entry {
 		torchvisionResNet("resnet50", "0676ba61", "ResNet-50, torchvision IMAGENET1K_V1",
 			ResNetConfig{Block: "bottleneck", Blocks: [4]int{3, 4, 6, 3}, WidthPerGroup: 64, NumClasses: 1000}),
 		coral("mobilenet_v1", "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
-			"MobileNet V1 1.0/224 int8 embedding extractor (Coral)", 1, 20, 3251736,
+			"MobileNet V1 1.0/224 int8 embedding extractor (Coral)", 1, 20, []int{1024, 1, 1, 1024}, 3251736,
 			"f409ef4f73fcbb9667841965623c5c8524aac33d41b9bf5f3667161fb4a76319"),
 		coral("mobilenet_v2", "mobilenet_v2_1.0_224_quant.tflite",
-			"MobileNet V2 1.0/224 uint8 ImageNet classifier (Coral)", 2, 100, 3610798,
+			"MobileNet V2 1.0/224 uint8 ImageNet classifier (Coral)", 2, 100, []int{1280, 1, 1, 320}, 3610798,
 			"7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776"),
 	}
 }

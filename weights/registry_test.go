@@ -219,6 +219,16 @@ func TestCheckMobileNet(t *testing.T) {
 			t.Errorf("%s: SHA-256 check: known %v, %v", name, known, err)
 		}
 	}
+	// Each MobileNet file is refused as the other one (V1 has too few
+	// tensors for V2; V2 has V1's tensor count but lacks its signature).
+	for _, pair := range [][2]string{{"mobilenet_v1", "mobilenet_v2"}, {"mobilenet_v2", "mobilenet_v1"}} {
+		file, _ := Lookup(pair[0])
+		as, _ := Lookup(pair[1])
+		err := VerifyFile("../../shared/weights/"+file.FileName, as, false)
+		if err == nil || !strings.Contains(err.Error(), pair[1]+":") {
+			t.Errorf("%s file verified as %s: %v", pair[0], pair[1], err)
+		}
+	}
 	// A ViT checkpoint is not a MobileNet graph.
 	e, _ := Lookup("mobilenet_v2")
 	if err := VerifyFile("testdata/tiny_vit.pt", e, false); err == nil {
