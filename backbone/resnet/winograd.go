@@ -112,18 +112,7 @@ func (wc *winograd) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
 			for t := lo; t < hi; t++ {
 				tile := t0 + t
 				img, rem := tile/(th*tw), tile%(th*tw)
-				iy0, ix0 := 2*(rem/tw)-1, 2*(rem%tw)-1
-				for i := 0; i < 4; i++ {
-					for j := 0; j < 4; j++ {
-						y, xx := iy0+i, ix0+j
-						if y < 0 || y >= h || xx < 0 || xx >= w {
-							d[4*i+j] = zero
-						} else {
-							off := ((img*h+y)*w + xx) * c
-							d[4*i+j] = x.Data[off : off+c]
-						}
-					}
-				}
+				tilePixels(d[:], x, img, 2*(rem/tw)-1, 2*(rem%tw)-1, 4, zero)
 				if asm {
 					var p [16]*float32
 					for k := range p {
@@ -145,17 +134,7 @@ func (wc *winograd) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
 			for t := lo; t < hi; t++ {
 				tile := t0 + t
 				img, rem := tile/(th*tw), tile%(th*tw)
-				oy, ox := 2*(rem/tw), 2*(rem%tw)
-				for a := 0; a < 2; a++ {
-					for b := 0; b < 2; b++ {
-						if oy+a < h && ox+b < w {
-							off := ((img*h+oy+a)*w + ox + b) * oc
-							dst[2*a+b] = out.Data[off : off+oc]
-						} else {
-							dst[2*a+b] = nil
-						}
-					}
-				}
+				tilePixels(dst[:], out, img, 2*(rem/tw), 2*(rem%tw), 2, nil)
 				if asmOut {
 					var p [4]*float32
 					for k, r := range dst {
@@ -172,6 +151,26 @@ func (wc *winograd) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
 		})
 	}
 	return out
+}
+
+// tilePixels points d[size*i + j] at the channel vector of pixel
+// (y0 + i, x0 + j) of image img in the NHWC map m, for the size x size
+// pixels of one Winograd tile, and at outside where that pixel is off the
+// map: the zero padding for input tiles, nil (not written) for output
+// tiles. The vectors alias m.Data.
+func tilePixels(d [][]float32, m *tensor.Tensor, img, y0, x0, size int, outside []float32) {
+	h, w, c := m.Shape[1], m.Shape[2], m.Shape[3]
+	for i := 0; i < size; i++ {
+		for j := 0; j < size; j++ {
+			y, x := y0+i, x0+j
+			if y < 0 || y >= h || x < 0 || x >= w {
+				d[size*i+j] = outside
+			} else {
+				off := ((img*h+y)*w + x) * c
+				d[size*i+j] = m.Data[off : off+c]
+			}
+		}
+	}
 }
 
 // inputTransform writes Bᵀ d B of one tile, channel by channel, to

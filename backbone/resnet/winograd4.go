@@ -102,18 +102,7 @@ func (wc *winograd4) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
 			for t := lo; t < hi; t++ {
 				tile := t0 + t
 				img, rem := tile/(th*tw), tile%(th*tw)
-				iy0, ix0 := 4*(rem/tw)-1, 4*(rem%tw)-1
-				for i := 0; i < 6; i++ {
-					for j := 0; j < 6; j++ {
-						y, xx := iy0+i, ix0+j
-						if y < 0 || y >= h || xx < 0 || xx >= w {
-							d[6*i+j] = zero
-						} else {
-							off := ((img*h+y)*w + xx) * c
-							d[6*i+j] = x.Data[off : off+c]
-						}
-					}
-				}
+				tilePixels(d[:], x, img, 4*(rem/tw)-1, 4*(rem%tw)-1, 6, zero)
 				if asm {
 					for k := range p {
 						p[k] = &d[k][0]
@@ -138,16 +127,7 @@ func (wc *winograd4) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
 			for t := lo; t < hi; t++ {
 				tile := t0 + t
 				img, rem := tile/(th*tw), tile%(th*tw)
-				oy, ox := 4*(rem/tw), 4*(rem%tw)
-				for a := 0; a < 4; a++ {
-					for b := 0; b < 4; b++ {
-						dst[4*a+b] = nil
-						if oy+a < h && ox+b < w {
-							off := ((img*h+oy+a)*w + ox + b) * oc
-							dst[4*a+b] = out.Data[off : off+oc]
-						}
-					}
-				}
+				tilePixels(dst[:], out, img, 4*(rem/tw), 4*(rem%tw), 4, nil)
 				if asmOut {
 					for k, r := range dst {
 						if r == nil {
