@@ -23,7 +23,7 @@ import (
 
 // zVersion changes whenever the code computing Z changes in a way that
 // changes Z, so that older cache entries become misses.
-const zVersion = "anomclust-z/1"
+const zVersion = "anomclust-z/2" // 2: Winograd F(4x4) convs in ResNets (Z differs ~1e-6)
 
 // net is the backbone of a run and what identifies its weights.
 type net struct {

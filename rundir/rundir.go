@@ -175,7 +175,12 @@ type Category struct {
 
 // TauName formats tau for paths and tables: strconv 'g' with the shortest
 // exact representation (0 -> "0", 0.2 -> "0.2", 2 -> "2").
-func TauName(tau float64) string { return strconv.FormatFloat(tau, 'g', -1, 64) }
+func TauName(tau float64) string {
+	if tau == 0 {
+		tau = 0 // -0 names the same folder as 0
+	}
+	return strconv.FormatFloat(tau, 'g', -1, 64)
+}
 
 // CategoryDir is OUT/<cat>.
 func CategoryDir(out, category string) string { return filepath.Join(out, category) }

@@ -14,7 +14,7 @@ func TestTauNameAndResultDir(t *testing.T) {
 	for _, c := range []struct {
 		tau  float64
 		want string
-	}{{0, "0"}, {0.2, "0.2"}, {2, "2"}, {1.5, "1.5"}, {18, "18"}} {
+	}{{0, "0"}, {math.Copysign(0, -1), "0"}, {0.2, "0.2"}, {2, "2"}, {1.5, "1.5"}, {18, "18"}} {
 		if got := TauName(c.tau); got != c.want {
 			t.Errorf("TauName(%v) = %q, want %q", c.tau, got, c.want)
 		}

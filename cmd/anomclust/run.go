@@ -174,6 +174,9 @@ func parseTaus(s string) ([]float64, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--tau %q: %w", p, err)
 		}
+		if v == 0 {
+			v = 0 // "-0" is tau 0
+		}
 		if name := rundir.TauName(v); !seen[name] {
 			seen[name] = true
 			out = append(out, v)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -64,8 +65,8 @@ func TestRunFlagsPreset(t *testing.T) {
 	if !slices.Equal(p.layers, []string{"layer3"}) {
 		t.Errorf("explicit layers: %+v", p)
 	}
-	p = parse("--tau", "1,1.0,0.5,1e0,.5", "--mode", "semi,average,semi")
-	if !slices.Equal(p.taus, []float64{1, 0.5}) || !slices.Equal(p.modes, []string{"semi", "average"}) {
+	p = parse("--tau", "1,1.0,0.5,1e0,.5,-0,0", "--mode", "semi,average,semi")
+	if !slices.Equal(p.taus, []float64{1, 0.5, 0}) || !slices.Equal(p.modes, []string{"semi", "average"}) || math.Signbit(p.taus[2]) {
 		t.Errorf("repeated --tau/--mode values not dropped: taus %v, modes %v", p.taus, p.modes)
 	}
 	f := newRunFlags()
