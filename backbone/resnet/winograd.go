@@ -49,6 +49,10 @@ type winograd struct {
 	u         [16]*gemm.PackedB // G g Gᵀ at tile position k = 4i + j, (Cin, Cout)
 	bias      []float32
 	noAsm     bool // use the Go transforms even where AVX-512 is available (tests)
+	// blockTiles, if positive, replaces the tiles per block derived from
+	// winogradBlockBytes, so that tests can make small maps span several
+	// blocks; zero in production.
+	blockTiles int
 }
 
 // newWinograd transforms folded OIHW 3x3 weights (OutC, InC, 3, 3).
@@ -100,6 +104,9 @@ func (wc *winograd) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
 	tiles := n * th * tw
 	out := tensor.New(n, h, w, wc.outC)
 	block := max(winogradBlockBytes/(16*4*max(wc.inC, wc.outC)), 128)
+	if wc.blockTiles > 0 {
+		block = wc.blockTiles
+	}
 	block = min(block, tiles)
 	v := make([]float32, 16*block*wc.inC)
 	m := make([]float32, 16*block*wc.outC)

@@ -11,8 +11,11 @@ import (
 // TestWinogradMatchesDirect compares both Winograd convolutions, F(2x2, 3x3)
 // and F(4x4, 3x3) (assembly and Go transforms), with tensor.Conv2d on map
 // sizes that are and are not multiples of the tile, channel counts that are
-// and are not multiples of 16, with and without ReLU. Each variant has its
-// own tolerance, justified beside it.
+// and are not multiples of 16, with and without ReLU, and with the
+// production block size as well as blocks of 5 tiles (so every shape with
+// more than 5 tiles spans several blocks, the last one partial, exercising
+// the t0 offsets of the multi-block loop). Each variant has its own
+// tolerance, justified beside it.
 func TestWinogradMatchesDirect(t *testing.T) {
 	type shape struct{ n, h, w, in, out int }
 	shapes := []shape{{2, 7, 9, 16, 32}, {1, 8, 8, 32, 16}, {3, 5, 6, 12, 20}, {1, 1, 1, 16, 16}, {2, 14, 14, 64, 48}}
@@ -21,13 +24,13 @@ func TestWinogradMatchesDirect(t *testing.T) {
 		seed   uint64 // the PCG seed is (seed, seed+1)
 		shapes []shape
 		tol    float64
-		conv   func(wt, bias []float32, in, out int, noAsm bool) convOp
+		conv   func(wt, bias []float32, in, out int, noAsm bool, block int) convOp
 	}{
 		// F(2x2): both are float32 sums over 9*Cin products in different
 		// orders; 2e-6 of the largest output is ~20 ulps.
-		{"F2x2", 3, shapes, 2e-6, func(wt, bias []float32, in, out int, noAsm bool) convOp {
+		{"F2x2", 3, shapes, 2e-6, func(wt, bias []float32, in, out int, noAsm bool, block int) convOp {
 			wc := newWinograd(wt, bias, in, out)
-			wc.noAsm = noAsm
+			wc.noAsm, wc.blockTiles = noAsm, block
 			return wc
 		}},
 		// F(4x4): the transforms scale values by up to 8 (and G by 1/24),
@@ -35,9 +38,9 @@ func TestWinogradMatchesDirect(t *testing.T) {
 		// 1.2e-5 relative here (vs ~2e-7 for F(2x2) on the same cases);
 		// 4e-5 leaves 3x margin and is still far below any wrong tap or
 		// weight (errors of order 1e-1).
-		{"F4x4", 13, append(shapes, shape{1, 12, 16, 48, 64}), 4e-5, func(wt, bias []float32, in, out int, noAsm bool) convOp {
+		{"F4x4", 13, append(shapes, shape{1, 12, 16, 48, 64}), 4e-5, func(wt, bias []float32, in, out int, noAsm bool, block int) convOp {
 			wc := newWinograd4(wt, bias, in, out)
-			wc.noAsm = noAsm
+			wc.noAsm, wc.blockTiles = noAsm, block
 			return wc
 		}},
 	} {
@@ -63,13 +66,15 @@ func TestWinogradMatchesDirect(t *testing.T) {
 				for _, relu := range []bool{false, true} {
 					want := direct{c}.forward(x, relu)
 					for _, noAsm := range []bool{false, true} {
-						got := v.conv(wt, bias, tc.in, tc.out, noAsm).forward(x, relu)
-						e, err := backbonetest.RelMaxErr(got.Data, want.Data)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if e > v.tol {
-							t.Errorf("%+v relu=%v noAsm=%v: relative max error %.3g", tc, relu, noAsm, e)
+						for _, block := range []int{0, 5} { // 0: production size
+							got := v.conv(wt, bias, tc.in, tc.out, noAsm, block).forward(x, relu)
+							e, err := backbonetest.RelMaxErr(got.Data, want.Data)
+							if err != nil {
+								t.Fatal(err)
+							}
+							if e > v.tol {
+								t.Errorf("%+v relu=%v noAsm=%v block=%d: relative max error %.3g", tc, relu, noAsm, block, e)
+							}
 						}
 					}
 				}
