@@ -9,9 +9,11 @@ type Act int
 const (
 	// ActNone applies nothing.
 	ActNone Act = iota
-	// ActReLU is max(x, 0) (torch.nn.functional.relu).
+	// ActReLU is 0 where x < 0 and x elsewhere (torch.nn.functional.relu,
+	// which keeps NaN and -0; Go's max(x, 0) would turn -0 into +0).
 	ActReLU
-	// ActReLU6 is min(max(x, 0), 6) (torch.nn.functional.relu6).
+	// ActReLU6 is ActReLU then 6 where x > 6 (torch.nn.functional.relu6);
+	// NaN passes through.
 	ActReLU6
 )
 
@@ -136,11 +138,17 @@ func epilogueGo(rows, cols int, c []float32, ldc int, bias, res []float32, ldr i
 		switch act {
 		case ActReLU:
 			for j, v := range row {
-				row[j] = max(v, 0)
+				if v < 0 {
+					row[j] = 0
+				}
 			}
 		case ActReLU6:
 			for j, v := range row {
-				row[j] = min(max(v, 0), 6)
+				if v < 0 {
+					row[j] = 0
+				} else if v > 6 {
+					row[j] = 6
+				}
 			}
 		}
 	}

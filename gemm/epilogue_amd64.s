@@ -17,8 +17,11 @@ TEXT ·epilogue32(SB), NOSPLIT, $0-56
 	MOVQ mode+48(FP), AX
 	TESTQ CX, CX
 	JLE epdone
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
+	// Without a bias the loop adds -0, the exact identity (x + -0 == x for
+	// every x, -0 and NaN included; +0 would turn -0 into +0).
+	MOVL $0x80000000, BX
+	VPBROADCASTD BX, Z2
+	VMOVAPS Z2, Z3
 	TESTQ $1, AX
 	JZ epnobias
 	VMOVUPS (SI), Z2
@@ -38,12 +41,15 @@ eploop:
 epnores:
 	TESTQ $4, AX
 	JZ epstore
-	VMAXPS Z4, Z0, Z0
-	VMAXPS Z4, Z1, Z1
+	// The data is the first Go operand (Intel's second source), which
+	// MAXPS/MINPS return when the compare is false: NaN and -0 pass through,
+	// as in torch's clamp (_mm512_max_ps(min, x)) and the Go twin.
+	VMAXPS Z0, Z4, Z0
+	VMAXPS Z1, Z4, Z1
 	TESTQ $8, AX
 	JZ epstore
-	VMINPS Z5, Z0, Z0
-	VMINPS Z5, Z1, Z1
+	VMINPS Z0, Z5, Z0
+	VMINPS Z1, Z5, Z1
 epstore:
 	VMOVUPS Z0, (DI)
 	VMOVUPS Z1, 64(DI)

@@ -99,7 +99,9 @@ func TestEpilogue(t *testing.T) {
 
 // TestEpilogue32 checks the assembly tile epilogue against its Go twin
 // bit for bit (same additions in the same order), for every mode, a row
-// stride wider than the tile and nothing written outside it.
+// stride wider than the tile and nothing written outside it, with NaN and
+// -0 among the inputs (plantEpilogueSpecials): ReLU and ReLU6 must keep
+// both, as torch does.
 func TestEpilogue32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	const rows, ldc, ldr = 14, 40, 35
@@ -110,6 +112,7 @@ func TestEpilogue32(t *testing.T) {
 		c0 := randSlice(rng, rows*ldc)
 		scale(c0, 8)
 		bias, res := randSlice(rng, 32), randSlice(rng, rows*ldr)
+		plantEpilogueSpecials(c0, ldc, bias, res, ldr)
 		got := append([]float32(nil), c0...)
 		want := append([]float32(nil), c0...)
 		epilogue32(rows, &got[0], ldc, &bias[0], &res[0], ldr, mode)
@@ -127,12 +130,52 @@ func TestEpilogue32(t *testing.T) {
 			act = ActReLU
 		}
 		epilogueGo(rows, 32, want, ldc, bs, rs, ldr, act)
+		if act != ActNone && (!hasBits(want, 0x80000000) || !hasNaN(want)) {
+			t.Fatalf("mode %d: the Go twin's result lacks -0 or NaN; plantEpilogueSpecials no longer reaches the activation", mode)
+		}
 		for i := range got {
-			if got[i] != want[i] {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("mode %d: C[%d][%d] = %g, want %g", mode, i/ldc, i%ldc, got[i], want[i])
 			}
 		}
 	}
+}
+
+// plantEpilogueSpecials makes column 0 of row 0 of c NaN, column 1 -0 in
+// c, bias and every residual row (so every mode sums to -0 there), bias
+// column 2 NaN and residual (3, 3) NaN.
+func plantEpilogueSpecials(c []float32, ldc int, bias, res []float32, ldr int) {
+	negZero := float32(math.Copysign(0, -1))
+	c[0] = float32(math.NaN())
+	for i := 0; i*ldc < len(c); i++ {
+		c[i*ldc+1] = negZero
+	}
+	for i := 0; i*ldr < len(res); i++ {
+		res[i*ldr+1] = negZero
+	}
+	bias[1] = negZero
+	bias[2] = float32(math.NaN())
+	res[3*ldr+3] = float32(math.NaN())
+}
+
+// hasBits reports whether some value of x has exactly the bits b.
+func hasBits(x []float32, b uint32) bool {
+	for _, v := range x {
+		if math.Float32bits(v) == b {
+			return true
+		}
+	}
+	return false
+}
+
+// hasNaN reports whether x holds a NaN.
+func hasNaN(x []float32) bool {
+	for _, v := range x {
+		if v != v {
+			return true
+		}
+	}
+	return false
 }
 
 // TestExportedEpilogue checks MatMulPackedEpilogue itself (default kernel)

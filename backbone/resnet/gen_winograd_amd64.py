@@ -92,8 +92,11 @@ for r in range(2):
     a('\tVADDPS Z30, Z25, Z25')
     a('\tTESTQ R11, R11')
     a('\tJZ norelu%d' % r)
-    a('\tVMAXPS Z31, Z24, Z24')
-    a('\tVMAXPS Z31, Z25, Z25')
+    # ReLU as max(0, y) with y the second Intel source (first Go operand),
+    # which MAXPS returns when the compare is false: NaN and -0 pass through
+    # as in torch's clamp_min (and the Go twin's `if y < 0`).
+    a('\tVMAXPS Z24, Z31, Z24')
+    a('\tVMAXPS Z25, Z31, Z25')
     a('norelu%d:' % r)
     a('\tMOVQ %d(BX), R8' % (16*r))
     a('\tVMOVUPS Z24, (R8)(AX*1)')
@@ -234,7 +237,7 @@ for i in range(4):
     a('\tTESTQ R11, R11')
     a('\tJZ norelu4_%d' % i)
     for o in outs:
-        a('\tVMAXPS Z29, Z%d, Z%d' % (o, o))
+        a('\tVMAXPS Z%d, Z29, Z%d' % (o, o))  # NaN, -0 pass (see above)
     a('norelu4_%d:' % i)
     for jj, o in enumerate(outs):
         a('\tMOVQ %d(BX), R8' % (8*(4*i+jj)))

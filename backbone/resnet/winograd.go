@@ -214,7 +214,7 @@ func outputTransform(m []float32, stride int, dst *[4][]float32, bias []float32,
 			s0, s1, s2, s3 := s[4*a], s[4*a+1], s[4*a+2], s[4*a+3]
 			y0, y1 := s0+s1+s2+b, s1-s2-s3+b
 			if relu {
-				y0, y1 = max(y0, 0), max(y1, 0)
+				y0, y1 = relu0(y0), relu0(y1)
 			}
 			if r := dst[2*a]; r != nil {
 				r[ch] = y0
@@ -224,6 +224,17 @@ func outputTransform(m []float32, stride int, dst *[4][]float32, bias []float32,
 			}
 		}
 	}
+}
+
+// relu0 is ReLU as torch.clamp_min(x, 0) computes it: only values below
+// zero become 0, so NaN and -0 pass through unchanged (Go's max(x, 0)
+// would turn -0 into +0). The assembly's VMAXPS returns its data operand
+// in exactly these cases, so the twins agree bit for bit.
+func relu0(x float32) float32 {
+	if x < 0 {
+		return 0
+	}
+	return x
 }
 
 // parallelFor calls f on chunks of [0, n) from GOMAXPROCS goroutines,

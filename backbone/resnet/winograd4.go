@@ -229,7 +229,7 @@ func output4Transform(m []float32, stride int, dst *[16][]float32, bias []float3
 			for j, v := range y {
 				v += b
 				if relu {
-					v = max(v, 0)
+					v = relu0(v)
 				}
 				if r := dst[4*i+j]; r != nil {
 					r[ch] = v

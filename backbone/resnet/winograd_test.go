@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -84,7 +85,8 @@ func TestWinogradMatchesDirect(t *testing.T) {
 }
 
 // TestWinogradAsmTwin checks that the assembly transforms give bit-for-bit
-// the Go twins' results (same operations in the same order).
+// the Go twins' results (same operations in the same order), NaN and -0
+// included (see plantInputSpecials, plantOutputSpecials).
 func TestWinogradAsmTwin(t *testing.T) {
 	if !hasAVX512 {
 		t.Skip("no AVX-512")
@@ -100,11 +102,12 @@ func TestWinogradAsmTwin(t *testing.T) {
 		}
 		p[k] = &d[k][0]
 	}
+	plantInputSpecials(d[:])
 	vGo, vAsm := make([]float32, 16*stride), make([]float32, 16*stride)
 	inputTransform(&d, vGo, stride, c)
 	winoInputAVX512(&p, &vAsm[0], stride, c)
 	for i := range vGo {
-		if vGo[i] != vAsm[i] {
+		if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
 			t.Fatalf("input transform differs at %d: go %g asm %g", i, vGo[i], vAsm[i])
 		}
 	}
@@ -112,6 +115,7 @@ func TestWinogradAsmTwin(t *testing.T) {
 	for i := range bias {
 		bias[i] = float32(rng.NormFloat64())
 	}
+	plantOutputSpecials(vGo, stride, bias, 5)
 	for _, relu := range []bool{false, true} {
 		var dg, da [4][]float32
 		var pa [4]*float32
@@ -120,10 +124,11 @@ func TestWinogradAsmTwin(t *testing.T) {
 			pa[k] = &da[k][0]
 		}
 		outputTransform(vGo, stride, &dg, bias, relu)
+		checkSpecialsReached(t, dg[:])
 		winoOutputAVX512(&vGo[0], stride, &pa, &bias[0], c, relu)
 		for k := range dg {
 			for i := range dg[k] {
-				if dg[k][i] != da[k][i] {
+				if math.Float32bits(dg[k][i]) != math.Float32bits(da[k][i]) {
 					t.Fatalf("output transform (relu=%v) differs at %d/%d: go %g asm %g", relu, k, i, dg[k][i], da[k][i])
 				}
 			}
@@ -132,7 +137,8 @@ func TestWinogradAsmTwin(t *testing.T) {
 }
 
 // TestWinograd4AsmTwin checks that the F(4x4) assembly transforms give
-// bit-for-bit the Go twins' results (same operations in the same order).
+// bit-for-bit the Go twins' results (same operations in the same order),
+// NaN and -0 included.
 func TestWinograd4AsmTwin(t *testing.T) {
 	if !hasAVX512 {
 		t.Skip("no AVX-512")
@@ -148,12 +154,13 @@ func TestWinograd4AsmTwin(t *testing.T) {
 		}
 		p[k] = &d[k][0]
 	}
+	plantInputSpecials(d[:])
 	vGo, vAsm := make([]float32, 36*stride), make([]float32, 36*stride)
 	var scratch [36 * 16]float32
 	input4Transform(&d, vGo, stride, c)
 	wino4InputAVX512(&p, &vAsm[0], stride, c, &scratch)
 	for i := range vGo {
-		if vGo[i] != vAsm[i] {
+		if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
 			t.Fatalf("input transform differs at %d: go %g asm %g", i, vGo[i], vAsm[i])
 		}
 	}
@@ -161,6 +168,7 @@ func TestWinograd4AsmTwin(t *testing.T) {
 	for i := range bias {
 		bias[i] = float32(rng.NormFloat64())
 	}
+	plantOutputSpecials(vGo, stride, bias, 7)
 	for _, relu := range []bool{false, true} {
 		var dg, da [16][]float32
 		var pa [16]*float32
@@ -169,13 +177,58 @@ func TestWinograd4AsmTwin(t *testing.T) {
 			pa[k] = &da[k][0]
 		}
 		output4Transform(vGo, stride, &dg, bias, relu)
+		checkSpecialsReached(t, dg[:])
 		wino4OutputAVX512(&vGo[0], stride, &pa, &bias[0], c, relu)
 		for k := range dg {
 			for i := range dg[k] {
-				if dg[k][i] != da[k][i] {
+				if math.Float32bits(dg[k][i]) != math.Float32bits(da[k][i]) {
 					t.Fatalf("output transform (relu=%v) differs at %d/%d: go %g asm %g", relu, k, i, dg[k][i], da[k][i])
 				}
 			}
 		}
+	}
+}
+
+// plantInputSpecials puts a NaN in channel 0 of one input pixel and -0 in
+// channel 1 of every pixel of a tile, so the bitwise twin comparisons cover
+// NaN propagation and signed zeros.
+func plantInputSpecials(d [][]float32) {
+	d[3][0] = float32(math.NaN())
+	for _, px := range d {
+		px[1] = float32(math.Copysign(0, -1))
+	}
+}
+
+// plantOutputSpecials edits a transformed product m (position k at
+// m[k*stride:]) and the bias so that the output transform sees, under ReLU:
+// NaN from the product (channel 3: position pos, which feeds every output
+// of the tile), NaN from the bias (channel 4), and -0 (channel 2: all -0,
+// bias -0, so the additions give -0 outputs). torch.relu keeps NaN and -0
+// (clamp_min is _mm512_max_ps(0, x), returning x unless 0 > x); a
+// VMAXPS with the operands the other way round gives 0 for both, which
+// these channels catch.
+func plantOutputSpecials(m []float32, stride int, bias []float32, pos int) {
+	negZero := float32(math.Copysign(0, -1))
+	for k := 0; (k+1)*stride <= len(m); k++ {
+		m[k*stride+2] = negZero
+	}
+	bias[2] = negZero
+	m[pos*stride+3] = float32(math.NaN())
+	bias[4] = float32(math.NaN())
+}
+
+// checkSpecialsReached fails unless the Go output transform's results hold
+// both a NaN and a -0 (so plantOutputSpecials did reach the outputs).
+func checkSpecialsReached(t *testing.T, out [][]float32) {
+	t.Helper()
+	var nan, negZero bool
+	for _, r := range out {
+		for _, v := range r {
+			nan = nan || v != v
+			negZero = negZero || math.Float32bits(v) == 0x80000000
+		}
+	}
+	if !nan || !negZero {
+		t.Fatalf("outputs hold NaN: %v, -0: %v; want both", nan, negZero)
 	}
 }
