@@ -1,6 +1,9 @@
 package gemm
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Act is an element-wise activation the GEMM can apply to C in its
 // epilogue (see Epilogue).
@@ -17,10 +20,12 @@ const (
 	ActReLU6
 )
 
-// Epilogue is the work MatMulPackedEpilogue does on each tile of C right
-// after its last k block, while the tile is still in L1: a convolution or
-// linear layer's bias, a residual connection and the activation that
-// follow a product in a network, without separate passes over C:
+// Epilogue is the work MatMulPackedEpilogue does on each finished mc x nr
+// block of C (the rows of one row block, one nr-wide column panel), once,
+// right after its last k block, while the block is still in L1/L2: a
+// convolution or linear layer's bias, a residual connection and the
+// activation that follow a product in a network, without separate passes
+// over C:
 //
 //	C = Post(act(A·B [+ C] + Bias + Residual))
 //
@@ -33,8 +38,8 @@ type Epilogue struct {
 	// Bias, when not nil, holds one value per column of C (pb.N() values).
 	Bias []float32
 	// Residual, when not nil, is an m x pb.N() matrix with leading
-	// dimension LdResidual added to C. It must not overlap C (to add C
-	// itself, use Accumulate).
+	// dimension LdResidual added to C. It must not share an element with
+	// C (to add C itself, use Accumulate); an overlap panics.
 	Residual   []float32
 	LdResidual int
 	// Act is applied after the sums.
@@ -45,18 +50,62 @@ type Epilogue struct {
 	Post func(row []float32)
 }
 
-// MatMulPacked computes C = A·B with B packed by PackB or PackBT, followed
-// by the epilogue ep applied tile by tile while C is in cache. A is
-// m x pb.K() (lda), C is m x pb.N() (ldc). With a zero Epilogue it is
+// MatMulPackedEpilogue computes C = A·B with B packed by PackB or PackBT,
+// followed by the epilogue ep applied block by block while C is in cache.
+// A is m x pb.K() (lda), C is m x pb.N() (ldc). With a zero Epilogue it is
 // MatMulPacked(…, false).
 func MatMulPackedEpilogue(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, ep Epilogue) {
-	if ep.Bias != nil && len(ep.Bias) < pb.n {
-		panic(fmt.Sprintf("gemm: epilogue bias has %d values for %d columns", len(ep.Bias), pb.n))
-	}
-	if ep.Residual != nil {
-		checkDims("residual", ep.Residual, m, pb.n, ep.LdResidual)
-	}
+	ep.check(m, pb.n, c, ldc)
 	defaultConfig().matMulPackedEp(m, a, lda, pb, c, ldc, &ep)
+}
+
+// check panics unless the epilogue fits an m x n product into c (ldc):
+// a bias of at least n values, a residual of m x n (LdResidual) that
+// shares no element with C. The epilogue adds a residual row after
+// earlier blocks' results were already stored in C, so an overlap would
+// silently add finished outputs instead of the residual.
+func (ep *Epilogue) check(m, n int, c []float32, ldc int) {
+	if ep.Bias != nil && len(ep.Bias) < n {
+		panic(fmt.Sprintf("gemm: epilogue bias has %d values for %d columns", len(ep.Bias), n))
+	}
+	if ep.Residual == nil {
+		return
+	}
+	checkDims("residual", ep.Residual, m, n, ep.LdResidual)
+	checkDims("C", c, m, n, ldc)
+	if m > 0 && n > 0 && overlaps(ep.Residual, ep.LdResidual, c, ldc, m, n) {
+		panic(fmt.Sprintf("gemm: epilogue residual (%dx%d, ld %d) overlaps C (ld %d); to add C itself use Accumulate", m, n, ep.LdResidual, ldc))
+	}
+}
+
+// overlaps reports whether the m x n matrices r (leading dimension ldr)
+// and c (ldc), both m, n > 0 and ld >= n, share an element in memory. It
+// compares address spans first, then, only when they meet, each row of r
+// with the (at most two) rows of c that could meet it: O(m), so column
+// slices of one buffer (disjoint but interleaved) are still allowed.
+func overlaps(r []float32, ldr int, c []float32, ldc, m, n int) bool {
+	const f = int(unsafe.Sizeof(float32(0)))
+	rb := int(uintptr(unsafe.Pointer(unsafe.SliceData(r))))
+	cb := int(uintptr(unsafe.Pointer(unsafe.SliceData(c))))
+	rowBytes, lr, lc := n*f, ldr*f, ldc*f
+	if rb >= cb+(m-1)*lc+rowBytes || cb >= rb+(m-1)*lr+rowBytes {
+		return false
+	}
+	for i := 0; i < m; i++ {
+		d := rb + i*lr - cb // row i of r starts d bytes after c
+		// Rows of c are rowBytes <= lc long, so one meeting [d, d+rowBytes)
+		// starts in (d-rowBytes, d+rowBytes): row floor(d/lc) or the next.
+		j := d / lc
+		if d < 0 && d%lc != 0 {
+			j-- // floor division
+		}
+		for ; j <= d/lc+1; j++ {
+			if j >= 0 && j < m && j*lc < d+rowBytes && d < j*lc+rowBytes {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // empty reports whether the epilogue does nothing beyond the product.
@@ -64,7 +113,7 @@ func (ep *Epilogue) empty() bool {
 	return ep == nil || ep.Bias == nil && ep.Residual == nil && ep.Act == ActNone && ep.Post == nil
 }
 
-// apply runs the epilogue on the tile of C at rows [i, i+rows), columns
+// apply runs the epilogue on the block of C at rows [i, i+rows), columns
 // [j, j+cols) (the product is already in it).
 func (ep *Epilogue) apply(c []float32, ldc, i, j, rows, cols int, useAsm bool) {
 	var bias, res []float32
@@ -166,11 +215,6 @@ type RowGather func(dst []float32, i0, rows, p0, cols int)
 // gathers its input patches this way (implicit im2col), so the m x K patch
 // matrix costs no pass through memory.
 func MatMulPackedGather(m int, gather RowGather, pb *PackedB, c []float32, ldc int, ep Epilogue) {
-	if ep.Bias != nil && len(ep.Bias) < pb.n {
-		panic(fmt.Sprintf("gemm: epilogue bias has %d values for %d columns", len(ep.Bias), pb.n))
-	}
-	if ep.Residual != nil {
-		checkDims("residual", ep.Residual, m, pb.n, ep.LdResidual)
-	}
+	ep.check(m, pb.n, c, ldc)
 	defaultConfig().matMulSrc(m, aSource{gather: gather}, pb, c, ldc, &ep)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -234,6 +235,71 @@ func TestGather(t *testing.T) {
 				if d := math.Abs(float64(got[i] - want[i])); !(d <= tol) {
 					t.Fatalf("%dx%dx%d %s/t%d/kc%d: C[%d] = %g, want %g", m, n, k, cfg.kern.name, cfg.threads, cfg.kc, i, got[i], want[i])
 				}
+			}
+		}
+	}
+}
+
+// TestResidualOverlapPanics checks that MatMulPackedEpilogue and
+// MatMulPackedGather refuse a residual sharing any element with C (the
+// same slice, one row down, only C's last element), and still accept a
+// residual that interleaves with C without sharing an element (the other
+// half of each row of one buffer), computing it correctly.
+func TestResidualOverlapPanics(t *testing.T) {
+	const m, n, k = 6, 8, 5
+	rng := rand.New(rand.NewPCG(15, 16))
+	a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+	pb := PackB(k, n, b, n)
+	gather := func(dst []float32, i0, rows, p0, cols int) {
+		for r := 0; r < rows; r++ {
+			copy(dst[r*cols:(r+1)*cols], a[(i0+r)*k+p0:])
+		}
+	}
+	buf := randSlice(rng, 3*m*n)
+	for _, tc := range []struct {
+		name     string
+		c, res   []float32
+		ldc, ldr int
+	}{
+		{"same slice", buf, buf, n, n},
+		{"one row down", buf, buf[n:], n, n},
+		{"C's last element", buf, buf[m*n-1:], n, n},
+		{"residual's last element", buf[m*n-1:], buf, n, n},
+		{"strided rows meet", buf, buf[n+3:], 2 * n, n},
+	} {
+		for _, gathered := range []bool{false, true} {
+			func() {
+				defer func() {
+					msg, _ := recover().(string)
+					if !strings.Contains(msg, "overlaps C") {
+						t.Errorf("%s (gather %v): panic %q, want one saying the residual overlaps C", tc.name, gathered, msg)
+					}
+				}()
+				ep := Epilogue{Residual: tc.res, LdResidual: tc.ldr}
+				if gathered {
+					MatMulPackedGather(m, gather, pb, tc.c, tc.ldc, ep)
+				} else {
+					MatMulPackedEpilogue(m, a, k, pb, tc.c, tc.ldc, ep)
+				}
+			}()
+		}
+	}
+	// C in columns [0, n) and the residual in [n, 2n) of a 2n-wide buffer:
+	// their address spans meet but no element is shared.
+	wide := randSlice(rng, m*2*n)
+	res := make([]float32, m*n)
+	for i := 0; i < m; i++ {
+		copy(res[i*n:(i+1)*n], wide[i*2*n+n:])
+	}
+	want := make([]float32, m*n)
+	refMatMul(m, n, k, a, k, b, n, want, n, false)
+	MatMulPackedEpilogue(m, a, k, pb, wide, 2*n, Epilogue{Residual: wide[n:], LdResidual: 2 * n})
+	tol := gemmTol(k, float64(k), 0) + 4*eps32*float64(k+2) // product, then one rounding of |sum| <= k+1
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			w := want[i*n+j] + res[i*n+j]
+			if g := wide[i*2*n+j]; math.Abs(float64(g-w)) > tol {
+				t.Fatalf("interleaved residual: C[%d][%d] = %g, want %g", i, j, g, w)
 			}
 		}
 	}
