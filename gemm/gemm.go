@@ -40,8 +40,9 @@
 //     cache when the kernel first reads it.
 //   - Epilogue: MatMulPackedEpilogue applies a per-column bias, a residual
 //     matrix, ReLU/ReLU6 (AVX-512 epilogue32, Go twin epilogueGo) and an
-//     optional per-row hook (GELU) to each micro-tile right after its last
-//     k block, while it is in L1, so that conv+BN+ReLU(+residual) and
+//     optional per-row hook (GELU) to each finished mc x nr block of C (a
+//     column panel of the row block), once, right after its last k block
+//     while it is still in L1/L2, so that conv+BN+ReLU(+residual) and
 //     Linear+bias(+GELU) are one pass over C instead of three or four.
 //     MatMulPackedGather takes A from a callback that gathers one
 //     micro-panel's rows at a time into a cached buffer (a convolution's
