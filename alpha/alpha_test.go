@@ -163,7 +163,7 @@ func TestScoresGolden(t *testing.T) {
 func TestScoresRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const M, D = 50, 70
-	for _, N := range []int{2, 4} {
+	for _, N := range []int{2, 4, 5} {
 		z := make([]*tensor.Tensor, N)
 		for i := range z {
 			z[i] = tensor.New(M, D)
@@ -197,6 +197,28 @@ func TestScoresRandom(t *testing.T) {
 					t.Fatalf("N %d strategy %d: s[%d] = %v, want %v (tolerance %.3g)", N, st, k, s.S[k], w, tol)
 				}
 			}
+			// Queries: only the first q images' rows, still means over
+			// all N-1 others (the later images are references only).
+			for q := 1; q < N; q++ {
+				s, err := Unsupervised(z, Options{Strategy: st, Workers: 3, Queries: q})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.N != q || len(s.S) != q*M {
+					t.Fatalf("N %d queries %d: got %d rows (%d values)", N, q, s.N, len(s.S))
+				}
+				for k, w := range want[:q*M] {
+					if d := math.Abs(s.S[k] - w); d > tol {
+						t.Fatalf("N %d strategy %d queries %d: s[%d] = %v, want %v (tolerance %.3g)", N, st, q, k, s.S[k], w, tol)
+					}
+				}
+			}
+		}
+	}
+	two := []*tensor.Tensor{tensor.New(M, D), tensor.New(M, D)}
+	for _, q := range []int{-1, 3} {
+		if _, err := Unsupervised(two, Options{Queries: q}); err == nil {
+			t.Errorf("Queries %d of 2 images accepted", q)
 		}
 	}
 }

@@ -73,6 +73,11 @@ type Options struct {
 	// Done, when not nil, stops the computation early once closed (pass
 	// ctx.Done()): the function then returns an error wrapping ErrStopped.
 	Done <-chan struct{}
+	// Queries, when in (0, N), limits Unsupervised to the scores of the
+	// first Queries images; the images after them only serve as "other
+	// images" (e.g. MVTec's combined images). Pairs of two such reference
+	// images are skipped. 0 means every image.
+	Queries int
 }
 
 // ErrStopped is wrapped by the score functions when Options.Done was
@@ -135,6 +140,8 @@ func checkZ(what string, z []*tensor.Tensor) (m, d int, err error) {
 // Symmetric, an M x M float32 buffer; never an N·M x N·M matrix. Distances use the GEMM form
 // ||a||² + ||b||² - 2a·b in float32 (clamped at 0); the minima are summed in
 // float64. The result is deterministic for a given Workers and Strategy.
+// With opt.Queries = Q in (0, N) it returns the Q x M scores of the first Q
+// images only (still means over all N-1 others).
 func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 	if len(z) < 2 {
 		return nil, fmt.Errorf("alpha: unsupervised scores need at least 2 images, got %d", len(z))
@@ -144,7 +151,27 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 		return nil, err
 	}
 	N := len(z)
-	workers := min(opt.workers(), N*(N-1)/2)
+	Q := N
+	if opt.Queries < 0 || opt.Queries > N {
+		return nil, fmt.Errorf("alpha: %d query images of %d", opt.Queries, N)
+	} else if opt.Queries > 0 {
+		Q = opt.Queries
+	}
+	// pairs lists the unordered pairs (i, j), i < j, that touch a query
+	// image (i < Q), ordered by j then i (see pairAt).
+	var pairs []int
+	if Q < N {
+		for p := range N * (N - 1) / 2 {
+			if i, _ := pairAt(p); i < Q {
+				pairs = append(pairs, p)
+			}
+		}
+	}
+	nPairs := N * (N - 1) / 2
+	if pairs != nil {
+		nPairs = len(pairs)
+	}
+	workers := max(1, min(opt.workers(), nPairs))
 	// One float64 accumulator per worker; pairs are split statically so
 	// the summation order (and so the result) does not depend on scheduling.
 	// Every pair costs the same, so static splitting balances well.
@@ -158,7 +185,6 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 		}
 		// Pairs (i, j), i < j, ordered by j then i: a worker packs Z_j once
 		// for the run of pairs sharing it.
-		nPairs := N * (N - 1) / 2
 		for w := 0; w < workers; w++ {
 			lo, hi := w*nPairs/workers, (w+1)*nPairs/workers
 			acc[w] = make([]float64, N*M)
@@ -170,9 +196,13 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 				colMin := make([]float32, M)
 				var packed *gemm.PackedB
 				packedJ := -1
-				for p := lo; p < hi; p++ {
+				for k := lo; k < hi; k++ {
 					if stopped(opt.Done) {
 						return
+					}
+					p := k
+					if pairs != nil {
+						p = pairs[k]
 					}
 					i, j := pairAt(p)
 					if j != packedJ {
@@ -200,7 +230,7 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 				minDist := make([]float32, M)
 				for j := w; j < N; j += workers {
 					bank := gemm.PackBank(M, D, z[j].Data, D)
-					for i := 0; i < N; i++ {
+					for i := 0; i < Q; i++ {
 						if i == j {
 							continue
 						}
@@ -212,7 +242,7 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 						for m, v := range minDist {
 							ai[m] += float64(v)
 						}
-						opt.tick(1, N*(N-1))
+						opt.tick(1, Q*(N-1))
 					}
 				}
 			}(w, acc[w])
@@ -224,9 +254,9 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 	if stopped(opt.Done) {
 		return nil, fmt.Errorf("unsupervised scores of %d images: %w", N, ErrStopped)
 	}
-	s := &Scores{N: N, M: M, S: make([]float64, N*M)}
+	s := &Scores{N: Q, M: M, S: make([]float64, Q*M)}
 	for _, a := range acc {
-		for k, v := range a {
+		for k, v := range a[:Q*M] {
 			s.S[k] += v
 		}
 	}

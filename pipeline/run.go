@@ -376,10 +376,9 @@ func byteSize(n int64) string {
 }
 
 // scores computes the patch scores of one mode for the images z, with a
-// progress bar for the expensive ones. The unsupervised score is computed
-// over zRef, whose first len(z) images are z, and its first len(z) rows
-// kept: the score of an image is a mean over every other image of zRef,
-// so this is exactly the score of z against the whole reference set.
+// progress bar for the expensive ones. The unsupervised score of z is a
+// mean over every other image of zRef, whose first len(z) images are z
+// (alpha.Options.Queries limits the work to those rows).
 func scores(ctx context.Context, o *Options, mode string, z, zRef, bank []*tensor.Tensor, cat string) (*alpha.Scores, error) {
 	if mode == rundir.ModeAverage {
 		return alpha.Average(len(z), z[0].Shape[0]), nil
@@ -406,10 +405,10 @@ func scores(ctx context.Context, o *Options, mode string, z, zRef, bank []*tenso
 	var s *alpha.Scores
 	var err error
 	if mode == rundir.ModeUnsupervised {
+		// Only the clustered images' rows are needed: pairs of two
+		// reference-only images are skipped.
+		opt.Queries = len(z)
 		s, err = alpha.Unsupervised(zRef, opt)
-		if err == nil {
-			s = &alpha.Scores{N: len(z), M: s.M, S: s.S[:len(z)*s.M]}
-		}
 	} else {
 		s, err = alpha.SemiSupervised(z, bank, opt)
 	}
