@@ -6,7 +6,10 @@ import "math"
 // computing the same formula; kernels_test.go checks both against float64.
 
 // softmaxRow replaces v by softmax(v*scale), scale > 0, subtracting the
-// maximum first (torch.softmax on (q·kᵀ)*scale rows).
+// maximum first (torch.softmax on (q·kᵀ)*scale rows). As in torch, a row
+// holding a NaN or a +Inf, or only -Inf, comes out all NaN, and a -Inf among
+// finite logits gives exactly +0. maxAVX512 may drop a NaN from the maximum;
+// the exponentials still carry it into the sum.
 func softmaxRow(v []float32, scale float32) {
 	n := 0
 	m := float32(math.Inf(-1))
@@ -76,10 +79,14 @@ func geluSlice(v []float32) {
 	geluGo(v[n:])
 }
 
-// geluGo is the Go twin of geluAVX512.
+// geluGo is the Go twin of geluAVX512: h + h·erf with h = x/2, the
+// assembly's FMA order, which also gives torch.nn.functional.gelu's signs at
+// the edges (PyTorch 1.13 CPU): GELU(-0) = +0, GELU(x) = +0 where erf rounds
+// to -1, GELU(-Inf) = -Inf + Inf = NaN, GELU(NaN) = NaN (min/max keep NaN).
 func geluGo(v []float32) {
 	for i, a := range v {
-		v[i] = 0.5 * a * (1 + erf32(a*math.Sqrt2/2))
+		h := 0.5 * a
+		v[i] = h*erf32(a*math.Sqrt2/2) + h
 	}
 }
 

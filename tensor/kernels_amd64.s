@@ -11,7 +11,7 @@
 DATA expc<>+0(SB)/4, $0x3fb8aa3b  // log2(e)
 DATA expc<>+4(SB)/4, $0x3f318000  // ln2 high part 0.693359375
 DATA expc<>+8(SB)/4, $0xb95e8083  // ln2 low part -2.12194440e-4
-DATA expc<>+12(SB)/4, $0xc2b00000 // -88: clamp so -inf/huge inputs stay finite
+DATA expc<>+12(SB)/4, $0xc2d00000 // -104: clamp so -inf gives exactly +0 (e^-104 < 2^-150)
 DATA expc<>+16(SB)/4, $0x39500d01 // 1/7!
 DATA expc<>+20(SB)/4, $0x3ab60b61 // 1/6!
 DATA expc<>+24(SB)/4, $0x3c088889 // 1/5!
@@ -46,7 +46,12 @@ exploop:
 	VMOVUPS (SI), Z0
 	VSUBPS Z20, Z0, Z0
 	VMULPS Z21, Z0, Z0
-	VMAXPS Z25, Z0, Z0
+	// Clamp with the data as Intel's second source, which VMAXPS returns
+	// when either is NaN: a NaN logit stays NaN and makes the row sum, so
+	// the whole row, NaN as in torch.softmax (also for +Inf, whose x is
+	// Inf-Inf). The clamp itself keeps -Inf (a masked logit) from turning
+	// into Inf-Inf = NaN in the reduction below.
+	VMAXPS Z0, Z25, Z0
 	VMULPS Z22, Z0, Z1
 	VRNDSCALEPS $0, Z1, Z1     // n = round(x*log2e)
 	VFNMADD231PS Z23, Z1, Z0   // r = x - n*ln2hi
@@ -151,8 +156,8 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-24
 geluloop:
 	VMOVUPS (SI), Z0
 	VMULPS Z16, Z0, Z1         // z = x/√2
-	VMINPS Z17, Z1, Z1
-	VMAXPS Z18, Z1, Z1
+	VMINPS Z1, Z17, Z1         // clamp to [-4, 4], NaN kept (data is Intel's
+	VMAXPS Z1, Z18, Z1         // second source, returned for unordered)
 	VMULPS Z1, Z1, Z2          // z²
 	VMOVAPS Z20, Z3            // P
 	VFMADD213PS Z21, Z2, Z3

@@ -93,6 +93,169 @@ func TestSoftmaxKernels(t *testing.T) {
 	}
 }
 
+// TestSoftmaxKernelsNonFinite plants NaN and ±Inf in rows whose specials
+// fall both in the 16-wide assembly blocks and in the Go tail. The expected
+// results are torch.softmax's (checked with PyTorch 1.13 on CPU): a row with a
+// NaN or a +Inf is all NaN (+Inf-(+Inf) is NaN), a row of only -Inf is all
+// NaN (-Inf-(-Inf)), and a -Inf among finite logits gives exactly +0 while
+// the others stay the finite softmax (bound 1e-6 as in TestSoftmaxKernels).
+// The assembly and the Go twin must agree exactly on which entries are NaN
+// and on the +0 bits.
+func TestSoftmaxKernelsNonFinite(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	type plant struct {
+		name   string
+		at     []int // positions (mod n) of the special value
+		val    float32
+		allNaN bool
+	}
+	plants := []plant{
+		{"nan_first", []int{0}, nan, true},
+		{"nan_last", []int{-1}, nan, true},
+		{"nan_mid", []int{5}, nan, true},
+		{"posinf", []int{3}, inf, true},
+		{"posinf_last", []int{-1}, inf, true},
+		{"neginf", []int{2, -1}, -inf, false},
+		{"neginf_first", []int{0}, -inf, false},
+	}
+	for _, n := range []int{7, 16, 17, 40} {
+		for _, p := range plants {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(i%5) - 2
+			}
+			for _, i := range p.at {
+				x[(i+n)%n] = p.val
+			}
+			// Reference over the finite entries (only used when !allNaN).
+			const scale = 0.125
+			want := make([]float64, n)
+			var s float64
+			for i, a := range x {
+				if !math.IsInf(float64(a), -1) {
+					want[i] = math.Exp(float64(a) * scale)
+					s += want[i]
+				}
+			}
+			t.Run(fmt.Sprintf("n%d_%s", n, p.name), func(t *testing.T) {
+				var got [2][]float32
+				kernelPaths(t, func(t *testing.T, asm bool) {
+					v := append([]float32(nil), x...)
+					if asm {
+						softmaxRow(v, scale)
+						got[1] = v
+					} else {
+						softmaxRowGo(v, scale)
+						got[0] = v
+					}
+					for i, a := range v {
+						switch {
+						case p.allNaN:
+							if !math.IsNaN(float64(a)) {
+								t.Fatalf("p[%d] = %g, want NaN (torch: the row has %g)", i, a, p.val)
+							}
+						case math.IsInf(float64(x[i]), -1):
+							if math.Float32bits(a) != 0 {
+								t.Fatalf("p[%d] = %g (bits %#x), want +0 for a -Inf logit", i, a, math.Float32bits(a))
+							}
+						default:
+							if d := math.Abs(float64(a) - want[i]/s); !(d <= 1e-6) {
+								t.Fatalf("p[%d] = %g, want %g", i, a, want[i]/s)
+							}
+						}
+					}
+				})
+				if got[1] == nil {
+					return
+				}
+				for i := range x {
+					g, a := got[0][i], got[1][i]
+					if math.IsNaN(float64(g)) != math.IsNaN(float64(a)) ||
+						(math.IsInf(float64(x[i]), 0) && !math.IsNaN(float64(g)) && math.Float32bits(g) != math.Float32bits(a)) {
+						t.Fatalf("p[%d]: Go %g, assembly %g", i, g, a)
+					}
+				}
+			})
+		}
+	}
+	// A row of only -Inf: NaN everywhere, as torch.softmax gives.
+	for _, n := range []int{3, 16, 21} {
+		t.Run(fmt.Sprintf("n%d_all_neginf", n), func(t *testing.T) {
+			kernelPaths(t, func(t *testing.T, asm bool) {
+				v := make([]float32, n)
+				for i := range v {
+					v[i] = -inf
+				}
+				if asm {
+					softmaxRow(v, 1)
+				} else {
+					softmaxRowGo(v, 1)
+				}
+				for i, a := range v {
+					if !math.IsNaN(float64(a)) {
+						t.Fatalf("p[%d] = %g, want NaN", i, a)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestGELUKernelsNonFinite checks special inputs in the 16-wide assembly
+// block and in the Go tail against torch.nn.functional.gelu (exact form,
+// PyTorch 1.13 CPU, compared bit for bit): GELU(NaN) = NaN, GELU(+Inf) = +Inf,
+// GELU(-Inf) = NaN (-Inf·0), GELU(-0) = +0 and GELU(x) = +0 for x <= -8 or
+// so (erf rounds to -1, and h + h·erf = h - h is +0), GELU(1e30) = 1e30.
+// The assembly and the Go twin must give the same bits (NaN payloads aside).
+func TestGELUKernelsNonFinite(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	specials := []struct{ x, want float32 }{
+		{nan, nan}, {inf, inf}, {-inf, nan}, {float32(math.Copysign(0, -1)), 0},
+		{-10, 0}, {-1e30, 0}, {1e30, 1e30},
+	}
+	x := make([]float32, 16+len(specials)) // specials at 0.. and in the tail
+	for i := range x {
+		x[i] = 0.25 * float32(i)
+	}
+	for k, s := range specials {
+		x[k], x[16+k] = s.x, s.x
+	}
+	var got [2][]float32
+	kernelPaths(t, func(t *testing.T, asm bool) {
+		v := append([]float32(nil), x...)
+		if asm {
+			geluSlice(v)
+			got[1] = v
+		} else {
+			geluGo(v)
+			got[0] = v
+		}
+		for k, s := range specials {
+			for _, i := range []int{k, 16 + k} {
+				a := v[i]
+				ok := math.Float32bits(a) == math.Float32bits(s.want)
+				if math.IsNaN(float64(s.want)) {
+					ok = math.IsNaN(float64(a))
+				}
+				if !ok {
+					t.Errorf("GELU(%g) at %d = %g (bits %#x), want %g (bits %#x)",
+						s.x, i, a, math.Float32bits(a), s.want, math.Float32bits(s.want))
+				}
+			}
+		}
+	})
+	if got[1] == nil {
+		return
+	}
+	for k := range specials {
+		g, a := got[0][k], got[1][k]
+		if math.IsNaN(float64(g)) != math.IsNaN(float64(a)) ||
+			(!math.IsNaN(float64(g)) && math.Float32bits(g) != math.Float32bits(a)) {
+			t.Errorf("GELU(%g): Go %g, assembly %g", x[k], g, a)
+		}
+	}
+}
+
 // TestLayerNormKernels checks ViT-width rows with a large common offset
 // (DINO's residual stream has outlier dimensions) against a float64 layer
 // norm. Bound 2e-6 relative to max(1, |y|): the float32 lane sums lose
