@@ -59,24 +59,7 @@ func compareWithTorch(t *testing.T, dir, name string, cfg Config, layers []strin
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out) != len(req) {
-			t.Fatalf("asked for %v, got %d maps", req, len(out))
-		}
-		for _, l := range req {
-			want := backbonetest.NCHWToNHWC(backbonetest.ReadNPY(t, filepath.Join(dir, name+"_"+l+".npy")))
-			got := out[l]
-			if !slices.Equal(got.Shape, want.Shape) {
-				t.Fatalf("%s: shape %v, want %v", l, got.Shape, want.Shape)
-			}
-			e, err := backbonetest.RelMaxErr(got.Data, want.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%s %s: relative max error %.2g", name, l, e)
-			if e > tolerance {
-				t.Errorf("%s: relative max error %.3g > %g", l, e, tolerance)
-			}
-		}
+		backbonetest.CheckLayers(t, dir, name, out, req, tolerance)
 	}
 }
 

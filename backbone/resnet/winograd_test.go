@@ -1,6 +1,7 @@
 package resnet
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -106,11 +107,7 @@ func TestWinogradAsmTwin(t *testing.T) {
 	vGo, vAsm := make([]float32, 16*stride), make([]float32, 16*stride)
 	inputTransform(&d, vGo, stride, c)
 	winoInputAVX512(&p, &vAsm[0], stride, c)
-	for i := range vGo {
-		if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
-			t.Fatalf("input transform differs at %d: go %g asm %g", i, vGo[i], vAsm[i])
-		}
-	}
+	requireSameBits(t, "input transform", vGo, vAsm)
 	bias := make([]float32, c)
 	for i := range bias {
 		bias[i] = float32(rng.NormFloat64())
@@ -127,11 +124,7 @@ func TestWinogradAsmTwin(t *testing.T) {
 		checkSpecialsReached(t, dg[:])
 		winoOutputAVX512(&vGo[0], stride, &pa, &bias[0], c, relu)
 		for k := range dg {
-			for i := range dg[k] {
-				if math.Float32bits(dg[k][i]) != math.Float32bits(da[k][i]) {
-					t.Fatalf("output transform (relu=%v) differs at %d/%d: go %g asm %g", relu, k, i, dg[k][i], da[k][i])
-				}
-			}
+			requireSameBits(t, fmt.Sprintf("output transform (relu=%v) tile pixel %d", relu, k), dg[k], da[k])
 		}
 	}
 }
@@ -159,11 +152,7 @@ func TestWinograd4AsmTwin(t *testing.T) {
 	var scratch [36 * 16]float32
 	input4Transform(&d, vGo, stride, c)
 	wino4InputAVX512(&p, &vAsm[0], stride, c, &scratch)
-	for i := range vGo {
-		if math.Float32bits(vGo[i]) != math.Float32bits(vAsm[i]) {
-			t.Fatalf("input transform differs at %d: go %g asm %g", i, vGo[i], vAsm[i])
-		}
-	}
+	requireSameBits(t, "input transform", vGo, vAsm)
 	bias := make([]float32, c)
 	for i := range bias {
 		bias[i] = float32(rng.NormFloat64())
@@ -180,11 +169,7 @@ func TestWinograd4AsmTwin(t *testing.T) {
 		checkSpecialsReached(t, dg[:])
 		wino4OutputAVX512(&vGo[0], stride, &pa, &bias[0], c, relu)
 		for k := range dg {
-			for i := range dg[k] {
-				if math.Float32bits(dg[k][i]) != math.Float32bits(da[k][i]) {
-					t.Fatalf("output transform (relu=%v) differs at %d/%d: go %g asm %g", relu, k, i, dg[k][i], da[k][i])
-				}
-			}
+			requireSameBits(t, fmt.Sprintf("output transform (relu=%v) tile pixel %d", relu, k), dg[k], da[k])
 		}
 	}
 }
@@ -230,5 +215,16 @@ func checkSpecialsReached(t *testing.T, out [][]float32) {
 	}
 	if !nan || !negZero {
 		t.Fatalf("outputs hold NaN: %v, -0: %v; want both", nan, negZero)
+	}
+}
+
+// requireSameBits fails unless the Go and assembly results are identical bit
+// for bit (NaN payloads and the sign of zero included).
+func requireSameBits(t *testing.T, what string, goRes, asmRes []float32) {
+	t.Helper()
+	for i := range goRes {
+		if math.Float32bits(goRes[i]) != math.Float32bits(asmRes[i]) {
+			t.Fatalf("%s differs at %d: go %g asm %g", what, i, goRes[i], asmRes[i])
+		}
 	}
 }

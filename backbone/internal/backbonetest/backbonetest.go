@@ -8,6 +8,8 @@ package backbonetest
 import (
 	"fmt"
 	"math"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/anomclust/anomclust/checkpoint"
@@ -66,4 +68,32 @@ func RelMaxErr(got, want []float32) (float64, error) {
 		den = max(den, math.Abs(float64(want[i])))
 	}
 	return num / den, nil
+}
+
+// CheckLayers compares each requested layer of out with the reference
+// activations dir/<name>_<layer>.npy (PyTorch's (N, C, H, W)): the shapes
+// must agree and the relative max error (RelMaxErr) stay within tolerance.
+func CheckLayers(t testing.TB, dir, name string, out map[string]*tensor.Tensor, req []string, tolerance float64) {
+	t.Helper()
+	if len(out) != len(req) {
+		t.Fatalf("asked for %v, got %d maps", req, len(out))
+	}
+	for _, l := range req {
+		want := NCHWToNHWC(ReadNPY(t, filepath.Join(dir, name+"_"+l+".npy")))
+		got := out[l]
+		if got == nil {
+			t.Fatalf("%s: no map returned", l)
+		}
+		if !slices.Equal(got.Shape, want.Shape) {
+			t.Fatalf("%s: shape %v, want %v", l, got.Shape, want.Shape)
+		}
+		e, err := RelMaxErr(got.Data, want.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s %s: relative max error %.2g", name, l, e)
+		if e > tolerance {
+			t.Errorf("%s: relative max error %.3g > %g", l, e, tolerance)
+		}
+	}
 }
