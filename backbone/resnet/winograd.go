@@ -3,6 +3,8 @@ package resnet
 import (
 	"runtime"
 
+	"github.com/anomclust/anomclust/backbone"
+
 	"github.com/anomclust/anomclust/gemm"
 	"github.com/anomclust/anomclust/internal/parallel"
 	"github.com/anomclust/anomclust/tensor"
@@ -15,6 +17,9 @@ type convOp interface {
 	// forwardAddReLU is relu(conv(x) + residual), the end of a residual
 	// block (residual has the output's shape).
 	forwardAddReLU(x, residual *tensor.Tensor) *tensor.Tensor
+	// cost is the arithmetic of the conv on one h x w input (see
+	// Model.Cost) and its output size.
+	cost(h, w int) (c backbone.Cost, oh, ow int)
 }
 
 // direct is a convolution computed by package tensor (im2col + GEMM, or a

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anomclust/anomclust/backbone"
 	"github.com/anomclust/anomclust/backbone/zoo"
+	"github.com/anomclust/anomclust/internal/fmapeak"
 	"github.com/anomclust/anomclust/tensor"
 )
 
@@ -74,12 +76,43 @@ func runBenchBackbone(args []string) error {
 	fmt.Printf("model built, RSS %s\n", rss("VmRSS:"))
 	fmt.Printf("backbone %s, layers %s, %d px, batch %d, %d images, GOMAXPROCS %d, random weights\n",
 		name, strings.Join(layerList, ","), *size, *batch, *images, runtime.GOMAXPROCS(0))
+	var cost backbone.Cost
+	if c, ok := bb.(backbone.Coster); ok {
+		if cost, err = c.Cost(*size, *size, layerList); err != nil {
+			return err
+		}
+		fmt.Printf("arithmetic per image: %.2f GFLOP as PyTorch computes it, %.2f GFLOP as executed here\n",
+			cost.Reference/1e9, cost.Executed/1e9)
+	}
 	if _, err := bb.Forward(imgs, layerList); err != nil { // warm-up
 		return err
 	}
+	// The FMA peak is measured before every round; the best is reported
+	// (a hardware constant: a disturbed measurement can only be lower).
+	peaks := map[int]fmapeak.Result{}
+	measurePeak := func(threads int) {
+		p := fmapeak.Measure(threads, 200*time.Millisecond)
+		if p.GFLOPS > peaks[threads].GFLOPS {
+			peaks[threads] = p
+		}
+	}
+	// share describes a rate of images/s doing flops per image as GFLOP/s
+	// and as a share of the FMA peak of threads threads.
+	share := func(rate, flops float64, threads int) string {
+		if flops == 0 {
+			return ""
+		}
+		g := rate * flops / 1e9
+		return fmt.Sprintf(" = %6.1f GFLOP/s (%3.0f%% of FMA peak)", g, 100*g/peaks[threads].GFLOPS)
+	}
+	goThreads := runtime.GOMAXPROCS(0)
 	var goRates, torchRates []float64
 	torchOK := !*noTorch
 	for r := 0; r < max(*rounds, 1); r++ {
+		measurePeak(goThreads)
+		if torchOK && *threads != goThreads {
+			measurePeak(*threads)
+		}
 		start := time.Now()
 		done := 0
 		for done < *images {
@@ -91,7 +124,7 @@ func runBenchBackbone(args []string) error {
 		}
 		goRate := float64(done) / time.Since(start).Seconds()
 		goRates = append(goRates, goRate)
-		fmt.Printf("round %d  go:      %7.2f images/s   (peak RSS %s)\n", r+1, goRate, rss("VmHWM:"))
+		fmt.Printf("round %d  go:      %7.2f images/s%s   (peak RSS %s)\n", r+1, goRate, share(goRate, cost.Executed, goThreads), rss("VmHWM:"))
 		if !torchOK {
 			continue
 		}
@@ -102,12 +135,24 @@ func runBenchBackbone(args []string) error {
 			continue
 		}
 		torchRates = append(torchRates, torchRate)
-		fmt.Printf("round %d  pytorch: %7.2f images/s   (torch %d threads)   ratio %.2fx\n", r+1, torchRate, *threads, goRate/torchRate)
+		fmt.Printf("round %d  pytorch: %7.2f images/s%s   (torch %d threads)   ratio %.2fx\n",
+			r+1, torchRate, share(torchRate, cost.Reference, *threads), *threads, goRate/torchRate)
 	}
-	fmt.Printf("median   go:      %7.2f images/s\n", medianRate(goRates))
+	p := peaks[goThreads]
+	fmt.Printf("FMA peak: %.1f GFLOP/s (%s loop on %d threads, best of %d)\n", p.GFLOPS, p.ISA, p.Threads, max(*rounds, 1))
+	goMed := medianRate(goRates)
+	fmt.Printf("median   go:      %7.2f images/s%s\n", goMed, share(goMed, cost.Executed, goThreads))
 	if len(torchRates) > 0 {
-		fmt.Printf("median   pytorch: %7.2f images/s\n", medianRate(torchRates))
-		fmt.Printf("ratio go/pytorch (medians): %.2fx\n", medianRate(goRates)/medianRate(torchRates))
+		tMed := medianRate(torchRates)
+		fmt.Printf("median   pytorch: %7.2f images/s%s\n", tMed, share(tMed, cost.Reference, *threads))
+		fmt.Printf("ratio go/pytorch (medians): %.2fx\n", goMed/tMed)
+		if cost.Executed > 0 {
+			// What a target ratio asks of this CPU: the Go arithmetic of
+			// twice PyTorch's rate as a share of the FMA peak.
+			g := 2 * tMed * cost.Executed / 1e9
+			fmt.Printf("2x pytorch = %.2f images/s would need %.1f GFLOP/s of Go arithmetic (%.0f%% of FMA peak)\n",
+				2*tMed, g, 100*g/p.GFLOPS)
+		}
 	}
 	return nil
 }

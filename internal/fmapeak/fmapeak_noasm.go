@@ -1,0 +1,9 @@
+//go:build !amd64 || noasm
+
+package fmapeak
+
+var (
+	lanes   = 4
+	isa     = "Go"
+	fmaLoop = fmaLoopGo
+)
