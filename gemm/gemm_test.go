@@ -159,6 +159,21 @@ func TestExported(t *testing.T) {
 		"PackB":   func(c []float32) { MatMulPacked(m, a, k, PackB(k, n, b, n), c, n, false) },
 		"PackBT":  func(c []float32) { MatMulPacked(m, a, k, PackBT(k, n, bt, k), c, n, false) },
 		"Serial":  func(c []float32) { MatMulPackedSerial(m, a, k, PackB(k, n, b, n), c, n, false) },
+		// The pooled variants, each on a pool buffer dirtied with NaN first:
+		// a value of B the packing failed to write would show as NaN in C.
+		"PackBTemp": func(c []float32) {
+			dirtyPool(ceilDiv(n, defaultConfig().kern.nr) * defaultConfig().kern.nr * k)
+			pb := PackBTemp(k, n, b, n)
+			MatMulPacked(m, a, k, pb, c, n, false)
+			pb.Release()
+		},
+		"PackBTTemp": func(c []float32) {
+			dirtyPool(ceilDiv(n, defaultConfig().kern.nr) * defaultConfig().kern.nr * k)
+			pb := PackBTTemp(k, n, bt, k)
+			MatMulPackedSerial(m, a, k, pb, c, n, false)
+			pb.Release()
+			pb.Release() // a second Release is a no-op
+		},
 		"PackBT-accum2x": func(c []float32) {
 			pb := PackBT(k, n, bt, k)
 			MatMulPacked(m, a, k, pb, c, n, false)
@@ -174,6 +189,16 @@ func TestExported(t *testing.T) {
 			}
 		}
 	}
+}
+
+// dirtyPool fills a pooled buffer of n floats with NaN and gives it back,
+// so that the next getBuf of that size class likely returns it.
+func dirtyPool(n int) {
+	b := getBuf(n)
+	for i := range b.raw {
+		b.raw[i] = float32(math.NaN())
+	}
+	putBuf(b)
 }
 
 func scale(x []float32, s float32) {

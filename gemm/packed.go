@@ -71,6 +71,32 @@ func PackBT(k, n int, b []float32, ldb int) *PackedB {
 	return defaultConfig().packB(k, n, b, ldb, true, false)
 }
 
+// PackBTemp is PackB with its storage taken from the package's buffer pool,
+// for an operand that serves a few products only (the values of one
+// attention head): call Release when done, so the next one reuses the
+// memory instead of allocating and zeroing a new one.
+func PackBTemp(k, n int, b []float32, ldb int) *PackedB {
+	checkDims("B", b, k, n, ldb)
+	return defaultConfig().packB(k, n, b, ldb, false, true)
+}
+
+// PackBTTemp is PackBT with pooled storage, as PackBTemp (the keys of one
+// attention head).
+func PackBTTemp(k, n int, b []float32, ldb int) *PackedB {
+	checkDims("B", b, n, k, ldb)
+	return defaultConfig().packB(k, n, b, ldb, true, true)
+}
+
+// Release gives the storage of a PackBTemp or PackBTTemp result back to the
+// pool; pb must not be used afterwards. It does nothing for PackB and
+// PackBT results, whose storage the garbage collector owns.
+func (pb *PackedB) Release() {
+	if pb.buf != nil && pb.lazy == nil {
+		putBuf(pb.buf)
+		pb.buf, pb.data = nil, nil
+	}
+}
+
 // MatMulPacked computes C = A·B, or C += A·B when accumulate is true, with B
 // packed by PackB or PackBT. A is m x pb.K() (lda), C is m x pb.N() (ldc).
 func MatMulPacked(m int, a []float32, lda int, pb *PackedB, c []float32, ldc int, accumulate bool) {

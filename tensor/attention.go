@@ -13,26 +13,48 @@ import (
 // For each head it computes softmax(Q·Kᵀ · hd^-0.5)·V and merges the heads
 // back to (T, C) or (N, T, C) (before the output projection).
 func Attention(qkv *Tensor, heads int) *Tensor {
-	var n, t, c3 int
+	n, t, c := attentionDims("Attention", qkv, heads)
+	shape := []int{n, t, c}
+	if len(qkv.Shape) == 2 {
+		shape = []int{t, c}
+	}
+	y := New(shape...)
+	attention(y, qkv, heads, n, t, c)
+	return y
+}
+
+// AttentionInto is Attention writing into dst (N*T*C values) instead of a
+// new tensor, for callers that reuse one buffer across blocks.
+func AttentionInto(dst, qkv *Tensor, heads int) {
+	n, t, c := attentionDims("AttentionInto", qkv, heads)
+	if len(dst.Data) != n*t*c {
+		panic(fmt.Sprintf("tensor.AttentionInto: dst %v for qkv %v", dst.Shape, qkv.Shape))
+	}
+	attention(dst, qkv, heads, n, t, c)
+}
+
+// attentionDims checks qkv's shape and returns N, T and C.
+func attentionDims(op string, qkv *Tensor, heads int) (n, t, c int) {
+	var c3 int
 	switch len(qkv.Shape) {
 	case 2:
 		n, t, c3 = 1, qkv.Shape[0], qkv.Shape[1]
 	case 3:
 		n, t, c3 = qkv.Shape[0], qkv.Shape[1], qkv.Shape[2]
 	default:
-		panic(fmt.Sprintf("tensor.Attention: want (T, 3C) or (N, T, 3C), got %v", qkv.Shape))
+		panic(fmt.Sprintf("tensor.%s: want (T, 3C) or (N, T, 3C), got %v", op, qkv.Shape))
 	}
 	if heads <= 0 || c3%(3*heads) != 0 {
-		panic(fmt.Sprintf("tensor.Attention: width %d is not 3 x %d heads x head dim", c3, heads))
+		panic(fmt.Sprintf("tensor.%s: width %d is not 3 x %d heads x head dim", op, c3, heads))
 	}
-	c := c3 / 3
+	return n, t, c3 / 3
+}
+
+// attention computes Attention(qkv) into y.
+func attention(y, qkv *Tensor, heads, n, t, c int) {
+	c3 := 3 * c
 	hd := c / heads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	shape := []int{n, t, c}
-	if len(qkv.Shape) == 2 {
-		shape = []int{t, c}
-	}
-	y := New(shape...)
 	// Each (image, head) is one task for one goroutine, the tasks spread
 	// over all cores: the head's Kᵀ and V are packed once, then blocks of
 	// attnRowBlock query rows go through Q·Kᵀ, the softmax rows and ·V
@@ -50,8 +72,9 @@ func Attention(qkv *Tensor, heads int) *Tensor {
 			img, h := task/heads, task%heads
 			base := qkv.Data[img*t*c3:]
 			q, k, v := base[h*hd:], base[c+h*hd:], base[2*c+h*hd:]
-			kt := gemm.PackBT(hd, t, k, c3) // B of Q·Kᵀ: K is (T, hd) with stride 3C
-			vp := gemm.PackB(t, hd, v, c3)
+			// Pooled: a head's packed K and V are garbage after its task.
+			kt := gemm.PackBTTemp(hd, t, k, c3) // B of Q·Kᵀ: K is (T, hd) with stride 3C
+			vp := gemm.PackBTemp(t, hd, v, c3)
 			out := y.Data[img*t*c+h*hd:]
 			for r0 := 0; r0 < t; r0 += attnRowBlock {
 				rows := min(attnRowBlock, t-r0)
@@ -61,9 +84,10 @@ func Attention(qkv *Tensor, heads int) *Tensor {
 				}
 				gemm.MatMulPackedSerial(rows, s, t, vp, out[r0*c:], c, false)
 			}
+			kt.Release()
+			vp.Release()
 		}
 	})
-	return y
 }
 
 // attnRowBlock is the number of query rows whose attention scores are

@@ -58,15 +58,35 @@ func (l *Linear) AddForward(dst, x *Tensor) {
 	gemm.MatMulPackedEpilogue(rows, x.Data, l.In, l.weight, dst.Data, l.Out, gemm.Epilogue{Accumulate: true, Bias: l.Bias})
 }
 
+// ForwardInto is Forward writing into dst (x's rows, Out values each)
+// instead of a new tensor: a caller that runs the layer many times reuses
+// one buffer rather than having a fresh one allocated and zeroed each time.
+func (l *Linear) ForwardInto(dst, x *Tensor) {
+	l.into("Linear.ForwardInto", dst, x, gemm.Epilogue{Bias: l.Bias})
+}
+
+// ForwardGELUInto is ForwardGELU writing into dst, as ForwardInto.
+func (l *Linear) ForwardGELUInto(dst, x *Tensor) {
+	l.into("Linear.ForwardGELUInto", dst, x, gemm.Epilogue{Bias: l.Bias, Post: geluSlice})
+}
+
 // forward computes a new (..., Out) tensor as x·Wᵀ followed by ep.
 func (l *Linear) forward(x *Tensor, ep gemm.Epilogue) *Tensor {
-	rows, d := lastDim("Linear.Forward", x)
-	if d != l.In {
-		panic(fmt.Sprintf("tensor.Linear.Forward: input last dim %d, layer wants %d", d, l.In))
-	}
 	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), l.Out)
 	y := New(shape...)
-	// One tall product: the GEMM splits it over goroutines itself.
-	gemm.MatMulPackedEpilogue(rows, x.Data, l.In, l.weight, y.Data, l.Out, ep)
+	l.into("Linear.Forward", y, x, ep)
 	return y
+}
+
+// into sets dst = x·Wᵀ followed by ep.
+func (l *Linear) into(op string, dst, x *Tensor, ep gemm.Epilogue) {
+	rows, d := lastDim(op, x)
+	if d != l.In {
+		panic(fmt.Sprintf("tensor.%s: input last dim %d, layer wants %d", op, d, l.In))
+	}
+	if len(dst.Data) != rows*l.Out {
+		panic(fmt.Sprintf("tensor.%s: dst %v for %d rows of %d", op, dst.Shape, rows, l.Out))
+	}
+	// One tall product: the GEMM splits it over goroutines itself.
+	gemm.MatMulPackedEpilogue(rows, x.Data, l.In, l.weight, dst.Data, l.Out, ep)
 }

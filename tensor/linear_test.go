@@ -46,5 +46,48 @@ func TestLinearFused(t *testing.T) {
 		Add(sum, want)
 		l.AddForward(dst, x)
 		compare(t, dst, sum, tolProduct)
+		// The Into variants overwrite every value of a dirty buffer.
+		into := New(rows, out)
+		for i := range into.Data {
+			into.Data[i] = float32(math.NaN())
+		}
+		l.ForwardInto(into, x)
+		compare(t, into, want, tolProduct)
+		l.ForwardGELUInto(into, x)
+		compare(t, into, g, tolProduct)
+	}
+}
+
+// TestIntoVariants checks LayerNorm.ForwardInto (also in place) and
+// AttentionInto against the allocating forms: same code, so bit-identical.
+func TestIntoVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	x := randTensor(rng, 2, 50, 48)
+	w, b := randTensor(rng, 48).Data, randTensor(rng, 48).Data
+	ln, err := NewLayerNorm(w, b, 1e-6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ln.Forward(x)
+	got := New(x.Shape...)
+	ln.ForwardInto(got, x)
+	inPlace := x.Clone()
+	ln.ForwardInto(inPlace, inPlace)
+	for i := range want.Data {
+		if got.Data[i] != want.Data[i] || inPlace.Data[i] != want.Data[i] {
+			t.Fatalf("LayerNorm.ForwardInto [%d]: %g, in place %g, want %g", i, got.Data[i], inPlace.Data[i], want.Data[i])
+		}
+	}
+	qkv := randTensor(rng, 2, 50, 3*48)
+	wantA := Attention(qkv, 4)
+	gotA := New(2, 50, 48)
+	for i := range gotA.Data {
+		gotA.Data[i] = float32(math.NaN())
+	}
+	AttentionInto(gotA, qkv, 4)
+	for i := range wantA.Data {
+		if gotA.Data[i] != wantA.Data[i] {
+			t.Fatalf("AttentionInto [%d] = %g, want %g", i, gotA.Data[i], wantA.Data[i])
+		}
 	}
 }

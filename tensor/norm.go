@@ -29,13 +29,27 @@ func (ln *LayerNorm) Forward(x *Tensor) *Tensor {
 		panic(fmt.Sprintf("tensor.LayerNorm.Forward: last dim %d, layer has %d", d, len(ln.Weight)))
 	}
 	y := New(x.Shape...)
+	ln.rows(y, x, rows, d)
+	return y
+}
+
+// ForwardInto is Forward writing into dst (x's size) instead of a new
+// tensor; dst may be x itself.
+func (ln *LayerNorm) ForwardInto(dst, x *Tensor) {
+	rows, d := lastDim("LayerNorm.ForwardInto", x)
+	if d != len(ln.Weight) || len(dst.Data) != len(x.Data) {
+		panic(fmt.Sprintf("tensor.LayerNorm.ForwardInto: x %v, dst %v, layer has %d", x.Shape, dst.Shape, len(ln.Weight)))
+	}
+	ln.rows(dst, x, rows, d)
+}
+
+func (ln *LayerNorm) rows(y, x *Tensor, rows, d int) {
 	workers := numWorkers()
 	forBlocks(rows, blockFor(rows, 16, workers), workers, func(_, lo, hi int) {
 		for r := lo; r < hi; r++ {
 			layerNormRow(y.Data[r*d:(r+1)*d], x.Data[r*d:(r+1)*d], ln.Weight, ln.Bias, ln.Eps, true)
 		}
 	})
-	return y
 }
 
 // meanInvStd returns the mean of v and 1/sqrt(var + eps) (biased variance),

@@ -326,8 +326,9 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 		}
 		return g
 	}
+	sc := newScratch(n, T, C, m.blocks[0].fc1.Out, m.rowChunk)
 	for i := 0; i < len(m.blocks) && i < last; i++ {
-		m.blocks[i].forward(tok, m.cfg.Heads, m.rowChunk)
+		m.blocks[i].forward(tok, m.cfg.Heads, m.rowChunk, sc)
 		if name := "blocks." + strconv.Itoa(i); slices.Contains(layers, name) {
 			out[name] = grid(tok)
 		}
@@ -346,33 +347,57 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 // (12 MB for ViT-B) rather than per batch (77 MB for 8 images of ViT-B/8).
 // Chunks are tall enough for both cores; speed was measured unchanged from
 // 256 to whole-batch chunks.
-func (b *block) forward(x *tensor.Tensor, heads int, rowChunk int) {
+func (b *block) forward(x *tensor.Tensor, heads int, rowChunk int, sc *scratch) {
 	n, t, c := x.Shape[0], x.Shape[1], x.Shape[2]
 	rows := n * t
-	qkv := tensor.New(n, t, 3*c)
+	hid := b.fc1.Out
 	forChunks(rows, rowChunk, func(lo, hi int) {
-		y := b.qkv.Forward(b.norm1.Forward(tensor.From(x.Data[lo*c:hi*c], hi-lo, c)))
-		copy(qkv.Data[lo*3*c:hi*3*c], y.Data)
+		y := tensor.From(sc.norm[:(hi-lo)*c], hi-lo, c)
+		b.norm1.ForwardInto(y, tensor.From(x.Data[lo*c:hi*c], hi-lo, c))
+		b.qkv.ForwardInto(tensor.From(sc.qkv.Data[lo*3*c:hi*3*c], hi-lo, 3*c), y)
 	})
-	a := tensor.Attention(qkv, heads)
+	tensor.AttentionInto(sc.attn, sc.qkv, heads)
 	forChunks(rows, rowChunk, func(lo, hi int) {
 		xs := tensor.From(x.Data[lo*c:hi*c], hi-lo, c)
-		b.addResidual(xs, b.proj, tensor.From(a.Data[lo*c:hi*c], hi-lo, c), b.ls1)
-		h := b.fc1.ForwardGELU(b.norm2.Forward(xs))
-		b.addResidual(xs, b.fc2, h, b.ls2)
+		y := tensor.From(sc.norm[:(hi-lo)*c], hi-lo, c)
+		b.addResidual(xs, b.proj, tensor.From(sc.attn.Data[lo*c:hi*c], hi-lo, c), b.ls1, y)
+		b.norm2.ForwardInto(y, xs)
+		h := tensor.From(sc.hidden[:(hi-lo)*hid], hi-lo, hid)
+		b.fc1.ForwardGELUInto(h, y)
+		b.addResidual(xs, b.fc2, h, b.ls2, y)
 	})
 }
 
+// scratch holds a forward pass's intermediate maps, allocated once and
+// reused by every block: the qkv and attention maps of the whole batch and
+// the per-chunk LayerNorm and MLP hidden rows. Fresh ones per block would be
+// allocated and zeroed again each time (~80 MB per block for 8 images of
+// ViT-B/8), which cost a few percent of the forward pass.
+type scratch struct {
+	qkv, attn    *tensor.Tensor // (N, T, 3C), (N, T, C)
+	norm, hidden []float32      // rowChunk x C, rowChunk x hidden
+}
+
+func newScratch(n, t, c, hidden, rowChunk int) *scratch {
+	chunk := n * t
+	if rowChunk > 0 {
+		chunk = min(chunk, rowChunk)
+	}
+	return &scratch{qkv: tensor.New(n, t, 3*c), attn: tensor.New(n, t, c),
+		norm: make([]float32, chunk*c), hidden: make([]float32, chunk*hidden)}
+}
+
 // addResidual sets x += ls(l(in)): without layer scale the GEMM adds the
-// product and bias into x in its epilogue (no intermediate tensor).
-func (b *block) addResidual(x *tensor.Tensor, l *tensor.Linear, in *tensor.Tensor, ls []float32) {
+// product and bias into x in its epilogue (no intermediate tensor); with it
+// the product goes through buf (x's shape) first.
+func (b *block) addResidual(x *tensor.Tensor, l *tensor.Linear, in *tensor.Tensor, ls []float32, buf *tensor.Tensor) {
 	if ls == nil {
 		l.AddForward(x, in)
 		return
 	}
-	y := l.Forward(in)
-	scaleChannels(y, ls)
-	tensor.Add(x, y)
+	l.ForwardInto(buf, in)
+	scaleChannels(buf, ls)
+	tensor.Add(x, buf)
 }
 
 // forChunks calls f on consecutive ranges [lo, hi) of at most chunk of
