@@ -68,6 +68,7 @@ func attention(y, qkv *Tensor, heads, n, t, c int) {
 			scores[w] = make([]float32, min(attnRowBlock, t)*t)
 		}
 		s := scores[w]
+		var inv [attnRowBlock]float32
 		for task := lo; task < hi; task++ {
 			img, h := task/heads, task%heads
 			base := qkv.Data[img*t*c3:]
@@ -79,10 +80,15 @@ func attention(y, qkv *Tensor, heads, n, t, c int) {
 			for r0 := 0; r0 < t; r0 += attnRowBlock {
 				rows := min(attnRowBlock, t-r0)
 				gemm.MatMulPackedSerial(rows, q[r0*c3:], c3, kt, s, t, false)
+				// softmax(S)·V = diag(1/sum)·(exp(S - max)·V): the division
+				// applies to hd values per row instead of T.
 				for r := 0; r < rows; r++ {
-					softmaxRow(s[r*t:(r+1)*t], scale)
+					inv[r] = 1 / softmaxExpRow(s[r*t:(r+1)*t], scale)
 				}
 				gemm.MatMulPackedSerial(rows, s, t, vp, out[r0*c:], c, false)
+				for r := 0; r < rows; r++ {
+					scaleRow(out[(r0+r)*c:(r0+r)*c+hd], inv[r])
+				}
 			}
 			kt.Release()
 			vp.Release()

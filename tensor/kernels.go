@@ -11,6 +11,14 @@ import "math"
 // finite logits gives exactly +0. maxAVX512 may drop a NaN from the maximum;
 // the exponentials still carry it into the sum.
 func softmaxRow(v []float32, scale float32) {
+	scaleRow(v, 1/softmaxExpRow(v, scale))
+}
+
+// softmaxExpRow is softmaxRow without the final division: it replaces v by
+// exp((v - max v)*scale) and returns the sum, so that a caller can divide
+// something smaller instead (attention divides the rows of P·V, T/hd times
+// fewer values than P).
+func softmaxExpRow(v []float32, scale float32) float32 {
 	n := 0
 	m := float32(math.Inf(-1))
 	var lanes [16]float32
@@ -33,13 +41,20 @@ func softmaxRow(v []float32, scale float32) {
 			s += a
 		}
 	}
-	s += expShiftGo(v[n:], m, scale)
-	if n > 0 {
-		scaleAVX512(v[:n], 1/s)
+	return s + expShiftGo(v[n:], m, scale)
+}
+
+// scaleRow sets v[i] *= f.
+func scaleRow(v []float32, f float32) {
+	n := 0
+	if hasAVX512 {
+		n = len(v) &^ 15
 	}
-	inv := 1 / s
+	if n > 0 {
+		scaleAVX512(v[:n], f)
+	}
 	for i := n; i < len(v); i++ {
-		v[i] *= inv
+		v[i] *= f
 	}
 }
 
