@@ -172,7 +172,10 @@ func TestExported(t *testing.T) {
 			pb := PackBTTemp(k, n, bt, k)
 			MatMulPackedSerial(m, a, k, pb, c, n, false)
 			pb.Release()
-			pb.Release() // a second Release is a no-op
+			if pb.buf != nil || pb.data != nil {
+				t.Error("PackBTTemp: Release kept the buffer (a second Release would pool it twice)")
+			}
+			pb.Release() // a no-op now
 		},
 		"PackBT-accum2x": func(c []float32) {
 			pb := PackBT(k, n, bt, k)

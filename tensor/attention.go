@@ -12,6 +12,12 @@ import (
 // (3, heads, C/heads) as timm's qkv.reshape(B, T, 3, heads, hd) reads them.
 // For each head it computes softmax(Q·Kᵀ · hd^-0.5)·V and merges the heads
 // back to (T, C) or (N, T, C) (before the output projection).
+//
+// The softmax division is applied to the rows of exp(S - max)·V (hd values
+// per row) rather than to the T scores, as flash attention does. The
+// results agree with torch to rounding, NaN and Inf inputs included, except
+// at magnitudes no network produces: a value of V above ~3.4e38/T can
+// overflow to Inf in the unnormalised product where torch stays finite.
 func Attention(qkv *Tensor, heads int) *Tensor {
 	n, t, c := attentionDims("Attention", qkv, heads)
 	shape := []int{n, t, c}
@@ -23,8 +29,9 @@ func Attention(qkv *Tensor, heads int) *Tensor {
 	return y
 }
 
-// AttentionInto is Attention writing into dst (N*T*C values) instead of a
-// new tensor, for callers that reuse one buffer across blocks.
+// AttentionInto is Attention writing into dst (N*T*C values, not
+// overlapping qkv) instead of a new tensor, for callers that reuse one
+// buffer across blocks.
 func AttentionInto(dst, qkv *Tensor, heads int) {
 	n, t, c := attentionDims("AttentionInto", qkv, heads)
 	if len(dst.Data) != n*t*c {

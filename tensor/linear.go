@@ -58,8 +58,8 @@ func (l *Linear) AddForward(dst, x *Tensor) {
 	gemm.MatMulPackedEpilogue(rows, x.Data, l.In, l.weight, dst.Data, l.Out, gemm.Epilogue{Accumulate: true, Bias: l.Bias})
 }
 
-// ForwardInto is Forward writing into dst (x's rows, Out values each)
-// instead of a new tensor: a caller that runs the layer many times reuses
+// ForwardInto is Forward writing into dst (x's rows, Out values each, not
+// overlapping x) instead of a new tensor: a caller that runs the layer many times reuses
 // one buffer rather than having a fresh one allocated and zeroed each time.
 func (l *Linear) ForwardInto(dst, x *Tensor) {
 	l.into("Linear.ForwardInto", dst, x, gemm.Epilogue{Bias: l.Bias})

@@ -3,6 +3,8 @@ package resnet
 import (
 	"math"
 	"testing"
+
+	"github.com/anomclust/anomclust/tensor"
 )
 
 // TestCost checks the reference count against the multiply-add figures
@@ -72,5 +74,54 @@ func TestCostExecuted(t *testing.T) {
 	}
 	if _, err := (&Model{cfg: cfg}).Cost(224, 224, []string{"layer9"}); err == nil {
 		t.Error("unknown layer accepted")
+	}
+}
+
+// TestCostOddSizes checks the sizes Cost derives (stem, max pool, the
+// stride-2 first block of a stage) against the maps ForwardBatch returns,
+// at sizes where every stride rounds: the differences between consecutive
+// taps must be the direct-conv arithmetic of that stage at the tap's size.
+// A reduced resnet18 (BasicBlocks, planes 4..32).
+func TestCostOddSizes(t *testing.T) {
+	cfg := small(Basic, [4]int{2, 2, 2, 2}, 64)
+	cfg.DirectConv = true
+	m, err := New(cfg, RandomWeights(cfg, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hw := range [][2]int{{97, 131}, {33, 45}, {63, 65}} {
+		x := tensor.New(1, hw[0], hw[1], 3)
+		taps, err := m.ForwardBatch(x, []string{"maxpool", "layer1", "layer2", "layer3", "layer4"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev := 0.0
+		for i, name := range []string{"maxpool", "layer1", "layer2", "layer3", "layer4"} {
+			c, err := m.Cost(hw[0], hw[1], []string{name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			px := float64(taps[name].Shape[1] * taps[name].Shape[2])
+			var want float64
+			if i == 0 {
+				// conv1 7x7/2 (pad 3) then maxpool 3/2 (pad 1): conv1's
+				// output is (h-1)/2+1 a side.
+				ch, cw := (hw[0]-1)/2+1, (hw[1]-1)/2+1
+				want = 2 * float64(ch*cw) * 49 * 3 * 4
+				if (ch-1)/2+1 != taps[name].Shape[1] || (cw-1)/2+1 != taps[name].Shape[2] {
+					t.Fatalf("%v: maxpool map %v, not %dx%d", hw, taps[name].Shape, (ch-1)/2+1, (cw-1)/2+1)
+				}
+			} else {
+				in, out := float64(cfg.Planes[max(i-2, 0)]), float64(cfg.Planes[i-1])
+				want = 2 * px * 9 * (in*out + 3*out*out) // 4 3x3 convs, the first from in channels
+				if i > 1 {
+					want += 2 * px * in * out // 1x1 stride-2 downsample
+				}
+			}
+			if got := c.Reference - prev; math.Abs(got-want) > 1e-9*want {
+				t.Errorf("%v %s: %.6g FLOPs, want %.6g (map %v)", hw, name, got, want, taps[name].Shape)
+			}
+			prev = c.Reference
+		}
 	}
 }

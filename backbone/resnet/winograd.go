@@ -4,7 +4,6 @@ import (
 	"runtime"
 
 	"github.com/anomclust/anomclust/backbone"
-
 	"github.com/anomclust/anomclust/gemm"
 	"github.com/anomclust/anomclust/internal/parallel"
 	"github.com/anomclust/anomclust/tensor"

@@ -343,8 +343,9 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 // x += ls1(attn(norm1(x))); x += ls2(mlp(norm2(x))).
 //
 // Row-wise steps (everything but the attention itself) run on chunks of
-// rowChunk tokens, so the MLP's 4C-wide hidden map is allocated per chunk
-// (12 MB for ViT-B) rather than per batch (77 MB for 8 images of ViT-B/8).
+// rowChunk tokens, so the MLP's 4C-wide hidden map (sc.hidden) holds one
+// chunk (12 MB for ViT-B) rather than the batch (77 MB for 8 images of
+// ViT-B/8).
 // Chunks are tall enough for both cores; speed was measured unchanged from
 // 256 to whole-batch chunks.
 func (b *block) forward(x *tensor.Tensor, heads int, rowChunk int, sc *scratch) {
