@@ -182,16 +182,37 @@ func (c *Conv2d) Forward(x *Tensor) *Tensor { return c.ForwardFused(x, c.Act, ni
 // tile of the output while it is in cache, so they cost no pass over
 // memory.
 func (c *Conv2d) ForwardFused(x *Tensor, act Activation, residual *Tensor) *Tensor {
+	out := New(c.OutShape(x)...)
+	c.ForwardFusedInto(out, x, act, residual)
+	return out
+}
+
+// OutShape is the shape of Forward(x): x's batch dimension (if any), the
+// output height and width, OutC.
+func (c *Conv2d) OutShape(x *Tensor) []int {
 	n, h, w, ch := mapDims("Conv2d.Forward", x)
 	if ch != c.InC {
 		panic(fmt.Sprintf("tensor.Conv2d.Forward: input has %d channels, conv wants %d", ch, c.InC))
 	}
-	oh, padT := c.pads(h, c.KH)
-	ow, padL := c.pads(w, c.KW)
+	oh, _ := c.pads(h, c.KH)
+	ow, _ := c.pads(w, c.KW)
 	if oh <= 0 || ow <= 0 {
 		panic(fmt.Sprintf("tensor.Conv2d.Forward: input %dx%d too small for %+v", h, w, c.ConvSpec))
 	}
-	out := New(mapShape(x, n, oh, ow, c.OutC)...)
+	return mapShape(x, n, oh, ow, c.OutC)
+}
+
+// ForwardFusedInto is ForwardFused writing into out (OutShape(x), not
+// overlapping x or residual; its contents are overwritten) instead of a new
+// tensor, for callers that recycle activation buffers.
+func (c *Conv2d) ForwardFusedInto(out, x *Tensor, act Activation, residual *Tensor) {
+	want := c.OutShape(x)
+	if n := Numel(want); len(out.Data) != n {
+		panic(fmt.Sprintf("tensor.Conv2d.ForwardFusedInto: out %v for an output %v", out.Shape, want))
+	}
+	n, h, w, _ := mapDims("Conv2d.Forward", x)
+	oh, padT := c.pads(h, c.KH)
+	ow, padL := c.pads(w, c.KW)
 	var res []float32
 	if residual != nil {
 		if len(residual.Data) != len(out.Data) {
@@ -214,7 +235,6 @@ func (c *Conv2d) ForwardFused(x *Tensor, act Activation, residual *Tensor) *Tens
 	default:
 		c.forwardGEMM(x.Data, out.Data, res, g, act)
 	}
-	return out
 }
 
 // convGeom is the geometry of one Forward call.

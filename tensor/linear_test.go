@@ -91,3 +91,48 @@ func TestIntoVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestConvForwardFusedInto checks that ForwardFusedInto overwrites every
+// value of a NaN-filled buffer with what ForwardFused computes (the same
+// code, so bit-identical) on each conv path: 1x1 GEMM, implicit im2col
+// with stride and padding, grouped, depthwise (with a residual) and SAME
+// padding; and that a buffer of the wrong size is refused.
+func TestConvForwardFusedInto(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, s := range []ConvSpec{
+		{InC: 8, OutC: 16, KH: 1, KW: 1},
+		{InC: 8, OutC: 16, KH: 3, KW: 3, Stride: 2, Pad: 1},
+		{InC: 8, OutC: 12, KH: 3, KW: 3, Pad: 1, Groups: 4},
+		{InC: 16, OutC: 16, KH: 3, KW: 3, Pad: 1, Groups: 16},
+		{InC: 8, OutC: 8, KH: 3, KW: 3, Stride: 2, SamePad: true},
+	} {
+		c, err := NewConv2d(s, randTensor(rng, s.OutC*s.InC/max(s.Groups, 1)*s.KH*s.KW).Data, randTensor(rng, s.OutC).Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randTensor(rng, 2, 11, 13, s.InC)
+		shape := c.OutShape(x)
+		res := randTensor(rng, shape...)
+		for _, r := range []*Tensor{nil, res} {
+			want := c.ForwardFused(x, ActReLU, r)
+			got := New(shape...)
+			for i := range got.Data {
+				got.Data[i] = float32(math.NaN())
+			}
+			c.ForwardFusedInto(got, x, ActReLU, r)
+			for i := range want.Data {
+				if got.Data[i] != want.Data[i] {
+					t.Fatalf("%+v residual %v: [%d] = %g, want %g", s, r != nil, i, got.Data[i], want.Data[i])
+				}
+			}
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%+v: a short out was accepted", s)
+				}
+			}()
+			c.ForwardFusedInto(New(1, 2, 2, s.OutC), x, Identity, nil)
+		}()
+	}
+}

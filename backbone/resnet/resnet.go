@@ -16,6 +16,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 
 	"github.com/anomclust/anomclust/backbone"
 	"github.com/anomclust/anomclust/checkpoint"
@@ -105,18 +106,27 @@ type block struct {
 // forward mirrors Bottleneck.forward / BasicBlock.forward of torchvision.
 // The last conv adds the identity and applies the block's ReLU in its own
 // epilogue (forwardAddReLU), so the residual costs no pass of its own.
-func (b *block) forward(x *tensor.Tensor) *tensor.Tensor {
-	out := b.conv1.forward(x, true)
+//
+// Intermediate maps go back to the arena as soon as they are consumed; x
+// is the caller's to release.
+func (b *block) forward(a *arena, x *tensor.Tensor) *tensor.Tensor {
+	out := b.conv1.forward(a, x, true)
 	last := b.conv2
 	if b.conv3 != nil {
-		out = b.conv2.forward(out, true)
-		last = b.conv3
+		out2 := b.conv2.forward(a, out, true)
+		a.release(out.Data)
+		out, last = out2, b.conv3
 	}
 	identity := x
 	if b.downsample != nil {
-		identity = b.downsample.forward(x, false)
+		identity = b.downsample.forward(a, x, false)
 	}
-	return last.forwardAddReLU(out, identity)
+	y := last.forwardAddReLU(a, out, identity)
+	a.release(out.Data)
+	if identity != x {
+		a.release(identity.Data)
+	}
+	return y
 }
 
 // Model is a ResNet with BN folded, ready for inference. It is safe for
@@ -125,6 +135,7 @@ type Model struct {
 	cfg    Config
 	conv1  convOp     // conv1 with bn1 folded
 	layers [4][]block // layer1..layer4
+	arenas sync.Pool  // of *arena: activation buffers for ForwardBatch
 }
 
 // New builds a ResNet of architecture cfg from a torchvision state_dict,
@@ -273,13 +284,36 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 	if last < 0 {
 		return out, nil
 	}
+	// Activations are recycled through an arena (a pool of them, so that
+	// consecutive batches reuse the same memory): a fresh, zeroed map per
+	// conv cost a few percent of the forward pass. The maps returned are
+	// never recycled.
+	a, _ := m.arenas.Get().(*arena)
+	if a == nil {
+		a = newArena()
+	}
+	defer m.arenas.Put(a)
+	kept := func(t *tensor.Tensor) bool {
+		for _, o := range out {
+			if o == t {
+				return true
+			}
+		}
+		return false
+	}
 	// Stem: torchvision's conv1 -> bn1 -> relu -> maxpool(3, 2, 1).
-	h := m.conv1.forward(x, true)
-	h = tensor.MaxPool2d(h, 3, 2, 1)
+	h := m.conv1.forward(a, x, true)
+	p := tensor.MaxPool2d(h, 3, 2, 1)
+	a.release(h.Data)
+	h = p
 	keep(0, h)
 	for s := 0; s < 4 && s+1 <= last; s++ {
 		for i := range m.layers[s] {
-			h = m.layers[s][i].forward(h)
+			next := m.layers[s][i].forward(a, h)
+			if !kept(h) {
+				a.release(h.Data)
+			}
+			h = next
 		}
 		keep(s+1, h)
 	}

@@ -11,11 +11,12 @@ import (
 
 // convOp is a convolution with its BatchNorm folded in, optionally followed
 // by a ReLU.
+// The output and scratch buffers come from an arena (nil: fresh ones).
 type convOp interface {
-	forward(x *tensor.Tensor, relu bool) *tensor.Tensor
+	forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tensor
 	// forwardAddReLU is relu(conv(x) + residual), the end of a residual
 	// block (residual has the output's shape).
-	forwardAddReLU(x, residual *tensor.Tensor) *tensor.Tensor
+	forwardAddReLU(a *arena, x, residual *tensor.Tensor) *tensor.Tensor
 	// cost is the arithmetic of the conv on one h x w input (see
 	// Model.Cost) and its output size.
 	cost(h, w int) (c backbone.Cost, oh, ow int)
@@ -25,16 +26,20 @@ type convOp interface {
 // plain GEMM for 1x1).
 type direct struct{ c *tensor.Conv2d }
 
-func (d direct) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
+func (d direct) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tensor {
 	act := tensor.Identity
 	if relu {
 		act = tensor.ActReLU
 	}
-	return d.c.ForwardFused(x, act, nil)
+	y := a.tensor(d.c.OutShape(x)...)
+	d.c.ForwardFusedInto(y, x, act, nil)
+	return y
 }
 
-func (d direct) forwardAddReLU(x, residual *tensor.Tensor) *tensor.Tensor {
-	return d.c.ForwardFused(x, tensor.ActReLU, residual)
+func (d direct) forwardAddReLU(a *arena, x, residual *tensor.Tensor) *tensor.Tensor {
+	y := a.tensor(d.c.OutShape(x)...)
+	d.c.ForwardFusedInto(y, x, tensor.ActReLU, residual)
+	return y
 }
 
 // winograd is a 3x3, stride-1, padding-1 convolution computed with
@@ -90,8 +95,8 @@ func newWinograd(w []float32, bias []float32, inC, outC int) *winograd {
 	return wc
 }
 
-func (wc *winograd) forwardAddReLU(x, residual *tensor.Tensor) *tensor.Tensor {
-	y := wc.forward(x, false)
+func (wc *winograd) forwardAddReLU(a *arena, x, residual *tensor.Tensor) *tensor.Tensor {
+	y := wc.forward(a, x, false)
 	tensor.Add(y, residual)
 	tensor.ReLU(y)
 	return y
@@ -102,18 +107,20 @@ func (wc *winograd) forwardAddReLU(x, residual *tensor.Tensor) *tensor.Tensor {
 // working set stays in the shared L3 between the transforms and the GEMMs.
 const winogradBlockBytes = 8 << 20
 
-func (wc *winograd) forward(x *tensor.Tensor, relu bool) *tensor.Tensor {
+func (wc *winograd) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tensor {
 	n, h, w, c := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	th, tw := (h+1)/2, (w+1)/2
 	tiles := n * th * tw
-	out := tensor.New(n, h, w, wc.outC)
+	out := a.tensor(n, h, w, wc.outC)
 	block := max(winogradBlockBytes/(16*4*max(wc.inC, wc.outC)), 128)
 	if wc.blockTiles > 0 {
 		block = wc.blockTiles
 	}
 	block = min(block, tiles)
-	v := make([]float32, 16*block*wc.inC)
-	m := make([]float32, 16*block*wc.outC)
+	v := a.floats(16 * block * wc.inC)
+	m := a.floats(16 * block * wc.outC)
+	defer a.release(v)
+	defer a.release(m)
 	zero := make([]float32, c)
 	asm, asmOut := hasAVX512 && c%16 == 0 && !wc.noAsm, hasAVX512 && wc.outC%16 == 0 && !wc.noAsm
 	for t0 := 0; t0 < tiles; t0 += block {

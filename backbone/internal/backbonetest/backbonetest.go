@@ -64,6 +64,12 @@ func RelMaxErr(got, want []float32) (float64, error) {
 	}
 	var num, den float64
 	for i := range got {
+		// A NaN where the reference has a number (or the reverse) is an
+		// infinite error: max and the division would otherwise turn it
+		// into a NaN result that no "e > tolerance" check rejects.
+		if g, w := float64(got[i]), float64(want[i]); math.IsNaN(g) != math.IsNaN(w) {
+			return math.Inf(1), nil
+		}
 		num = max(num, math.Abs(float64(got[i])-float64(want[i])))
 		den = max(den, math.Abs(float64(want[i])))
 	}
