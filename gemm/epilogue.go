@@ -44,10 +44,12 @@ type Epilogue struct {
 	LdResidual int
 	// Act is applied after the sums.
 	Act Act
-	// Post, when not nil, is called last on every finished row segment of
-	// C (at most nr floats of one row), for activations the GEMM does not
-	// know (GELU). It must be safe for concurrent use.
-	Post func(row []float32)
+	// Post, when not nil, is called last on every finished block of C:
+	// rows rows of cols (at most nr) floats from c[0], row stride ldc; for
+	// activations the GEMM does not know (GELU). One call per block rather
+	// than per row lets it set up its constants once. It must be safe for
+	// concurrent use.
+	Post func(c []float32, ldc, rows, cols int)
 }
 
 // MatMulPackedEpilogue computes C = A·B with B packed by PackB or PackBT,
@@ -154,9 +156,7 @@ func (ep *Epilogue) apply(c []float32, ldc, i, j, rows, cols int, useAsm bool) {
 		epilogueGo(rows, cols, ct, ldc, bias, res, ldr, ep.Act)
 	}
 	if ep.Post != nil {
-		for r := 0; r < rows; r++ {
-			ep.Post(ct[r*ldc : r*ldc+cols])
-		}
+		ep.Post(ct, ldc, rows, cols)
 	}
 }
 

@@ -18,9 +18,12 @@ import (
 // 4·eps32·(|want|+2).
 func TestEpilogue(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	post := func(row []float32) {
-		for j, v := range row {
-			row[j] = 3 * v
+	post := func(c []float32, ldc, rows, cols int) {
+		for r := 0; r < rows; r++ {
+			row := c[r*ldc : r*ldc+cols]
+			for j, v := range row {
+				row[j] = 3 * v
+			}
 		}
 	}
 	for _, sh := range [][3]int{{17, 33, 5}, {14, 32, 256}, {15, 65, 257}, {45, 70, 30}, {300, 96, 100}, {5, 5, 0}, {1, 1, 1}} {

@@ -94,6 +94,24 @@ func geluSlice(v []float32) {
 	geluGo(v[n:])
 }
 
+// geluBlock applies GELU to rows rows of cols floats with row stride ldc
+// (a block of a GEMM's output, see gemm.Epilogue.Post).
+func geluBlock(c []float32, ldc, rows, cols int) {
+	n := 0
+	if hasAVX512 {
+		n = cols &^ 15
+	}
+	if n > 0 && rows > 0 {
+		_ = c[(rows-1)*ldc+cols-1]
+		geluRowsAVX512(&c[0], ldc, rows, n)
+	}
+	if n < cols {
+		for r := 0; r < rows; r++ {
+			geluGo(c[r*ldc+n : r*ldc+cols])
+		}
+	}
+}
+
 // geluGo is the Go twin of geluAVX512: h + h·erf with h = x/2, the
 // assembly's FMA order, which also gives torch.nn.functional.gelu's signs at
 // the edges (PyTorch 1.13 CPU): GELU(-0) = +0, GELU(x) = +0 where erf rounds

@@ -26,10 +26,16 @@ func maxAVX512(v []float32, out *[16]float32)
 //go:noescape
 func scaleAVX512(v []float32, s float32)
 
-// geluAVX512 applies GELU (erf form, float32 arithmetic) to v in place.
+// geluAVX512 applies GELU (erf form, float32 arithmetic) to v in place
+// (len(v) a positive multiple of 16).
+func geluAVX512(v []float32) { geluRowsAVX512(&v[0], len(v), 1, len(v)) }
+
+// geluRowsAVX512 is geluAVX512 on rows rows of cols floats (a positive
+// multiple of 16) with row stride ldc, from c: a block of a GEMM's output
+// with the constants loaded once rather than per row.
 //
 //go:noescape
-func geluAVX512(v []float32)
+func geluRowsAVX512(c *float32, ldc, rows, cols int)
 
 // depthwiseAVX512 computes n output pixels of a depthwise conv whose taps
 // all lie inside the input: out[p*c+ch] = bias[ch] +

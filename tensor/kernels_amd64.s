@@ -133,9 +133,16 @@ DATA geluc<>+60(SB)/4, $0xbc69b6a7 // beta0
 GLOBL geluc<>(SB), RODATA|NOPTR, $64
 
 // func geluAVX512(v []float32)
-TEXT ·geluAVX512(SB), NOSPLIT, $0-24
-	MOVQ v_base+0(FP), SI
-	MOVQ v_len+8(FP), CX
+// func geluRowsAVX512(c *float32, ldc, rows, cols int)
+// GELU in place on rows rows of cols floats (cols a positive multiple of
+// 16, rows >= 1) with row stride ldc floats: the 16 constants are
+// broadcast once for the whole block.
+TEXT ·geluRowsAVX512(SB), NOSPLIT, $0-32
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), DX
+	MOVQ cols+24(FP), R9
 	VBROADCASTSS geluc<>+0(SB), Z16
 	VBROADCASTSS geluc<>+4(SB), Z17
 	VBROADCASTSS geluc<>+8(SB), Z18
@@ -153,6 +160,9 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-24
 	VBROADCASTSS geluc<>+56(SB), Z30
 	VBROADCASTSS geluc<>+60(SB), Z31
 
+gelurow:
+	MOVQ DI, SI
+	MOVQ R9, CX
 geluloop:
 	VMOVUPS (SI), Z0
 	VMULPS Z16, Z0, Z1         // z = x/√2
@@ -179,6 +189,9 @@ geluloop:
 	ADDQ $64, SI
 	SUBQ $16, CX
 	JNZ geluloop
+	ADDQ R8, DI
+	DECQ DX
+	JNZ gelurow
 	VZEROUPPER
 	RET
 

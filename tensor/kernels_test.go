@@ -343,3 +343,28 @@ func TestAttentionLarge(t *testing.T) {
 	y := Attention(two, heads)
 	compare(t, From(y.Data[tokens*c:], tokens, c), want, tolProduct)
 }
+
+// TestGELUBlock checks geluBlock (the GEMM epilogue's GELU) on blocks with
+// a row stride wider than the block, widths with and without a Go tail:
+// every value of the block equals geluSlice of it (the same kernels), and
+// the values between the rows are untouched.
+func TestGELUBlock(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, sh := range [][3]int{{1, 16, 16}, {7, 32, 40}, {5, 20, 21}, {3, 7, 9}, {4, 48, 48}} {
+		rows, cols, ldc := sh[0], sh[1], sh[2]
+		c := make([]float32, rows*ldc)
+		for i := range c {
+			c[i] = float32(rng.NormFloat64() * 3)
+		}
+		want := append([]float32(nil), c...)
+		for r := 0; r < rows; r++ {
+			geluSlice(want[r*ldc : r*ldc+cols])
+		}
+		geluBlock(c, ldc, rows, cols)
+		for i := range c {
+			if c[i] != want[i] {
+				t.Fatalf("%v: [%d] = %g, want %g", sh, i, c[i], want[i])
+			}
+		}
+	}
+}

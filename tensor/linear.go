@@ -41,7 +41,7 @@ func (l *Linear) Forward(x *Tensor) *Tensor {
 // each tile of the output while it is in cache rather than in a pass of
 // its own.
 func (l *Linear) ForwardGELU(x *Tensor) *Tensor {
-	return l.forward(x, gemm.Epilogue{Bias: l.Bias, Post: geluSlice})
+	return l.forward(x, gemm.Epilogue{Bias: l.Bias, Post: geluBlock})
 }
 
 // AddForward sets dst += Forward(x) without an intermediate tensor: the
@@ -67,7 +67,7 @@ func (l *Linear) ForwardInto(dst, x *Tensor) {
 
 // ForwardGELUInto is ForwardGELU writing into dst, as ForwardInto.
 func (l *Linear) ForwardGELUInto(dst, x *Tensor) {
-	l.into("Linear.ForwardGELUInto", dst, x, gemm.Epilogue{Bias: l.Bias, Post: geluSlice})
+	l.into("Linear.ForwardGELUInto", dst, x, gemm.Epilogue{Bias: l.Bias, Post: geluBlock})
 }
 
 // forward computes a new (..., Out) tensor as x·Wᵀ followed by ep.
