@@ -129,7 +129,7 @@ func TestScoresGolden(t *testing.T) {
 			for m, w := range row {
 				d := math.Abs(got.Row(i)[m] - w)
 				worst = max(worst, d)
-				if d > tol {
+				if !(d <= tol) { // a NaN fails too
 					t.Fatalf("%s: s[%d,%d] = %v, want %v (tolerance %.3g)", name, i, m, got.Row(i)[m], w, tol)
 				}
 			}
@@ -193,7 +193,7 @@ func TestScoresRandom(t *testing.T) {
 				t.Fatal(err)
 			}
 			for k, w := range want {
-				if d := math.Abs(s.S[k] - w); d > tol {
+				if d := math.Abs(s.S[k] - w); !(d <= tol) {
 					t.Fatalf("N %d strategy %d: s[%d] = %v, want %v (tolerance %.3g)", N, st, k, s.S[k], w, tol)
 				}
 			}
@@ -208,7 +208,7 @@ func TestScoresRandom(t *testing.T) {
 					t.Fatalf("N %d queries %d: got %d rows (%d values)", N, q, s.N, len(s.S))
 				}
 				for k, w := range want[:q*M] {
-					if d := math.Abs(s.S[k] - w); d > tol {
+					if d := math.Abs(s.S[k] - w); !(d <= tol) {
 						t.Fatalf("N %d strategy %d queries %d: s[%d] = %v, want %v (tolerance %.3g)", N, st, q, k, s.S[k], w, tol)
 					}
 				}
@@ -257,11 +257,11 @@ func TestAlphaGolden(t *testing.T) {
 				for m, w := range row {
 					got := sweep[k][i*M+m]
 					sum += got
-					if tau == 0 && got != w || math.Abs(got-w) > 1e-12*w {
+					if tau == 0 && got != w || !(math.Abs(got-w) <= 1e-12*w) {
 						t.Fatalf("%s tau %v: alpha[%d,%d] = %v, want %v", c.name, tau, i, m, got, w)
 					}
 				}
-				if math.Abs(sum-1) > 1e-12 {
+				if !(math.Abs(sum-1) <= 1e-12) {
 					t.Fatalf("%s tau %v: row %d sums to %v", c.name, tau, i, sum)
 				}
 			}
@@ -302,7 +302,7 @@ func compareX(t *testing.T, name string, tau float64, x *tensor.Tensor, want [][
 	}
 	for i, row := range want {
 		for d, w := range row {
-			if got := float64(x.Data[i*D+d]); math.Abs(got-w) > tol*(1+math.Abs(w)) {
+			if got := float64(x.Data[i*D+d]); !(math.Abs(got-w) <= tol*(1+math.Abs(w))) {
 				t.Fatalf("%s tau %v: X[%d,%d] = %v, want %v (tolerance %.3g)", name, tau, i, d, got, w, tol)
 			}
 		}
@@ -382,7 +382,7 @@ func TestAlphaStable(t *testing.T) {
 	e := math.Exp(-2)
 	want := []float64{1 / (1 + e), e / (1 + e), 0}
 	for m := range want {
-		if math.Abs(a[m]-want[m]) > 1e-15 {
+		if !(math.Abs(a[m]-want[m]) <= 1e-15) {
 			t.Fatalf("alpha = %v, want %v", a, want)
 		}
 	}

@@ -89,7 +89,7 @@ func TestKMeansBruteForce(t *testing.T) {
 			}
 		}
 		rec(0)
-		if res.Inertia < best-1e-9 {
+		if !(res.Inertia >= best-1e-9) { // a NaN fails too
 			t.Fatalf("trial %d: inertia %v below the optimum %v", trial, res.Inertia, best)
 		}
 		if res.Inertia <= best+1e-9 {
@@ -98,7 +98,7 @@ func TestKMeansBruteForce(t *testing.T) {
 		for i := range n {
 			own := sqDist(x[i*d:(i+1)*d], res.Centers[res.Labels[i]*d:(res.Labels[i]+1)*d])
 			for c := range k {
-				if other := sqDist(x[i*d:(i+1)*d], res.Centers[c*d:(c+1)*d]); other < own-1e-12 {
+				if other := sqDist(x[i*d:(i+1)*d], res.Centers[c*d:(c+1)*d]); !(other >= own-1e-12) {
 					t.Fatalf("trial %d: point %d is %v from its centre but %v from centre %d", trial, i, own, other, c)
 				}
 			}

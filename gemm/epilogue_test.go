@@ -198,7 +198,7 @@ func TestExportedEpilogue(t *testing.T) {
 	MatMulPackedEpilogue(m, a, k, PackB(k, n, b, n), got, n, Epilogue{Bias: bias, Residual: res, LdResidual: n, Act: ActReLU})
 	tol := gemmTol(k, float64(k), 0) + 8*eps32*float64(k)
 	for i := range got {
-		if d := math.Abs(float64(got[i] - want[i])); d > tol {
+		if d := math.Abs(float64(got[i] - want[i])); !(d <= tol) {
 			t.Fatalf("C[%d] = %g, want %g", i, got[i], want[i])
 		}
 	}
@@ -301,7 +301,7 @@ func TestResidualOverlapPanics(t *testing.T) {
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
 			w := want[i*n+j] + res[i*n+j]
-			if g := wide[i*2*n+j]; math.Abs(float64(g-w)) > tol {
+			if g := wide[i*2*n+j]; !(math.Abs(float64(g-w)) <= tol) {
 				t.Fatalf("interleaved residual: C[%d][%d] = %g, want %g", i, j, g, w)
 			}
 		}

@@ -187,7 +187,7 @@ func TestExported(t *testing.T) {
 		c := make([]float32, m*n)
 		f(c)
 		for i := range c {
-			if d := math.Abs(float64(c[i] - want[i])); d > 2*tol {
+			if d := math.Abs(float64(c[i] - want[i])); !(d <= 2*tol) {
 				t.Fatalf("%s: C[%d] = %g, want %g", name, i, c[i], want[i])
 			}
 		}

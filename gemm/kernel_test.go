@@ -36,7 +36,7 @@ func TestKernels(t *testing.T) {
 						// bound γ_{kc+1}·(Σ|a||b| + |c0|) ≤ (kc+1)·eps·(kc+|c0|)
 						// for |a|,|b| ≤ 1, doubled for the two sides.
 						tol := 2 * float64(kc+1) * eps32 * (float64(kc) + 1)
-						if d := float64(g - w); d > tol || d < -tol {
+						if d := float64(g - w); !(d <= tol && d >= -tol) { // a NaN fails too
 							t.Fatalf("%s kc=%d acc=%v: C[%d][%d] = %g, want %g (tol %g)", kern.name, kc, acc, i, j, g, w, tol)
 						}
 					}

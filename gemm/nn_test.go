@@ -65,7 +65,7 @@ func TestNearestRandom(t *testing.T) {
 				tol := nnTol(d, na, nb)
 				// The distance reported is that of the index reported ...
 				got2 := float64(gotD[i]) * float64(gotD[i])
-				if dd := math.Abs(got2 - trueD2(ai, bj)); dd > tol {
+				if dd := math.Abs(got2 - trueD2(ai, bj)); !(dd <= tol) { // a NaN fails too
 					t.Fatalf("%s: row %d: dist² %g but ||a-b_%d||² = %g (tol %g)", name, i, got2, j, trueD2(ai, bj), tol)
 				}
 				// ... and that index is nearest up to the rounding of both

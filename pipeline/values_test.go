@@ -399,7 +399,7 @@ func TestValues(t *testing.T) {
 			for m := range M {
 				// Same Z, same reference set: only the summation order may
 				// differ; float32 alpha to 1e-5 relative.
-				if d := math.Abs(float64(a[i*M+m] - aC[k][j*M+m])); d > 1e-5*float64(aC[k][j*M+m])+1e-7 {
+				if d := math.Abs(float64(a[i*M+m] - aC[k][j*M+m])); !(d <= 1e-5*float64(aC[k][j*M+m])+1e-7) {
 					t.Fatalf("%s: %s patch %d: defects-only alpha %g, full protocol %g", k, p, m, a[i*M+m], aC[k][j*M+m])
 				}
 			}

@@ -41,12 +41,12 @@ func TestGELUKernels(t *testing.T) {
 		worst, at := 0.0, 0
 		for i, a := range x {
 			err := math.Abs(float64(v[i])-geluExact(float64(a))) / max(1, math.Abs(float64(a)))
-			if err > worst {
+			if err > worst || math.IsNaN(err) {
 				worst, at = err, i
 			}
 		}
 		t.Logf("worst scaled error %.3g at x=%g", worst, x[at])
-		if worst > 3e-7 {
+		if !(worst <= 3e-7) { // a NaN fails too
 			t.Errorf("GELU error %.3g at x=%g, want <= 3e-7", worst, x[at])
 		}
 	})
@@ -83,7 +83,7 @@ func TestSoftmaxKernels(t *testing.T) {
 						softmaxRowGo(v, scale)
 					}
 					for i := range v {
-						if d := math.Abs(float64(v[i]) - want[i]/s); d > 1e-6 {
+						if d := math.Abs(float64(v[i]) - want[i]/s); !(d <= 1e-6) {
 							t.Fatalf("p[%d] = %g, want %g", i, v[i], want[i]/s)
 						}
 					}
@@ -284,7 +284,7 @@ func TestLayerNormKernels(t *testing.T) {
 				layerNormRow(dst, src, w, b, 1e-6, asm)
 				for i := range dst {
 					want := (float64(src[i])-m)*inv*float64(w[i]) + float64(b[i])
-					if e := math.Abs(float64(dst[i])-want) / max(1, math.Abs(want)); e > 2e-6 {
+					if e := math.Abs(float64(dst[i])-want) / max(1, math.Abs(want)); !(e <= 2e-6) {
 						t.Fatalf("y[%d] = %g, want %g", i, dst[i], want)
 					}
 				}

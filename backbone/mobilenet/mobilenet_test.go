@@ -164,7 +164,7 @@ func TestPreprocess(t *testing.T) {
 	for _, px := range []float32{0, 1, 127, 128, 200, 255} {
 		got := (px/255 - p.Mean[0]) / p.Std[0]
 		want := (px - 128) / 128
-		if math.Abs(float64(got-want)) > 1e-6 {
+		if !(math.Abs(float64(got-want)) <= 1e-6) {
 			t.Errorf("pixel %v normalises to %v, want %v", px, got, want)
 		}
 	}
@@ -229,7 +229,7 @@ func TestAgainstPyTorch(t *testing.T) {
 						} else {
 							worst = math.Max(worst, maxDiff32(got.Data, r.Values)/maxAbs32(r.Values))
 						}
-						if e := maxDiff32(got.Data, r.Values); e > tol {
+						if e := maxDiff32(got.Data, r.Values); !(e <= tol) { // maxDiff is NaN if any value is
 							t.Errorf("%s %s: max error %.3g > %.3g", iname, l, e, tol)
 						}
 						continue
@@ -243,7 +243,7 @@ func TestAgainstPyTorch(t *testing.T) {
 						mean[i] /= float64(len(got.Data) / c)
 					}
 					worst = math.Max(worst, maxDiff64(mean, r.Mean)/maxAbs64(r.Mean))
-					if e, tol := maxDiff64(mean, r.Mean), 1e-4*maxAbs64(r.Mean); e > tol {
+					if e, tol := maxDiff64(mean, r.Mean), 1e-4*maxAbs64(r.Mean); !(e <= tol) {
 						t.Errorf("%s %s: channel means max error %.3g > %.3g", iname, l, e, tol)
 					}
 					if r.Slice != nil {
@@ -252,7 +252,7 @@ func TestAgainstPyTorch(t *testing.T) {
 							slice = append(slice, got.Data[p*c], got.Data[p*c+1])
 						}
 						worst = math.Max(worst, maxDiff32(slice, r.Slice)/maxAbs32(r.Slice))
-						if e, tol := maxDiff32(slice, r.Slice), 1e-4*maxAbs32(r.Slice); e > tol {
+						if e, tol := maxDiff32(slice, r.Slice), 1e-4*maxAbs32(r.Slice); !(e <= tol) {
 							t.Errorf("%s %s: channels 0-1 max error %.3g > %.3g", iname, l, e, tol)
 						}
 					}

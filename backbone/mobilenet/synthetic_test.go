@@ -235,7 +235,7 @@ func TestSyntheticGraph(t *testing.T) {
 		t.Errorf("Layers() = %v, want %v", b.Layers(), wantLayers)
 	}
 	p := b.Preprocess()
-	if p.Crop != 10 || math.Abs(float64(p.Mean[0])-128.0/255) > 1e-7 || math.Abs(float64(p.Std[1])-128.0/255) > 1e-7 {
+	if p.Crop != 10 || !(math.Abs(float64(p.Mean[0])-128.0/255) <= 1e-7) || !(math.Abs(float64(p.Std[1])-128.0/255) <= 1e-7) {
 		t.Errorf("Preprocess() = %+v, want crop 10, mean = std = 128/255", p)
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -262,7 +262,7 @@ func TestSyntheticGraph(t *testing.T) {
 			// most 27 terms: relative errors ~1e-7 of the map's largest
 			// value; a layout or padding slip gives errors of order 1.
 			tol := 1e-5 * math.Max(maxAbs32(ref[l]), 1)
-			if e := maxDiff32(got, ref[l]); e > tol || len(got) != len(ref[l]) {
+			if e := maxDiff32(got, ref[l]); !(e <= tol) || len(got) != len(ref[l]) { // maxDiff is NaN if any value is
 				t.Errorf("image %d %s: max error %.3g > %.3g (%d values, want %d)", k, l, e, tol, len(got), len(ref[l]))
 			}
 		}

@@ -304,7 +304,7 @@ func TestAgainstPython(t *testing.T) {
 				for _, x := range v {
 					sum += float64(x)
 				}
-				if math.Abs(sum-et.Sum) > 1e-9*math.Max(1, math.Abs(et.Sum)) {
+				if !(math.Abs(sum-et.Sum) <= 1e-9*math.Max(1, math.Abs(et.Sum))) {
 					t.Errorf("tensor %q sum %v, want %v", tn.Name, sum, et.Sum)
 				}
 			}
