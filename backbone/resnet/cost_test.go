@@ -28,7 +28,7 @@ func TestCost(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := (c.Reference/2 + float64(tc.fcIn*1000)) / 1e9
-		if math.Abs(got-tc.gmacs) > 0.01*tc.gmacs {
+		if !(math.Abs(got-tc.gmacs) <= 0.01*tc.gmacs) {
 			t.Errorf("%s: %.3f GMACs, torchvision says %.2f", tc.cfg.Name, got, tc.gmacs)
 		}
 		if !(c.Executed < c.Reference) {
@@ -66,10 +66,10 @@ func TestCostExecuted(t *testing.T) {
 	if counts["direct"] != counts["directref"] || counts["f4ref"] != counts["directref"] || counts["f2ref"] != counts["directref"] {
 		t.Fatalf("references differ: %v", counts)
 	}
-	if got, want := counts["directref"]-counts["f4"], direct3-f4; math.Abs(got-want) > 1 {
+	if got, want := counts["directref"]-counts["f4"], direct3-f4; !(math.Abs(got-want) <= 1) {
 		t.Errorf("F(4x4) saves %.6g FLOPs, want %.6g", got, want)
 	}
-	if got, want := counts["directref"]-counts["f2"], direct3-f2; math.Abs(got-want) > 1 {
+	if got, want := counts["directref"]-counts["f2"], direct3-f2; !(math.Abs(got-want) <= 1) {
 		t.Errorf("F(2x2) saves %.6g FLOPs, want %.6g", got, want)
 	}
 	if _, err := (&Model{cfg: cfg}).Cost(224, 224, []string{"layer9"}); err == nil {
@@ -118,7 +118,7 @@ func TestCostOddSizes(t *testing.T) {
 					want += 2 * px * in * out // 1x1 stride-2 downsample
 				}
 			}
-			if got := c.Reference - prev; math.Abs(got-want) > 1e-9*want {
+			if got := c.Reference - prev; !(math.Abs(got-want) <= 1e-9*want) {
 				t.Errorf("%v %s: %.6g FLOPs, want %.6g (map %v)", hw, name, got, want, taps[name].Shape)
 			}
 			prev = c.Reference

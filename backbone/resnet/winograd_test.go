@@ -84,7 +84,7 @@ func TestWinogradMatchesDirect(t *testing.T) {
 							if err != nil {
 								t.Fatal(err)
 							}
-							if e > v.tol {
+							if !(e <= v.tol) {
 								t.Errorf("%+v relu=%v noAsm=%v block=%d: relative max error %.3g", tc, relu, noAsm, block, e)
 							}
 						}
