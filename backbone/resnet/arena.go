@@ -1,6 +1,10 @@
 package resnet
 
-import "github.com/anomclust/anomclust/tensor"
+import (
+	"sync"
+
+	"github.com/anomclust/anomclust/tensor"
+)
 
 // arena recycles the float buffers of one forward pass: a buffer released
 // after its last use is handed to the next request of the same length, so
@@ -37,4 +41,31 @@ func (a *arena) release(s []float32) {
 	if a != nil {
 		a.free[len(s)] = append(a.free[len(s)], s)
 	}
+}
+
+// arenaPool keeps the arenas of a model between forward passes: one per
+// concurrent ForwardBatch (usually one). Unlike a sync.Pool it is not
+// emptied by the garbage collector, so the buffers are allocated once per
+// batch shape, and the memory they hold stays bounded by the largest batch
+// run at the same time.
+type arenaPool struct {
+	mu   sync.Mutex
+	idle []*arena
+}
+
+func (p *arenaPool) get() *arena {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.idle); n > 0 {
+		a := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		return a
+	}
+	return newArena()
+}
+
+func (p *arenaPool) put(a *arena) {
+	p.mu.Lock()
+	p.idle = append(p.idle, a)
+	p.mu.Unlock()
 }

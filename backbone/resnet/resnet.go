@@ -16,7 +16,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sync"
 
 	"github.com/anomclust/anomclust/backbone"
 	"github.com/anomclust/anomclust/checkpoint"
@@ -135,7 +134,7 @@ type Model struct {
 	cfg    Config
 	conv1  convOp     // conv1 with bn1 folded
 	layers [4][]block // layer1..layer4
-	arenas sync.Pool  // of *arena: activation buffers for ForwardBatch
+	arenas arenaPool  // activation buffers for ForwardBatch
 }
 
 // New builds a ResNet of architecture cfg from a torchvision state_dict,
@@ -284,15 +283,13 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 	if last < 0 {
 		return out, nil
 	}
-	// Activations are recycled through an arena (a pool of them, so that
-	// consecutive batches reuse the same memory): a fresh, zeroed map per
-	// conv cost a few percent of the forward pass. The maps returned are
+	// Activations are recycled through an arena, kept by the model so
+	// that consecutive batches reuse the same memory: a fresh, zeroed map
+	// per conv cost a few percent of the forward pass, and the garbage made
+	// the heap (and RSS) grow between collections. The maps returned are
 	// never recycled.
-	a, _ := m.arenas.Get().(*arena)
-	if a == nil {
-		a = newArena()
-	}
-	defer m.arenas.Put(a)
+	a := m.arenas.get()
+	defer m.arenas.put(a)
 	kept := func(t *tensor.Tensor) bool {
 		for _, o := range out {
 			if o == t {
