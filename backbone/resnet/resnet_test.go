@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/anomclust/anomclust/backbone/internal/backbonetest"
@@ -176,4 +177,69 @@ func TestFullWideResNet50(t *testing.T) {
 		t.Fatalf("gen_resnet.py --full: %v\n%s", err, out)
 	}
 	compareWithTorch(t, dir, "wide_resnet50_2", WideResNet50_2(), []string{"layer1", "layer2", "layer3", "layer4"})
+}
+
+// TestForwardRecycling checks the arena that recycles activations: maps
+// returned by one call are never overwritten by later calls (also when an
+// intermediate stage is returned too), repeated calls on recycled buffers
+// give bit-identical results, and concurrent calls (each with its own
+// arena; run with -race) give the serial results.
+func TestForwardRecycling(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		cfg := small(Bottleneck, [4]int{2, 1, 2, 1}, 128)
+		cfg.DirectConv = direct
+		m, err := New(cfg, RandomWeights(cfg, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		layers := []string{"layer1", "layer2", "layer3"}
+		inputs := []*tensor.Tensor{randImage(4, 32, 40), randImage(5, 32, 40), randImage(6, 24, 24)}
+		batch := func(i int) *tensor.Tensor {
+			return inputs[i].Reshape(append([]int{1}, inputs[i].Shape...)...)
+		}
+		first := make([]map[string]*tensor.Tensor, len(inputs))
+		saved := make([]map[string][]float32, len(inputs))
+		for i := range inputs {
+			if first[i], err = m.ForwardBatch(batch(i), layers); err != nil {
+				t.Fatal(err)
+			}
+			saved[i] = map[string][]float32{}
+			for l, v := range first[i] {
+				saved[i][l] = slices.Clone(v.Data)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make(chan string, 64)
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for r := 0; r < 3; r++ {
+					i := (g + r) % len(inputs)
+					out, err := m.ForwardBatch(batch(i), layers)
+					if err != nil {
+						errs <- err.Error()
+						return
+					}
+					for _, l := range layers {
+						if !slices.Equal(out[l].Data, saved[i][l]) {
+							errs <- fmt.Sprintf("direct=%v input %d %s: a repeated call differs", direct, i, l)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+		for i := range inputs {
+			for _, l := range layers {
+				if !slices.Equal(first[i][l].Data, saved[i][l]) {
+					t.Errorf("direct=%v input %d %s: a returned map was overwritten by later calls", direct, i, l)
+				}
+			}
+		}
+	}
 }
