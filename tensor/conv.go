@@ -3,6 +3,7 @@ package tensor
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/anomclust/anomclust/gemm"
 )
@@ -210,6 +211,9 @@ func (c *Conv2d) ForwardFusedInto(out, x *Tensor, act Activation, residual *Tens
 	if n := Numel(want); len(out.Data) != n {
 		panic(fmt.Sprintf("tensor.Conv2d.ForwardFusedInto: out %v for an output %v", out.Shape, want))
 	}
+	if sharesMemory(out.Data, x.Data) || residual != nil && sharesMemory(out.Data, residual.Data) {
+		panic("tensor.Conv2d.ForwardFusedInto: out overlaps the input or the residual")
+	}
 	n, h, w, _ := mapDims("Conv2d.Forward", x)
 	oh, padT := c.pads(h, c.KH)
 	ow, padL := c.pads(w, c.KW)
@@ -397,4 +401,14 @@ func (c *Conv2d) depthwisePixels(x, out []float32, g convGeom, img, oy, ox0, ox1
 			}
 		}
 	}
+}
+
+// sharesMemory reports whether a and b have an element in common.
+func sharesMemory(a, b []float32) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	const f = unsafe.Sizeof(float32(0))
+	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b))*f && pb < pa+uintptr(len(a))*f
 }

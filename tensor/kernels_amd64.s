@@ -1,4 +1,4 @@
-//go:build amd64 && !purego
+//go:build amd64 && !noasm && !purego
 
 #include "textflag.h"
 
@@ -132,7 +132,6 @@ DATA geluc<>+56(SB)/4, $0xbbf19bf8 // beta2
 DATA geluc<>+60(SB)/4, $0xbc69b6a7 // beta0
 GLOBL geluc<>(SB), RODATA|NOPTR, $64
 
-// func geluAVX512(v []float32)
 // func geluRowsAVX512(c *float32, ldc, rows, cols int)
 // GELU in place on rows rows of cols floats (cols a positive multiple of
 // 16, rows >= 1) with row stride ldc floats: the 16 constants are

@@ -134,5 +134,24 @@ func TestConvForwardFusedInto(t *testing.T) {
 			}()
 			c.ForwardFusedInto(New(1, 2, 2, s.OutC), x, Identity, nil)
 		}()
+		// An out sharing memory with x or the residual is refused.
+		for name, f := range map[string]func(){
+			"x": func() {
+				// x and out in one buffer, sharing x's last element.
+				buf := make([]float32, len(x.Data)+Numel(shape))
+				xs := From(buf[:len(x.Data)], x.Shape...)
+				c.ForwardFusedInto(From(buf[len(x.Data)-1:len(x.Data)-1+Numel(shape)], shape...), xs, Identity, nil)
+			},
+			"residual": func() { c.ForwardFusedInto(res, x, Identity, res) },
+		} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("%+v: out overlapping %s was accepted", s, name)
+					}
+				}()
+				f()
+			}()
+		}
 	}
 }

@@ -24,7 +24,8 @@
 // The element-wise work around them (softmax, GELU, LayerNorm, depthwise
 // conv) is spread over GOMAXPROCS goroutines here, with AVX-512 kernels in
 // kernels_amd64.s chosen at start-up; each has a Go twin (kernels.go, the
-// only path with the purego tag or on other CPUs) and the tests run both.
+// only path with the noasm (or purego) tag or on other CPUs) and the tests
+// run both.
 // Benchmarks: go test -run '^$' -bench . ./tensor
 //
 // # Errors and tests

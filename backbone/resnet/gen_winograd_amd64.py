@@ -10,7 +10,7 @@ Z16..Z31), so the unrolled text is easier to generate than to type.
 """
 L = []
 a = L.append
-a('//go:build amd64 && !purego')
+a('//go:build amd64 && !noasm && !purego')
 a('')
 a('#include "textflag.h"')
 a('')

@@ -288,7 +288,7 @@ func (m *Model) ForwardBatch(x *tensor.Tensor, layers []string) (map[string]*ten
 	// per conv cost a few percent of the forward pass, and the garbage made
 	// the heap (and RSS) grow between collections. The maps returned are
 	// never recycled.
-	a := m.arenas.get()
+	a := m.arenas.get([3]int{x.Shape[0], x.Shape[1], x.Shape[2]})
 	defer m.arenas.put(a)
 	kept := func(t *tensor.Tensor) bool {
 		for _, o := range out {

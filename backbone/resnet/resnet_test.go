@@ -91,7 +91,7 @@ func TestBackboneForward(t *testing.T) {
 			t.Fatalf("image %d: shape %v, want %v", i, got[i]["layer2"].Shape, want.Shape[1:])
 		}
 		// Same GEMMs, possibly different row blocking: allow float noise.
-		if e, _ := backbonetest.RelMaxErr(got[i]["layer2"].Data, want.Data); !(e <= 1e-6) { // NaN in both: RelMaxErr is NaN
+		if e, _ := backbonetest.RelMaxErr(got[i]["layer2"].Data, want.Data); !(e <= 1e-6) { // written so that a NaN fails
 			t.Errorf("image %d: batched result differs from single (%.3g)", i, e)
 		}
 	}
@@ -240,6 +240,55 @@ func TestForwardRecycling(t *testing.T) {
 					t.Errorf("direct=%v input %d %s: a returned map was overwritten by later calls", direct, i, l)
 				}
 			}
+		}
+	}
+}
+
+// TestArenaBounded checks that the memory a model keeps between forward
+// passes stays bounded: repeated calls of one shape hold the same buffers
+// (a resnet18-like model asked for layer2 and layer3, where the max pool's
+// map, made outside the arena, used to be added to it on every call), and
+// a run of several shapes keeps at most maxIdleArenas arenas.
+func TestArenaBounded(t *testing.T) {
+	cfg := small(Basic, [4]int{2, 2, 2, 2}, 64)
+	m, err := New(cfg, RandomWeights(cfg, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := func() (floats, arenas int) {
+		m.arenas.mu.Lock()
+		defer m.arenas.mu.Unlock()
+		for _, a := range m.arenas.idle {
+			for _, l := range a.free {
+				for _, s := range l {
+					floats += len(s)
+				}
+			}
+		}
+		return floats, len(m.arenas.idle)
+	}
+	x := tensor.New(2, 64, 64, 3)
+	for i := range x.Data {
+		x.Data[i] = float32(i%11) / 11
+	}
+	var first int
+	for call := 0; call < 6; call++ {
+		if _, err := m.ForwardBatch(x, []string{"layer2", "layer3"}); err != nil {
+			t.Fatal(err)
+		}
+		f, _ := held()
+		if call == 0 {
+			first = f
+		} else if f != first {
+			t.Fatalf("call %d: the model holds %d floats, %d after the first call", call, f, first)
+		}
+	}
+	for call, n := range []int{1, 3, 2, 1, 3, 2, 4} {
+		if _, err := m.ForwardBatch(tensor.New(n, 64, 64, 3), []string{"layer2"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, a := held(); a > maxIdleArenas {
+			t.Fatalf("call %d (batch %d): %d idle arenas, want at most %d", call, n, a, maxIdleArenas)
 		}
 	}
 }

@@ -72,7 +72,7 @@ func TestWinogradMatchesDirect(t *testing.T) {
 							// The second pass runs on recycled buffers (the
 							// first pass's scratch and its NaN-filled output):
 							// the conv must overwrite every value it returns.
-							a := newArena()
+							a := newArena([3]int{})
 							conv := v.conv(wt, bias, tc.in, tc.out, noAsm, block)
 							first := conv.forward(a, x, relu)
 							for i := range first.Data {
