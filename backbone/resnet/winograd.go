@@ -31,14 +31,17 @@ func (d direct) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tensor {
 	if relu {
 		act = tensor.ActReLU
 	}
-	y := a.tensor(d.c.OutShape(x)...)
-	d.c.ForwardFusedInto(y, x, act, nil)
-	return y
+	return d.run(a, x, act, nil)
 }
 
 func (d direct) forwardAddReLU(a *arena, x, residual *tensor.Tensor) *tensor.Tensor {
+	return d.run(a, x, tensor.ActReLU, residual)
+}
+
+// run is act(conv(x) + residual) into a map from the arena.
+func (d direct) run(a *arena, x *tensor.Tensor, act tensor.Activation, residual *tensor.Tensor) *tensor.Tensor {
 	y := a.tensor(d.c.OutShape(x)...)
-	d.c.ForwardFusedInto(y, x, tensor.ActReLU, residual)
+	d.c.ForwardFusedInto(y, x, act, residual)
 	return y
 }
 
