@@ -107,6 +107,7 @@ func TestEpilogue(t *testing.T) {
 // -0 among the inputs (plantEpilogueSpecials): ReLU and ReLU6 must keep
 // both, as torch does.
 func TestEpilogue32(t *testing.T) {
+	requireAVX512(t)
 	rng := rand.New(rand.NewPCG(9, 10))
 	const rows, ldc, ldr = 14, 40, 35
 	for mode := 0; mode < 16; mode++ {

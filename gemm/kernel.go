@@ -3,7 +3,7 @@ package gemm
 import (
 	"unsafe"
 
-	"golang.org/x/sys/cpu"
+	"github.com/anomclust/anomclust/internal/isa"
 )
 
 // kernel is one register-blocked micro-kernel: it computes an mr x nr tile of
@@ -36,13 +36,14 @@ var (
 	kernelGo     = &kernel{name: "go-4x16", mr: 4, nr: 16, fn: kernelGo4x16}
 )
 
-// availableKernels lists the kernels this CPU can run, fastest first.
+// availableKernels lists the kernels this CPU can run at the active isa
+// level (ANOMCLUST_ISA lowers it), fastest first.
 func availableKernels() []*kernel {
 	var ks []*kernel
-	if haveAsm && cpu.X86.HasAVX512F {
+	if haveAsm && isa.Has(isa.AVX512) {
 		ks = append(ks, kernelAVX512)
 	}
-	if haveAsm && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	if haveAsm && isa.Has(isa.AVX2) {
 		ks = append(ks, kernelAVX2)
 	}
 	return append(ks, kernelGo)

@@ -2,10 +2,10 @@
 
 package gemm
 
-import "golang.org/x/sys/cpu"
+import "github.com/anomclust/anomclust/internal/isa"
 
 // haveRowMinAsm reports whether rowMin is the AVX-512 version.
-var haveRowMinAsm = cpu.X86.HasAVX512F
+var haveRowMinAsm = isa.Has(isa.AVX512)
 
 // rowMin returns the minimum over j < n of norms[j] - 2·c[j] and the
 // smallest j attaining it, for n a positive multiple of 16. This is the

@@ -2,10 +2,10 @@
 
 package gemm
 
-import "golang.org/x/sys/cpu"
+import "github.com/anomclust/anomclust/internal/isa"
 
 // haveTranspose reports whether transpose16x16 is the AVX-512 version.
-var haveTranspose = cpu.X86.HasAVX512F
+var haveTranspose = isa.Has(isa.AVX512)
 
 // transpose16x16 transposes one 16x16 block: dst[p*ldd+i] = src[i*ld+p] for
 // i, p < 16 (leading dimensions in floats). AVX-512F assembly, generated

@@ -3,12 +3,15 @@ package gemm
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/anomclust/anomclust/internal/isa"
 )
 
 // TestTranspose16x16 checks the block transpose (assembly when available)
 // element by element, with leading dimensions wider than the block and
 // sentinels around the destination block.
 func TestTranspose16x16(t *testing.T) {
+	requireAVX512(t)
 	rng := rand.New(rand.NewPCG(15, 16))
 	const ld, ldd = 21, 32
 	src := randSlice(rng, 15*ld+16)
@@ -59,6 +62,7 @@ func TestPackT(t *testing.T) {
 // TestTranspose16x14 checks the 14-row transpose writes exactly 14 floats
 // per destination row (the neighbours keep their sentinels).
 func TestTranspose16x14(t *testing.T) {
+	requireAVX512(t)
 	rng := rand.New(rand.NewPCG(19, 20))
 	const ld, ldd = 19, 17
 	src := randSlice(rng, 13*ld+16)
@@ -82,6 +86,7 @@ func TestTranspose16x14(t *testing.T) {
 
 // TestCopy32 checks the panel copy, and that it stops after rows rows.
 func TestCopy32(t *testing.T) {
+	requireAVX512(t)
 	rng := rand.New(rand.NewPCG(21, 22))
 	const rows, ld = 9, 40
 	src := randSlice(rng, (rows-1)*ld+32)
@@ -97,5 +102,15 @@ func TestCopy32(t *testing.T) {
 	}
 	if dst[rows*32] != -7 {
 		t.Fatal("copy32 wrote past its rows")
+	}
+}
+
+// requireAVX512 skips a test of an AVX-512 routine called directly when the
+// assembly is compiled in but the CPU (or ANOMCLUST_ISA) does not allow it;
+// in a noasm build the routine is its Go twin and the test runs.
+func requireAVX512(t *testing.T) {
+	t.Helper()
+	if haveAsm && !isa.Has(isa.AVX512) {
+		t.Skipf("no AVX-512F (%s)", isa.Describe())
 	}
 }

@@ -2,11 +2,11 @@
 
 package tensor
 
-import "golang.org/x/sys/cpu"
+import "github.com/anomclust/anomclust/internal/isa"
 
 // hasAVX512 selects the assembly kernels of kernels_amd64.s; it is fixed at
 // start-up from CPUID.
-var hasAVX512 = cpu.X86.HasAVX512F
+var hasAVX512 = isa.Has(isa.AVX512)
 
 // The kernels below take len(v) a positive multiple of 16.
 

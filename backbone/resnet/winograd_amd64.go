@@ -2,11 +2,11 @@
 
 package resnet
 
-import "golang.org/x/sys/cpu"
+import "github.com/anomclust/anomclust/internal/isa"
 
 // hasAVX512 selects the assembly transforms of winograd_amd64.s, fixed at
 // start-up from CPUID.
-var hasAVX512 = cpu.X86.HasAVX512F
+var hasAVX512 = isa.Has(isa.AVX512)
 
 // winoInputAVX512 is inputTransform for n channels (a positive multiple of
 // 16): d points at the 16 input pixels of the tile (position 4i+j), output

@@ -12,8 +12,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/anomclust/anomclust/internal/isa"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; "dev" otherwise.
@@ -137,7 +141,33 @@ func init() {
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
-		fmt.Println("anomclust", version)
+		fmt.Println("anomclust", moduleVersion())
+		fmt.Println(runtime.Version(), runtime.GOOS+"/"+runtime.GOARCH)
+		fmt.Println(isa.Describe())
 		return nil
 	}})
+}
+
+// moduleVersion is the -ldflags version if set, else the module version and
+// VCS revision the binary was built from (go install records them).
+func moduleVersion() string {
+	if version != "dev" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v += " " + s.Value[:min(12, len(s.Value))]
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += " (modified)"
+			}
+		}
+	}
+	return v
 }

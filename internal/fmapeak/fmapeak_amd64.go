@@ -2,7 +2,7 @@
 
 package fmapeak
 
-import "golang.org/x/sys/cpu"
+import isalevel "github.com/anomclust/anomclust/internal/isa"
 
 var (
 	// lanes is the float32 lanes per FMA of the loop fmaLoop runs.
@@ -14,9 +14,9 @@ var (
 
 func init() {
 	switch {
-	case cpu.X86.HasAVX512F:
+	case isalevel.Has(isalevel.AVX512):
 		lanes, isa, fmaLoop = 16, "AVX-512", fmaLoop512
-	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+	case isalevel.Has(isalevel.AVX2):
 		lanes, isa, fmaLoop = 8, "AVX2+FMA", fmaLoop256
 	}
 }
