@@ -1,4 +1,4 @@
-// Package pipeline runs Anomaly Clustering end to end (METHOD.md, every
+// Package pipeline runs Anomaly Clustering end to end (docs/METHOD.md, every
 // section): it lists a data set's images, computes (or finds in the feature
 // cache) each image's patch embeddings Z with a backbone, scores the patches
 // for each weighting mode, turns the scores into patch weights alpha for
@@ -26,7 +26,7 @@ import (
 	"github.com/anomclust/anomclust/weights"
 )
 
-// Cluster methods (METHOD §5).
+// Cluster methods (docs/METHOD.md §5).
 const (
 	ClusterWard   = "ward"   // agglomerative, Ward linkage (sklearn's defaults)
 	ClusterKMeans = "kmeans" // k-means++, 10 restarts, seeded
@@ -51,11 +51,11 @@ type Options struct {
 	PatchSize   int      // neighbourhood side of the patch aggregation (3)
 	ImageSize   int      // centre-crop side in pixels (224)
 	Resize      int      // short side before the crop in pixels (256)
-	LayerNorm   bool     // the seed's per-map LayerNorm quirk (METHOD §2)
+	LayerNorm   bool     // the seed's per-map LayerNorm quirk (docs/METHOD.md §2)
 
 	// Modes are rundir.ModeUnsupervised, ModeSemi, ModeAverage. The
 	// unsupervised score of a clustered image is its mean distance to
-	// every other TEST image of the category (METHOD §4): the combined
+	// every other TEST image of the category (docs/METHOD.md §4): the combined
 	// images, and the good ones under DefectsOnly, are not clustered but
 	// still act as other images (run.json: reference_only).
 	Modes []string
@@ -129,7 +129,7 @@ const (
 // Presets lists the preset names.
 func Presets() []string { return []string{PresetMobileNet, PresetPatchCore, PresetSeed} }
 
-// SeedTaus is the seed's tau sweep (METHOD §4).
+// SeedTaus is the seed's tau sweep (docs/METHOD.md §4).
 func SeedTaus() []float64 {
 	return []float64{0, 0.2, 0.4, 0.6, 0.8, 1, 1.5, 2, 2.5, 3, 4, 8, 10, 12, 14, 18, 20}
 }

@@ -38,7 +38,7 @@ type plan struct {
 	semi  bool           // run the semi-supervised mode
 	train []dataset.Item // the memory bank's images (semi)
 	// ref are the test images that are not clustered but are "other
-	// images" of the unsupervised score (METHOD §4): combined, and good
+	// images" of the unsupervised score (docs/METHOD.md §4): combined, and good
 	// under DefectsOnly; with MaxPerClass, the same seeded pick per label.
 	ref []dataset.Item
 }
@@ -139,7 +139,7 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 		}
 		p := plan{cat: c, set: set, k: o.K}
 		// The unsupervised score's "other images" are all test images
-		// (METHOD §4). subsample picks per label with a stream seeded by
+		// (docs/METHOD.md §4). subsample picks per label with a stream seeded by
 		// the label, so each label's pick here is the one of the
 		// clustered set: the clustered images are a subset of all.
 		all := c.ClusterSet(dataset.SetOptions{KeepCombined: true})

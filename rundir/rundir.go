@@ -46,7 +46,7 @@ const (
 	LinkageFile     = "linkage.npy"
 )
 
-// Weighting modes (METHOD §4), as written in paths and files.
+// Weighting modes (docs/METHOD.md §4), as written in paths and files.
 const (
 	ModeUnsupervised = "unsupervised"
 	ModeSemi         = "semi"
@@ -56,7 +56,7 @@ const (
 // Modes lists the weighting modes in the order runs process them.
 func Modes() []string { return []string{ModeUnsupervised, ModeSemi, ModeAverage} }
 
-// Protocols (METHOD §5), as written in run.json and metrics.json.
+// Protocols (docs/METHOD.md §5), as written in run.json and metrics.json.
 const (
 	ProtocolMVTec       = "mvtec: good kept, combined dropped"
 	ProtocolDefectsOnly = "defects-only"
@@ -74,7 +74,7 @@ type Run struct {
 	Layers    []string `json:"layers"`
 	Protocol  string   `json:"protocol"` // ProtocolMVTec or ProtocolDefectsOnly
 	// Reference says which images the unsupervised score compares each
-	// clustered image with (METHOD §4: every other test image, good and
+	// clustered image with (docs/METHOD.md §4: every other test image, good and
 	// combined included); "" when the unsupervised mode was not run.
 	Reference string `json:"unsupervised_reference,omitempty"`
 	// Categories are in processing order (the order of --categories, else

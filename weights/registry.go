@@ -47,7 +47,7 @@ type Entry struct {
 	// Preprocess is how images were prepared when the weights were trained
 	// or evaluated by their authors. The seed-compatible pipeline uses
 	// PatchCore's ImageNet preprocessing for every backbone instead
-	// (METHOD.md §1); this is for callers who want the native one.
+	// (docs/METHOD.md §1); this is for callers who want the native one.
 	Preprocess Preprocess
 
 	Format   string // FormatTorch, FormatSafetensors or FormatTFLite

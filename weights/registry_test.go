@@ -39,7 +39,7 @@ func TestRegistryEntries(t *testing.T) {
 			t.Errorf("%s: torchvision file %s should carry its hash prefix %q", n, e.FileName, e.SHA256)
 		}
 	}
-	// METHOD.md's URLs, verbatim.
+	// docs/METHOD.md's URLs, verbatim.
 	for n, url := range map[string]string{
 		"dino_vits16":     "https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth",
 		"dino_vitb8":      "https://dl.fbaipublicfiles.com/dino/dino_vitbase8_pretrain/dino_vitbase8_pretrain.pth",

@@ -8,7 +8,7 @@
 // -> blocks.0 .. blocks.{depth-1} -> norm, with pre-norm blocks
 // x += ls1(attn(norm1(x))); x += ls2(mlp(norm2(x))). Tapped token sequences
 // become channels-last maps (H/p, W/p, C) with the CLS and register tokens
-// dropped (METHOD.md §2).
+// dropped (docs/METHOD.md §2).
 package vit
 
 import (

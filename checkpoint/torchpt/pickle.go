@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// This file is a restricted unpickler: the subset of Python's pickle
+// This file and pickle_*.go are a restricted unpickler: the subset of Python's pickle
 // machine (Lib/pickle.py, _Unpickler.load_*) that torch.save output uses,
 // over an in-memory buffer. It differs from pickle.Unpickler (and from
 // github.com/nlpodyssey/gopickle, which this project tried first) in three

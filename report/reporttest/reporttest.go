@@ -289,7 +289,7 @@ func writeResult(dir string, c Category, s Spec, mode string, tau, noise float64
 }
 
 // softmax writes exp(s/tau)/sum into out (tau 0: uniform over the maxima),
-// as METHOD §4 defines alpha.
+// as docs/METHOD.md §4 defines alpha.
 func softmax(s []float64, tau float64, out []float32) {
 	mx := slices.Max(s)
 	sum := 0.0
