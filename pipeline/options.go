@@ -1,15 +1,3 @@
-// Package pipeline runs Anomaly Clustering end to end (docs/METHOD.md, every
-// section): it lists a data set's images, computes (or finds in the feature
-// cache) each image's patch embeddings Z with a backbone, scores the patches
-// for each weighting mode, turns the scores into patch weights alpha for
-// every temperature tau, embeds each image as X = sum alpha z, clusters X,
-// scores the clusters against the labels, and writes everything in the
-// layout of package rundir.
-//
-// Z is computed once per image and kept on disk (package featcache): a
-// second run with other modes, temperatures or clustering does no backbone
-// work. Every file is written atomically, so a cancelled run (Ctrl-C) leaves
-// whole files or none.
 package pipeline
 
 import (
