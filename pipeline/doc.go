@@ -22,8 +22,9 @@
 // already holds instead (see the example, which uses random ResNet-18
 // weights and needs no file).
 //
-// Z is computed once per image and kept on disk: a second run with other
-// modes, temperatures or clustering does no backbone work. Every file is
+// With Options.Cache set (the CLI sets it by default), Z is computed once
+// per image and kept on disk: a second run with other modes, temperatures
+// or clustering does no backbone work. Every file is
 // written atomically, so a cancelled run (Ctrl-C) leaves whole files or
 // none.
 package pipeline
