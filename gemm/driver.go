@@ -288,7 +288,7 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, src aSource, pb *PackedB, c
 				}
 				if last {
 					// The mcb x nw block of C just finished is in L1/L2.
-					ep.apply(c, ldc, ic, j, mcb, nw, haveTranspose)
+					ep.apply(c, ldc, ic, j, mcb, nw, true)
 				}
 			}
 		}
