@@ -19,7 +19,22 @@ func apply(x []float32, f func(v []float32)) {
 // ReLU sets x = max(x, 0) in place (torch.nn.functional.relu).
 func ReLU(x *Tensor) { apply(x.Data, reluSlice) }
 
+// reluSlice is ReLU on v; the AVX2 kernel (also used on AVX-512 CPUs)
+// takes the 8-wide part and gives the same bits: NaN and -0 stay as they
+// are.
 func reluSlice(v []float32) {
+	n := 0
+	if useAVX2() {
+		n = len(v) &^ 7
+	}
+	if n > 0 {
+		reluAVX2(v[:n])
+	}
+	reluGo(v[n:])
+}
+
+// reluGo is the Go twin of reluAVX2.
+func reluGo(v []float32) {
 	for i, a := range v {
 		if a < 0 {
 			v[i] = 0
@@ -31,7 +46,21 @@ func reluSlice(v []float32) {
 // MobileNet's activation).
 func ReLU6(x *Tensor) { apply(x.Data, relu6Slice) }
 
+// relu6Slice is ReLU6 on v, NaN kept, -0 to +0; the AVX2 kernel (also used
+// on AVX-512 CPUs) takes the 8-wide part and gives the same bits.
 func relu6Slice(v []float32) {
+	n := 0
+	if useAVX2() {
+		n = len(v) &^ 7
+	}
+	if n > 0 {
+		relu6AVX2(v[:n])
+	}
+	relu6Go(v[n:])
+}
+
+// relu6Go is the Go twin of relu6AVX2.
+func relu6Go(v []float32) {
 	for i, a := range v {
 		v[i] = min(max(a, 0), 6)
 	}

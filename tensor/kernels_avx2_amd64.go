@@ -53,3 +53,15 @@ func sqDevAVX2(v []float32, m float32, out *[16]float32)
 //
 //go:noescape
 func normAffineAVX2(dst, src, w, b []float32, m, inv float32)
+
+// reluAVX2 is reluSlice for len(v) a positive multiple of 8, with the same
+// bits (NaN and -0 kept).
+//
+//go:noescape
+func reluAVX2(v []float32)
+
+// relu6AVX2 is relu6Slice for len(v) a positive multiple of 8, with the
+// same bits (NaN kept, -0 to +0).
+//
+//go:noescape
+func relu6AVX2(v []float32)

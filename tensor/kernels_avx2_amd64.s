@@ -638,3 +638,80 @@ norm2loop:
 	JNZ norm2loop
 	VZEROUPPER
 	RET
+
+// func reluAVX2(v []float32)
+// v[i] = max(v[i], 0) as reluSlice computes it (len(v) a positive multiple
+// of 8): the data is Intel's second source of VMAXPS, returned when either
+// is NaN and when both are zeros, so NaN and -0 stay as they are.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ v_base+0(FP), SI
+	MOVQ v_len+8(FP), CX
+	VXORPS Y2, Y2, Y2
+	CMPQ CX, $16
+	JLT relu2one
+
+relu2two:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMAXPS Y0, Y2, Y0
+	VMAXPS Y1, Y2, Y1
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE relu2two
+
+relu2one:
+	CMPQ CX, $0
+	JEQ relu2done
+	VMOVUPS (SI), Y0
+	VMAXPS Y0, Y2, Y0
+	VMOVUPS Y0, (SI)
+
+relu2done:
+	VZEROUPPER
+	RET
+
+// func relu6AVX2(v []float32)
+// v[i] = min(max(v[i], 0), 6) as relu6Slice computes it (len(v) a positive
+// multiple of 8): NaN kept (data second, as in reluAVX2), and the final
+// +0 turns the -0 that VMAXPS keeps into Go's max(-0, 0) = +0.
+TEXT ·relu6AVX2(SB), NOSPLIT, $0-24
+	MOVQ v_base+0(FP), SI
+	MOVQ v_len+8(FP), CX
+	VXORPS Y2, Y2, Y2
+	MOVL $0x40c00000, AX       // 6
+	MOVQ AX, X3
+	VBROADCASTSS X3, Y3
+	CMPQ CX, $16
+	JLT relu62one
+
+relu62two:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMAXPS Y0, Y2, Y0
+	VMAXPS Y1, Y2, Y1
+	VMINPS Y0, Y3, Y0
+	VMINPS Y1, Y3, Y1
+	VADDPS Y2, Y0, Y0
+	VADDPS Y2, Y1, Y1
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	CMPQ CX, $16
+	JGE relu62two
+
+relu62one:
+	CMPQ CX, $0
+	JEQ relu62done
+	VMOVUPS (SI), Y0
+	VMAXPS Y0, Y2, Y0
+	VMINPS Y0, Y3, Y0
+	VADDPS Y2, Y0, Y0
+	VMOVUPS Y0, (SI)
+
+relu62done:
+	VZEROUPPER
+	RET

@@ -375,3 +375,35 @@ func TestDepthwiseBits(t *testing.T) {
 		}
 	})
 }
+
+// TestReLUKernelsBits checks reluSlice and relu6Slice at every level
+// against their Go twins bit for bit, specials (NaN, ±Inf, ±0, 6 and just
+// around it) in the 8-wide blocks and in the tail.
+func TestReLUKernelsBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(49, 50))
+	forEachLevel(t, func(t *testing.T, l isa.Level) {
+		for _, n := range []int{5, 8, 16, 23, 40, 203} {
+			x := specialsRow(rng, n+16, 4)[:n]
+			for k, s := range []float32{6, math.Nextafter32(6, 7), math.Nextafter32(6, 5), float32(math.Copysign(0, -1)), -1e-40, 1e-40} {
+				if p := (5 + 7*k) % n; p < n {
+					x[p] = s
+				}
+			}
+			x[n-1] = float32(math.Copysign(0, -1))
+			x[11%n] = float32(math.NaN()) // a NaN in the second 8 of a 16
+			for _, f := range []struct {
+				name      string
+				slice, twin func([]float32)
+			}{{"relu", reluSlice, reluGo}, {"relu6", relu6Slice, relu6Go}} {
+				got, want := append([]float32(nil), x...), append([]float32(nil), x...)
+				f.slice(got)
+				f.twin(want)
+				for i := range got {
+					if !sameBits(got[i], want[i]) {
+						t.Fatalf("%s n=%d: %s(%g) = %g (%#x), Go twin %g (%#x)", l, n, f.name, x[i], got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+			}
+		}
+	})
+}
