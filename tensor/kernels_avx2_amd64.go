@@ -2,7 +2,11 @@
 
 package tensor
 
-import "github.com/anomclust/anomclust/internal/isa"
+import (
+	"math"
+
+	"github.com/anomclust/anomclust/internal/isa"
+)
 
 // useAVX512 and useAVX2 say whether the kernels of kernels_amd64.s and
 // kernels_avx2_amd64.s may run. They read isa.Has on every call (a compare
@@ -54,14 +58,20 @@ func sqDevAVX2(v []float32, m float32, out *[16]float32)
 //go:noescape
 func normAffineAVX2(dst, src, w, b []float32, m, inv float32)
 
-// reluAVX2 is reluSlice for len(v) a positive multiple of 8, with the same
-// bits (NaN and -0 kept).
+// clampRowsAVX2 sets v = min(max(v, 0), hi) + z on rows rows (>= 1) of
+// cols floats (a positive multiple of 8) with row stride ldc, NaN and -0
+// passing the min and max (see kernels_avx2_amd64.s).
 //
 //go:noescape
-func reluAVX2(v []float32)
+func clampRowsAVX2(c *float32, ldc, rows, cols int, hi, z float32)
 
-// relu6AVX2 is relu6Slice for len(v) a positive multiple of 8, with the
-// same bits (NaN kept, -0 to +0).
-//
-//go:noescape
-func relu6AVX2(v []float32)
+// reluRowsAVX2 is reluSlice on rows rows (>= 1) of cols floats (a positive
+// multiple of 8) with row stride ldc, with the same bits (NaN and -0 kept).
+func reluRowsAVX2(c *float32, ldc, rows, cols int) {
+	clampRowsAVX2(c, ldc, rows, cols, float32(math.Inf(1)), float32(math.Copysign(0, -1)))
+}
+
+// relu6RowsAVX2 is relu6Slice on rows rows (>= 1) of cols floats (a
+// positive multiple of 8) with row stride ldc, with the same bits (NaN
+// kept, -0 to +0).
+func relu6RowsAVX2(c *float32, ldc, rows, cols int) { clampRowsAVX2(c, ldc, rows, cols, 6, 0) }

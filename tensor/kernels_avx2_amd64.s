@@ -639,79 +639,57 @@ norm2loop:
 	VZEROUPPER
 	RET
 
-// func reluAVX2(v []float32)
-// v[i] = max(v[i], 0) as reluSlice computes it (len(v) a positive multiple
-// of 8): the data is Intel's second source of VMAXPS, returned when either
-// is NaN and when both are zeros, so NaN and -0 stay as they are.
-TEXT ·reluAVX2(SB), NOSPLIT, $0-24
-	MOVQ v_base+0(FP), SI
-	MOVQ v_len+8(FP), CX
+// func clampRowsAVX2(c *float32, ldc, rows, cols int, hi, z float32)
+// v = min(max(v, 0), hi) + z on rows (>= 1) rows of cols floats (a positive
+// multiple of 8) with row stride ldc floats. The data is Intel's second
+// source of VMAXPS and VMINPS, returned when either is NaN and when both are
+// zeros, so NaN and -0 pass both; z = +0 then turns -0 into +0 (Go's
+// max(-0, 0), relu6Slice) and z = -0 keeps it (reluSlice), changing nothing
+// else. ReLU is hi = +Inf, z = -0; ReLU6 hi = 6, z = +0.
+TEXT ·clampRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), DX
+	MOVQ cols+24(FP), R9
 	VXORPS Y2, Y2, Y2
+	VBROADCASTSS hi+32(FP), Y3
+	VBROADCASTSS z+36(FP), Y4
+
+clamprow:
+	MOVQ DI, SI
+	MOVQ R9, CX
 	CMPQ CX, $16
-	JLT relu2one
+	JLT clampone
 
-relu2two:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMAXPS Y0, Y2, Y0
-	VMAXPS Y1, Y2, Y1
-	VMOVUPS Y0, (SI)
-	VMOVUPS Y1, 32(SI)
-	ADDQ $64, SI
-	SUBQ $16, CX
-	CMPQ CX, $16
-	JGE relu2two
-
-relu2one:
-	CMPQ CX, $0
-	JEQ relu2done
-	VMOVUPS (SI), Y0
-	VMAXPS Y0, Y2, Y0
-	VMOVUPS Y0, (SI)
-
-relu2done:
-	VZEROUPPER
-	RET
-
-// func relu6AVX2(v []float32)
-// v[i] = min(max(v[i], 0), 6) as relu6Slice computes it (len(v) a positive
-// multiple of 8): NaN kept (data second, as in reluAVX2), and the final
-// +0 turns the -0 that VMAXPS keeps into Go's max(-0, 0) = +0.
-TEXT ·relu6AVX2(SB), NOSPLIT, $0-24
-	MOVQ v_base+0(FP), SI
-	MOVQ v_len+8(FP), CX
-	VXORPS Y2, Y2, Y2
-	MOVL $0x40c00000, AX       // 6
-	MOVQ AX, X3
-	VBROADCASTSS X3, Y3
-	CMPQ CX, $16
-	JLT relu62one
-
-relu62two:
+clamptwo:
 	VMOVUPS (SI), Y0
 	VMOVUPS 32(SI), Y1
 	VMAXPS Y0, Y2, Y0
 	VMAXPS Y1, Y2, Y1
 	VMINPS Y0, Y3, Y0
 	VMINPS Y1, Y3, Y1
-	VADDPS Y2, Y0, Y0
-	VADDPS Y2, Y1, Y1
+	VADDPS Y4, Y0, Y0
+	VADDPS Y4, Y1, Y1
 	VMOVUPS Y0, (SI)
 	VMOVUPS Y1, 32(SI)
 	ADDQ $64, SI
 	SUBQ $16, CX
 	CMPQ CX, $16
-	JGE relu62two
+	JGE clamptwo
 
-relu62one:
+clampone:
 	CMPQ CX, $0
-	JEQ relu62done
+	JEQ clampnext
 	VMOVUPS (SI), Y0
 	VMAXPS Y0, Y2, Y0
 	VMINPS Y0, Y3, Y0
-	VADDPS Y2, Y0, Y0
+	VADDPS Y4, Y0, Y0
 	VMOVUPS Y0, (SI)
 
-relu62done:
+clampnext:
+	ADDQ R8, DI
+	DECQ DX
+	JNZ clamprow
 	VZEROUPPER
 	RET

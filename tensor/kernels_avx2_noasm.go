@@ -14,5 +14,5 @@ func depthwiseAVX2(out, in, w, bias *float32, c, n, step int, offs []int) { pani
 func sumAVX2(v []float32, out *[16]float32)                               { panic("no assembly") }
 func sqDevAVX2(v []float32, m float32, out *[16]float32)                  { panic("no assembly") }
 func normAffineAVX2(dst, src, w, b []float32, m, inv float32)             { panic("no assembly") }
-func reluAVX2(v []float32)                                                { panic("no assembly") }
-func relu6AVX2(v []float32)                                               { panic("no assembly") }
+func reluRowsAVX2(c *float32, ldc, rows, cols int)                        { panic("no assembly") }
+func relu6RowsAVX2(c *float32, ldc, rows, cols int)                       { panic("no assembly") }

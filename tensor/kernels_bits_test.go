@@ -392,7 +392,7 @@ func TestReLUKernelsBits(t *testing.T) {
 			x[n-1] = float32(math.Copysign(0, -1))
 			x[11%n] = float32(math.NaN()) // a NaN in the second 8 of a 16
 			for _, f := range []struct {
-				name      string
+				name        string
 				slice, twin func([]float32)
 			}{{"relu", reluSlice, reluGo}, {"relu6", relu6Slice, relu6Go}} {
 				got, want := append([]float32(nil), x...), append([]float32(nil), x...)
@@ -401,6 +401,36 @@ func TestReLUKernelsBits(t *testing.T) {
 				for i := range got {
 					if !sameBits(got[i], want[i]) {
 						t.Fatalf("%s n=%d: %s(%g) = %g (%#x), Go twin %g (%#x)", l, n, f.name, x[i], got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestReLUBlocksBits checks reluBlock and relu6Block (the convolution's
+// GEMM epilogue on AVX2) on blocks with a row stride wider than the block:
+// each row as the Go twin gives it, the values between rows untouched.
+func TestReLUBlocksBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	forEachLevel(t, func(t *testing.T, l isa.Level) {
+		for _, sh := range [][3]int{{1, 16, 16}, {3, 16, 21}, {4, 24, 24}, {2, 13, 20}, {5, 40, 41}} {
+			rows, cols, ldc := sh[0], sh[1], sh[2]
+			c := specialsRow(rng, rows*ldc+16, 5)[:rows*ldc]
+			c[len(c)-1] = float32(math.NaN())
+			for _, f := range []struct {
+				name  string
+				block func(c []float32, ldc, rows, cols int)
+				twin  func([]float32)
+			}{{"relu", reluBlock, reluGo}, {"relu6", relu6Block, relu6Go}} {
+				got, want := append([]float32(nil), c...), append([]float32(nil), c...)
+				f.block(got, ldc, rows, cols)
+				for r := 0; r < rows; r++ {
+					f.twin(want[r*ldc : r*ldc+cols])
+				}
+				for i := range got {
+					if !sameBits(got[i], want[i]) {
+						t.Fatalf("%s %v: %s [%d] of %g = %g, want %g", l, sh, f.name, i, c[i], got[i], want[i])
 					}
 				}
 			}
