@@ -108,6 +108,13 @@ type Settings struct {
 	Taus        []float64 `json:"taus"`
 	TrainRatio  float64   `json:"train_ratio"`
 	Coreset     float64   `json:"coreset"` // 0 = full memory bank
+	// Refs is the unsupervised score's number of reference images per
+	// image (a seeded sample); 0 = every other image (exact). Proj and
+	// SemiProj are the two-stage search's PCA dimensions; 0 = exact.
+	Refs     int   `json:"refs"`
+	Proj     int   `json:"proj"`
+	SemiProj int   `json:"semi_proj"`
+	CacheMax int64 `json:"cache_max,omitempty"` // bytes; 0 = no eviction
 	Cluster     string    `json:"cluster"` // "ward" or "kmeans"
 	K           int       `json:"k"`       // 0 = number of labels per category
 	Seed        uint64    `json:"seed"`
@@ -165,8 +172,12 @@ type Category struct {
 	CacheMisses int `json:"cache_misses"`
 	// CacheBytes is what this category's Z take in the feature cache
 	// (test, reference and bank images, M x D float32 each, entry headers
-	// aside); 0 without a cache. Entries are never evicted.
+	// aside); 0 without a cache. Least recently used entries are evicted
+	// above Settings.CacheMax.
 	CacheBytes int64 `json:"cache_bytes,omitempty"`
+	// ScoreCacheHits counts the modes whose patch scores came from the
+	// score cache.
+	ScoreCacheHits int `json:"score_cache_hits,omitempty"`
 	// Stages are wall seconds per stage: "features" (decode, backbone,
 	// patch embeddings, cache), "scores" (patch scores of every mode),
 	// "alpha" (alpha and X for every tau), "cluster", "metrics", "write".
