@@ -139,7 +139,7 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	}
 	o.Coreset, o.K, o.Seed = *f.coreset, *f.k, *f.seed
 	o.DefectsOnly, o.MaxPerClass, o.Report = *f.defectsOnly, *f.maxPerClass, *f.report
-	if err := f.scale.apply(&o); err != nil {
+	if err := f.scale.apply(&o, set); err != nil {
 		return o, err
 	}
 	switch *f.cache {

@@ -38,8 +38,9 @@ func addScaleFlags(fs *flag.FlagSet) *scaleFlags {
 	}
 }
 
-// apply sets the options from the flags.
-func (s *scaleFlags) apply(o *pipeline.Options) error {
+// apply overrides the preset's options with the flags given (set) and
+// sets the cache cap.
+func (s *scaleFlags) apply(o *pipeline.Options, set map[string]bool) error {
 	parse := func(name, v, word string) (int, error) {
 		if strings.EqualFold(v, word) {
 			return 0, nil
@@ -50,16 +51,21 @@ func (s *scaleFlags) apply(o *pipeline.Options) error {
 		}
 		return n, nil
 	}
+	for _, f := range []struct {
+		name, word string
+		v          *string
+		dst        *int
+	}{{"refs", "all", s.refs, &o.Refs}, {"proj", "exact", s.proj, &o.Proj}, {"semi-proj", "exact", s.semiProj, &o.SemiProj}} {
+		if !set[f.name] {
+			continue
+		}
+		n, err := parse(f.name, *f.v, f.word)
+		if err != nil {
+			return err
+		}
+		*f.dst = n
+	}
 	var err error
-	if o.Refs, err = parse("refs", *s.refs, "all"); err != nil {
-		return err
-	}
-	if o.Proj, err = parse("proj", *s.proj, "exact"); err != nil {
-		return err
-	}
-	if o.SemiProj, err = parse("semi-proj", *s.semiProj, "exact"); err != nil {
-		return err
-	}
 	if *s.exact {
 		o.Refs, o.Proj, o.SemiProj = 0, 0, 0
 	}
