@@ -337,6 +337,11 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			}
 			fmt.Fprintf(log, "%s: %s patch scores (%s) in %.1fs\n", p.cat.Name, mode, how, time.Since(sw.t).Seconds())
 		}
+		if mode != rundir.ModeAverage {
+			if err := writeScores(o, p.cat.Name, mode, s); err != nil {
+				return info, nil, err
+			}
+		}
 		taus := o.Taus
 		if mode == rundir.ModeAverage {
 			taus = []float64{1} // every tau gives uniform weights

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/anomclust/anomclust/alpha"
 	"github.com/anomclust/anomclust/featcache"
+	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tensor"
 )
@@ -250,4 +253,17 @@ func pruneCache(o *Options, start time.Time, log io.Writer) {
 		fmt.Fprintf(log, "cache: this run's entries alone take %s, above the cap of %s (--cache-max)\n",
 			featcache.FormatSize(remaining.Bytes), featcache.FormatSize(o.CacheMax))
 	}
+}
+
+// writeScores writes the patch scores of one mode.
+func writeScores(o *Options, cat, mode string, s *alpha.Scores) error {
+	dir := filepath.Join(rundir.CategoryDir(o.Out, cat), mode)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	v := make([]float32, len(s.S))
+	for i, x := range s.S {
+		v[i] = float32(x)
+	}
+	return npy.Write(filepath.Join(dir, rundir.ScoresFile), v, s.N, s.M)
 }

@@ -5,6 +5,7 @@
 //	OUT/run.json                          Run: tool, settings, backbone, categories, timings
 //	OUT/summary.csv, OUT/summary.md       NMI/ARI/F1 per category, mode, tau, and the means
 //	OUT/<cat>/items.csv                   index,path,label,mask: the clustered images, in order
+//	OUT/<cat>/<mode>/scores.npy           (N, M) float32 patch scores of unsupervised and semi (alpha's input)
 //	OUT/<cat>/<mode>/tau_<tau>/           unsupervised and semi, one folder per tau
 //	OUT/<cat>/average/                    average (tau does not matter)
 //	    alpha.npy        (N, M) float32   patch weights; row i is items.csv index i, M = grid_h*grid_w row-major
@@ -44,6 +45,9 @@ const (
 	AssignmentsFile = "assignments.csv"
 	MetricsFile     = "metrics.json"
 	LinkageFile     = "linkage.npy"
+	// ScoresFile is OUT/<cat>/<mode>/scores.npy: the patch scores (N x M
+	// float32) of the unsupervised and semi modes, alpha's input.
+	ScoresFile = "scores.npy"
 )
 
 // Weighting modes (METHOD §4), as written in paths and files.
