@@ -67,7 +67,7 @@ func SemiFrom(test Source, lo, hi int, bank Source, opt ScaleOptions) (*Scores, 
 	var proj *Projection
 	P := D
 	if opt.Proj > 0 && opt.Proj < D {
-		if proj, err = PCA(rows, nb, D, opt.Proj, opt.Seed); err != nil {
+		if proj, err = PCARows(rows, nb, D, opt.Proj, opt.Seed); err != nil {
 			return nil, err
 		}
 		P = opt.Proj

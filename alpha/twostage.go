@@ -30,6 +30,26 @@ const (
 	pcaSamplePatches = 512
 )
 
+// pcaMaxRows bounds the rows PCA is estimated from when given more (a
+// seeded sample of them).
+const pcaMaxRows = pcaSampleImages * pcaSamplePatches
+
+// PCARows is PCA on at most pcaMaxRows of the n x d rows x (a seeded
+// sample when there are more).
+func PCARows(x []float32, n, d, p int, seed uint64) (*Projection, error) {
+	if n <= pcaMaxRows {
+		return PCA(x, n, d, p, seed)
+	}
+	r := rand.New(rand.NewPCG(seed, 0x7063615f72)) // "pca_r"
+	idx := r.Perm(n)[:pcaMaxRows]
+	slices.Sort(idx)
+	sub := make([]float32, 0, len(idx)*d)
+	for _, i := range idx {
+		sub = append(sub, x[i*d:(i+1)*d]...)
+	}
+	return PCA(sub, len(idx), d, p, seed)
+}
+
 // PCAFromSource estimates the first p principal components of the patch
 // embeddings of src from a seeded sample of patches (up to 512 from each of
 // up to 32 images).
@@ -100,14 +120,18 @@ func PCA(x []float32, n, d, p int, seed uint64) (*Projection, error) {
 	gemm.MatMul(n, k, d, xc, d, q, k, y, k, false)
 	// Small covariance B = yᵀy (k x k) in float64, its eigenvectors V;
 	// the components are Q·V for the largest eigenvalues.
+	yt := make([]float32, k*n)
+	for r := range n {
+		for i := range k {
+			yt[i*n+r] = y[r*k+i]
+		}
+	}
+	bf := make([]float32, k*k)
+	gemm.MatMulT(k, k, n, yt, n, yt, n, bf, k, false) // yᵀy
 	b := mat.NewSymDense(k, nil)
 	for i := range k {
 		for j := i; j < k; j++ {
-			var s float64
-			for r := range n {
-				s += float64(y[r*k+i]) * float64(y[r*k+j])
-			}
-			b.SetSym(i, j, s)
+			b.SetSym(i, j, float64(bf[i*k+j]+bf[j*k+i])/2)
 		}
 	}
 	var eig mat.EigenSym

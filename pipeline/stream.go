@@ -139,6 +139,9 @@ func (in *catInputs) scoreKey(o *Options, mode string) featcache.ScoreKey {
 			coreset = 0
 		}
 		parts = append(parts, featcache.Keys(in.bankKeys), num("coreset", coreset), num("proj", float64(proj)))
+		if proj != 0 {
+			parts = append(parts, []byte("pca=rows-sample-16384")) // alpha.PCARows since its first version
+		}
 		if coreset != 0 || proj != 0 {
 			parts = append(parts, seed)
 		}
