@@ -79,7 +79,7 @@ func runBenchScale(args []string) error {
 	fmt.Printf("bench scale: %s (%d classes, %d images); GOMAXPROCS=%d; %s; load average %s\n",
 		src, len(classes), total, runtime.GOMAXPROCS(0), cpuName(), loadAverage())
 	fmt.Println("each N: one `anomclust run --mode unsupervised` process (defaults unless given after --), its wall time and peak RSS (getrusage of the child)")
-	fmt.Printf("%6s %9s %9s %9s %9s %10s %9s %11s\n", "N", "wall s", "features", "scores", "rest", "peak RSS", "ms/image", "time/N vs 1st")
+	fmt.Printf("%6s %9s %9s %9s %9s %9s %10s %9s %11s\n", "N", "wall s", "CPU s", "features", "scores", "rest", "peak RSS", "ms/image", "time/N vs 1st")
 	var first float64
 	var firstN int
 	for _, n := range ns {
@@ -121,14 +121,15 @@ func runBenchScale(args []string) error {
 		if first == 0 {
 			first, firstN = perN, n
 		}
-		fmt.Printf("%6d %9.1f %9.1f %9.1f %9.1f %10s %9.1f %10.2fx\n", n, wall, feat, sc, wall-feat-sc,
+		cpu := (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+		fmt.Printf("%6d %9.1f %9.1f %9.1f %9.1f %9.1f %10s %9.1f %10.2fx\n", n, wall, cpu, feat, sc, wall-feat-sc,
 			fmtRSS(rss), 1000*perN, perN/first)
 		if !*warm {
 			os.RemoveAll(cache)
 		}
 	}
 	if firstN > 0 {
-		fmt.Printf("time/N vs 1st: time per image relative to N=%d (1.00x everywhere = linear growth); the machine may be shared, so compare within one run\n", firstN)
+		fmt.Printf("time/N vs 1st: wall time per image relative to N=%d (1.00x everywhere = linear growth); CPU s is the child's user+system time, less sensitive to a shared machine than wall time\n", firstN)
 	}
 	return nil
 }
