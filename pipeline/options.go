@@ -55,6 +55,16 @@ type Options struct {
 	// Coreset in (0, 1) subsamples the memory bank (PatchCore's greedy
 	// coreset); 0 keeps every patch.
 	Coreset float64
+	// Refs is the number of reference images each image's unsupervised
+	// score is a mean over: a seeded sample of the other images (an
+	// unbiased estimate of the mean over all). 0 = every other image
+	// (exact, O(N²)); at least N-1 is exact too.
+	Refs int
+	// Proj > 0 makes the unsupervised nearest-patch search two-stage:
+	// candidates from a Proj-dimensional PCA projection, exact distances
+	// for them only. SemiProj does the same for the semi-supervised
+	// memory bank. 0 (or >= D) = exact distances.
+	Proj, SemiProj int
 	// SkipSemiWithoutTrain skips the semi-supervised mode, with a note, for
 	// categories without train/good images (class-per-folder sets) instead
 	// of failing; set it when all modes were asked for.
@@ -74,8 +84,13 @@ type Options struct {
 	// the cap bounds its cost too.
 	MaxPerClass int
 
-	// Cache is the feature cache root; "" disables the cache.
+	// Cache is the feature cache root; "" disables the cache. It also
+	// holds the patch score cache (scores/), and with a cache the patch
+	// embeddings are streamed from it instead of held in memory.
 	Cache string
+	// CacheMax > 0 caps the cache root's size in bytes: after the run the
+	// least recently used entries are removed (never the run's own).
+	CacheMax int64
 	// Batch is the number of images per backbone forward pass (memory grows
 	// with it); 0 means 8.
 	Batch int
@@ -234,6 +249,9 @@ func (o *Options) validate() error {
 	if o.Coreset < 0 || o.Coreset > 1 {
 		return fmt.Errorf("coreset fraction %v not in [0, 1]", o.Coreset)
 	}
+	if o.Refs < 0 || o.Proj < 0 || o.SemiProj < 0 {
+		return fmt.Errorf("refs %d, proj %d, semi proj %d: want >= 0 (0 = exact)", o.Refs, o.Proj, o.SemiProj)
+	}
 	if o.Cluster != ClusterWard && o.Cluster != ClusterKMeans {
 		return fmt.Errorf("unknown cluster method %q (known: %s, %s)", o.Cluster, ClusterWard, ClusterKMeans)
 	}
@@ -274,6 +292,7 @@ func (o *Options) settings() rundir.Settings {
 		PretrainDim: o.PretrainDim, TargetDim: o.TargetDim, PatchSize: o.PatchSize,
 		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm,
 		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
+		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
 		Cluster: o.Cluster, K: o.K, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
 	}

@@ -5,6 +5,7 @@
 //	OUT/run.json                          Run: tool, settings, backbone, categories, timings
 //	OUT/summary.csv, OUT/summary.md       NMI/ARI/F1 per category, mode, tau, and the means
 //	OUT/<cat>/items.csv                   index,path,label,mask: the clustered images, in order
+//	OUT/<cat>/<mode>/scores.npy           (N, M) float32 patch scores of unsupervised and semi (alpha's input)
 //	OUT/<cat>/<mode>/tau_<tau>/           unsupervised and semi, one folder per tau
 //	OUT/<cat>/average/                    average (tau does not matter)
 //	    alpha.npy        (N, M) float32   patch weights; row i is items.csv index i, M = grid_h*grid_w row-major
@@ -44,6 +45,9 @@ const (
 	AssignmentsFile = "assignments.csv"
 	MetricsFile     = "metrics.json"
 	LinkageFile     = "linkage.npy"
+	// ScoresFile is OUT/<cat>/<mode>/scores.npy: the patch scores (N x M
+	// float32) of the unsupervised and semi modes, alpha's input.
+	ScoresFile = "scores.npy"
 )
 
 // Weighting modes (docs/METHOD.md §4), as written in paths and files.
@@ -108,6 +112,13 @@ type Settings struct {
 	Taus        []float64 `json:"taus"`
 	TrainRatio  float64   `json:"train_ratio"`
 	Coreset     float64   `json:"coreset"` // 0 = full memory bank
+	// Refs is the unsupervised score's number of reference images per
+	// image (a seeded sample); 0 = every other image (exact). Proj and
+	// SemiProj are the two-stage search's PCA dimensions; 0 = exact.
+	Refs     int   `json:"refs"`
+	Proj     int   `json:"proj"`
+	SemiProj int   `json:"semi_proj"`
+	CacheMax int64 `json:"cache_max,omitempty"` // bytes; 0 = no eviction
 	Cluster     string    `json:"cluster"` // "ward" or "kmeans"
 	K           int       `json:"k"`       // 0 = number of labels per category
 	Seed        uint64    `json:"seed"`
@@ -165,8 +176,12 @@ type Category struct {
 	CacheMisses int `json:"cache_misses"`
 	// CacheBytes is what this category's Z take in the feature cache
 	// (test, reference and bank images, M x D float32 each, entry headers
-	// aside); 0 without a cache. Entries are never evicted.
+	// aside); 0 without a cache. Least recently used entries are evicted
+	// above Settings.CacheMax.
 	CacheBytes int64 `json:"cache_bytes,omitempty"`
+	// ScoreCacheHits counts the modes whose patch scores came from the
+	// score cache.
+	ScoreCacheHits int `json:"score_cache_hits,omitempty"`
 	// Stages are wall seconds per stage: "features" (decode, backbone,
 	// patch embeddings, cache), "scores" (patch scores of every mode),
 	// "alpha" (alpha and X for every tau), "cluster", "metrics", "write".

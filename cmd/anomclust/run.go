@@ -37,6 +37,7 @@ type runFlags struct {
 	trainRatio, coreset                              *float64
 	seed                                             *uint64
 	defectsOnly, layerNorm, report                   *bool
+	scale                                            *scaleFlags
 }
 
 func newRunFlags() *runFlags {
@@ -68,6 +69,7 @@ func newRunFlags() *runFlags {
 	f.cache = fs.String("cache", "", "feature cache folder (default: $"+weights.EnvCache+"/features or the user cache dir; \"none\" disables)")
 	f.batch = fs.Int("batch", d.Batch, "images per backbone forward pass")
 	f.report = fs.Bool("report", false, "also write the HTML report OUT/report.html")
+	f.scale = addScaleFlags(fs)
 	return f
 }
 
@@ -137,6 +139,9 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	}
 	o.Coreset, o.K, o.Seed = *f.coreset, *f.k, *f.seed
 	o.DefectsOnly, o.MaxPerClass, o.Report = *f.defectsOnly, *f.maxPerClass, *f.report
+	if err := f.scale.apply(&o, set); err != nil {
+		return o, err
+	}
 	switch *f.cache {
 	case "none", "off":
 		o.Cache = ""
