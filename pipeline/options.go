@@ -129,6 +129,13 @@ const (
 	PresetPatchCore = "patchcore" // PatchCore's WideResNet-50 settings
 )
 
+// The default score approximations of every preset (Options.Refs, Proj,
+// SemiProj); Options{Refs: 0, Proj: 0, SemiProj: 0} is exact.
+const (
+	DefaultRefs = 16
+	DefaultProj = 64
+)
+
 // Presets lists the preset names.
 func Presets() []string { return []string{PresetMobileNet, PresetPatchCore, PresetSeed} }
 
@@ -148,13 +155,17 @@ func SeedTaus() []float64 {
 //     on, the seed's 17 temperatures.
 //
 // Common to all: patch size 3, Resize(256) + CenterCrop(224), every mode,
-// train ratio 1, Ward, K = number of labels, seed 0, batch 8.
+// train ratio 1, Ward, K = number of labels, seed 0, batch 8, and the
+// score approximations DefaultRefs and DefaultProj.
 func Preset(name string) (Options, error) {
 	o := Options{
 		PatchSize: 3, ImageSize: 224, Resize: 256,
 		Modes:      rundir.Modes(),
 		Taus:       []float64{0, 1, 2},
 		TrainRatio: 1, Cluster: ClusterWard, Batch: 8,
+		// Sub-quadratic scores (issue 13's ablation, README): 16 sampled
+		// reference images, two-stage search on a 64-dim PCA.
+		Refs: DefaultRefs, Proj: DefaultProj, SemiProj: DefaultProj,
 	}
 	switch name {
 	case "", PresetMobileNet:
