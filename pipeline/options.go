@@ -132,7 +132,7 @@ const (
 // The default score approximations of every preset (Options.Refs, Proj,
 // SemiProj); Options{Refs: 0, Proj: 0, SemiProj: 0} is exact.
 const (
-	DefaultRefs = 16
+	DefaultRefs = 32
 	DefaultProj = 64
 )
 
@@ -163,7 +163,7 @@ func Preset(name string) (Options, error) {
 		Modes:      rundir.Modes(),
 		Taus:       []float64{0, 1, 2},
 		TrainRatio: 1, Cluster: ClusterWard, Batch: 8,
-		// Sub-quadratic scores (issue 13's ablation, README): 16 sampled
+		// Sub-quadratic scores (issue 13's ablation, README): 32 sampled
 		// reference images, two-stage search on a 64-dim PCA.
 		Refs: DefaultRefs, Proj: DefaultProj, SemiProj: DefaultProj,
 	}
