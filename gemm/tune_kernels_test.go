@@ -1,0 +1,4 @@
+package gemm
+
+// tuneKernels are experimental kernels measured by TestTuneKernel.
+func tuneKernels() []*kernel { return nil }
