@@ -20,7 +20,7 @@ func TestTuneKernel(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	rng := rand.New(rand.NewPCG(3, 3))
-	ks := append(availableKernels(), tuneKernels()...)
+	ks := availableKernels()
 	const kc, reps, rounds = 256, 400, 100
 	total := make([]time.Duration, len(ks))
 	best := make([]float64, len(ks))
