@@ -105,17 +105,6 @@ func (a Activation) apply(v []float32) {
 	}
 }
 
-// block applies the activation to rows rows of cols floats with row stride
-// ldc (a gemm.Epilogue Post step).
-func (a Activation) block(c []float32, ldc, rows, cols int) {
-	switch a {
-	case ActReLU:
-		reluBlock(c, ldc, rows, cols)
-	case ActReLU6:
-		relu6Block(c, ldc, rows, cols)
-	}
-}
-
 // gemm is the activation as a GEMM epilogue step.
 func (a Activation) gemm() gemm.Act {
 	switch a {

@@ -268,12 +268,6 @@ func (c *Conv2d) forwardGEMM(x, out, res []float32, g convGeom, act Activation) 
 		dst := out[lo*c.OutC : hi*c.OutC]
 		for grp := 0; grp < c.Groups; grp++ {
 			ep := gemm.Epilogue{Bias: c.Bias[grp*cog : (grp+1)*cog], Act: act.gemm()}
-			if act != Identity && !useAVX512() && useAVX2() {
-				// The GEMM's epilogue has assembly for AVX-512 only; the
-				// AVX2 activation kernels run on each finished block instead
-				// of its Go loop (same results; ReLU6 of -0 is +0 here).
-				ep.Act, ep.Post = gemm.ActNone, act.block
-			}
 			if res != nil {
 				ep.Residual, ep.LdResidual = res[lo*c.OutC+grp*cog:], c.OutC
 			}
