@@ -138,16 +138,7 @@ func (u *unpickler) appendOp(byte) error {
 	if err != nil {
 		return err
 	}
-	l, err := u.top()
-	if err != nil {
-		return err
-	}
-	ll, ok := l.(*list)
-	if !ok {
-		return u.errorf("APPEND to a %T", l)
-	}
-	ll.items = append(ll.items, v)
-	return nil
+	return u.extendTop("APPEND", v)
 }
 
 func (u *unpickler) appends(byte) error {
@@ -155,13 +146,18 @@ func (u *unpickler) appends(byte) error {
 	if err != nil {
 		return err
 	}
+	return u.extendTop("APPENDS", items...)
+}
+
+// extendTop appends items to the list on top of the stack (APPEND, APPENDS).
+func (u *unpickler) extendTop(op string, items ...any) error {
 	l, err := u.top()
 	if err != nil {
 		return err
 	}
 	ll, ok := l.(*list)
 	if !ok {
-		return u.errorf("APPENDS to a %T", l)
+		return u.errorf("%s to a %T", op, l)
 	}
 	ll.items = append(ll.items, items...)
 	return nil
