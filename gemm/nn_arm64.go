@@ -30,3 +30,18 @@ func rowMin(n int, c, norms *float32) (v float32, j int) {
 //
 //go:noescape
 func rowMinNEON(n int, c, norms *float32) (v float32, j int)
+
+// rowMinLevel is one assembly rowMin with the isa level it needs.
+type rowMinLevel struct {
+	name string
+	fn   func(n int, c, norms *float32) (v float32, j int)
+}
+
+// rowMinLevels lists the assembly rowMin versions this CPU can run at the
+// active isa level (tests check each against rowMinGo).
+func rowMinLevels() []rowMinLevel {
+	if haveRowMinAsm {
+		return []rowMinLevel{{"neon", rowMinNEON}}
+	}
+	return nil
+}
