@@ -34,6 +34,8 @@ var (
 	kernelAVX512 = &kernel{name: "avx512-14x32", mr: 14, nr: 32, fn: kernel14x32, rows: rows14x32}
 	kernelAVX2   = &kernel{name: "avx2-6x16", mr: 6, nr: 16, fn: kernel6x16}
 	kernelGo     = &kernel{name: "go-4x16", mr: 4, nr: 16, fn: kernelGo4x16}
+	// kernelNEON is the arm64 ASIMD tile (kernel_arm64.go).
+	kernelNEON = &kernel{name: "neon-8x12", mr: 8, nr: 12, fn: kernel8x12, rows: rows8x12}
 )
 
 // availableKernels lists the kernels this CPU can run at the active isa
@@ -45,6 +47,9 @@ func availableKernels() []*kernel {
 	}
 	if haveAsm && isa.Has(isa.AVX2) {
 		ks = append(ks, kernelAVX2)
+	}
+	if haveNEONAsm && isa.Has(isa.NEON) {
+		ks = append(ks, kernelNEON)
 	}
 	return append(ks, kernelGo)
 }
