@@ -379,8 +379,8 @@ type Set struct {
 	// Unlabelled is set when the images have no labels: Labels is empty
 	// and every LabelIndex is -1.
 	Unlabelled bool
-	Labels   []string // distinct labels, sorted; K defaults to len(Labels)
-	Items    []Item   // sorted by label then name; LabelIndex indexes Labels
+	Labels     []string // distinct labels, sorted; K defaults to len(Labels)
+	Items      []Item   // sorted by label then name; LabelIndex indexes Labels
 }
 
 // ClusterSet returns the images clustered under the protocol of docs/METHOD.md §5:
@@ -430,7 +430,7 @@ func (s Set) Check() error {
 // an error names the folder when there are none.
 func (c *Category) TrainSet() ([]Item, error) {
 	if len(c.Train) == 0 {
-		return nil, fmt.Errorf("category %s: no train images (expected %s)", c.Name, filepath.Join(c.Dir, "train", Good))
+		return nil, fmt.Errorf("category %s: no train images (expected %s, or a folder of normal images given with --normal DIR)", c.Name, filepath.Join(c.Dir, "train", Good))
 	}
 	return c.Train, nil
 }

@@ -506,3 +506,15 @@ func OpenManifest(file string) (*Dataset, error) {
 	}
 	return d, nil
 }
+
+// Keep returns the set with only items (a subset of s.Items, in order),
+// its labels and label indices recomputed.
+func (s Set) Keep(items []Item) Set {
+	out := s
+	out.Items = items
+	if !s.Unlabelled {
+		out.Labels = labelsOf(items)
+		setIndex(out.Items, out.Labels)
+	}
+	return out
+}

@@ -52,7 +52,7 @@ func TestNetWithoutID(t *testing.T) {
 
 	// Same name, other "weights", same cache folder: every Z recomputed.
 	other := &poolNet{gain: 2}
-	o.Net, o.NetRandom = other, true
+	o.Net, o.NetRandom, o.Force = other, true, true
 	res, err = pipeline.Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
