@@ -75,7 +75,8 @@ func TestUnlabelledFlat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(log.String(), "flat folder of 12 images") || !strings.Contains(log.String(), "no metrics") {
+	if !strings.Contains(log.String(), "flat folder of 12 images") || !strings.Contains(log.String(), "no metrics") ||
+		!strings.Contains(log.String(), "unsupervised patch scores: 66 image pairs of 64 x 64 patches") {
 		t.Errorf("log does not say what was detected:\n%s", log.String())
 	}
 	r := res.Run
