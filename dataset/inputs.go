@@ -112,6 +112,9 @@ func openFolder(root, labels, normal string) (*Dataset, error) {
 		return nil, fmt.Errorf("open dataset: %w", err)
 	}
 	dirs, files := split(root, entries)
+	if len(dirs) == 0 && len(files) == 0 {
+		return nil, fmt.Errorf("open dataset: %s is empty", root)
+	}
 	// The normal folder, when it is a sub-folder of the root, is no class.
 	dirs = slices.DeleteFunc(dirs, func(n string) bool { return sameDir(filepath.Join(root, n), normal) })
 	if !mvtec {

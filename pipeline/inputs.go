@@ -73,7 +73,7 @@ func (o *Options) openData(log io.Writer) (*dataset.Dataset, error) {
 		return nil, err
 	}
 	o.in.layout, o.in.labelled, o.in.root, o.in.why = ds.Layout, ds.Labelled, ds.Root, ds.Detected
-	fmt.Fprintf(log, "data: %s: %s\n", ds.Layout, ds.Detected)
+	fmt.Fprintf(log, "data: %s\n", ds.Detected)
 	if !ds.Labelled {
 		fmt.Fprintln(log, "data: no labels: the images are clustered, no metrics are computed")
 	}

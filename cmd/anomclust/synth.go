@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -31,7 +28,7 @@ func runSynth(args []string) error {
 		return err
 	}
 	o := synth.Options{Categories: *cats, Train: *train, PerType: *perType, Size: *size, Seed: *seed}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext("synth")
 	defer stop()
 	start := time.Now()
 	res, err := synth.Generate(ctx, *out, o)
