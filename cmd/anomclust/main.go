@@ -48,6 +48,7 @@ func main() {
 }
 
 func runMain(args []string, stdout, stderr io.Writer) int {
+	cliStdout, cliStderr = stdout, stderr
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {

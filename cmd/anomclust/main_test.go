@@ -158,3 +158,49 @@ func TestRunPipelineInterrupted(t *testing.T) {
 		t.Errorf("stderr %q, want the note %q and then the interrupted line", stderr.String(), want)
 	}
 }
+
+// TestHelpToStdout: -h of every command and subcommand prints its usage on
+// stdout, nothing on stderr, exit 0; `help CMD` too.
+func TestHelpToStdout(t *testing.T) {
+	var cases [][]string
+	for name := range commands {
+		cases = append(cases, []string{name, "-h"}, []string{"help", name})
+	}
+	cases = append(cases, []string{"weights", "list", "-h"}, []string{"weights", "pull", "-h"}, []string{"weights", "verify", "-h"},
+		[]string{"bench", "backbone", "-h"}, []string{"bench", "gemm", "-h"}, []string{"bench", "alpha", "-h"}, []string{"run", "--help"})
+	for _, args := range cases {
+		var out, errb bytes.Buffer
+		code := runMain(args, &out, &errb)
+		if code != 0 || errb.Len() != 0 || !strings.Contains(out.String(), "Usage: anomclust") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
+		}
+	}
+}
+
+// TestMissingFlagLine: a missing required flag is named in the first line
+// of stderr, before the usage; exit 2.
+func TestMissingFlagLine(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		first string
+	}{
+		{[]string{"run", "--out", "x"}, "anomclust run: --data DIR (or --manifest FILE) is required"},
+		{[]string{"run", "--data", "x"}, "anomclust run: --out DIR is required"},
+		{[]string{"report"}, "anomclust report: --run DIR is required"},
+		{[]string{"draw"}, "anomclust draw: --run DIR is required"},
+		{[]string{"synth"}, "anomclust synth: --out DIR is required"},
+		{[]string{"features", "--out", "x", "a.png"}, "anomclust features: --backbone NAME is required"},
+		{[]string{"weights", "pull"}, "anomclust weights pull: a backbone NAME is required"},
+		{[]string{"weights"}, "anomclust weights: a subcommand (list, pull, verify) is required"},
+		{[]string{"bench"}, "anomclust bench: a target is required"},
+		{[]string{"bench", "backbone"}, "anomclust bench backbone: a backbone NAME is required"},
+		{[]string{"demo", "extra"}, "anomclust demo: unexpected argument \"extra\""},
+	} {
+		var out, errb bytes.Buffer
+		code := runMain(c.args, &out, &errb)
+		first, rest, _ := strings.Cut(errb.String(), "\n")
+		if code != 2 || !strings.HasPrefix(first, c.first) || !strings.HasPrefix(rest, "Usage: anomclust") || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and first line %q, then the usage", c.args, code, errb.String(), out.String(), c.first)
+		}
+	}
+}

@@ -23,11 +23,13 @@ var caught atomic.Value // os.Signal
 // exitHook, when set, replaces os.Exit for the hard exit (tests).
 var exitHook atomic.Pointer[func(int)]
 
-func exitNow(code int) {
+// hardExit says that command name was interrupted and ends the process.
+func hardExit(name string, code int) {
 	if f := exitHook.Load(); f != nil {
 		(*f)(code)
 		return
 	}
+	fmt.Fprintf(cliStderr, "anomclust %s: interrupted\n", name)
 	os.Exit(code)
 }
 
@@ -76,8 +78,7 @@ func signalContext(name string) (context.Context, func()) {
 		case <-time.After(stopGrace):
 		case <-ch:
 		}
-		fmt.Fprintf(cliStderr, "anomclust %s: interrupted\n", name)
-		exitNow(signalCode(sig))
+		hardExit(name, signalCode(sig))
 	}()
 	var once atomic.Bool
 	return ctx, func() {
