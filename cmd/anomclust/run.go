@@ -212,11 +212,11 @@ func runRun(args []string) error {
 	o.Command = append([]string{"anomclust", "run"}, args...)
 	ctx, stop := signalContext("run")
 	defer stop()
-	if _, err := runPipeline(ctx, o, os.Stdout, os.Stderr); err != nil {
+	if _, err := runPipeline(ctx, o, cliStdout, cliStderr); err != nil {
 		return err
 	}
 	if *f.report {
-		return writeReport(o.Out, os.Stdout)
+		return writeReport(o.Out, cliStdout)
 	}
 	return nil
 }
