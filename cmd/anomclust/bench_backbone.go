@@ -18,6 +18,7 @@ import (
 	"github.com/anomclust/anomclust/backbone/vit"
 	"github.com/anomclust/anomclust/backbone/zoo"
 	"github.com/anomclust/anomclust/internal/fmapeak"
+	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/tensor"
 )
 
@@ -50,6 +51,10 @@ func runBenchBackbone(args []string) error {
 	}
 	name := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := checkBounds(bound{"--batch", *batch, 1, pipeline.MaxBatch}, bound{"--images", *images, 1, 100000},
+		bound{"--size", *size, 32, pipeline.MaxImageSize}, bound{"--rounds", *rounds, 1, 100}, bound{"--threads", *threads, 1, 1024}); err != nil {
 		return err
 	}
 	arch, err := zoo.Lookup(name)

@@ -204,3 +204,26 @@ func TestMissingFlagLine(t *testing.T) {
 		}
 	}
 }
+
+// TestSizeBounds: absurd sizes fail at once with the flag named.
+func TestSizeBounds(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"synth", "--out", filepath.Join(t.TempDir(), "s"), "--per-type", "100000"}, "--per-type 100000: want 1 to 10000"},
+		{[]string{"bench", "backbone", "resnet18", "--size", "100000"}, "--size 100000: want 32 to 1024"},
+		{[]string{"bench", "alpha", "--d", "100000"}, "--d 100000: want 1 to 8192"},
+		{[]string{"bench", "nn", "-d", "100000"}, "-d 100000: want 1 to 8192"},
+		{[]string{"report", "--run", t.TempDir(), "--per-cluster", "100000"}, "--per-cluster 100000: at most 1000"},
+		{[]string{"run", "--data", t.TempDir(), "--out", filepath.Join(t.TempDir(), "o"), "--target-dim", "100000", "--cache", "none"}, "--target-dim 100000: at most 8192"},
+		{[]string{"run", "--data", t.TempDir(), "--out", filepath.Join(t.TempDir(), "o"), "--k", "100000", "--cache", "none"}, "--k 100000: at most 1000"},
+	} {
+		var out, errb bytes.Buffer
+		start := time.Now()
+		code := runMain(c.args, &out, &errb)
+		if code != 1 || !strings.Contains(errb.String(), c.want) || time.Since(start) > 2*time.Second {
+			t.Errorf("%v: exit %d after %v, stderr %q; want 1 and %q", c.args, code, time.Since(start), errb.String(), c.want)
+		}
+	}
+}

@@ -27,6 +27,9 @@ func runSynth(args []string) error {
 	if err := needFlag(fs, *out != "", "--out DIR"); err != nil {
 		return err
 	}
+	if err := checkBounds(bound{"--train", *train, 0, 10000}, bound{"--per-type", *perType, 1, 10000}); err != nil {
+		return err
+	}
 	o := synth.Options{Categories: *cats, Train: *train, PerType: *perType, Size: *size, Seed: *seed}
 	ctx, stop := signalContext("synth")
 	defer stop()

@@ -58,6 +58,10 @@ func TestUnlabelledEndToEnd(t *testing.T) {
 	o.Net, o.NetID, o.Layers = meanNet{}, "meannet", []string{"p8"}
 	o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize = 8, 8, 64, 64
 	o.SkipSemiWithoutTrain = true
+	o.SkipBad = true
+	if err := os.WriteFile(filepath.Join(flat, "broken.png"), []byte("truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr bytes.Buffer
 	if _, err := runPipeline(context.Background(), o, &stdout, &stderr); err != nil {
 		t.Fatal(err)
@@ -85,7 +89,7 @@ func TestUnlabelledEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := string(page)
-	for _, want := range []string{"data: unlabelled images", "No labels", "Cluster 0", "Cluster 2", "contamination_000.png", "overflow-wrap:anywhere"} {
+	for _, want := range []string{"data: unlabelled images", "No labels", "1 unreadable image skipped", "broken.png: not a readable PNG", "Cluster 0", "Cluster 2", "contamination_000.png", "overflow-wrap:anywhere"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}

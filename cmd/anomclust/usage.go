@@ -72,3 +72,20 @@ func noArgs(fs *flag.FlagSet) error {
 	}
 	return nil
 }
+
+// bound is one size flag's value and its allowed range.
+type bound struct {
+	flag      string
+	v, lo, hi int
+}
+
+// checkBounds refuses the first value outside its range, naming the flag,
+// so that an absurd size fails at once instead of running out of memory.
+func checkBounds(bs ...bound) error {
+	for _, b := range bs {
+		if b.v < b.lo || b.v > b.hi {
+			return fmt.Errorf("%s %d: want %d to %d", b.flag, b.v, b.lo, b.hi)
+		}
+	}
+	return nil
+}
