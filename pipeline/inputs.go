@@ -147,7 +147,11 @@ func checkImages(ctx context.Context, o *Options, plans []plan, log io.Writer) (
 		for i, p := range order {
 			lines[i] = p + ": " + bad[p]
 		}
-		return nil, fmt.Errorf("%d unreadable images (--skip-bad leaves them out):\n  %s", len(order), strings.Join(lines, "\n  "))
+		what := "images"
+		if len(order) == 1 {
+			what = "image"
+		}
+		return nil, fmt.Errorf("%d unreadable %s (--skip-bad leaves them out):\n  %s", len(order), what, strings.Join(lines, "\n  "))
 	}
 	for _, p := range order {
 		fmt.Fprintf(log, "skipped unreadable image %s: %s\n", p, bad[p])

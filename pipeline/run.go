@@ -56,6 +56,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if log == nil {
 		log = io.Discard
 	}
+	// Refused before any work; checked again when the run is staged.
+	if err := rundir.CheckOut(o.Out, o.Force); err != nil {
+		return nil, err
+	}
 	plans, err := makePlans(&o, log)
 	if err != nil {
 		return nil, err
