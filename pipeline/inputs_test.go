@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,6 +37,26 @@ func flatCopy(t *testing.T) (flat, normal string, truth map[string]string) {
 		copyFile(t, p, filepath.Join(normal, filepath.Base(p)))
 	}
 	return flat, normal, truth
+}
+
+// listing maps every file under dir to its size and modification time.
+func listing(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.IsDir() {
+			info, err := d.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[p] = fmt.Sprintf("%d %v", info.Size(), info.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return m
 }
 
 func copyFile(t *testing.T, from, to string) {
@@ -272,7 +294,9 @@ func TestOutFolderSafety(t *testing.T) {
 	if _, err := pipeline.Run(context.Background(), o); !errors.Is(err, rundir.ErrNotEmpty) || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("second run without Force: %v", err)
 	}
-	// Interrupted while replacing: the earlier run is untouched.
+	// Interrupted while replacing: the earlier run is untouched (every
+	// file as it was, same modification time).
+	before := listing(t, o.Out)
 	o.Force, o.Cache = true, ""
 	ctx, cancel := context.WithCancel(context.Background())
 	net.onForward = func() { cancel() }
@@ -280,6 +304,9 @@ func TestOutFolderSafety(t *testing.T) {
 		t.Fatalf("cancelled run: %v", err)
 	}
 	net.onForward = nil
+	if after := listing(t, o.Out); !maps.Equal(before, after) {
+		t.Errorf("earlier run changed by an interrupted one:\nbefore %v\nafter  %v", before, after)
+	}
 	again, err := rundir.ReadRun(o.Out)
 	if err != nil || !again.Start.Equal(first.Run.Start) {
 		t.Errorf("earlier run damaged by an interrupted one: %v, start %v vs %v", err, again, first.Run.Start)

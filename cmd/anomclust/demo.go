@@ -67,6 +67,7 @@ func runDemo(args []string) error {
 	o.SkipSemiWithoutTrain = true
 	o.Cache = filepath.Join(*out, "cache")
 	o.Report = true
+	o.Force = true // the demo's own run folder: a second demo replaces it
 	o.Command = append([]string{"anomclust", "demo"}, args...)
 	if !*keep {
 		defer os.RemoveAll(o.Cache)
