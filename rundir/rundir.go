@@ -143,18 +143,18 @@ type Settings struct {
 	// Refs is the unsupervised score's number of reference images per
 	// image (a seeded sample); 0 = every other image (exact). Proj and
 	// SemiProj are the two-stage search's PCA dimensions; 0 = exact.
-	Refs     int   `json:"refs"`
-	Proj     int   `json:"proj"`
-	SemiProj int   `json:"semi_proj"`
-	CacheMax int64 `json:"cache_max,omitempty"` // bytes; 0 = no eviction
-	Cluster     string    `json:"cluster"` // "ward" or "kmeans"
-	K           int       `json:"k"`       // 0 = number of labels per category
-	Seed        uint64    `json:"seed"`
-	DefectsOnly bool      `json:"defects_only"`
-	MaxPerClass int       `json:"max_per_class"` // 0 = all images
-	Cache       string    `json:"cache"`         // feature cache root; "" = none
-	Batch       int       `json:"batch"`
-	Report      bool      `json:"report"`
+	Refs        int    `json:"refs"`
+	Proj        int    `json:"proj"`
+	SemiProj    int    `json:"semi_proj"`
+	CacheMax    int64  `json:"cache_max,omitempty"` // bytes; 0 = no eviction
+	Cluster     string `json:"cluster"`             // "ward" or "kmeans"
+	K           int    `json:"k"`                   // 0 = number of labels per category
+	Seed        uint64 `json:"seed"`
+	DefectsOnly bool   `json:"defects_only"`
+	MaxPerClass int    `json:"max_per_class"` // 0 = all images
+	Cache       string `json:"cache"`         // feature cache root; "" = none
+	Batch       int    `json:"batch"`
+	Report      bool   `json:"report"`
 }
 
 // Backbone is the network used and the file its weights came from.

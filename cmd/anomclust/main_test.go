@@ -167,7 +167,7 @@ func TestHelpToStdout(t *testing.T) {
 		cases = append(cases, []string{name, "-h"}, []string{"help", name})
 	}
 	cases = append(cases, []string{"weights", "list", "-h"}, []string{"weights", "pull", "-h"}, []string{"weights", "verify", "-h"},
-		[]string{"bench", "backbone", "-h"}, []string{"bench", "gemm", "-h"}, []string{"bench", "alpha", "-h"}, []string{"run", "--help"})
+		[]string{"bench", "backbone", "-h"}, []string{"cache", "du", "-h"}, []string{"bench", "scale", "-h"}, []string{"bench", "gemm", "-h"}, []string{"bench", "alpha", "-h"}, []string{"run", "--help"})
 	for _, args := range cases {
 		var out, errb bytes.Buffer
 		code := runMain(args, &out, &errb)
@@ -194,6 +194,7 @@ func TestMissingFlagLine(t *testing.T) {
 		{[]string{"weights"}, "anomclust weights: a subcommand (list, pull, verify) is required"},
 		{[]string{"bench"}, "anomclust bench: a target is required"},
 		{[]string{"bench", "backbone"}, "anomclust bench backbone: a backbone NAME is required"},
+		{[]string{"cache"}, "anomclust cache: a subcommand (du, prune) is required"},
 		{[]string{"demo", "extra"}, "anomclust demo: unexpected argument \"extra\""},
 	} {
 		var out, errb bytes.Buffer
