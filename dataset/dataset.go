@@ -36,6 +36,10 @@ func (l Layout) String() string {
 		return "MVTec category folder"
 	case ClassFolders:
 		return "class-per-folder"
+	case Unlabelled:
+		return "unlabelled images"
+	case Manifest:
+		return "manifest"
 	}
 	return fmt.Sprintf("Layout(%d)", int(l))
 }
@@ -77,6 +81,13 @@ type Dataset struct {
 	Root       string
 	Layout     Layout
 	Categories []*Category // sorted by name
+	// Labelled is false when the images have no labels (Item.Label "",
+	// LabelIndex -1): then nothing can be scored against ground truth.
+	Labelled bool
+	// Detected says, for a log line, which layout was found and why.
+	Detected string
+	// Normal is the folder given as OpenOptions.Normal ("" when none).
+	Normal string
 }
 
 // IsImage reports whether name has a PNG, JPEG or BMP extension (any case)
@@ -111,7 +122,7 @@ func Open(root string) (*Dataset, error) {
 	if len(dirs) == 0 && len(files) == 0 {
 		return nil, fmt.Errorf("open dataset: %s is empty", root)
 	}
-	d := &Dataset{Root: root}
+	d := &Dataset{Root: root, Labelled: true}
 	if isCategory(root) {
 		d.Layout = MVTecCategory
 		c, err := readCategory(root)
@@ -365,8 +376,11 @@ type SetOptions struct {
 type Set struct {
 	Category string
 	Dir      string
-	Labels   []string // distinct labels, sorted; K defaults to len(Labels)
-	Items    []Item   // sorted by label then name; LabelIndex indexes Labels
+	// Unlabelled is set when the images have no labels: Labels is empty
+	// and every LabelIndex is -1.
+	Unlabelled bool
+	Labels     []string // distinct labels, sorted; K defaults to len(Labels)
+	Items      []Item   // sorted by label then name; LabelIndex indexes Labels
 }
 
 // ClusterSet returns the images clustered under the protocol of docs/METHOD.md §5:
@@ -374,6 +388,12 @@ type Set struct {
 // combined dropped (unless o.KeepCombined).
 func (c *Category) ClusterSet(o SetOptions) Set {
 	s := Set{Category: c.Name, Dir: c.Dir}
+	if len(c.Test) > 0 && c.Test[0].LabelIndex < 0 {
+		// Unlabelled: nothing to drop, no labels to index.
+		s.Unlabelled = true
+		s.Items = slices.Clone(c.Test)
+		return s
+	}
 	for _, it := range c.Test {
 		if (o.DefectsOnly && it.Label == Good) || (!o.KeepCombined && it.Label == Combined) {
 			continue
@@ -394,6 +414,12 @@ func (s Set) Check() error {
 	if len(s.Items) == 0 {
 		return fmt.Errorf("category %s (%s): no test images to cluster", s.Category, s.Dir)
 	}
+	if s.Unlabelled {
+		if len(s.Items) < 2 {
+			return fmt.Errorf("category %s (%s): %d image to cluster, want at least 2", s.Category, s.Dir, len(s.Items))
+		}
+		return nil
+	}
 	if len(s.Labels) < 2 {
 		return fmt.Errorf("category %s (%s): only the class %q: %w; add another test/<type> folder (or drop --defects-only)", s.Category, s.Dir, s.Labels[0], ErrOneClass)
 	}
@@ -404,7 +430,7 @@ func (s Set) Check() error {
 // an error names the folder when there are none.
 func (c *Category) TrainSet() ([]Item, error) {
 	if len(c.Train) == 0 {
-		return nil, fmt.Errorf("category %s: no train images (expected %s)", c.Name, filepath.Join(c.Dir, "train", Good))
+		return nil, fmt.Errorf("category %s: no train images (expected %s, or a folder of normal images given with --normal DIR)", c.Name, filepath.Join(c.Dir, "train", Good))
 	}
 	return c.Train, nil
 }

@@ -66,6 +66,8 @@ type Options struct {
 	Out      string
 	Colormap Colormap // default Viridis
 	Opacity  float64  // default DefaultOpacity
+	// Data is where the run's images are now, when they moved (--data).
+	Data string
 }
 
 // Run draws, for each selected image of a run, one PNG: the crop the model
@@ -107,6 +109,7 @@ func drawCategory(runDir string, run *rundir.Run, category string, opt Options) 
 	if err != nil {
 		return nil, err
 	}
+	src.Data = opt.Data
 	st := Setting{Mode: opt.Mode, Tau: opt.Tau}
 	if opt.Mode != "" {
 		if err := CheckMode(runDir, run, category, opt.Mode); err != nil {

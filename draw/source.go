@@ -21,6 +21,9 @@ type Source struct {
 	Run    *rundir.Run
 	Cat    rundir.Category
 	Items  []rundir.Item
+	// Data, when not "", is where the run's data set is now (--data DIR):
+	// image paths are found under it instead of the run's settings.data.
+	Data string
 }
 
 // OpenCategory reads OUT/<category>/items.csv of the run in runDir.
@@ -49,24 +52,11 @@ func OpenCategory(runDir string, run *rundir.Run, category string) (*Source, err
 	return &Source{RunDir: runDir, Run: run, Cat: cat, Items: items}, nil
 }
 
-// Resolve finds the file an items.csv path names: an absolute path as it
-// is, a relative one under the run directory, then the category's folder,
-// then the data root of the run's settings, then the working directory, so a
-// run directory moved together with its data set still resolves.
+// Resolve finds the file an items.csv path names (rundir.Resolve): under
+// s.Data when set, else the run's data root, then the run directory, the
+// category's folder and the working directory.
 func (s *Source) Resolve(p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	for _, base := range []string{s.RunDir, s.Cat.Dir, s.Run.Settings.Data} {
-		if base == "" {
-			continue
-		}
-		q := filepath.Join(base, p)
-		if _, err := os.Stat(q); err == nil {
-			return q
-		}
-	}
-	return p
+	return rundir.Resolve(s.RunDir, s.Run, s.Cat.Dir, p, s.Data)
 }
 
 // cropSize returns the crop side and resize of the category (run.json's
@@ -166,6 +156,10 @@ func (st Setting) String() string {
 // run's settings of the given mode ("" = every mode), from the metrics.json
 // files present; ties keep the first in run order (modes, then taus).
 func Best(runDir string, run *rundir.Run, category, mode string) (Setting, *rundir.Metrics, error) {
+	if unlabelled(run, category) {
+		st, err := Default(runDir, run, category, mode)
+		return st, nil, err
+	}
 	var best Setting
 	var bestM *rundir.Metrics
 	for _, r := range run.Results(runDir) {

@@ -63,9 +63,13 @@ func openNet(ctx context.Context, o *Options, log io.Writer) (*net, error) {
 	case err != nil && o.Weights != "" && sum != "":
 		// A file given explicitly may differ from the registry's on
 		// purpose (fine-tuned, converted); its own SHA-256 is in the cache
-		// key, so its Z never mix with the official file's. Files found in
-		// the cache or the weights path must match.
-		fmt.Fprintf(log, "warning: %v; using it as given\n", err)
+		// key, so its Z never mix with the official file's. It must still
+		// pass `weights verify` for this backbone (every tensor's name and
+		// shape). Files found in the cache or the weights path must match.
+		if cerr := checkWeightsFile(path, e); cerr != nil {
+			return nil, cerr
+		}
+		fmt.Fprintf(log, "warning: %v; its tensors fit %s, using it as given\n", err, o.Backbone)
 	case err != nil:
 		return nil, fmt.Errorf("weights for %s: %w", o.Backbone, err)
 	}

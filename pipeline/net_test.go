@@ -52,7 +52,7 @@ func TestNetWithoutID(t *testing.T) {
 
 	// Same name, other "weights", same cache folder: every Z recomputed.
 	other := &poolNet{gain: 2}
-	o.Net, o.NetRandom = other, true
+	o.Net, o.NetRandom, o.Force = other, true, true
 	res, err = pipeline.Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -106,28 +106,35 @@ func writeSafetensors(t *testing.T, path string, sd checkpoint.StateDict) {
 }
 
 // TestWeightsFile runs the pipeline from a weights file: random ResNet-18
-// weights holding only the stages up to layer2 (conv1, bn1, layer1,
-// layer2), given as an explicit --weights file whose SHA-256 differs from
-// the registry's. The run must build only the stages it needs (a full
-// ResNet-18 would miss layer3's tensors) and accept the explicit file with
-// a warning, recording its digest; the same file found on the weights
-// search path under the registry's name is refused.
+// weights given as an explicit --weights file whose SHA-256 differs from
+// the registry's. The run accepts the explicit file with a warning,
+// recording its digest, as long as `weights verify` would (every tensor of
+// the architecture with its shape: a file holding only the stages up to
+// layer2 is refused, naming the file and the backbone); the same file
+// found on the weights search path under the registry's name is refused.
 func TestWeightsFile(t *testing.T) {
 	sd, err := zoo.RandomWeights("resnet18", 5)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for n := range sd {
-		if !strings.HasPrefix(n, "conv1.") && !strings.HasPrefix(n, "bn1.") &&
-			!strings.HasPrefix(n, "layer1.") && !strings.HasPrefix(n, "layer2.") {
-			delete(sd, n)
-		}
 	}
 	dir := t.TempDir()
 	e, err := weights.Lookup("resnet18")
 	if err != nil {
 		t.Fatal(err)
 	}
+	partial := filepath.Join(t.TempDir(), "partial.safetensors")
+	part := checkpoint.StateDict{}
+	for n, v := range sd {
+		if strings.HasPrefix(n, "conv1.") || strings.HasPrefix(n, "bn1.") ||
+			strings.HasPrefix(n, "layer1.") || strings.HasPrefix(n, "layer2.") {
+			part[n] = v
+		}
+	}
+	writeSafetensors(t, partial, part)
+	// The classifier, which the random weights leave out: weights verify
+	// wants every tensor of the checkpoint.
+	sd["fc.weight"] = &checkpoint.Tensor{Name: "fc.weight", DType: sd["conv1.weight"].DType, Shape: []int{1000, 512}, Data: make([]float32, 1000*512)}
+	sd["fc.bias"] = &checkpoint.Tensor{Name: "fc.bias", DType: sd["conv1.weight"].DType, Shape: []int{1000}, Data: make([]float32, 1000)}
 	file := filepath.Join(dir, e.FileName)
 	writeSafetensors(t, file, sd)
 	b, err := os.ReadFile(file)
@@ -147,6 +154,12 @@ func TestWeightsFile(t *testing.T) {
 	o.Modes = []string{rundir.ModeAverage}
 	var log bytes.Buffer
 	o.Log = &log
+	o.Weights = partial
+	if _, err := pipeline.Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "weights verify resnet18 --weights "+partial) ||
+		!strings.Contains(err.Error(), "missing tensor") {
+		t.Errorf("a file weights verify refuses: %v", err)
+	}
+	o.Weights = file
 	res, err := pipeline.Run(context.Background(), o)
 	if err != nil {
 		t.Fatalf("explicit weights file: %v", err)
@@ -171,5 +184,24 @@ func TestWeightsFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(o.Out, rundir.RunFile)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("run.json written by a refused run (%v)", err)
+	}
+}
+
+// TestWeightsWrongMobileNet: the MobileNet V1 file of ../shared given as
+// --weights for mobilenet_v2 is refused before any image is read, naming
+// the file and both backbones' check.
+func TestWeightsWrongMobileNet(t *testing.T) {
+	v1 := filepath.Join("..", "..", "shared", "weights", "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite")
+	if _, err := os.Stat(v1); err != nil {
+		t.Skipf("needs %s: %v", v1, err)
+	}
+	o := fakeOptions(t, nil)
+	o.Net, o.NetID = nil, ""
+	o.Backbone, o.Weights, o.Layers = "mobilenet_v2", v1, []string{"stride8"}
+	o.Store = &weights.Store{CacheDir: t.TempDir()}
+	_, err := pipeline.Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "is not a mobilenet_v2 checkpoint") || !strings.Contains(err.Error(), v1) ||
+		!strings.Contains(err.Error(), "constant tensors") {
+		t.Errorf("MobileNet V1 file for mobilenet_v2: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/weights"
 )
@@ -23,9 +24,16 @@ const (
 // Options are every setting of a run. Preset fills the method's settings;
 // the caller adds the data, output and anything it overrides.
 type Options struct {
-	Data       string   // data folder: MVTec root, category folder or class-per-folder
-	Out        string   // output folder (created)
+	Data       string   // data folder: MVTec root, category folder, class-per-folder or unlabelled images
+	Out        string   // output folder (created; see Force)
 	Categories []string // categories to run, in this order; empty = all
+
+	// Input, labels and run-folder options (inputs.go).
+	Labels   string // dataset.LabelsAuto (""), LabelsNone, LabelsFolders, LabelsMVTec
+	Normal   string // folder of defect-free images: the semi-supervised bank, for any layout
+	Manifest string // CSV list of images instead of Data (dataset.OpenManifest)
+	SkipBad  bool   // leave unreadable images out (listed in run.json) instead of failing
+	Force    bool   // replace an earlier run in Out (never a folder that is not a run)
 
 	Preset   string // name of the preset the settings came from (recorded only)
 	Backbone string // registry name (package zoo / weights)
@@ -120,6 +128,9 @@ type Options struct {
 	// Report is recorded in run.json: the caller writes the HTML report
 	// (package report) after Run.
 	Report bool
+
+	// Set by Run from the data set (inputs.go).
+	in inputState
 }
 
 // Preset names.
@@ -206,8 +217,14 @@ var (
 
 // validate checks the settings that do not need the data or the backbone.
 func (o *Options) validate() error {
-	if o.Data == "" {
+	if o.Data == "" && o.Manifest == "" {
 		return errors.New("no data folder given")
+	}
+	if o.Data != "" && o.Manifest != "" {
+		return errors.New("a data folder and a manifest given: the manifest's folder is the data root, give one of them")
+	}
+	if err := o.checkBounds(); err != nil {
+		return err
 	}
 	if o.Out == "" {
 		return errors.New("no output folder given")
@@ -278,8 +295,10 @@ func (o *Options) validate() error {
 	// Absolute paths in items.csv and run.json: a report or notebook finds
 	// the images from any working directory.
 	var err error
-	if o.Data, err = filepath.Abs(o.Data); err != nil {
-		return fmt.Errorf("data folder %s: %w", o.Data, err)
+	if o.Data != "" {
+		if o.Data, err = filepath.Abs(o.Data); err != nil {
+			return fmt.Errorf("data folder %s: %w", o.Data, err)
+		}
 	}
 	if o.Out, err = filepath.Abs(o.Out); err != nil {
 		return fmt.Errorf("output folder %s: %w", o.Out, err)
@@ -287,18 +306,26 @@ func (o *Options) validate() error {
 	return nil
 }
 
-// protocol names the clustering protocol of the settings.
+// protocol names the clustering protocol of the settings and the data
+// set's layout (MVTec drops combined; other layouts have none to drop).
 func (o *Options) protocol() string {
-	if o.DefectsOnly {
+	mvtec := o.in.layout == dataset.MVTecRoot || o.in.layout == dataset.MVTecCategory
+	switch {
+	case mvtec && o.DefectsOnly:
 		return rundir.ProtocolDefectsOnly
+	case mvtec:
+		return rundir.ProtocolMVTec
+	case o.DefectsOnly:
+		return rundir.ProtocolAllDefectsOnly
 	}
-	return rundir.ProtocolMVTec
+	return rundir.ProtocolAll
 }
 
 // settings is the run.json record of the options.
 func (o *Options) settings() rundir.Settings {
 	return rundir.Settings{
-		Data: o.Data, Out: o.Out, Categories: o.Categories, Preset: o.Preset,
+		Data: o.in.root, Manifest: o.Manifest, Labels: o.Labels, Normal: o.Normal, SkipBad: o.SkipBad,
+		Out: o.Out, Categories: o.Categories, Preset: o.Preset,
 		Backbone: o.Backbone, Weights: o.Weights, Layers: o.Layers,
 		PretrainDim: o.PretrainDim, TargetDim: o.TargetDim, PatchSize: o.PatchSize,
 		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm,

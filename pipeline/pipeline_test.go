@@ -313,9 +313,17 @@ func TestCache(t *testing.T) {
 
 	net.calls.Store(0)
 	o.Taus = []float64{2, 8}
+	if _, err := pipeline.Run(context.Background(), o); !errors.Is(err, rundir.ErrNotEmpty) {
+		t.Fatalf("second run into the first one's folder without Force: %v, want ErrNotEmpty", err)
+	}
+	o.Force = true
 	res, err := pipeline.Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Replaced, not merged: the first run's tau 0 folder is gone.
+	if _, err := os.Stat(rundir.ResultDir(o.Out, "wood", rundir.ModeSemi, 0)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale tau_0 folder of the first run left in the replaced run (stat: %v)", err)
 	}
 	if c := net.calls.Load(); c != 0 {
 		t.Errorf("second run: %d backbone calls, want 0 (every Z cached)", c)

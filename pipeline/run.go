@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -15,7 +16,6 @@ import (
 	"github.com/anomclust/anomclust/alpha"
 	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/dataset"
-	"github.com/anomclust/anomclust/metrics"
 	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tensor"
@@ -56,10 +56,31 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if log == nil {
 		log = io.Discard
 	}
+	// Refused before any work; checked again when the run is staged.
+	if err := rundir.CheckOut(o.Out, o.Force); err != nil {
+		return nil, err
+	}
 	plans, err := makePlans(&o, log)
 	if err != nil {
 		return nil, err
 	}
+	if plans, err = checkImages(ctx, &o, plans, log); err != nil {
+		return nil, err
+	}
+	// The run is written to a temporary sibling of Out, renamed into place
+	// at the end: an interrupted run never touches an earlier one.
+	stage, err := rundir.Stage(o.Out, o.Force)
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			stage.Abort()
+		}
+	}()
+	final := o.Out
+	o.Out = stage.Dir
 	n, err := openNet(ctx, &o, log)
 	if err != nil {
 		return nil, err
@@ -79,7 +100,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Command: o.Command, Settings: o.settings(),
 		Backbone: rundir.Backbone{Name: n.bb.Name(), WeightsFile: n.file, WeightsSHA256: n.sha256, Random: n.random},
 		Layers:   o.Layers, Protocol: o.protocol(), Start: start, Stages: map[string]float64{},
+		Layout: o.in.layout.String(), LayoutWhy: o.in.why, Labelled: &o.in.labelled, Skipped: o.in.skipped,
 	}
+	run.Settings.Out = final
 	if slices.Contains(o.Modes, rundir.ModeUnsupervised) {
 		run.Reference = referenceText
 	}
@@ -99,15 +122,24 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		rows = append(rows, crows...)
 	}
 	pruneCache(&o, start, log)
-	all, err := rundir.WriteSummary(o.Out, rows, o.protocol())
-	if err != nil {
-		return nil, err
+	var all []rundir.Row
+	if len(rows) > 0 { // none without labels: nothing to summarise
+		if all, err = rundir.WriteSummary(o.Out, rows, o.protocol()); err != nil {
+			return nil, err
+		}
 	}
 	run.End = time.Now()
 	run.WallSeconds = run.End.Sub(start).Seconds()
 	if err := rundir.WriteRun(o.Out, run); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := stage.Commit(); err != nil {
+		return nil, err
+	}
+	committed = true
 	return &Result{Run: run, Summary: all}, nil
 }
 
@@ -118,9 +150,15 @@ const referenceText = "every test image of the category, good and combined inclu
 
 // makePlans opens the data set and checks every category before any work.
 func makePlans(o *Options, log io.Writer) ([]plan, error) {
-	ds, err := dataset.Open(o.Data)
+	ds, err := o.openData(log)
 	if err != nil {
 		return nil, err
+	}
+	if !ds.Labelled && o.K == 0 {
+		return nil, fmt.Errorf("the images of %s have no labels, so K cannot come from them: give the number of clusters with --k N", ds.Root)
+	}
+	if !ds.Labelled && o.DefectsOnly {
+		return nil, errors.New("--defects-only drops the images labelled good, but the images have no labels (give the normal ones with --normal DIR instead)")
 	}
 	cats, err := ds.Select(o.Categories)
 	if err != nil {
@@ -156,6 +194,9 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 		}
 		if p.k == 0 {
 			p.k = len(set.Labels)
+		}
+		if set.Unlabelled && len(p.ref) > 0 {
+			p.ref = nil // no combined or good test images without labels
 		}
 		if p.k > len(set.Items) {
 			return nil, fmt.Errorf("category %s: K = %d clusters for %d images: %w", c.Name, p.k, len(set.Items), ErrKTooLarge)
@@ -254,10 +295,13 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	truth := make([]int, N)
 	items := make([]rundir.Item, N)
 	paths := make([]string, N)
+	info.Dir, info.Unlabelled = o.rel(p.cat.Dir), set.Unlabelled
 	for i, it := range set.Items {
-		info.LabelCounts[it.LabelIndex]++
+		if it.LabelIndex >= 0 {
+			info.LabelCounts[it.LabelIndex]++
+		}
 		truth[i] = it.LabelIndex
-		items[i] = rundir.Item{Index: i, Path: it.Path, Label: it.Label, Mask: it.MaskPath}
+		items[i] = rundir.Item{Index: i, Path: o.rel(it.Path), Label: it.Label, Mask: o.rel(it.MaskPath)}
 		paths[i] = it.Path
 	}
 	unsup := slices.Contains(o.Modes, rundir.ModeUnsupervised)
@@ -266,7 +310,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		for _, it := range p.ref {
 			refPaths = append(refPaths, it.Path)
 		}
-		info.NReference, info.ReferenceOnly = N+len(refPaths), refPaths
+		info.NReference, info.ReferenceOnly = N+len(refPaths), o.rels(refPaths)
 	}
 	fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %d, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, p.k, len(p.train))
 	if len(refPaths) > 0 {
@@ -290,7 +334,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		for i, it := range p.train {
 			bp[i] = it.Path
 		}
-		info.BankImages = bp
+		info.BankImages = o.rels(bp)
 	}
 	// Z of every image, streamed from the feature cache (or held in
 	// memory without one); zRef is the unsupervised score's set: the
@@ -369,7 +413,9 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			if err != nil {
 				return info, nil, err
 			}
-			rows = append(rows, r)
+			if r.Kind != "" { // "" without labels: no scores
+				rows = append(rows, r)
+			}
 		}
 	}
 	return info, rows, nil
@@ -406,39 +452,13 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if err != nil {
 		return rundir.Row{}, fmt.Errorf("%s clustering (%s, tau %g): %w", o.Cluster, mode, tau, err)
 	}
-	sw.start("metrics")
-	sc, err := metrics.Evaluate(truth, pred)
-	if err != nil {
-		return rundir.Row{}, err
-	}
-	match, err := metrics.Match(truth, pred)
-	if err != nil {
-		return rundir.Row{}, err
-	}
-	labels := p.set.Labels
-	m := &rundir.Metrics{Category: p.cat.Name, Mode: mode, Cluster: o.Cluster, Protocol: o.protocol(),
-		K: p.k, N: N, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1, Labels: labels}
 	hasTau := mode != rundir.ModeAverage
-	if hasTau {
-		t := tau
-		m.Tau = &t
-	}
-	m.Confusion = make([][]int, len(labels))
-	for i := range m.Confusion {
-		m.Confusion[i] = make([]int, p.k)
-	}
-	for i := range truth {
-		m.Confusion[truth[i]][pred[i]]++
-	}
-	for c := 0; c < p.k; c++ {
-		cm := rundir.ClusterMatch{Cluster: c}
-		for l := range labels {
-			cm.Size += m.Confusion[l][c]
+	var m *rundir.Metrics
+	if !p.set.Unlabelled { // without labels there is nothing to score
+		sw.start("metrics")
+		if m, err = scoreClusters(o, p, mode, tau, truth, pred); err != nil {
+			return rundir.Row{}, err
 		}
-		if l, ok := match.ClassOf(c); ok {
-			cm.Label, cm.Correct = labels[l], m.Confusion[l][c]
-		}
-		m.Matching = append(m.Matching, cm)
 	}
 
 	sw.start("write")
@@ -473,6 +493,9 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if err := rundir.WriteAssignments(filepath.Join(dir, rundir.AssignmentsFile), as); err != nil {
 		return rundir.Row{}, err
 	}
+	if m == nil {
+		return rundir.Row{}, nil
+	}
 	if err := rundir.WriteMetrics(filepath.Join(dir, rundir.MetricsFile), m); err != nil {
 		return rundir.Row{}, err
 	}
@@ -480,5 +503,5 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 		tau = 0
 	}
 	return rundir.Row{Kind: rundir.KindCategory, Category: p.cat.Name, Mode: mode, Tau: tau, HasTau: hasTau,
-		NCategories: 1, NImages: N, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1}, nil
+		NCategories: 1, NImages: N, NMI: m.NMI, ARI: m.ARI, F1: m.F1}, nil
 }

@@ -174,6 +174,9 @@ func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat str
 			fmt.Fprintf(log, "score cache: %v; recomputing\n", err)
 		}
 	}
+	if err := announceScores(o, mode, in, cat, log); err != nil {
+		return nil, false, err
+	}
 	var bar atomic.Pointer[barT]
 	opt := alpha.ScaleOptions{Options: alpha.Options{Workers: o.Workers, Coreset: o.Coreset, Seed: o.Seed, Done: ctx.Done(),
 		Progress: func(n, total int) {

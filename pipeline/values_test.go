@@ -271,6 +271,16 @@ func TestValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// run.json keeps paths relative to the data root.
+		c := &res.Run.Categories[0]
+		for _, ps := range [][]string{c.ReferenceOnly, c.BankImages} {
+			for i, p := range ps {
+				if filepath.IsAbs(p) {
+					t.Errorf("run.json path %s is absolute", p)
+				}
+				ps[i] = filepath.Join(res.Run.Settings.Data, p)
+			}
+		}
 		return o, res.Run
 	}
 	oP, runP := run(plain, false)
@@ -293,9 +303,13 @@ func TestValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		run, err := rundir.ReadRun(out)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var ps []string
 		for _, it := range items {
-			ps = append(ps, it.Path)
+			ps = append(ps, filepath.Join(run.Settings.Data, it.Path))
 		}
 		return ps
 	}

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"image/color"
 	"image/jpeg"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -75,11 +76,17 @@ func buildGalleries(src *draw.Source, as []rundir.Assignment, alpha []float32, m
 		if lab == "" {
 			g.Label = "unmatched"
 		}
+		g.Unlabelled = src.Cat.Unlabelled
 		for t, i := range shown {
 			it := src.Items[i]
 			tv := thumbView{Index: i, Label: it.Label, Wrong: as[i].Label != lab,
 				Color: template.CSS(hex(labelColor(labelOrder[it.Label])))}
 			tv.Title = fmt.Sprintf("#%d %s — true label %s", i, it.Path, it.Label)
+			tv.Caption = it.Label
+			if src.Cat.Unlabelled {
+				tv.Title = fmt.Sprintf("#%d %s", i, it.Path)
+				tv.Caption = filepath.Base(it.Path)
+			}
 			g.Thumbs = append(g.Thumbs, tv)
 			jobs = append(jobs, job{g: len(gs), t: t, item: i})
 		}

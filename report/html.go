@@ -71,6 +71,7 @@ type categoryView struct {
 	Setting, SettingWhy string
 	Scores, Method      string
 	Confusion           confusionView
+	Unlabelled          bool // no labels: no scores, plots or confusion matrix
 	Dendrogram          template.HTML
 	DendroNote          string
 	Galleries           []galleryView
@@ -108,6 +109,7 @@ type galleryView struct {
 	Label                       string
 	Color                       template.CSS
 	Size, Correct, Wrong, Shown int
+	Unlabelled                  bool
 	Thumbs                      []thumbView
 }
 
@@ -115,9 +117,12 @@ type thumbView struct {
 	Src   template.URL
 	Index int
 	Label string
-	Title string
-	Wrong bool
-	Color template.CSS
+	// Caption follows the index under the thumbnail: the label, or the
+	// file name without labels; wrapped, never cut.
+	Caption string
+	Title   string
+	Wrong   bool
+	Color   template.CSS
 }
 
 type kv struct{ K, V string }
@@ -214,7 +219,8 @@ svg.dendro{width:100%;max-width:640px;height:auto;display:block}
 .thumbs{display:flex;flex-wrap:wrap;gap:8px}
 figure.thumb{margin:0;width:{{.Thumb}}px;position:relative}
 figure.thumb img{display:block;width:{{.Thumb}}px;height:{{.Thumb}}px;border-radius:4px;border:2px solid transparent}
-figure.thumb figcaption{font-size:11px;color:#475467;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;margin-top:2px;display:flex;align-items:center;gap:4px}
+figure.thumb figcaption{font-size:11px;color:#475467;white-space:normal;overflow-wrap:anywhere;line-height:1.25;margin-top:2px;display:flex;align-items:flex-start;gap:4px}
+figure.thumb figcaption .dot{flex:none;margin-top:3px}
 figure.thumb.wrong img{border-color:var(--bad)}
 figure.thumb.wrong figcaption{color:var(--bad);font-weight:600}
 figure.thumb .x{position:absolute;top:4px;right:4px;background:var(--bad);color:#fff;font-size:10px;font-weight:700;line-height:16px;width:16px;text-align:center;border-radius:50%}
@@ -229,11 +235,11 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 <body>
 <header class="top">
 <h1>{{.Title}}</h1>
-<p class="sub">{{len .Categories}} categor{{if eq (len .Categories) 1}}y{{else}}ies{{end}} · backbone {{.Run.Backbone.Name}} · layers {{range $i, $l := .Run.Layers}}{{if $i}}, {{end}}{{$l}}{{end}} · protocol: {{.Run.Protocol}} · {{.Run.Tool}} {{.Run.Version}} · generated {{.Generated}}</p>
-<nav><a href="#summary">Summary</a>{{range .Categories}}<a href="#{{.Anchor}}">{{.Name}}</a>{{end}}<a href="#reproduce">Reproduce</a></nav>
+<p class="sub">{{len .Categories}} categor{{if eq (len .Categories) 1}}y{{else}}ies{{end}} · backbone {{.Run.Backbone.Name}} · layers {{range $i, $l := .Run.Layers}}{{if $i}}, {{end}}{{$l}}{{end}} {{if .Run.Layout}}· data: {{.Run.Layout}} {{end}}· protocol: {{.Run.Protocol}}{{with .Run.Skipped}} · <a href="#reproduce">{{len .}} unreadable image{{if gt (len .) 1}}s{{end}} skipped</a>{{end}} · {{.Run.Tool}} {{.Run.Version}} · generated {{.Generated}}</p>
+<nav>{{if .Summary.Rows}}<a href="#summary">Summary</a>{{end}}{{range .Categories}}<a href="#{{.Anchor}}">{{.Name}}</a>{{end}}<a href="#reproduce">Reproduce</a></nav>
 </header>
 <main>
-<section id="summary">
+{{if .Summary.Rows}}<section id="summary">
 <h2>Summary</h2>
 <p class="note">NMI (arithmetic normalisation), ARI, and micro-F1 after one-to-one Hungarian matching of clusters to labels (equal to accuracy). For each mode the table shows the τ with the best plain mean NMI over all categories; every τ is listed under “All settings”. Best value of each metric across modes in <span class="best">bold</span>. Means: <i>plain</i> is the unweighted mean over categories (the paper's way), <i>weighted</i> the mean weighted by image count (the seed's way).</p>
 <table class="summary">
@@ -255,35 +261,35 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 </table>
 {{end}}</div>
 </details>
-</section>
+</section>{{else}}<p class="note">No labels: the images were clustered without ground truth, so there are no scores; the clusters are below.</p>{{end}}
 {{range .Categories}}
 <section class="category" id="{{.Anchor}}">
 <h2>{{.Name}}</h2>
 <p class="meta">{{.N}} images · K = {{.K}} clusters · patch grid {{.GridH}}×{{.GridW}} on a {{.ImageSize}} px crop{{if .NBank}} · memory bank {{.NBank}} images{{end}}</p>
 <div class="chips">{{range .Labels}}<span class="chip"><span class="dot" style="background:{{.Color}}"></span>{{.Name}} <span class="detail">{{.Count}}</span></span>{{end}}</div>
-<h3>Scores against τ</h3>
+{{if .Plots}}<h3>Scores against τ</h3>
 <div class="legend"><span><span class="line" style="border-color:#1f77b4"></span>unsupervised</span><span><span class="line" style="border-color:#ff7f0e"></span>semi-supervised</span><span><span class="line dash" style="border-color:#7f7f7f"></span>average (no weighting)</span></div>
-<div class="plots">{{range .Plots}}{{.}}{{end}}</div>
-<div class="setting">Confusion matrix, dendrogram and galleries below: <b>{{.Setting}}</b> ({{.SettingWhy}}) — {{.Scores}}{{if .Method}} · clustering {{.Method}}{{end}}</div>
+<div class="plots">{{range .Plots}}{{.}}{{end}}</div>{{end}}
+<div class="setting">{{if .Unlabelled}}Dendrogram{{else}}Confusion matrix, dendrogram{{end}} and galleries below: <b>{{.Setting}}</b> ({{.SettingWhy}}){{if .Scores}} — {{.Scores}}{{end}}{{if .Method}} · clustering {{.Method}}{{end}}</div>
 <div class="two">
-<div>
+{{if .Confusion.Rows}}<div>
 <h3>Confusion matrix</h3>
 <table class="confusion">
 <thead><tr><th class="rowh">label \ cluster</th>{{range .Confusion.Cols}}<th><span class="dot" style="background:{{.Color}};display:inline-block"></span> {{.ID}}<small>{{if .Label}}→ {{.Label}}{{else}}unmatched{{end}}</small></th>{{end}}<th>total</th></tr></thead>
 <tbody>{{range .Confusion.Rows}}<tr><th class="rowh"><span class="dot" style="background:{{.Color}};display:inline-block"></span> {{.Label}}</th>{{range .Cells}}<td class="{{if .Match}}match{{end}}{{if .Dark}} dark{{end}}{{if not .N}} zero{{end}}" style="{{.Style}}">{{.N}}</td>{{end}}<td class="total">{{.Total}}</td></tr>{{end}}</tbody>
 </table>
 <p class="note">Rows: true labels. Columns: clusters, each placed under the label the Hungarian matching gave it; the diagonal (green) counts correctly clustered images, red cells the rest.</p>
-</div>
+</div>{{end}}
 <div>
 <h3>Ward dendrogram</h3>
-{{if .Dendrogram}}{{.Dendrogram}}<p class="note">Branches below the cut take the colour of their cluster's matched label; the strip under the leaves shows each image's true label.</p>{{else}}<p class="note">{{.DendroNote}}</p>{{end}}
+{{if .Dendrogram}}{{.Dendrogram}}<p class="note">{{if .Unlabelled}}Branches below the cut take the colour of their cluster.{{else}}Branches below the cut take the colour of their cluster's matched label; the strip under the leaves shows each image's true label.{{end}}</p>{{else}}<p class="note">{{.DendroNote}}</p>{{end}}
 </div>
 </div>
 <h3>Clusters</h3>
-<p class="note">Alpha (patch weights) blended over the crop the model saw, max-normalised per image; white outline: ground-truth mask. Red frame and ✕: the image's true label differs from its cluster's matched label. Hover for the file.</p>
+<p class="note">Alpha (patch weights) blended over the crop the model saw, max-normalised per image{{if not .Unlabelled}}; white outline: ground-truth mask. Red frame and ✕: the image's true label differs from its cluster's matched label{{end}}. Hover for the file.</p>
 {{range .Galleries}}<div class="cluster">
-<div class="chead"><span class="dot" style="background:{{.Color}}"></span><span class="name">Cluster {{.Cluster}} → {{.Label}}</span><span class="counts">{{.Size}} images · {{.Correct}} {{.Label}} ({{pct .Correct .Size}})</span>{{if .Wrong}}<span class="badge bad">{{.Wrong}} wrong</span>{{end}}{{if lt .Shown .Size}}<span class="badge">showing {{.Shown}} of {{.Size}}{{if .Wrong}}, wrong ones first up to half{{end}}</span>{{end}}</div>
-<div class="thumbs">{{range .Thumbs}}<figure class="thumb{{if .Wrong}} wrong{{end}}" data-index="{{.Index}}" title="{{.Title}}"><img src="{{.Src}}" alt="image {{.Index}}, label {{.Label}}" />{{if .Wrong}}<span class="x">✕</span>{{end}}<figcaption><span class="dot" style="background:{{.Color}}"></span>#{{.Index}} {{.Label}}</figcaption></figure>{{end}}</div>
+<div class="chead"><span class="dot" style="background:{{.Color}}"></span>{{if .Unlabelled}}<span class="name">Cluster {{.Cluster}}</span><span class="counts">{{.Size}} images</span>{{else}}<span class="name">Cluster {{.Cluster}} → {{.Label}}</span><span class="counts">{{.Size}} images · {{.Correct}} {{.Label}} ({{pct .Correct .Size}})</span>{{end}}{{if .Wrong}}<span class="badge bad">{{.Wrong}} wrong</span>{{end}}{{if lt .Shown .Size}}<span class="badge">showing {{.Shown}} of {{.Size}}{{if .Wrong}}, wrong ones first up to half{{end}}</span>{{end}}</div>
+<div class="thumbs">{{range .Thumbs}}<figure class="thumb{{if .Wrong}} wrong{{end}}" data-index="{{.Index}}" title="{{.Title}}"><img src="{{.Src}}" alt="image {{.Index}}, label {{.Label}}" />{{if .Wrong}}<span class="x">✕</span>{{end}}<figcaption>{{if .Label}}<span class="dot" style="background:{{.Color}}"></span>{{end}}<span>#{{.Index}} {{.Caption}}</span></figcaption></figure>{{end}}</div>
 </div>
 {{end}}</section>
 {{end}}

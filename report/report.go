@@ -52,6 +52,32 @@ type Options struct {
 	Title string
 	// Now stamps the page; zero means time.Now() (tests fix it).
 	Now time.Time
+	// Data is where the run's images are now, when they moved (--data).
+	Data string
+}
+
+// Upper bounds of the report's sizes (Check).
+const (
+	MaxThumb         = 512   // thumbnail side, pixels
+	MaxPerClusterCap = 1000  // thumbnails per cluster
+	MaxThumbnailsCap = 20000 // thumbnails in the whole report
+)
+
+// Check refuses sizes that would make a report of gigabytes (or run out
+// of memory drawing it), naming the flag.
+func (o Options) Check() error {
+	for _, b := range []struct {
+		flag   string
+		v, max int
+	}{{"--thumb", o.Thumb, MaxThumb}, {"--per-cluster", o.MaxPerCluster, MaxPerClusterCap}, {"--max-thumbnails", o.MaxThumbnails, MaxThumbnailsCap}} {
+		if b.v > b.max {
+			return fmt.Errorf("%s %d: at most %d", b.flag, b.v, b.max)
+		}
+		if b.v < 0 {
+			return fmt.Errorf("%s %d: must not be negative", b.flag, b.v)
+		}
+	}
+	return nil
 }
 
 func (o *Options) defaults(runDir string) {
@@ -94,6 +120,9 @@ func Write(runDir, outFile string, opt Options) error {
 
 // Render writes the HTML report of the run in runDir to w.
 func Render(w *bytes.Buffer, runDir string, opt Options) error {
+	if err := opt.Check(); err != nil {
+		return err
+	}
 	opt.defaults(runDir)
 	run, err := rundir.ReadRun(runDir)
 	if err != nil {
@@ -192,6 +221,9 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		return nil, err
 	}
 	cv.Setting = settingName(st.Mode, st.Tau, st.Mode != rundir.ModeAverage)
+	if c.Unlabelled {
+		return buildUnlabelled(cv, runDir, run, c, st, perCluster, opt)
+	}
 	cv.Scores = fmt.Sprintf("NMI %.3f · ARI %.3f · F1 %.3f", m.NMI, m.ARI, m.F1)
 	if opt.Mode == "" {
 		cv.SettingWhy = "best NMI of this category"
@@ -208,6 +240,7 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 	if err != nil {
 		return nil, err
 	}
+	src.Data = opt.Data
 	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
 	if err != nil {
 		return nil, err
@@ -287,6 +320,9 @@ func chooseSetting(runDir string, run *rundir.Run, category string, opt Options)
 	}
 	if opt.Mode != "" && (opt.HasTau || opt.Mode == rundir.ModeAverage) {
 		st := draw.Setting{Mode: opt.Mode, Tau: opt.Tau}
+		if i := slices.IndexFunc(run.Categories, func(c rundir.Category) bool { return c.Name == category }); i >= 0 && run.Categories[i].Unlabelled {
+			return st, nil, nil // no metrics.json without labels
+		}
 		m, err := rundir.ReadMetrics(filepath.Join(st.Dir(runDir, category), rundir.MetricsFile))
 		if err != nil {
 			return st, nil, fmt.Errorf("setting %s: %w", st, err)

@@ -188,6 +188,12 @@ func buildRepro(run *rundir.Run, runDir string) reproView {
 	}
 	add("layers", strings.Join(run.Layers, ", "))
 	add("protocol", run.Protocol)
+	if run.Layout != "" {
+		add("data layout", run.Layout+": "+run.LayoutWhy)
+	}
+	for _, b := range run.Skipped {
+		add("skipped image", b.Path+": "+b.Error)
+	}
 	add("format", run.Format)
 	if !run.Start.IsZero() {
 		add("started", run.Start.Format("2006-01-02 15:04:05 MST"))

@@ -64,7 +64,18 @@ func Modes() []string { return []string{ModeUnsupervised, ModeSemi, ModeAverage}
 const (
 	ProtocolMVTec       = "mvtec: good kept, combined dropped"
 	ProtocolDefectsOnly = "defects-only"
+	// ProtocolAll: every image clustered (class folders, manifests,
+	// unlabelled folders: there is no combined type to drop).
+	ProtocolAll = "every image clustered"
+	// ProtocolAllDefectsOnly: every image but the good ones clustered.
+	ProtocolAllDefectsOnly = "every image clustered but good (defects-only)"
 )
+
+// BadImage is an image that could not be read, left out by --skip-bad.
+type BadImage struct {
+	Path  string `json:"path"` // relative to the data root when under it
+	Error string `json:"error"`
+}
 
 // Run is run.json.
 type Run struct {
@@ -76,7 +87,17 @@ type Run struct {
 	Settings  Settings `json:"settings"`
 	Backbone  Backbone `json:"backbone"`
 	Layers    []string `json:"layers"`
-	Protocol  string   `json:"protocol"` // ProtocolMVTec or ProtocolDefectsOnly
+	Protocol  string   `json:"protocol"` // ProtocolMVTec, ProtocolDefectsOnly, ProtocolAll...
+	// Layout is how the data was read: "MVTec AD root", "class-per-folder",
+	// "unlabelled images", "manifest"...; LayoutWhy says why (detected or
+	// asked for). Both "" in runs written before they existed.
+	Layout    string `json:"layout,omitempty"`
+	LayoutWhy string `json:"layout_detected,omitempty"`
+	// Labelled is false when the images had no labels: no metrics,
+	// summary or metrics.json were written. nil in older runs (labelled).
+	Labelled *bool `json:"labelled,omitempty"`
+	// Skipped are the unreadable images --skip-bad left out.
+	Skipped []BadImage `json:"skipped_images,omitempty"`
 	// Reference says which images the unsupervised score compares each
 	// clustered image with (docs/METHOD.md §4: every other test image, good and
 	// combined included); "" when the unsupervised mode was not run.
@@ -95,7 +116,14 @@ type Run struct {
 // Settings are every option of the run after the preset was applied and
 // explicit flags overrode it.
 type Settings struct {
+	// Data is the data root (absolute): the folder given with --data, or
+	// the manifest's folder. Image paths elsewhere in the run are relative
+	// to it when they lie under it.
 	Data        string    `json:"data"`
+	Manifest    string    `json:"manifest,omitempty"` // --manifest FILE
+	Labels      string    `json:"labels,omitempty"`   // --labels: auto, none, folders, mvtec
+	Normal      string    `json:"normal,omitempty"`   // --normal DIR
+	SkipBad     bool      `json:"skip_bad,omitempty"`
 	Out         string    `json:"out"`
 	Categories  []string  `json:"categories"` // as asked; empty = all
 	Preset      string    `json:"preset"`
@@ -146,7 +174,10 @@ type Backbone struct {
 // Category is one clustered category of run.json.
 type Category struct {
 	Name string `json:"name"`
-	Dir  string `json:"dir"`
+	Dir  string `json:"dir"` // relative to settings.data when under it
+	// Unlabelled is set when the category's images have no labels:
+	// Labels is empty and there is no metrics.json.
+	Unlabelled bool `json:"unlabelled,omitempty"`
 	// NImages is N, the number of clustered images (items.csv rows).
 	NImages int `json:"n_images"`
 	// Labels are the distinct true labels, sorted; LabelCounts their sizes.
@@ -258,7 +289,7 @@ func ReadRun(out string) (*Run, error) {
 // and X.npy), its file, true label and mask file ("" when none).
 type Item struct {
 	Index int
-	Path  string // absolute when written by package pipeline
+	Path  string // relative to the data root when under it (Resolve finds the file)
 	Label string
 	Mask  string
 }

@@ -34,9 +34,14 @@ func runBench(args []string) error {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		fmt.Println("Usage: anomclust bench <target> [flags]\n\nTargets:")
+		w := cliStdout
+		if len(args) == 0 {
+			w = cliStderr
+			fmt.Fprintln(w, "anomclust bench: a target is required")
+		}
+		fmt.Fprintln(w, "Usage: anomclust bench <target> [flags]\n\nTargets:")
 		for _, n := range names {
-			fmt.Printf("  %-10s %s\n", n, benchTargets[n].summary)
+			fmt.Fprintf(w, "  %-10s %s\n", n, benchTargets[n].summary)
 		}
 		if len(args) == 0 {
 			return errUsage

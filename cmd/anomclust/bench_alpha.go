@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/anomclust/anomclust/alpha"
+	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/tensor"
 )
 
@@ -79,8 +80,9 @@ func runBenchAlpha(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *n < 2 || *m < 1 || *d < 1 {
-		return fmt.Errorf("need --n >= 2, --m >= 1, --d >= 1 (got %d, %d, %d)", *n, *m, *d)
+	if err := checkBounds(bound{"--n", *n, 2, 10000}, bound{"--m", *m, 1, pipeline.MaxPatches}, bound{"--d", *d, 1, pipeline.MaxDim},
+		bound{"--workers", *workers, 0, pipeline.MaxWorkers}); err != nil {
+		return err
 	}
 	var st alpha.Strategy
 	switch *strategy {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/anomclust/anomclust/backbone/vit"
 	"github.com/anomclust/anomclust/backbone/zoo"
 	"github.com/anomclust/anomclust/internal/fmapeak"
+	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/tensor"
 )
 
@@ -37,12 +39,22 @@ func runBenchBackbone(args []string) error {
 	noTorch := fs.Bool("no-torch", false, "skip the PyTorch measurement")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "PyTorch threads (Go uses GOMAXPROCS)")
 	rounds := fs.Int("rounds", 1, "alternate Go and PyTorch measurements this many times and report medians (the machine is shared: alternating evens out load changes)")
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		if len(args) == 0 {
+			return usageError(fs, "a backbone NAME is required")
+		}
 		fs.Usage()
-		return errUsage
+		return flag.ErrHelp
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return usageError(fs, "the backbone NAME comes first, then the flags")
 	}
 	name := args[0]
 	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := checkBounds(bound{"--batch", *batch, 1, pipeline.MaxBatch}, bound{"--images", *images, 1, 100000},
+		bound{"--size", *size, 32, pipeline.MaxImageSize}, bound{"--rounds", *rounds, 1, 100}, bound{"--threads", *threads, 1, 1024}); err != nil {
 		return err
 	}
 	arch, err := zoo.Lookup(name)

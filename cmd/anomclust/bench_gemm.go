@@ -13,6 +13,7 @@ import (
 
 	"github.com/anomclust/anomclust/gemm"
 	"github.com/anomclust/anomclust/internal/openblas"
+	"github.com/anomclust/anomclust/pipeline"
 )
 
 func init() {
@@ -214,8 +215,8 @@ func runBenchNN(args []string) error {
 	if *clock != "wall" && *clock != "cpu" {
 		return fmt.Errorf("-clock %q: want wall or cpu", *clock)
 	}
-	if *m <= 0 || *n <= 0 || *d <= 0 || *reps <= 0 {
-		return fmt.Errorf("-m, -n, -d and -reps must be positive")
+	if err := checkBounds(bound{"-m", *m, 1, 1 << 20}, bound{"-n", *n, 1, 1 << 20}, bound{"-d", *d, 1, pipeline.MaxDim}, bound{"-reps", *reps, 1, 1000}); err != nil {
+		return err
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	a, b := randFloats(rng, *m**d), randFloats(rng, *n**d)

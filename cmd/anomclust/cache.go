@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"time"
 
@@ -16,7 +15,7 @@ func init() {
 
 const cacheSynopsis = "du|prune [--cache DIR] [--max SIZE]"
 
-func runCache(args []string) error { return runCacheTo(args, os.Stdout) }
+func runCache(args []string) error { return runCacheTo(args, cliStdout) }
 
 func runCacheTo(args []string, stdout io.Writer) error {
 	if len(args) == 0 || (args[0] != "du" && args[0] != "prune") {
@@ -24,7 +23,12 @@ func runCacheTo(args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "Usage: anomclust cache %s\n\n  du     size of the cache per feature settings and of the score cache\n  prune  remove the least recently used entries until the cache takes at most --max\n", cacheSynopsis)
 			return nil
 		}
-		fmt.Fprintf(os.Stderr, "Usage: anomclust cache %s\n", cacheSynopsis)
+		if len(args) == 0 {
+			fmt.Fprintf(cliStderr, "anomclust cache: a subcommand (du, prune) is required\n")
+		} else {
+			fmt.Fprintf(cliStderr, "anomclust cache: unknown subcommand %q\n", args[0])
+		}
+		fmt.Fprintf(cliStderr, "Usage: anomclust cache %s\n", cacheSynopsis)
 		return errUsage
 	}
 	sub := args[0]
@@ -34,9 +38,8 @@ func runCacheTo(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	root := *dir
 	if root == "" {

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/anomclust/anomclust/pipeline"
@@ -33,11 +30,10 @@ func runDemo(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext("demo")
 	defer stop()
 	start := time.Now()
 
@@ -71,6 +67,7 @@ func runDemo(args []string) error {
 	o.SkipSemiWithoutTrain = true
 	o.Cache = filepath.Join(*out, "cache")
 	o.Report = true
+	o.Force = true // the demo's own run folder: a second demo replaces it
 	o.Command = append([]string{"anomclust", "demo"}, args...)
 	if !*keep {
 		defer os.RemoveAll(o.Cache)
@@ -83,7 +80,7 @@ func runDemo(args []string) error {
 	if err := writeReport(o.Out, os.Stdout); err != nil {
 		return err
 	}
-	fmt.Printf("demo done in %.0f s. Next: open %s, or run `anomclust run --data DIR --out DIR` on your own images.\n",
+	fmt.Printf("demo done in %.0f s. Next: open %s, or run `anomclust run --data DIR --k N --out DIR` on a folder of your own images.\n",
 		time.Since(start).Seconds(), filepath.Join(o.Out, "report.html"))
 	return nil
 }

@@ -13,7 +13,7 @@ func init() {
 }
 
 func runDraw(args []string) error {
-	fs := newFlags("draw", "--run DIR [--category C] [--mode M [--tau T]] [--images i,j|paths] [--scale per-image|shared] [--out DIR]")
+	fs := newFlags("draw", "--run DIR [--data DIR] [--category C] [--mode M [--tau T]] [--images i,j|paths] [--scale per-image|shared] [--out DIR]")
 	runDir := fs.String("run", "", "run folder (written by anomclust run)")
 	cats := fs.String("category", "", "comma-separated categories (default: all)")
 	mode := fs.String("mode", "", "unsupervised, semi or average (default: the best-NMI setting per category)")
@@ -23,6 +23,7 @@ func runDraw(args []string) error {
 	cmap := fs.String("colormap", "viridis", "colour map: viridis or jet")
 	opacity := fs.Float64("opacity", draw.DefaultOpacity, "weight of the colour map over the image, 0..1")
 	out := fs.String("out", "", "output folder (default RUN/draw); files go to OUT/<category>/<setting>/")
+	data := fs.String("data", "", "where the run's images are now, if they moved since the run (image paths are relative to the data root)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,7 +33,7 @@ func runDraw(args []string) error {
 	if *opacity <= 0 || *opacity > 1 {
 		return fmt.Errorf("--opacity %g: want a value in (0, 1]", *opacity)
 	}
-	opt := draw.Options{Categories: splitList(*cats), Mode: *mode, Images: splitList(*images), Out: *out, Opacity: *opacity}
+	opt := draw.Options{Categories: splitList(*cats), Mode: *mode, Images: splitList(*images), Out: *out, Opacity: *opacity, Data: *data}
 	var err error
 	if opt.Tau, opt.HasTau, err = parseSettingTau(*mode, *tau); err != nil {
 		return err

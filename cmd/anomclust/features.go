@@ -34,9 +34,19 @@ func runFeatures(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *name == "" || *out == "" || (*weights != "" && *random) || (fs.NArg() == 0) == (*inputNPY == "") || *batch < 1 {
-		fs.Usage()
-		return errUsage
+	switch {
+	case *name == "":
+		return usageError(fs, "--backbone NAME is required")
+	case *out == "":
+		return usageError(fs, "--out DIR is required")
+	case *weights != "" && *random:
+		return usageError(fs, "--weights and --random-weights exclude each other")
+	case fs.NArg() == 0 && *inputNPY == "":
+		return usageError(fs, "give image files or --input-npy FILE")
+	case fs.NArg() > 0 && *inputNPY != "":
+		return usageError(fs, "give image files or --input-npy FILE, not both")
+	case *batch < 1 || *batch > 256:
+		return usageError(fs, "--batch %d: want 1 to 256", *batch)
 	}
 	arch, err := zoo.Lookup(*name)
 	if err != nil {

@@ -48,6 +48,7 @@ func main() {
 }
 
 func runMain(args []string, stdout, stderr io.Writer) int {
+	cliStdout, cliStderr = stdout, stderr
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
@@ -69,8 +70,9 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 
 // exitCode reports the error of command name on stderr and returns the
 // process's exit code: 0 on success or -h; 2 for a usage error (already
-// explained); 130 (128 + SIGINT, as shells report it) for a run cancelled
-// by Ctrl-C or SIGTERM, whatever command it was; 1 for any other error.
+// explained); for a run cancelled by a signal, whatever command it was,
+// 128 + the signal as shells report it (130 for Ctrl-C, 143 for SIGTERM;
+// see signals.go); 1 for any other error.
 func exitCode(stderr io.Writer, name string, err error) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -79,7 +81,7 @@ func exitCode(stderr io.Writer, name string, err error) int {
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "anomclust %s: interrupted\n", name)
-		return 130
+		return interruptedCode()
 	}
 	// Library errors start with their package's name, which may be the
 	// command's ("synth: ..."): say it once.
@@ -100,28 +102,6 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintf(w, "\nRun 'anomclust <command> -h' for the flags of a command.\n")
-}
-
-// newFlags returns a FlagSet for a subcommand whose usage text lists its flags.
-func newFlags(name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: anomclust %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// needFlag checks that a required flag was given (given) and that no
-// positional arguments were; otherwise it says so, prints the usage and
-// returns errUsage. what names the flag, e.g. "--run DIR".
-func needFlag(fs *flag.FlagSet, given bool, what string) error {
-	if given && fs.NArg() == 0 {
-		return nil
-	}
-	fmt.Fprintf(fs.Output(), "anomclust %s: %s is required and no positional arguments are taken\n", fs.Name(), what)
-	fs.Usage()
-	return errUsage
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -55,7 +55,11 @@ func TestNeedFlag(t *testing.T) {
 		if c.ok != (err == nil) || (err != nil && err != errUsage) {
 			t.Errorf("given %v, args %v: err %v", c.given, c.args, err)
 		}
-		if !c.ok && !strings.Contains(out.String(), "anomclust x: --out DIR is required") {
+		want := "anomclust x: --out DIR is required\nUsage: anomclust x --out DIR"
+		if c.given {
+			want = "anomclust x: unexpected argument \"extra\": this command takes flags only\nUsage:"
+		}
+		if !c.ok && !strings.HasPrefix(out.String(), want) {
 			t.Errorf("given %v, args %v: output %q does not explain", c.given, c.args, out.String())
 		}
 	}
@@ -92,6 +96,11 @@ func TestExitCode(t *testing.T) {
 // after synth's handler is installed, so the signal is repeated until the
 // command returns.
 func TestSynthInterrupted(t *testing.T) {
+	// The repeated signals would end the test binary through the hard
+	// exit (TestSignalExit checks it in a child process).
+	noExit := func(int) {}
+	exitHook.Store(&noExit)
+	defer exitHook.Store(nil)
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, os.Interrupt)
 	defer signal.Stop(sigs)
@@ -144,8 +153,78 @@ func TestRunPipelineInterrupted(t *testing.T) {
 	if code := exitCode(&stderr, "run", err); code != 130 {
 		t.Errorf("exit %d (err %v), want 130", code, err)
 	}
-	if want := "files already in " + o.Out + " are complete; the rest were not written\n"; !strings.Contains(stderr.String(), want) ||
+	if want := "the run was not finished: " + o.Out + " is as it was before"; !strings.Contains(stderr.String(), want) ||
 		!strings.HasSuffix(stderr.String(), "anomclust run: interrupted\n") {
 		t.Errorf("stderr %q, want the note %q and then the interrupted line", stderr.String(), want)
+	}
+}
+
+// TestHelpToStdout: -h of every command and subcommand prints its usage on
+// stdout, nothing on stderr, exit 0; `help CMD` too.
+func TestHelpToStdout(t *testing.T) {
+	var cases [][]string
+	for name := range commands {
+		cases = append(cases, []string{name, "-h"}, []string{"help", name})
+	}
+	cases = append(cases, []string{"weights", "list", "-h"}, []string{"weights", "pull", "-h"}, []string{"weights", "verify", "-h"},
+		[]string{"bench", "backbone", "-h"}, []string{"cache", "du", "-h"}, []string{"bench", "scale", "-h"}, []string{"bench", "gemm", "-h"}, []string{"bench", "alpha", "-h"}, []string{"run", "--help"})
+	for _, args := range cases {
+		var out, errb bytes.Buffer
+		code := runMain(args, &out, &errb)
+		if code != 0 || errb.Len() != 0 || !strings.Contains(out.String(), "Usage: anomclust") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out.String(), errb.String())
+		}
+	}
+}
+
+// TestMissingFlagLine: a missing required flag is named in the first line
+// of stderr, before the usage; exit 2.
+func TestMissingFlagLine(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		first string
+	}{
+		{[]string{"run", "--out", "x"}, "anomclust run: --data DIR (or --manifest FILE) is required"},
+		{[]string{"run", "--data", "x"}, "anomclust run: --out DIR is required"},
+		{[]string{"report"}, "anomclust report: --run DIR is required"},
+		{[]string{"draw"}, "anomclust draw: --run DIR is required"},
+		{[]string{"synth"}, "anomclust synth: --out DIR is required"},
+		{[]string{"features", "--out", "x", "a.png"}, "anomclust features: --backbone NAME is required"},
+		{[]string{"weights", "pull"}, "anomclust weights pull: a backbone NAME is required"},
+		{[]string{"weights"}, "anomclust weights: a subcommand (list, pull, verify) is required"},
+		{[]string{"bench"}, "anomclust bench: a target is required"},
+		{[]string{"bench", "backbone"}, "anomclust bench backbone: a backbone NAME is required"},
+		{[]string{"cache"}, "anomclust cache: a subcommand (du, prune) is required"},
+		{[]string{"demo", "extra"}, "anomclust demo: unexpected argument \"extra\""},
+	} {
+		var out, errb bytes.Buffer
+		code := runMain(c.args, &out, &errb)
+		first, rest, _ := strings.Cut(errb.String(), "\n")
+		if code != 2 || !strings.HasPrefix(first, c.first) || !strings.HasPrefix(rest, "Usage: anomclust") || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and first line %q, then the usage", c.args, code, errb.String(), out.String(), c.first)
+		}
+	}
+}
+
+// TestSizeBounds: absurd sizes fail at once with the flag named.
+func TestSizeBounds(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"synth", "--out", filepath.Join(t.TempDir(), "s"), "--per-type", "100000"}, "--per-type 100000: want 1 to 10000"},
+		{[]string{"bench", "backbone", "resnet18", "--size", "100000"}, "--size 100000: want 32 to 1024"},
+		{[]string{"bench", "alpha", "--d", "100000"}, "--d 100000: want 1 to 8192"},
+		{[]string{"bench", "nn", "-d", "100000"}, "-d 100000: want 1 to 8192"},
+		{[]string{"report", "--run", t.TempDir(), "--per-cluster", "100000"}, "--per-cluster 100000: at most 1000"},
+		{[]string{"run", "--data", t.TempDir(), "--out", filepath.Join(t.TempDir(), "o"), "--target-dim", "100000", "--cache", "none"}, "--target-dim 100000: at most 8192"},
+		{[]string{"run", "--data", t.TempDir(), "--out", filepath.Join(t.TempDir(), "o"), "--k", "100000", "--cache", "none"}, "--k 100000: at most 1000"},
+	} {
+		var out, errb bytes.Buffer
+		start := time.Now()
+		code := runMain(c.args, &out, &errb)
+		if code != 1 || !strings.Contains(errb.String(), c.want) || time.Since(start) > 2*time.Second {
+			t.Errorf("%v: exit %d after %v, stderr %q; want 1 and %q", c.args, code, time.Since(start), errb.String(), c.want)
+		}
 	}
 }

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/report"
@@ -38,13 +36,15 @@ type runFlags struct {
 	seed                                             *uint64
 	defectsOnly, layerNorm, report                   *bool
 	scale                                            *scaleFlags
+	in                                               *inputFlags
 }
 
 func newRunFlags() *runFlags {
 	fs := newFlags("run", runSynopsis)
 	d, _ := pipeline.Preset("")
 	f := &runFlags{fs: fs}
-	f.data = fs.String("data", "", "data folder: an MVTec AD root, one category folder (train/good, test/<type>), or one sub-folder of images per class")
+	f.data = fs.String("data", "", "data folder: images without labels (flat or in sub-folders), an MVTec AD root, one category folder (train/good, test/<type>), or one sub-folder of images per class (see --labels)")
+	f.in = addInputFlags(fs)
 	f.out = fs.String("out", "", "output folder (run.json, summary.csv/.md, one folder per category)")
 	f.categories = fs.String("categories", "", "comma-separated categories to run (default: all found)")
 	f.preset = fs.String("preset", pipeline.PresetMobileNet, "method settings: mobilenet (mobilenet_v2 stride8,stride16, 1024/1024: runs on a laptop CPU), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
@@ -62,7 +62,7 @@ func newRunFlags() *runFlags {
 	f.trainRatio = fs.Float64("train-ratio", d.TrainRatio, "semi: train/good images in the memory bank, as a fraction of the test images")
 	f.coreset = fs.Float64("coreset", 0, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
 	f.cluster = fs.String("cluster", d.Cluster, "clustering: ward or kmeans")
-	f.k = fs.Int("k", 0, "number of clusters (default: the number of labels of each category)")
+	f.k = fs.Int("k", 0, "number of clusters (default: the number of labels of each category; required for images without labels)")
 	f.seed = fs.Uint64("seed", 0, "random seed (bank pick, subsampling, coreset, k-means)")
 	f.defectsOnly = fs.Bool("defects-only", false, "drop the good images (protocol of other papers); default keeps good as a class")
 	f.maxPerClass = fs.Int("max-per-class", 0, "keep at most N images per label, seeded pick (for big class-per-folder sets); 0 = all")
@@ -137,6 +137,7 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	if set["cluster"] {
 		o.Cluster = *f.cluster
 	}
+	f.in.apply(&o)
 	o.Coreset, o.K, o.Seed = *f.coreset, *f.k, *f.seed
 	o.DefectsOnly, o.MaxPerClass, o.Report = *f.defectsOnly, *f.maxPerClass, *f.report
 	if err := f.scale.apply(&o, set); err != nil {
@@ -198,22 +199,24 @@ func runRun(args []string) error {
 	if err := f.fs.Parse(args); err != nil {
 		return err
 	}
-	if *f.data == "" || *f.out == "" || f.fs.NArg() > 0 {
-		f.fs.Usage()
-		return errUsage
+	if *f.data == "" && *f.in.manifest == "" {
+		return usageError(f.fs, "--data DIR (or --manifest FILE) is required")
+	}
+	if err := needFlag(f.fs, *f.out != "", "--out DIR"); err != nil {
+		return err
 	}
 	o, err := f.options()
 	if err != nil {
 		return err
 	}
 	o.Command = append([]string{"anomclust", "run"}, args...)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext("run")
 	defer stop()
-	if _, err := runPipeline(ctx, o, os.Stdout, os.Stderr); err != nil {
+	if _, err := runPipeline(ctx, o, cliStdout, cliStderr); err != nil {
 		return err
 	}
 	if *f.report {
-		return writeReport(o.Out, os.Stdout)
+		return writeReport(o.Out, cliStdout)
 	}
 	return nil
 }
@@ -225,19 +228,27 @@ func runPipeline(ctx context.Context, o pipeline.Options, stdout, stderr io.Writ
 	o.Log = stderr
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		o.Progress = stderr // bars redraw with \r: only on a terminal
+	} else {
+		o.Progress = newLineProgress(stderr, progressEvery) // a plain line every few seconds
 	}
 	res, err := pipeline.Run(ctx, o)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			// runMain then says "interrupted" and exits 130.
-			fmt.Fprintf(stderr, "files already in %s are complete; the rest were not written\n", absPath(o.Out))
+			// runMain then says "interrupted" and exits 130 (143 for SIGTERM).
+			fmt.Fprintf(stderr, "the run was not finished: %s is as it was before (runs are written to a temporary folder and moved there at the end)\n", absPath(o.Out))
 		}
 		return nil, err
 	}
-	printSummary(stdout, res.Summary)
 	// run.json holds the absolute output folder: print that, so the line
 	// is usable from any directory.
-	fmt.Fprintf(stdout, "\noutputs: %s (run.json, summary.md, summary.csv, <category>/<mode>/tau_<tau>/)\n", res.Run.Settings.Out)
+	if len(res.Summary) > 0 {
+		printSummary(stdout, res.Summary)
+		fmt.Fprintf(stdout, "\noutputs: %s (run.json, summary.md, summary.csv, <category>/<mode>/tau_<tau>/)\n", res.Run.Settings.Out)
+	} else {
+		// No labels: no scores to show, only where the clusters are.
+		fmt.Fprintf(stdout, "no labels, so no metrics: the clusters are in assignments.csv (path,label,cluster) of each setting\n")
+		fmt.Fprintf(stdout, "\noutputs: %s (run.json, <category>/<mode>/tau_<tau>/assignments.csv, alpha.npy, X.npy)\n", res.Run.Settings.Out)
+	}
 	fmt.Fprintf(stdout, "wall time: %.1f s (", res.Run.WallSeconds)
 	first := true
 	for _, st := range []string{"features", "scores", "alpha", "cluster", "metrics", "write"} {

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -30,8 +27,11 @@ func runSynth(args []string) error {
 	if err := needFlag(fs, *out != "", "--out DIR"); err != nil {
 		return err
 	}
+	if err := checkBounds(bound{"--train", *train, 0, 10000}, bound{"--per-type", *perType, 1, 10000}); err != nil {
+		return err
+	}
 	o := synth.Options{Categories: *cats, Train: *train, PerType: *perType, Size: *size, Seed: *seed}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext("synth")
 	defer stop()
 	start := time.Now()
 	res, err := synth.Generate(ctx, *out, o)

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
 	"text/tabwriter"
 
@@ -34,10 +32,11 @@ default <user cache dir>/anomclust).
 
 func runWeights(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Print(weightsUsage)
 		if len(args) == 0 {
+			fmt.Fprint(cliStderr, "anomclust weights: a subcommand (list, pull, verify) is required\n"+weightsUsage)
 			return errUsage
 		}
+		fmt.Fprint(cliStdout, weightsUsage)
 		return nil
 	}
 	switch args[0] {
@@ -117,14 +116,13 @@ func weightsPull(args []string) error {
 		return err
 	}
 	if len(names) == 0 {
-		fs.Usage()
-		return errUsage
+		return usageError(fs, "a backbone NAME is required")
 	}
 	st, err := weights.NewStore()
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext("weights pull")
 	defer stop()
 	for _, n := range names {
 		e, err := weights.Lookup(n)
@@ -152,8 +150,7 @@ func weightsVerify(args []string) error {
 		return err
 	}
 	if *file != "" && len(names) != 1 {
-		fmt.Fprintln(os.Stderr, "anomclust weights verify: --weights FILE needs exactly one NAME")
-		return errUsage
+		return usageError(fs, "--weights FILE needs exactly one NAME")
 	}
 	st, err := weights.NewStore()
 	if err != nil {

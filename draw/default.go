@@ -1,0 +1,42 @@
+package draw
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/anomclust/anomclust/rundir"
+)
+
+// unlabelled reports whether a category of the run has no labels (no
+// metrics.json to pick a best setting by).
+func unlabelled(run *rundir.Run, category string) bool {
+	i := slices.IndexFunc(run.Categories, func(c rundir.Category) bool { return c.Name == category })
+	return i >= 0 && run.Categories[i].Unlabelled
+}
+
+// Default is the setting shown for a category without labels, where no
+// best setting can be chosen: mode (or the run's first mode with results)
+// at the middle of the run's taus (the lower middle for an even count;
+// tau 1 of the default 0,1,2).
+func Default(runDir string, run *rundir.Run, category, mode string) (Setting, error) {
+	modes := run.Settings.Modes
+	if mode != "" {
+		if err := CheckMode(runDir, run, category, mode); err != nil {
+			return Setting{}, err
+		}
+		modes = []string{mode}
+	}
+	taus := slices.Sorted(slices.Values(run.Settings.Taus))
+	for _, m := range modes {
+		st := Setting{Mode: m}
+		if m != rundir.ModeAverage && len(taus) > 0 {
+			st.Tau = taus[(len(taus)-1)/2]
+		}
+		if _, err := os.Stat(filepath.Join(st.Dir(runDir, category), rundir.AssignmentsFile)); err == nil {
+			return st, nil
+		}
+	}
+	return Setting{}, fmt.Errorf("run %s: no results for category %s", runDir, category)
+}

@@ -1,0 +1,75 @@
+package pipeline
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/anomclust/anomclust/alpha"
+	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/tensor"
+)
+
+func randZ(n, m, d int, seed uint64) []*tensor.Tensor {
+	r := rand.New(rand.NewPCG(seed, 1))
+	z := make([]*tensor.Tensor, n)
+	for i := range z {
+		z[i] = tensor.New(m, d)
+		for j := range z[i].Data {
+			z[i].Data[j] = r.Float32()
+		}
+	}
+	return z
+}
+
+// TestScoreCost: the pair count is the one alpha reports as its total work
+// (unsupervised, with and without reference-only images), and the
+// estimate from one measured pair is within a factor 8 of the real time.
+func TestScoreCost(t *testing.T) {
+	for _, c := range []struct{ q, n int }{{12, 12}, {9, 14}, {2, 2}} {
+		z := randZ(c.n, 16, 8, 1)
+		var total int
+		if _, err := alpha.Unsupervised(z, alpha.Options{Queries: c.q, Workers: 1, Progress: func(_, tot int) { total = tot }}); err != nil {
+			t.Fatal(err)
+		}
+		if got := scorePairs(rundir.ModeUnsupervised, c.q, c.n, 0, 0); got != int64(total) {
+			t.Errorf("q %d of n %d: %d pairs, alpha counts %d", c.q, c.n, got, total)
+		}
+	}
+	// Sampled references: every image has 2h neighbours on alpha's circle,
+	// n·h pairs when every image is a query; refs reaching every image
+	// are all pairs.
+	if got := scorePairs(rundir.ModeUnsupervised, 20, 20, 0, 3); got != 40 {
+		t.Errorf("20 images, 3 refs (h = 2): %d pairs, want 40", got)
+	}
+	if got := scorePairs(rundir.ModeUnsupervised, 5, 5, 0, 4); got != 10 {
+		t.Errorf("5 images, 4 refs: %d pairs, want all 10", got)
+	}
+	if got := scorePairs(rundir.ModeSemi, 7, 99, 5, 0); got != 35 {
+		t.Errorf("semi: %d pairs, want 35", got)
+	}
+	z := randZ(16, 400, 128, 2)
+	o := &Options{Workers: 1, ImageSize: 224}
+	c, err := estimateScores(o, rundir.ModeUnsupervised, alpha.Tensors(z), 16, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The machine may be shared: the better of two, as for the estimate.
+	real := time.Duration(1<<62 - 1)
+	for range 2 {
+		start := time.Now()
+		if _, err := alpha.Unsupervised(z, alpha.Options{Workers: 1}); err != nil {
+			t.Fatal(err)
+		}
+		real = min(real, time.Since(start))
+	}
+	t.Logf("estimate %v for %d pairs (one pair %v), real %v", c.Est, c.Pairs, c.PerPair, real)
+	// Within 8x: the machines running the tests are shared (load 20+ on 2
+	// cores seen); a missing factor (pairs, workers) is off by far more.
+	if c.Pairs != 120 || !(c.Est > real/8 && c.Est < real*8) {
+		t.Errorf("estimate %v for %d pairs (one pair %v), real %v", c.Est, c.Pairs, c.PerPair, real)
+	}
+	if _, err := estimateScores(o, rundir.ModeUnsupervised, alpha.Tensors(randZ(2, MaxPatches+1, 1, 3)), 2, 0); err == nil {
+		t.Error("a patch grid beyond MaxPatches accepted")
+	}
+}

@@ -1,0 +1,76 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"image/color"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/anomclust/anomclust/draw"
+	"github.com/anomclust/anomclust/npy"
+	"github.com/anomclust/anomclust/rundir"
+)
+
+// buildUnlabelled fills a category view for images without labels: no
+// scores, plots or confusion matrix; each cluster has a colour of its own,
+// the dendrogram (Ward) and a gallery per cluster.
+func buildUnlabelled(cv *categoryView, runDir string, run *rundir.Run, c rundir.Category, st draw.Setting, perCluster int, opt Options) (*categoryView, error) {
+	cv.Unlabelled = true
+	cv.Plots = nil
+	cv.SettingWhy = "chosen for the report"
+	if opt.Mode == "" || (!opt.HasTau && opt.Mode != rundir.ModeAverage) {
+		cv.SettingWhy = "no labels to pick a best setting by: the middle τ of the run's first mode"
+	}
+	cv.Method = run.Settings.Cluster
+	dir := st.Dir(runDir, c.Name)
+	src, err := draw.OpenCategory(runDir, run, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	src.Data = opt.Data
+	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
+	if err != nil {
+		return nil, err
+	}
+	if len(as) != len(src.Items) {
+		return nil, fmt.Errorf("%s: %d assignments for %d images", dir, len(as), len(src.Items))
+	}
+	match := map[int]string{}
+	for _, a := range as {
+		match[a.Cluster] = ""
+	}
+	clusterColor := func(k int) color.RGBA { return labelColor(k) }
+
+	lpath := filepath.Join(dir, rundir.LinkageFile)
+	link, shape, err := npy.Read[float64](lpath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		cv.DendroNote = "no linkage.npy (clustered with " + orDash(run.Settings.Cluster) + ")"
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", lpath, err)
+	case len(shape) != 2 || shape[1] != 4 || shape[0] != len(as)-1:
+		return nil, fmt.Errorf("%s: shape %v, want (%d, 4)", lpath, shape, len(as)-1)
+	default:
+		leafCluster := make([]int, len(as))
+		leafColor := make([]color.RGBA, len(as))
+		for i, a := range as {
+			leafCluster[i] = a.Cluster
+			leafColor[i] = clusterColor(a.Cluster)
+		}
+		svg, err := dendrogram(link, len(as), max(c.K, len(match)), leafCluster, clusterColor, leafColor)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", lpath, err)
+		}
+		cv.Dendrogram = template.HTML(svg)
+	}
+	alpha, err := src.ReadAlpha(dir)
+	if err != nil {
+		return nil, err
+	}
+	if cv.Galleries, err = buildGalleries(src, as, alpha, match, clusterColor, perCluster, opt); err != nil {
+		return nil, err
+	}
+	return cv, nil
+}
