@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/anomclust/anomclust/alpha"
-	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/metrics"
 	"github.com/anomclust/anomclust/npy"
@@ -32,7 +31,7 @@ type Result struct {
 type plan struct {
 	cat   *dataset.Category
 	set   dataset.Set
-	k     int
+	k     int            // 0: estimated per result (Options.autoK)
 	semi  bool           // run the semi-supervised mode
 	train []dataset.Item // the memory bank's images (semi)
 	// ref are the test images that are not clustered but are "other
@@ -154,7 +153,7 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 				p.ref = append(p.ref, it)
 			}
 		}
-		if p.k == 0 {
+		if p.k == 0 && !o.autoK(len(set.Labels)) {
 			p.k = len(set.Labels)
 		}
 		if p.k > len(set.Items) {
@@ -268,7 +267,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		}
 		info.NReference, info.ReferenceOnly = N+len(refPaths), refPaths
 	}
-	fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %d, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, p.k, len(p.train))
+	fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %s, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, kText(p.k), len(p.train))
 	if len(refPaths) > 0 {
 		fmt.Fprintf(log, "%s: the unsupervised score compares with %d test images: the %d clustered and %d others (combined, or good under defects-only)\n",
 			p.cat.Name, info.NReference, N, len(refPaths))
@@ -316,6 +315,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	}
 
 	var rows []rundir.Row
+	ms := newModelSaver(o, p, in.z, in.bank)
 	for _, mode := range o.Modes {
 		if mode == rundir.ModeSemi && !p.semi {
 			continue
@@ -365,12 +365,19 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			if err := ctx.Err(); err != nil {
 				return info, nil, err
 			}
-			r, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], truth, items)
+			r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items)
 			if err != nil {
 				return info, nil, err
 			}
 			rows = append(rows, r)
+			if kc != nil {
+				info.KChoices = append(info.KChoices, *kc)
+			}
 		}
+	}
+	sw.start("model")
+	if err := ms.save(ctx, catDir, log); err != nil {
+		return info, nil, fmt.Errorf("saving the model for assign: %w", err)
 	}
 	return info, rows, nil
 }
@@ -386,38 +393,30 @@ func byteSize(n int64) string {
 // clusterAndWrite clusters X, scores the clusters and writes the result
 // folder of (mode, tau).
 func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, tau float64,
-	a []float64, x *tensor.Tensor, truth []int, items []rundir.Item) (rundir.Row, error) {
-	N, D := x.Shape[0], x.Shape[1]
+	a []float64, x *tensor.Tensor, s *alpha.Scores, truth []int, items []rundir.Item) (rundir.Row, *rundir.KChoice, error) {
+	N := x.Shape[0]
 	M := len(a) / N
 	sw.start("cluster")
-	var pred []int
-	var link *cluster.Linkage
-	var err error
-	switch o.Cluster {
-	case ClusterWard:
-		pred, link, err = cluster.WardLabels(x.Data, N, D, p.k)
-	default:
-		var r *cluster.KMeansResult
-		r, err = cluster.KMeans(x.Data, N, D, p.k, cluster.KMeansOptions{Seed: o.Seed, Workers: o.Workers})
-		if r != nil {
-			pred = r.Labels
-		}
-	}
+	pred, link, kc, err := clusterX(o, x, p.k, mode, tau)
 	if err != nil {
-		return rundir.Row{}, fmt.Errorf("%s clustering (%s, tau %g): %w", o.Cluster, mode, tau, err)
+		return rundir.Row{}, nil, fmt.Errorf("%s clustering (%s, tau %g): %w", o.Cluster, mode, tau, err)
+	}
+	k := p.k
+	if kc != nil {
+		k = kc.K
 	}
 	sw.start("metrics")
 	sc, err := metrics.Evaluate(truth, pred)
 	if err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
 	}
 	match, err := metrics.Match(truth, pred)
 	if err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
 	}
 	labels := p.set.Labels
 	m := &rundir.Metrics{Category: p.cat.Name, Mode: mode, Cluster: o.Cluster, Protocol: o.protocol(),
-		K: p.k, N: N, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1, Labels: labels}
+		K: k, N: N, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1, Labels: labels}
 	hasTau := mode != rundir.ModeAverage
 	if hasTau {
 		t := tau
@@ -425,12 +424,12 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	}
 	m.Confusion = make([][]int, len(labels))
 	for i := range m.Confusion {
-		m.Confusion[i] = make([]int, p.k)
+		m.Confusion[i] = make([]int, k)
 	}
 	for i := range truth {
 		m.Confusion[truth[i]][pred[i]]++
 	}
-	for c := 0; c < p.k; c++ {
+	for c := 0; c < k; c++ {
 		cm := rundir.ClusterMatch{Cluster: c}
 		for l := range labels {
 			cm.Size += m.Confusion[l][c]
@@ -443,25 +442,25 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 
 	sw.start("write")
 	if err := ctx.Err(); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
 	}
 	dir := rundir.ResultDir(o.Out, p.cat.Name, mode, tau)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
 	}
 	a32 := make([]float32, len(a))
 	for i, v := range a {
 		a32[i] = float32(v)
 	}
 	if err := npy.Write(filepath.Join(dir, rundir.AlphaFile), a32, N, M); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
 	}
-	if err := npy.Write(filepath.Join(dir, rundir.XFile), x.Data, N, D); err != nil {
-		return rundir.Row{}, err
+	if err := npy.Write(filepath.Join(dir, rundir.XFile), x.Data, N, x.Shape[1]); err != nil {
+		return rundir.Row{}, nil, err
 	}
 	if link != nil {
 		if err := npy.Write(filepath.Join(dir, rundir.LinkageFile), link.Matrix(), N-1, 4); err != nil {
-			return rundir.Row{}, err
+			return rundir.Row{}, nil, err
 		}
 	} else {
 		os.Remove(dir + "/" + rundir.LinkageFile) // a stale one from an earlier Ward run
@@ -470,15 +469,28 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	for i, it := range items {
 		as[i] = rundir.Assignment{Path: it.Path, Label: it.Label, Cluster: pred[i]}
 	}
+	if err := describe(as, x, pred, k, s, mode); err != nil {
+		return rundir.Row{}, nil, err
+	}
 	if err := rundir.WriteAssignments(filepath.Join(dir, rundir.AssignmentsFile), as); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
 	}
 	if err := rundir.WriteMetrics(filepath.Join(dir, rundir.MetricsFile), m); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
+	}
+	if kc != nil {
+		if err := rundir.WriteK(dir, kc); err != nil {
+			return rundir.Row{}, nil, err
+		}
+	}
+	if o.ExportClusters {
+		if err := exportClusters(dir, p.cat.Dir, as, k, o.logw()); err != nil {
+			return rundir.Row{}, nil, err
+		}
 	}
 	if !hasTau {
 		tau = 0
 	}
 	return rundir.Row{Kind: rundir.KindCategory, Category: p.cat.Name, Mode: mode, Tau: tau, HasTau: hasTau,
-		NCategories: 1, NImages: N, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1}, nil
+		NCategories: 1, NImages: N, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1}, kc, nil
 }
