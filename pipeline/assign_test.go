@@ -18,6 +18,7 @@ import (
 
 	"github.com/anomclust/anomclust/model"
 	"github.com/anomclust/anomclust/pipeline"
+	"github.com/anomclust/anomclust/report"
 	"github.com/anomclust/anomclust/rundir"
 )
 
@@ -230,5 +231,13 @@ func TestKAutoRun(t *testing.T) {
 		if n != len(as) {
 			t.Errorf("%s: %d exported files for %d images", r.Dir, n, len(as))
 		}
+	}
+	// The report plots the estimate of the setting it shows.
+	var page bytes.Buffer
+	if err := report.Render(&page, o.Out, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if h := page.String(); !strings.Contains(h, "the K estimate (k.json)") || !strings.Contains(h, "(runner-up ") {
+		t.Error("report without the K plot")
 	}
 }

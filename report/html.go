@@ -68,6 +68,7 @@ type categoryView struct {
 	ImageSize, NBank    int
 	Labels              []labelView
 	Plots               []template.HTML
+	KAuto               bool // the last plot is the K estimate's
 	Setting, SettingWhy string
 	Scores, Method      string
 	Confusion           confusionView
@@ -108,6 +109,7 @@ type galleryView struct {
 	Label                       string
 	Color                       template.CSS
 	Size, Correct, Wrong, Shown int
+	Labelled                    bool // the category has labels to check against
 	Thumbs                      []thumbView
 }
 
@@ -261,19 +263,19 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 <h2>{{.Name}}</h2>
 <p class="meta">{{.N}} images · K = {{.K}} clusters · patch grid {{.GridH}}×{{.GridW}} on a {{.ImageSize}} px crop{{if .NBank}} · memory bank {{.NBank}} images{{end}}</p>
 <div class="chips">{{range .Labels}}<span class="chip"><span class="dot" style="background:{{.Color}}"></span>{{.Name}} <span class="detail">{{.Count}}</span></span>{{end}}</div>
-<h3>Scores against τ</h3>
+<h3>Scores against τ{{if .KAuto}}; the K estimate (k.json){{end}}</h3>
 <div class="legend"><span><span class="line" style="border-color:#1f77b4"></span>unsupervised</span><span><span class="line" style="border-color:#ff7f0e"></span>semi-supervised</span><span><span class="line dash" style="border-color:#7f7f7f"></span>average (no weighting)</span></div>
 <div class="plots">{{range .Plots}}{{.}}{{end}}</div>
-<div class="setting">Confusion matrix, dendrogram and galleries below: <b>{{.Setting}}</b> ({{.SettingWhy}}) — {{.Scores}}{{if .Method}} · clustering {{.Method}}{{end}}</div>
+<div class="setting">Confusion matrix, dendrogram and galleries below: <b>{{.Setting}}</b> ({{.SettingWhy}}){{if .Scores}} — {{.Scores}}{{end}}{{if .Method}} · clustering {{.Method}}{{end}}</div>
 <div class="two">
-<div>
+{{if .Confusion.Rows}}<div>
 <h3>Confusion matrix</h3>
 <table class="confusion">
 <thead><tr><th class="rowh">label \ cluster</th>{{range .Confusion.Cols}}<th><span class="dot" style="background:{{.Color}};display:inline-block"></span> {{.ID}}<small>{{if .Label}}→ {{.Label}}{{else}}unmatched{{end}}</small></th>{{end}}<th>total</th></tr></thead>
 <tbody>{{range .Confusion.Rows}}<tr><th class="rowh"><span class="dot" style="background:{{.Color}};display:inline-block"></span> {{.Label}}</th>{{range .Cells}}<td class="{{if .Match}}match{{end}}{{if .Dark}} dark{{end}}{{if not .N}} zero{{end}}" style="{{.Style}}">{{.N}}</td>{{end}}<td class="total">{{.Total}}</td></tr>{{end}}</tbody>
 </table>
 <p class="note">Rows: true labels. Columns: clusters, each placed under the label the Hungarian matching gave it; the diagonal (green) counts correctly clustered images, red cells the rest.</p>
-</div>
+</div>{{end}}
 <div>
 <h3>Ward dendrogram</h3>
 {{if .Dendrogram}}{{.Dendrogram}}<p class="note">Branches below the cut take the colour of their cluster's matched label; the strip under the leaves shows each image's true label.</p>{{else}}<p class="note">{{.DendroNote}}</p>{{end}}
@@ -282,7 +284,7 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 <h3>Clusters</h3>
 <p class="note">Alpha (patch weights) blended over the crop the model saw, max-normalised per image; white outline: ground-truth mask. Red frame and ✕: the image's true label differs from its cluster's matched label. Hover for the file.</p>
 {{range .Galleries}}<div class="cluster">
-<div class="chead"><span class="dot" style="background:{{.Color}}"></span><span class="name">Cluster {{.Cluster}} → {{.Label}}</span><span class="counts">{{.Size}} images · {{.Correct}} {{.Label}} ({{pct .Correct .Size}})</span>{{if .Wrong}}<span class="badge bad">{{.Wrong}} wrong</span>{{end}}{{if lt .Shown .Size}}<span class="badge">showing {{.Shown}} of {{.Size}}{{if .Wrong}}, wrong ones first up to half{{end}}</span>{{end}}</div>
+<div class="chead"><span class="dot" style="background:{{.Color}}"></span>{{if .Labelled}}<span class="name">Cluster {{.Cluster}} → {{.Label}}</span><span class="counts">{{.Size}} images · {{.Correct}} {{.Label}} ({{pct .Correct .Size}})</span>{{else}}<span class="name">Cluster {{.Cluster}}</span><span class="counts">{{.Size}} images, most typical first</span>{{end}}{{if .Wrong}}<span class="badge bad">{{.Wrong}} wrong</span>{{end}}{{if lt .Shown .Size}}<span class="badge">showing {{.Shown}} of {{.Size}}{{if .Wrong}}, wrong ones first up to half{{end}}</span>{{end}}</div>
 <div class="thumbs">{{range .Thumbs}}<figure class="thumb{{if .Wrong}} wrong{{end}}" data-index="{{.Index}}" title="{{.Title}}"><img src="{{.Src}}" alt="image {{.Index}}, label {{.Label}}" />{{if .Wrong}}<span class="x">✕</span>{{end}}<figcaption><span class="dot" style="background:{{.Color}}"></span>#{{.Index}} {{.Label}}</figcaption></figure>{{end}}</div>
 </div>
 {{end}}</section>

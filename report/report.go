@@ -192,7 +192,10 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		return nil, err
 	}
 	cv.Setting = settingName(st.Mode, st.Tau, st.Mode != rundir.ModeAverage)
-	cv.Scores = fmt.Sprintf("NMI %.3f · ARI %.3f · F1 %.3f", m.NMI, m.ARI, m.F1)
+	labelled := len(c.Labels) >= 2 // one label or none: no metrics to show
+	if labelled {
+		cv.Scores = fmt.Sprintf("NMI %.3f · ARI %.3f · F1 %.3f", m.NMI, m.ARI, m.F1)
+	}
 	if opt.Mode == "" {
 		cv.SettingWhy = "best NMI of this category"
 	} else if !opt.HasTau && opt.Mode != rundir.ModeAverage {
@@ -204,6 +207,16 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		cv.Method = m.Cluster
 	}
 	dir := st.Dir(runDir, c.Name)
+	if kc, err := rundir.ReadK(dir); err == nil {
+		svg, err := kPlot(kc, cv.Setting)
+		if err != nil {
+			return nil, err
+		}
+		cv.Plots = append(cv.Plots, template.HTML(svg))
+		cv.KAuto, cv.K = true, kc.K
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
 	src, err := draw.OpenCategory(runDir, run, c.Name)
 	if err != nil {
 		return nil, err
@@ -229,7 +242,9 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		}
 		return unmatchedColor
 	}
-	cv.Confusion = buildConfusion(m, as, c.Labels, match, clusterColor)
+	if labelled {
+		cv.Confusion = buildConfusion(m, as, c.Labels, match, clusterColor)
+	}
 
 	// Dendrogram, from linkage.npy when the method was Ward.
 	lpath := filepath.Join(dir, rundir.LinkageFile)
