@@ -115,12 +115,12 @@ type Settings struct {
 	// Refs is the unsupervised score's number of reference images per
 	// image (a seeded sample); 0 = every other image (exact). Proj and
 	// SemiProj are the two-stage search's PCA dimensions; 0 = exact.
-	Refs     int   `json:"refs"`
-	Proj     int   `json:"proj"`
-	SemiProj int   `json:"semi_proj"`
-	CacheMax int64 `json:"cache_max,omitempty"` // bytes; 0 = no eviction
-	Cluster     string    `json:"cluster"` // "ward" or "kmeans"
-	K           int       `json:"k"`       // 0 = number of labels per category (or estimated, KAuto)
+	Refs     int    `json:"refs"`
+	Proj     int    `json:"proj"`
+	SemiProj int    `json:"semi_proj"`
+	CacheMax int64  `json:"cache_max,omitempty"` // bytes; 0 = no eviction
+	Cluster  string `json:"cluster"`             // "ward" or "kmeans"
+	K        int    `json:"k"`                   // 0 = number of labels per category (or estimated, KAuto)
 	// KAuto: K estimated from X per result (package kselect) in the
 	// inclusive range KRange.
 	KAuto  bool   `json:"k_auto,omitempty"`
