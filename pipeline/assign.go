@@ -249,13 +249,9 @@ func referenceScores(ctx context.Context, dir string, m *model.Model, mode strin
 		if err != nil {
 			return nil, fmt.Errorf("assign: %w", err)
 		}
-		// Blocks of one image's size, so that workers share the bank.
-		var bank []*tensor.Tensor
-		D := shape[1]
-		for r := 0; r < shape[0]; r += M {
-			rows := min(M, shape[0]-r)
-			bank = append(bank, tensor.From(data[r*D:(r+rows)*D], rows, D))
-		}
+		// One block: SemiSupervised wants bank blocks of one shape, and
+		// the coreset's size need not divide into images.
+		bank := []*tensor.Tensor{tensor.From(data, shape[0], shape[1])}
 		s, err := alpha.SemiSupervised(z, bank, opt)
 		return s, wrap(err)
 	default:
