@@ -173,7 +173,7 @@ func checkImages(ctx context.Context, o *Options, plans []plan, log io.Writer) (
 		if err := p.set.Check(); err != nil {
 			return nil, fmt.Errorf("after leaving out %d unreadable images: %w", len(order), err)
 		}
-		if !p.set.Unlabelled && o.K == 0 {
+		if o.K == 0 && !o.autoK(len(p.set.Labels)) {
 			p.k = len(p.set.Labels)
 		}
 		if p.k > len(p.set.Items) {

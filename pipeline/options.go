@@ -79,8 +79,14 @@ type Options struct {
 	SkipSemiWithoutTrain bool
 
 	Cluster string // ClusterWard or ClusterKMeans
-	K       int    // clusters; 0 = number of labels of the category
-	Seed    uint64 // seeds the bank pick, the subsampling, the coreset and k-means
+	K       int    // clusters; 0 = number of labels of the category (estimated when it has none)
+	// KAuto estimates K from X for every result (package kselect) within
+	// KMin..KMax (0: kselect's defaults 2..15), labels or not.
+	KAuto      bool
+	KMin, KMax int
+	// ExportClusters writes each result's clusters/ folder (hard links).
+	ExportClusters bool
+	Seed           uint64 // seeds the bank pick, the subsampling, the coreset and k-means
 	// DefectsOnly drops the good images from the clustered set (they stay
 	// in the unsupervised score's reference set, see Modes).
 	DefectsOnly bool
@@ -286,6 +292,9 @@ func (o *Options) validate() error {
 	if o.K < 0 {
 		return fmt.Errorf("k = %d must be >= 0 (0: the number of labels)", o.K)
 	}
+	if err := o.validateK(); err != nil {
+		return err
+	}
 	if o.MaxPerClass < 0 {
 		return fmt.Errorf("max per class %d must be >= 0", o.MaxPerClass)
 	}
@@ -331,7 +340,7 @@ func (o *Options) settings() rundir.Settings {
 		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm,
 		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
 		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
-		Cluster: o.Cluster, K: o.K, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
+		Cluster: o.Cluster, K: o.K, KAuto: o.KAuto, KRange: kRangeOf(o), ExportClusters: o.ExportClusters, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/anomclust/anomclust/alpha"
-	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/rundir"
@@ -32,7 +31,7 @@ type Result struct {
 type plan struct {
 	cat   *dataset.Category
 	set   dataset.Set
-	k     int
+	k     int            // 0: estimated per result (Options.autoK)
 	semi  bool           // run the semi-supervised mode
 	train []dataset.Item // the memory bank's images (semi)
 	// ref are the test images that are not clustered but are "other
@@ -192,7 +191,7 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 				p.ref = append(p.ref, it)
 			}
 		}
-		if p.k == 0 {
+		if p.k == 0 && !o.autoK(len(set.Labels)) {
 			p.k = len(set.Labels)
 		}
 		if set.Unlabelled && len(p.ref) > 0 {
@@ -312,7 +311,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		}
 		info.NReference, info.ReferenceOnly = N+len(refPaths), o.rels(refPaths)
 	}
-	fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %d, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, p.k, len(p.train))
+	fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %s, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, kText(p.k), len(p.train))
 	if len(refPaths) > 0 {
 		fmt.Fprintf(log, "%s: the unsupervised score compares with %d test images: the %d clustered and %d others (combined, or good under defects-only)\n",
 			p.cat.Name, info.NReference, N, len(refPaths))
@@ -360,6 +359,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	}
 
 	var rows []rundir.Row
+	ms := newModelSaver(o, p, in.z, in.bank)
 	for _, mode := range o.Modes {
 		if mode == rundir.ModeSemi && !p.semi {
 			continue
@@ -409,14 +409,21 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			if err := ctx.Err(); err != nil {
 				return info, nil, err
 			}
-			r, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], truth, items)
+			r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items)
 			if err != nil {
 				return info, nil, err
 			}
 			if r.Kind != "" { // "" without labels: no scores
 				rows = append(rows, r)
 			}
+			if kc != nil {
+				info.KChoices = append(info.KChoices, *kc)
+			}
 		}
+	}
+	sw.start("model")
+	if err := ms.save(ctx, catDir, log); err != nil {
+		return info, nil, fmt.Errorf("saving the model for assign: %w", err)
 	}
 	return info, rows, nil
 }
@@ -432,56 +439,48 @@ func byteSize(n int64) string {
 // clusterAndWrite clusters X, scores the clusters and writes the result
 // folder of (mode, tau).
 func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, tau float64,
-	a []float64, x *tensor.Tensor, truth []int, items []rundir.Item) (rundir.Row, error) {
-	N, D := x.Shape[0], x.Shape[1]
+	a []float64, x *tensor.Tensor, s *alpha.Scores, truth []int, items []rundir.Item) (rundir.Row, *rundir.KChoice, error) {
+	N := x.Shape[0]
 	M := len(a) / N
 	sw.start("cluster")
-	var pred []int
-	var link *cluster.Linkage
-	var err error
-	switch o.Cluster {
-	case ClusterWard:
-		pred, link, err = cluster.WardLabels(x.Data, N, D, p.k)
-	default:
-		var r *cluster.KMeansResult
-		r, err = cluster.KMeans(x.Data, N, D, p.k, cluster.KMeansOptions{Seed: o.Seed, Workers: o.Workers})
-		if r != nil {
-			pred = r.Labels
-		}
-	}
+	pred, link, kc, err := clusterX(o, x, p.k, mode, tau)
 	if err != nil {
-		return rundir.Row{}, fmt.Errorf("%s clustering (%s, tau %g): %w", o.Cluster, mode, tau, err)
+		return rundir.Row{}, nil, fmt.Errorf("%s clustering (%s, tau %g): %w", o.Cluster, mode, tau, err)
+	}
+	k := p.k
+	if kc != nil {
+		k = kc.K
 	}
 	hasTau := mode != rundir.ModeAverage
 	var m *rundir.Metrics
 	if !p.set.Unlabelled { // without labels there is nothing to score
 		sw.start("metrics")
-		if m, err = scoreClusters(o, p, mode, tau, truth, pred); err != nil {
-			return rundir.Row{}, err
+		if m, err = scoreClusters(o, p, k, mode, tau, truth, pred); err != nil {
+			return rundir.Row{}, nil, err
 		}
 	}
 
 	sw.start("write")
 	if err := ctx.Err(); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
 	}
 	dir := rundir.ResultDir(o.Out, p.cat.Name, mode, tau)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
 	}
 	a32 := make([]float32, len(a))
 	for i, v := range a {
 		a32[i] = float32(v)
 	}
 	if err := npy.Write(filepath.Join(dir, rundir.AlphaFile), a32, N, M); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
 	}
-	if err := npy.Write(filepath.Join(dir, rundir.XFile), x.Data, N, D); err != nil {
-		return rundir.Row{}, err
+	if err := npy.Write(filepath.Join(dir, rundir.XFile), x.Data, N, x.Shape[1]); err != nil {
+		return rundir.Row{}, nil, err
 	}
 	if link != nil {
 		if err := npy.Write(filepath.Join(dir, rundir.LinkageFile), link.Matrix(), N-1, 4); err != nil {
-			return rundir.Row{}, err
+			return rundir.Row{}, nil, err
 		}
 	} else {
 		os.Remove(dir + "/" + rundir.LinkageFile) // a stale one from an earlier Ward run
@@ -490,18 +489,37 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	for i, it := range items {
 		as[i] = rundir.Assignment{Path: it.Path, Label: it.Label, Cluster: pred[i]}
 	}
+	if err := describe(as, x, pred, k, s, mode); err != nil {
+		return rundir.Row{}, nil, err
+	}
 	if err := rundir.WriteAssignments(filepath.Join(dir, rundir.AssignmentsFile), as); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, nil, err
+	}
+	if m != nil {
+		if err := rundir.WriteMetrics(filepath.Join(dir, rundir.MetricsFile), m); err != nil {
+			return rundir.Row{}, nil, err
+		}
+	}
+	if kc != nil {
+		if err := rundir.WriteK(dir, kc); err != nil {
+			return rundir.Row{}, nil, err
+		}
+	}
+	if o.ExportClusters {
+		src := make([]string, len(p.set.Items)) // as[i].Path is relative to the data root
+		for i, it := range p.set.Items {
+			src[i] = it.Path
+		}
+		if err := exportClusters(dir, p.cat.Dir, src, as, k, o.logw()); err != nil {
+			return rundir.Row{}, nil, err
+		}
 	}
 	if m == nil {
-		return rundir.Row{}, nil
-	}
-	if err := rundir.WriteMetrics(filepath.Join(dir, rundir.MetricsFile), m); err != nil {
-		return rundir.Row{}, err
+		return rundir.Row{}, kc, nil // "" Kind: no scores without labels
 	}
 	if !hasTau {
 		tau = 0
 	}
 	return rundir.Row{Kind: rundir.KindCategory, Category: p.cat.Name, Mode: mode, Tau: tau, HasTau: hasTau,
-		NCategories: 1, NImages: N, NMI: m.NMI, ARI: m.ARI, F1: m.F1}, nil
+		NCategories: 1, NImages: N, NMI: m.NMI, ARI: m.ARI, F1: m.F1}, kc, nil
 }

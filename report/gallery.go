@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"image/color"
 	"image/jpeg"
+	"math"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -58,11 +59,26 @@ func buildGalleries(src *draw.Source, as []rundir.Assignment, alpha []float32, m
 	type job struct{ g, t, item int }
 	var jobs []job
 	var gs []galleryView
+	// Most typical first: by distance to the cluster's centre (relative
+	// to its spread, assignments.csv), unknown distances last.
+	for _, m := range members {
+		slices.SortStableFunc(m, func(a, b int) int {
+			da, db := as[a].Distance, as[b].Distance
+			switch {
+			case da == db || (math.IsNaN(da) && math.IsNaN(db)):
+				return 0
+			case math.IsNaN(db) || da < db:
+				return -1
+			}
+			return 1
+		})
+	}
 	for _, k := range clusters {
 		lab := match[k]
 		var right, wrong []int
+		labelled := !src.Cat.Unlabelled && len(src.Cat.Labels) >= 2
 		for _, i := range members[k] {
-			if as[i].Label == lab {
+			if !labelled || as[i].Label == lab {
 				right = append(right, i)
 			} else {
 				wrong = append(wrong, i)
@@ -72,20 +88,23 @@ func buildGalleries(src *draw.Source, as []rundir.Assignment, alpha []float32, m
 		nRight := min(len(right), perCluster-nWrong)
 		shown := append(spread(right, nRight), spread(wrong, nWrong)...)
 		g := galleryView{Cluster: k, Label: lab, Color: template.CSS(hex(clusterColor(k))), Size: len(members[k]),
-			Correct: len(right), Wrong: len(wrong), Shown: len(shown)}
+			Correct: len(right), Wrong: len(wrong), Shown: len(shown), Labelled: labelled}
 		if lab == "" {
 			g.Label = "unmatched"
 		}
 		g.Unlabelled = src.Cat.Unlabelled
 		for t, i := range shown {
 			it := src.Items[i]
-			tv := thumbView{Index: i, Label: it.Label, Wrong: as[i].Label != lab,
+			tv := thumbView{Index: i, Label: it.Label, Wrong: labelled && as[i].Label != lab,
 				Color: template.CSS(hex(labelColor(labelOrder[it.Label])))}
 			tv.Title = fmt.Sprintf("#%d %s — true label %s", i, it.Path, it.Label)
 			tv.Caption = it.Label
 			if src.Cat.Unlabelled {
 				tv.Title = fmt.Sprintf("#%d %s", i, it.Path)
 				tv.Caption = filepath.Base(it.Path)
+			}
+			if d := as[i].Distance; !math.IsNaN(d) {
+				tv.Title += fmt.Sprintf(", distance %.2f spreads, confidence %.2f", d, as[i].Confidence)
 			}
 			g.Thumbs = append(g.Thumbs, tv)
 			jobs = append(jobs, job{g: len(gs), t: t, item: i})

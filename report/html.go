@@ -68,6 +68,7 @@ type categoryView struct {
 	ImageSize, NBank    int
 	Labels              []labelView
 	Plots               []template.HTML
+	KAuto               bool // the last plot is the K estimate's
 	Setting, SettingWhy string
 	Scores, Method      string
 	Confusion           confusionView
@@ -110,6 +111,7 @@ type galleryView struct {
 	Color                       template.CSS
 	Size, Correct, Wrong, Shown int
 	Unlabelled                  bool
+	Labelled                    bool // the category has labels to check against
 	Thumbs                      []thumbView
 }
 
@@ -267,8 +269,8 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 <h2>{{.Name}}</h2>
 <p class="meta">{{.N}} images · K = {{.K}} clusters · patch grid {{.GridH}}×{{.GridW}} on a {{.ImageSize}} px crop{{if .NBank}} · memory bank {{.NBank}} images{{end}}</p>
 <div class="chips">{{range .Labels}}<span class="chip"><span class="dot" style="background:{{.Color}}"></span>{{.Name}} <span class="detail">{{.Count}}</span></span>{{end}}</div>
-{{if .Plots}}<h3>Scores against τ</h3>
-<div class="legend"><span><span class="line" style="border-color:#1f77b4"></span>unsupervised</span><span><span class="line" style="border-color:#ff7f0e"></span>semi-supervised</span><span><span class="line dash" style="border-color:#7f7f7f"></span>average (no weighting)</span></div>
+{{if .Plots}}<h3>{{if not .Unlabelled}}Scores against τ{{if .KAuto}}; {{end}}{{end}}{{if .KAuto}}the K estimate (k.json){{end}}</h3>
+{{if not .Unlabelled}}<div class="legend"><span><span class="line" style="border-color:#1f77b4"></span>unsupervised</span><span><span class="line" style="border-color:#ff7f0e"></span>semi-supervised</span><span><span class="line dash" style="border-color:#7f7f7f"></span>average (no weighting)</span></div>{{end}}
 <div class="plots">{{range .Plots}}{{.}}{{end}}</div>{{end}}
 <div class="setting">{{if .Unlabelled}}Dendrogram{{else}}Confusion matrix, dendrogram{{end}} and galleries below: <b>{{.Setting}}</b> ({{.SettingWhy}}){{if .Scores}} — {{.Scores}}{{end}}{{if .Method}} · clustering {{.Method}}{{end}}</div>
 <div class="two">
@@ -288,7 +290,7 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 <h3>Clusters</h3>
 <p class="note">Alpha (patch weights) blended over the crop the model saw, max-normalised per image{{if not .Unlabelled}}; white outline: ground-truth mask. Red frame and ✕: the image's true label differs from its cluster's matched label{{end}}. Hover for the file.</p>
 {{range .Galleries}}<div class="cluster">
-<div class="chead"><span class="dot" style="background:{{.Color}}"></span>{{if .Unlabelled}}<span class="name">Cluster {{.Cluster}}</span><span class="counts">{{.Size}} images</span>{{else}}<span class="name">Cluster {{.Cluster}} → {{.Label}}</span><span class="counts">{{.Size}} images · {{.Correct}} {{.Label}} ({{pct .Correct .Size}})</span>{{end}}{{if .Wrong}}<span class="badge bad">{{.Wrong}} wrong</span>{{end}}{{if lt .Shown .Size}}<span class="badge">showing {{.Shown}} of {{.Size}}{{if .Wrong}}, wrong ones first up to half{{end}}</span>{{end}}</div>
+<div class="chead"><span class="dot" style="background:{{.Color}}"></span>{{if not .Labelled}}<span class="name">Cluster {{.Cluster}}</span><span class="counts">{{.Size}} images, most typical first</span>{{else}}<span class="name">Cluster {{.Cluster}} → {{.Label}}</span><span class="counts">{{.Size}} images · {{.Correct}} {{.Label}} ({{pct .Correct .Size}})</span>{{end}}{{if .Wrong}}<span class="badge bad">{{.Wrong}} wrong</span>{{end}}{{if lt .Shown .Size}}<span class="badge">showing {{.Shown}} of {{.Size}}{{if .Wrong}}, wrong ones first up to half{{end}}</span>{{end}}</div>
 <div class="thumbs">{{range .Thumbs}}<figure class="thumb{{if .Wrong}} wrong{{end}}" data-index="{{.Index}}" title="{{.Title}}"><img src="{{.Src}}" alt="image {{.Index}}, label {{.Label}}" />{{if .Wrong}}<span class="x">✕</span>{{end}}<figcaption>{{if .Label}}<span class="dot" style="background:{{.Color}}"></span>{{end}}<span>#{{.Index}} {{.Caption}}</span></figcaption></figure>{{end}}</div>
 </div>
 {{end}}</section>

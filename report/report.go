@@ -224,7 +224,10 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 	if c.Unlabelled {
 		return buildUnlabelled(cv, runDir, run, c, st, perCluster, opt)
 	}
-	cv.Scores = fmt.Sprintf("NMI %.3f · ARI %.3f · F1 %.3f", m.NMI, m.ARI, m.F1)
+	labelled := len(c.Labels) >= 2 // one label: no metrics to show
+	if labelled {
+		cv.Scores = fmt.Sprintf("NMI %.3f · ARI %.3f · F1 %.3f", m.NMI, m.ARI, m.F1)
+	}
 	if opt.Mode == "" {
 		cv.SettingWhy = "best NMI of this category"
 	} else if !opt.HasTau && opt.Mode != rundir.ModeAverage {
@@ -236,6 +239,9 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		cv.Method = m.Cluster
 	}
 	dir := st.Dir(runDir, c.Name)
+	if err := addKPlot(cv, dir); err != nil {
+		return nil, err
+	}
 	src, err := draw.OpenCategory(runDir, run, c.Name)
 	if err != nil {
 		return nil, err
@@ -262,7 +268,9 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		}
 		return unmatchedColor
 	}
-	cv.Confusion = buildConfusion(m, as, c.Labels, match, clusterColor)
+	if labelled {
+		cv.Confusion = buildConfusion(m, as, c.Labels, match, clusterColor)
+	}
 
 	// Dendrogram, from linkage.npy when the method was Ward.
 	lpath := filepath.Join(dir, rundir.LinkageFile)
@@ -515,4 +523,22 @@ func title(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// addKPlot adds the K estimate's plot (k.json in dir, written by --k auto)
+// to the category's plots; no k.json: nothing to add.
+func addKPlot(cv *categoryView, dir string) error {
+	kc, err := rundir.ReadK(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	svg, err := kPlot(kc, cv.Setting)
+	if err != nil {
+		return err
+	}
+	cv.Plots = append(cv.Plots, template.HTML(svg))
+	cv.KAuto, cv.K = true, kc.K
+	return nil
 }

@@ -25,6 +25,9 @@ func buildUnlabelled(cv *categoryView, runDir string, run *rundir.Run, c rundir.
 	}
 	cv.Method = run.Settings.Cluster
 	dir := st.Dir(runDir, c.Name)
+	if err := addKPlot(cv, dir); err != nil {
+		return nil, err
+	}
 	src, err := draw.OpenCategory(runDir, run, c.Name)
 	if err != nil {
 		return nil, err

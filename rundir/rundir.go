@@ -143,18 +143,24 @@ type Settings struct {
 	// Refs is the unsupervised score's number of reference images per
 	// image (a seeded sample); 0 = every other image (exact). Proj and
 	// SemiProj are the two-stage search's PCA dimensions; 0 = exact.
-	Refs        int    `json:"refs"`
-	Proj        int    `json:"proj"`
-	SemiProj    int    `json:"semi_proj"`
-	CacheMax    int64  `json:"cache_max,omitempty"` // bytes; 0 = no eviction
-	Cluster     string `json:"cluster"`             // "ward" or "kmeans"
-	K           int    `json:"k"`                   // 0 = number of labels per category
-	Seed        uint64 `json:"seed"`
-	DefectsOnly bool   `json:"defects_only"`
-	MaxPerClass int    `json:"max_per_class"` // 0 = all images
-	Cache       string `json:"cache"`         // feature cache root; "" = none
-	Batch       int    `json:"batch"`
-	Report      bool   `json:"report"`
+	Refs     int    `json:"refs"`
+	Proj     int    `json:"proj"`
+	SemiProj int    `json:"semi_proj"`
+	CacheMax int64  `json:"cache_max,omitempty"` // bytes; 0 = no eviction
+	Cluster  string `json:"cluster"`             // "ward" or "kmeans"
+	K        int    `json:"k"`                   // 0 = number of labels per category (or estimated, KAuto)
+	// KAuto: K estimated from X per result (package kselect) in the
+	// inclusive range KRange.
+	KAuto  bool   `json:"k_auto,omitempty"`
+	KRange [2]int `json:"k_range,omitempty"`
+	// ExportClusters: every result folder has clusters/ (ExportDir).
+	ExportClusters bool   `json:"export_clusters,omitempty"`
+	Seed           uint64 `json:"seed"`
+	DefectsOnly    bool   `json:"defects_only"`
+	MaxPerClass    int    `json:"max_per_class"` // 0 = all images
+	Cache          string `json:"cache"`         // feature cache root; "" = none
+	Batch          int    `json:"batch"`
+	Report         bool   `json:"report"`
 }
 
 // Backbone is the network used and the file its weights came from.
@@ -183,7 +189,10 @@ type Category struct {
 	// Labels are the distinct true labels, sorted; LabelCounts their sizes.
 	Labels      []string `json:"labels"`
 	LabelCounts []int    `json:"label_counts"`
-	K           int      `json:"k"` // clusters asked for
+	K           int      `json:"k"` // clusters asked for (0 under Settings.KAuto)
+	// KChoices are the K estimates, one per (mode, tau) result, under
+	// Settings.KAuto.
+	KChoices []KChoice `json:"k_choices,omitempty"`
 	// GridH x GridW is the patch grid: alpha.npy has M = GridH*GridW columns,
 	// row-major over (y, x) of the ImageSize x ImageSize crop.
 	GridH     int `json:"grid_h"`
@@ -320,37 +329,15 @@ func ReadItems(path string) ([]Item, error) {
 	return items, nil
 }
 
-// Assignment is one row of assignments.csv.
+// Assignment is one row of assignments.csv (see AssignmentHeader for the
+// meaning of Distance, Confidence and Score).
 type Assignment struct {
-	Path    string
-	Label   string // true label
-	Cluster int    // in [0, K)
-}
-
-// WriteAssignments writes assignments.csv (header path,label,cluster).
-func WriteAssignments(path string, as []Assignment) error {
-	rows := [][]string{{"path", "label", "cluster"}}
-	for _, a := range as {
-		rows = append(rows, []string{a.Path, a.Label, strconv.Itoa(a.Cluster)})
-	}
-	return WriteCSV(path, rows)
-}
-
-// ReadAssignments reads assignments.csv.
-func ReadAssignments(path string) ([]Assignment, error) {
-	rows, err := readCSV(path, []string{"path", "label", "cluster"})
-	if err != nil {
-		return nil, err
-	}
-	as := make([]Assignment, len(rows))
-	for i, r := range rows {
-		c, err := strconv.Atoi(r[2])
-		if err != nil {
-			return nil, fmt.Errorf("%s: row %d: cluster %q: %w", path, i+2, r[2], err)
-		}
-		as[i] = Assignment{Path: r[0], Label: r[1], Cluster: c}
-	}
-	return as, nil
+	Path       string
+	Label      string // true label ("" when unlabelled)
+	Cluster    int    // in [0, K)
+	Distance   float64
+	Confidence float64
+	Score      float64 // NaN when the mode has no patch scores (average)
 }
 
 // Metrics is metrics.json: the scores of one (category, mode, tau) result.

@@ -56,13 +56,29 @@ func TestRoundTrips(t *testing.T) {
 	if gi, err := ReadItems(p); err != nil || !reflect.DeepEqual(gi, items) {
 		t.Errorf("items round trip: %v %v", gi, err)
 	}
-	as := []Assignment{{"p.png", "good", 1}, {"q.png", "x", 0}}
+	as := []Assignment{{"p.png", "good", 1, 0.5, 0.75, 3.25}, {"q.png", "x", 0, 1.5, 0.5, 2}}
 	p = filepath.Join(dir, AssignmentsFile)
 	if err := WriteAssignments(p, as); err != nil {
 		t.Fatal(err)
 	}
 	if ga, err := ReadAssignments(p); err != nil || !reflect.DeepEqual(ga, as) {
 		t.Errorf("assignments round trip: %v %v", ga, err)
+	}
+	// The average mode has no score: written empty, read back as NaN; an
+	// older three-column file reads with NaN extras.
+	as[0].Score = math.NaN()
+	if err := WriteAssignments(p, as); err != nil {
+		t.Fatal(err)
+	}
+	if ga, err := ReadAssignments(p); err != nil || !math.IsNaN(ga[0].Score) || ga[1].Score != 2 {
+		t.Errorf("NaN score round trip: %v %v", ga, err)
+	}
+	old := filepath.Join(dir, "old.csv")
+	if err := WriteCSV(old, [][]string{{"path", "label", "cluster"}, {"p.png", "good", "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if ga, err := ReadAssignments(old); err != nil || len(ga) != 1 || ga[0].Cluster != 1 || !math.IsNaN(ga[0].Distance) {
+		t.Errorf("three-column file: %v %v", ga, err)
 	}
 	// ReadItems must refuse a file of another kind (header check).
 	if _, err := ReadItems(p); err == nil {

@@ -31,7 +31,9 @@ type runFlags struct {
 	data, out, categories, preset, backbone, weights *string
 	layers, mode, tau, cluster, cache                *string
 	pretrain, target, patch, imageSize, resize       *int
-	k, maxPerClass, batch                            *int
+	maxPerClass, batch                               *int
+	k, kRange                                        *string
+	exportClusters                                   *bool
 	trainRatio, coreset                              *float64
 	seed                                             *uint64
 	defectsOnly, layerNorm, report                   *bool
@@ -62,7 +64,9 @@ func newRunFlags() *runFlags {
 	f.trainRatio = fs.Float64("train-ratio", d.TrainRatio, "semi: train/good images in the memory bank, as a fraction of the test images")
 	f.coreset = fs.Float64("coreset", 0, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
 	f.cluster = fs.String("cluster", d.Cluster, "clustering: ward or kmeans")
-	f.k = fs.Int("k", 0, "number of clusters (default: the number of labels of each category; required for images without labels)")
+	f.k = fs.String("k", "", "number of clusters, or auto to estimate it from the data (default: the number of labels of each category; auto when there are none)")
+	f.kRange = fs.String("k-range", "2,15", "candidates of --k auto: min,max")
+	f.exportClusters = fs.Bool("export-clusters", false, "write <result>/clusters/cluster_<NN>/ with every image (hard links, else copies)")
 	f.seed = fs.Uint64("seed", 0, "random seed (bank pick, subsampling, coreset, k-means)")
 	f.defectsOnly = fs.Bool("defects-only", false, "drop the good images (protocol of other papers); default keeps good as a class")
 	f.maxPerClass = fs.Int("max-per-class", 0, "keep at most N images per label, seeded pick (for big class-per-folder sets); 0 = all")
@@ -138,7 +142,11 @@ func (f *runFlags) options() (pipeline.Options, error) {
 		o.Cluster = *f.cluster
 	}
 	f.in.apply(&o)
-	o.Coreset, o.K, o.Seed = *f.coreset, *f.k, *f.seed
+	o.Coreset, o.Seed = *f.coreset, *f.seed
+	if o.K, o.KAuto, o.KMin, o.KMax, err = parseK(*f.k, *f.kRange); err != nil {
+		return o, err
+	}
+	o.ExportClusters = *f.exportClusters
 	o.DefectsOnly, o.MaxPerClass, o.Report = *f.defectsOnly, *f.maxPerClass, *f.report
 	if err := f.scale.apply(&o, set); err != nil {
 		return o, err

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/anomclust/anomclust/dataset"
+	"github.com/anomclust/anomclust/pipeline"
+	"github.com/anomclust/anomclust/rundir"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(command{name: "assign", summary: "place new images in the clusters of a finished run", run: runAssign})
+}
+
+// assignHeader is the header of assign's CSV (see README, "Assign new
+// images"): distance and confidence as in assignments.csv; new is 1 when
+// the image lies farther from its cluster's centre than 95% of the
+// cluster's own members.
+var assignHeader = []string{"path", "label", "cluster", "distance", "confidence", "new", "score"}
+
+func runAssign(args []string) error {
+	fs := newFlags("assign", "--run OUT (IMAGES... | --data DIR) [--out CSV] [--category C] [--mode M] [--tau T]")
+	runDir := fs.String("run", "", "run folder (written by anomclust run; needs its <category>/model/)")
+	data := fs.String("data", "", "folder of new images (searched recursively; label = an image's folder name below DIR)")
+	out := fs.String("out", "", "CSV file to write (default: stdout)")
+	category := fs.String("category", "", "category of the run (default: its only one)")
+	mode := fs.String("mode", "", "result whose clusters are used: unsupervised, semi or average (default: unsupervised if run)")
+	tau := fs.String("tau", "", "tau of that result (default: the run's first tau)")
+	weightsFile := fs.String("weights", "", "weights file (default: the run's, found as run does); its SHA-256 must match the run's")
+	cache := fs.String("cache", "", "feature cache folder (default as run; \"none\" disables)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *runDir == "" || (*data == "") == (fs.NArg() == 0) {
+		fmt.Fprintln(fs.Output(), "anomclust assign: --run and either --data DIR or image files are required")
+		fs.Usage()
+		return errUsage
+	}
+	ao := pipeline.AssignOptions{Run: *runDir, Category: *category, Mode: *mode, Weights: *weightsFile}
+	if *tau != "" {
+		t, err := strconv.ParseFloat(*tau, 64)
+		if err != nil {
+			return fmt.Errorf("--tau %q: %w", *tau, err)
+		}
+		ao.Tau = &t
+	}
+	labels := map[string]string{}
+	if *data != "" {
+		imgs, err := listImages(*data)
+		if err != nil {
+			return err
+		}
+		for _, p := range imgs {
+			if l := filepath.Dir(p); l != filepath.Clean(*data) {
+				labels[p] = filepath.Base(l)
+			}
+		}
+		ao.Images = imgs
+	} else {
+		for _, p := range fs.Args() {
+			if _, err := os.Stat(p); err != nil {
+				return fmt.Errorf("image %s: %w", p, err)
+			}
+		}
+		ao.Images = fs.Args()
+	}
+	switch *cache {
+	case "none", "off":
+	case "":
+		c, err := defaultFeatureCache()
+		if err != nil {
+			return err
+		}
+		ao.Cache = c
+	default:
+		ao.Cache = *cache
+	}
+	ao.Log = os.Stderr
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		ao.Progress = os.Stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := pipeline.Assign(ctx, ao)
+	if err != nil {
+		return err
+	}
+	rows := [][]string{assignHeader}
+	nNew := 0
+	for _, r := range res.Rows {
+		isNew := "0"
+		if r.New {
+			isNew = "1"
+			nNew++
+		}
+		rows = append(rows, []string{r.Path, labels[r.Path], strconv.Itoa(r.Cluster), fmtG(r.Relative),
+			fmtG(r.Confidence), isNew, fmtG(r.Score)})
+	}
+	tauText := "-"
+	if res.Mode != rundir.ModeAverage {
+		tauText = rundir.TauName(res.Tau)
+	}
+	fmt.Fprintf(os.Stderr, "%d images placed in %d clusters of %s (%s, tau %s); %d new (beyond their cluster's 95th percentile)\n",
+		len(res.Rows), res.K, res.Category, res.Mode, tauText, nNew)
+	if *out == "" {
+		return writeCSVTo(os.Stdout, rows)
+	}
+	if err := rundir.WriteCSV(*out, rows); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s\n", *out)
+	return nil
+}
+
+// listImages lists the images under dir recursively, sorted.
+func listImages(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && dataset.IsImage(d.Name()) {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--data %s: %w", dir, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--data %s: no images found", dir)
+	}
+	return out, nil
+}
+
+func fmtG(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+func writeCSVTo(w io.Writer, rows [][]string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.WriteAll(rows); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
+	}
+	return nil
+}

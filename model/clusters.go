@@ -1,0 +1,135 @@
+// Package model is what a finished run keeps so that new images can be
+// placed in its clusters (`anomclust assign`): the clusters' centres and
+// spreads in X space, and the reference patches the patch scores of new
+// images are computed against. It also defines the per-image distance and
+// confidence written to assignments.csv.
+package model
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// OpenSetQuantile is the quantile of a cluster's own members' distances to
+// its centre beyond which a new image is called new (open set).
+const OpenSetQuantile = 0.95
+
+// Clusters are the K clusters of a result in X space.
+type Clusters struct {
+	K, D int
+	// Centre is K x D: the mean X of each cluster's members.
+	Centre []float64
+	// Size is the number of members of each cluster.
+	Size []int
+	// Spread is the root mean square of the members' Euclidean distances
+	// to their centre (0 for a one-member cluster).
+	Spread []float64
+	// Radius is the OpenSetQuantile quantile of the members' distances to
+	// their centre (linear interpolation, numpy's default): a new image
+	// farther than its nearest cluster's Radius is "new".
+	Radius []float64
+}
+
+// Fit computes the clusters of the rows of x (n x d) labelled by pred in
+// [0, k). Every cluster must have a member.
+func Fit(x []float32, n, d int, pred []int, k int) (*Clusters, error) {
+	if len(x) != n*d || len(pred) != n {
+		return nil, fmt.Errorf("model: X has %d values and %d labels, want %d x %d and %d", len(x), len(pred), n, d, n)
+	}
+	c := &Clusters{K: k, D: d, Centre: make([]float64, k*d), Size: make([]int, k), Spread: make([]float64, k), Radius: make([]float64, k)}
+	for i, l := range pred {
+		if l < 0 || l >= k {
+			return nil, fmt.Errorf("model: label %d of image %d not in [0, %d)", l, i, k)
+		}
+		c.Size[l]++
+		for j := 0; j < d; j++ {
+			c.Centre[l*d+j] += float64(x[i*d+j])
+		}
+	}
+	for l := 0; l < k; l++ {
+		if c.Size[l] == 0 {
+			return nil, fmt.Errorf("model: cluster %d has no member", l)
+		}
+		for j := 0; j < d; j++ {
+			c.Centre[l*d+j] /= float64(c.Size[l])
+		}
+	}
+	dists := make([][]float64, k)
+	for i, l := range pred {
+		dd := c.dist(x[i*d:(i+1)*d], l)
+		dists[l] = append(dists[l], dd)
+		c.Spread[l] += dd * dd
+	}
+	for l := 0; l < k; l++ {
+		c.Spread[l] = math.Sqrt(c.Spread[l] / float64(c.Size[l]))
+		c.Radius[l] = quantile(dists[l], OpenSetQuantile)
+	}
+	return c, nil
+}
+
+// quantile is numpy.quantile(v, q) with linear interpolation.
+func quantile(v []float64, q float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	pos := q * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(s)-1)
+	return s[lo] + (pos-float64(lo))*(s[hi]-s[lo])
+}
+
+// dist is the Euclidean distance of x to centre l.
+func (c *Clusters) dist(x []float32, l int) float64 {
+	var s float64
+	ctr := c.Centre[l*c.D : (l+1)*c.D]
+	for j, v := range x {
+		t := float64(v) - ctr[j]
+		s += t * t
+	}
+	return math.Sqrt(s)
+}
+
+// Placement is where one image falls among the clusters.
+type Placement struct {
+	Cluster int
+	// Distance is the Euclidean distance of X to the cluster's centre.
+	Distance float64
+	// Relative is Distance / Spread of the cluster (NaN for a spread of 0).
+	Relative float64
+	// Confidence is d2 / (Distance + d2), d2 the distance to the nearest
+	// other centre: 1 at the centre, 0.5 on the boundary (1 when K = 1).
+	Confidence float64
+	// New: Distance exceeds the cluster's Radius (an open-set outlier).
+	New bool
+}
+
+// Describe places x (length D) in cluster l (its own cluster, as the
+// clustering decided).
+func (c *Clusters) Describe(x []float32, l int) Placement {
+	d1 := c.dist(x, l)
+	d2 := math.Inf(1)
+	for o := 0; o < c.K; o++ {
+		if o != l {
+			d2 = min(d2, c.dist(x, o))
+		}
+	}
+	p := Placement{Cluster: l, Distance: d1, Relative: math.NaN(), Confidence: 1, New: d1 > c.Radius[l]}
+	if c.Spread[l] > 0 {
+		p.Relative = d1 / c.Spread[l]
+	}
+	if !math.IsInf(d2, 1) && d1+d2 > 0 {
+		p.Confidence = d2 / (d1 + d2)
+	}
+	return p
+}
+
+// Nearest places x in the cluster of the nearest centre.
+func (c *Clusters) Nearest(x []float32) Placement {
+	best, bd := 0, math.Inf(1)
+	for l := 0; l < c.K; l++ {
+		if dd := c.dist(x, l); dd < bd {
+			best, bd = l, dd
+		}
+	}
+	return c.Describe(x, best)
+}

@@ -1,0 +1,282 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+
+	"github.com/anomclust/anomclust/alpha"
+	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/model"
+	"github.com/anomclust/anomclust/npy"
+	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/tensor"
+	"github.com/anomclust/anomclust/weights"
+)
+
+// AssignOptions say which run's clusters new images are placed in.
+type AssignOptions struct {
+	Run      string // the run folder (OUT of `anomclust run`)
+	Category string // "" = the run's only category
+	// Mode and Tau pick the result whose clusters are used: "" = the
+	// unsupervised mode if the run has it, else semi, else average; nil =
+	// the run's first tau.
+	Mode string
+	Tau  *float64
+	// Images are the new images.
+	Images []string
+	// Weights overrides the run's weights file; its SHA-256 must still
+	// equal the run's.
+	Weights string
+	Store   *weights.Store
+	// Net and NetID stand in for the backbone as in Options (tests); NetID
+	// must equal the run's.
+	Net   backbone.Backbone
+	NetID string
+	// Cache is the feature cache root ("" = none); Workers as in Options.
+	Cache    string
+	Workers  int
+	Progress io.Writer
+	Log      io.Writer
+}
+
+// Assigned is one new image's place.
+type Assigned struct {
+	Path string
+	model.Placement
+	// Score is the image's anomaly score, its maximum patch score against
+	// the saved reference (NaN for the average mode).
+	Score float64
+}
+
+// AssignResult is what Assign returns.
+type AssignResult struct {
+	Category string
+	Mode     string
+	Tau      float64 // meaningless for average
+	K        int
+	Rows     []Assigned
+}
+
+// ErrWeightsMismatch: the backbone's weights differ from the run's.
+var ErrWeightsMismatch = errors.New("weights differ from the run's")
+
+// Assign places new images in the clusters of a finished run: their patch
+// embeddings with the run's settings and backbone (weights checked by
+// SHA-256), patch scores against the reference the run saved in
+// <cat>/model/ (see package model), X with the chosen result's tau, and
+// the nearest cluster centre of that result (model.Clusters.Nearest:
+// distance, confidence, and New beyond the cluster's own members' 95th
+// percentile distance).
+func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
+	if len(ao.Images) == 0 {
+		return nil, errors.New("assign: no images given")
+	}
+	log := ao.Log
+	if log == nil {
+		log = io.Discard
+	}
+	run, err := rundir.ReadRun(ao.Run)
+	if err != nil {
+		return nil, fmt.Errorf("assign: run folder %s: %w", ao.Run, err)
+	}
+	cat, err := pickCategory(run, ao.Category)
+	if err != nil {
+		return nil, err
+	}
+	mode, tau, err := pickResult(run, ao.Mode, ao.Tau)
+	if err != nil {
+		return nil, err
+	}
+	catDir := rundir.CategoryDir(ao.Run, cat.Name)
+	mdl, err := model.Read(filepath.Join(catDir, rundir.ModelDir))
+	if err != nil {
+		return nil, err
+	}
+	resDir := rundir.ResultDir(ao.Run, cat.Name, mode, tau)
+	cl, err := loadClusters(resDir)
+	if err != nil {
+		return nil, err
+	}
+
+	s := run.Settings
+	o := Options{Data: ".", Out: ".", Backbone: s.Backbone, Weights: s.Weights, Layers: run.Layers,
+		PretrainDim: s.PretrainDim, TargetDim: s.TargetDim, PatchSize: s.PatchSize, ImageSize: s.ImageSize,
+		Resize: s.Resize, LayerNorm: s.LayerNorm, Batch: s.Batch, Workers: ao.Workers, Cache: ao.Cache,
+		Net: ao.Net, NetID: ao.NetID, Store: ao.Store}
+	if ao.Weights != "" {
+		o.Weights = ao.Weights
+	}
+	if o.Batch <= 0 {
+		o.Batch = 8
+	}
+	n, err := openNet(ctx, &o, log)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case run.Backbone.WeightsSHA256 != "" && n.sha256 != run.Backbone.WeightsSHA256:
+		return nil, fmt.Errorf("assign: %w: %s has SHA-256 %s, the run used %s (%s)",
+			ErrWeightsMismatch, n.file, n.sha256, run.Backbone.WeightsSHA256, run.Backbone.WeightsFile)
+	case run.Backbone.WeightsSHA256 == "" && n.id != run.Backbone.ID:
+		return nil, fmt.Errorf("assign: %w: backbone id %q, the run used %q", ErrWeightsMismatch, n.id, run.Backbone.ID)
+	}
+	ex, err := newExtractor(n, &o, log)
+	if err != nil {
+		return nil, err
+	}
+	z, err := ex.Z(ctx, ao.Images, "assign features", ao.Progress)
+	if err != nil {
+		return nil, err
+	}
+	if M, D := z[0].Shape[0], z[0].Shape[1]; M != mdl.GridM || D != mdl.Dim || D != cl.D {
+		return nil, fmt.Errorf("assign: new images give %d x %d patch embeddings, the run %d x %d", M, D, mdl.GridM, mdl.Dim)
+	}
+	sc, err := referenceScores(ctx, filepath.Join(catDir, rundir.ModelDir), mdl, mode, z, ao.Workers)
+	if err != nil {
+		return nil, err
+	}
+	a, err := alpha.Alpha(sc, tau)
+	if err != nil {
+		return nil, err
+	}
+	x, err := alpha.ImageEmbeddings(z, a)
+	if err != nil {
+		return nil, err
+	}
+	res := &AssignResult{Category: cat.Name, Mode: mode, Tau: tau, K: cl.K}
+	D := x.Shape[1]
+	for i, p := range ao.Images {
+		r := Assigned{Path: p, Placement: cl.Nearest(x.Data[i*D : (i+1)*D]), Score: math.NaN()}
+		if mode != rundir.ModeAverage {
+			r.Score = maxOf(sc.Row(i))
+		}
+		res.Rows = append(res.Rows, r)
+	}
+	return res, nil
+}
+
+// pickCategory finds the category by name ("" = the only one).
+func pickCategory(run *rundir.Run, name string) (*rundir.Category, error) {
+	var names []string
+	for i := range run.Categories {
+		c := &run.Categories[i]
+		if c.Name == name || (name == "" && len(run.Categories) == 1) {
+			return c, nil
+		}
+		names = append(names, c.Name)
+	}
+	if name == "" {
+		return nil, fmt.Errorf("assign: the run has %d categories (%v): say which with --category", len(names), names)
+	}
+	return nil, fmt.Errorf("assign: category %q not in the run (it has %v)", name, names)
+}
+
+// pickResult resolves the mode and tau of the result to use.
+func pickResult(run *rundir.Run, mode string, tau *float64) (string, float64, error) {
+	modes := run.Settings.Modes
+	if mode == "" {
+		for _, m := range []string{rundir.ModeUnsupervised, rundir.ModeSemi, rundir.ModeAverage} {
+			if slices.Contains(modes, m) {
+				mode = m
+				break
+			}
+		}
+	}
+	if !slices.Contains(modes, mode) {
+		return "", 0, fmt.Errorf("assign: mode %q not in the run (it has %v)", mode, modes)
+	}
+	if mode == rundir.ModeAverage {
+		return mode, 1, nil // alpha is uniform for every tau
+	}
+	if tau == nil {
+		return mode, run.Settings.Taus[0], nil
+	}
+	for _, t := range run.Settings.Taus {
+		if rundir.TauName(t) == rundir.TauName(*tau) {
+			return mode, t, nil
+		}
+	}
+	return "", 0, fmt.Errorf("assign: tau %s not in the run (it has %v)", rundir.TauName(*tau), run.Settings.Taus)
+}
+
+// loadClusters fits the clusters of a result folder from its X.npy and
+// assignments.csv.
+func loadClusters(dir string) (*model.Clusters, error) {
+	x, shape, err := npy.Read[float32](filepath.Join(dir, rundir.XFile))
+	if err != nil {
+		return nil, fmt.Errorf("assign: %w", err)
+	}
+	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
+	if err != nil {
+		return nil, fmt.Errorf("assign: %w", err)
+	}
+	if len(shape) != 2 || shape[0] != len(as) {
+		return nil, fmt.Errorf("assign: %s has shape %v for %d assignments", filepath.Join(dir, rundir.XFile), shape, len(as))
+	}
+	pred := make([]int, len(as))
+	k := 0
+	for i, a := range as {
+		pred[i] = a.Cluster
+		k = max(k, a.Cluster+1)
+	}
+	return model.Fit(x, shape[0], shape[1], pred, k)
+}
+
+// referenceScores are the new images' patch scores against the model's
+// reference of the mode (all zero for average).
+func referenceScores(ctx context.Context, dir string, m *model.Model, mode string, z []*tensor.Tensor, workers int) (*alpha.Scores, error) {
+	N, M := len(z), z[0].Shape[0]
+	opt := alpha.Options{Workers: workers, Done: ctx.Done()}
+	wrap := func(err error) error {
+		if errors.Is(err, alpha.ErrStopped) && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	switch mode {
+	case rundir.ModeAverage:
+		return alpha.Average(N, M), nil
+	case rundir.ModeSemi:
+		if m.Semi == nil {
+			return nil, fmt.Errorf("assign: the run saved no semi-supervised bank")
+		}
+		data, shape, err := npy.Read[float32](filepath.Join(dir, m.Semi.File))
+		if err != nil {
+			return nil, fmt.Errorf("assign: %w", err)
+		}
+		// One block: SemiSupervised wants bank blocks of one shape, and
+		// the coreset's size need not divide into images.
+		bank := []*tensor.Tensor{tensor.From(data, shape[0], shape[1])}
+		s, err := alpha.SemiSupervised(z, bank, opt)
+		return s, wrap(err)
+	default:
+		if m.Unsupervised == nil {
+			return nil, fmt.Errorf("assign: the run saved no unsupervised reference")
+		}
+		data, shape, err := npy.Read[float32](filepath.Join(dir, m.Unsupervised.File))
+		if err != nil {
+			return nil, fmt.Errorf("assign: %w", err)
+		}
+		if len(shape) != 3 {
+			return nil, fmt.Errorf("assign: %s: shape %v, want (images, patches, dim)", m.Unsupervised.File, shape)
+		}
+		R, P, D := shape[0], shape[1], shape[2]
+		out := &alpha.Scores{N: N, M: M, S: make([]float64, N*M)}
+		for r := 0; r < R; r++ {
+			ref := tensor.From(data[r*P*D:(r+1)*P*D], P, D)
+			s, err := alpha.SemiSupervised(z, []*tensor.Tensor{ref}, opt)
+			if err != nil {
+				return nil, wrap(err)
+			}
+			for k, v := range s.S {
+				out.S[k] += v / float64(R)
+			}
+		}
+		return out, nil
+	}
+}

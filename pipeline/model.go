@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/anomclust/anomclust/alpha"
+	"github.com/anomclust/anomclust/model"
+	"github.com/anomclust/anomclust/npy"
+	"github.com/anomclust/anomclust/rundir"
+)
+
+// modelSaver writes a category's model/ folder (package model) at the end
+// of its run: the reference patches of the unsupervised and semi modes.
+type modelSaver struct {
+	o    *Options
+	p    plan
+	z    alpha.Source // the clustered images' Z
+	bank alpha.Source // the semi mode's normal images' Z (nil without)
+}
+
+func newModelSaver(o *Options, p plan, z, bank alpha.Source) *modelSaver {
+	return &modelSaver{o: o, p: p, z: z, bank: bank}
+}
+
+// save writes catDir/model/.
+func (ms *modelSaver) save(ctx context.Context, catDir string, log io.Writer) error {
+	o, p := ms.o, ms.p
+	dir := filepath.Join(catDir, rundir.ModelDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	M, D := ms.z.Dims()
+	buf := make([]float32, M*D)
+	m := &model.Model{Format: model.Format, Category: p.cat.Name, GridM: M, Dim: D}
+	if slices.Contains(o.Modes, rundir.ModeUnsupervised) {
+		// A seeded sample of the clustered images, each reduced to its
+		// coreset: the "other images" of a new image's score.
+		r := rand.New(rand.NewPCG(o.Seed, 0x6d6f64656c))
+		pick := r.Perm(ms.z.Len())[:min(model.RefImages, ms.z.Len())]
+		slices.Sort(pick)
+		frac := model.RefFraction(M)
+		per := max(int(float64(M)*frac), 1)
+		data := make([]float32, 0, len(pick)*per*D)
+		ref := &model.Reference{File: model.UnsupervisedFile, Patches: per, Coreset: frac, Seed: o.Seed}
+		for _, i := range pick {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			zi, err := ms.z.Z(i, buf)
+			if err != nil {
+				return err
+			}
+			if frac == 1 {
+				data = append(data, zi...)
+			} else {
+				idx, err := alpha.Coreset(zi, M, D, frac, o.Seed, o.Workers)
+				if err != nil {
+					return err
+				}
+				for _, row := range idx {
+					data = append(data, zi[row*D:(row+1)*D]...)
+				}
+			}
+			ref.Images = append(ref.Images, p.set.Items[i].Path)
+		}
+		if err := npy.Write(filepath.Join(dir, ref.File), data, len(pick), per, D); err != nil {
+			return err
+		}
+		m.Unsupervised = ref
+	}
+	if p.semi && ms.bank != nil && ms.bank.Len() > 0 {
+		frac := o.Coreset
+		if frac == 0 || frac == 1 {
+			frac = model.BankCoreset
+		}
+		nb := ms.bank.Len()
+		all := make([]float32, 0, nb*M*D)
+		for i := 0; i < nb; i++ {
+			zi, err := ms.bank.Z(i, buf)
+			if err != nil {
+				return err
+			}
+			all = append(all, zi...)
+		}
+		idx, err := alpha.Coreset(all, nb*M, D, frac, o.Seed, o.Workers)
+		if err != nil {
+			return err
+		}
+		data := make([]float32, len(idx)*D)
+		for k, row := range idx {
+			copy(data[k*D:(k+1)*D], all[row*D:(row+1)*D])
+		}
+		ref := &model.Reference{File: model.SemiFile, Patches: len(idx), Coreset: frac, Seed: o.Seed}
+		for _, it := range p.train {
+			ref.Images = append(ref.Images, it.Path)
+		}
+		if err := npy.Write(filepath.Join(dir, ref.File), data, len(idx), D); err != nil {
+			return err
+		}
+		m.Semi = ref
+	}
+	if err := model.Write(dir, m); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "%s: model for assign in %s\n", p.cat.Name, dir)
+	return nil
+}
