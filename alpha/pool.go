@@ -128,3 +128,30 @@ func Standardize(s, ref *Scores) *Scores {
 	}
 	return out
 }
+
+// StandardizeRows returns each image's scores as z-scores over its own
+// patches, (s - mean_i) / std_i: a temperature then counts in standard
+// deviations of the image's score spread, whatever the set's distance scale.
+func StandardizeRows(s *Scores) *Scores {
+	out := &Scores{N: s.N, M: s.M, S: make([]float64, len(s.S))}
+	for i := 0; i < s.N; i++ {
+		row := s.Row(i)
+		var sum, sq float64
+		for _, v := range row {
+			sum += v
+		}
+		mean := sum / float64(s.M)
+		for _, v := range row {
+			sq += (v - mean) * (v - mean)
+		}
+		std := math.Sqrt(sq / float64(s.M))
+		if !(std > 0) {
+			std = 1
+		}
+		o := out.Row(i)
+		for m, v := range row {
+			o[m] = (v - mean) / std
+		}
+	}
+	return out
+}

@@ -141,3 +141,76 @@ func TestIntervalKeepsSharedDefect(t *testing.T) {
 		t.Errorf("defect shared by 2 others: interval score %v, normal patch %v", robust.S[0], robust.S[1])
 	}
 }
+
+// TestRefPairMinima: the minima against a reference subset are the
+// matching columns of AllPairMinima (self +Inf), and their interval
+// average counts only the finite ones.
+func TestRefPairMinima(t *testing.T) {
+	z := randomZ(rand.New(rand.NewPCG(13, 14)), 8, 10, 12)
+	all, err := AllPairMinima(z, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := []int{1, 4, 6}
+	sub, err := RefPairMinima(z, 5, refs, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		for k, j := range refs {
+			for m := 0; m < 10; m++ {
+				got, want := sub.D[(i*3+k)*10+m], all.D[(i*8+j)*10+m]
+				if !(math.Abs(float64(got-want)) <= 1e-4) && !(math.IsInf(float64(got), 1) && math.IsInf(float64(want), 1)) {
+					t.Fatalf("query %d ref %d patch %d: %v, want %v", i, j, m, got, want)
+				}
+			}
+		}
+	}
+	s, err := IntervalScores(sub, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Image 1 is a reference: its mean is over refs 4 and 6 only.
+	want := (float64(all.D[(1*8+4)*10]) + float64(all.D[(1*8+6)*10])) / 2
+	if !(math.Abs(s.S[10]-want) <= 1e-4) {
+		t.Errorf("image 1 patch 0: %v, want %v", s.S[10], want)
+	}
+	if got := SampleRefs(8, 3, 1); len(got) != 3 || !slices.IsSorted(got) {
+		t.Errorf("SampleRefs(8, 3) = %v", got)
+	}
+	if got := SampleRefs(4, 0, 1); !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Errorf("SampleRefs(4, 0) = %v", got)
+	}
+}
+
+// TestProject: a 1024 -> 256 random projection keeps pairwise distances
+// within 20% (JL: relative error ~ sqrt(2/256) ≈ 9% one sigma).
+func TestProject(t *testing.T) {
+	z := randomZ(rand.New(rand.NewPCG(15, 16)), 2, 20, 1024)
+	p, err := Project(z, 256, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p[0].Shape[1] != 256 {
+		t.Fatalf("shape %v", p[0].Shape)
+	}
+	dist := func(a, b []float32) float64 {
+		var s float64
+		for k := range a {
+			d := float64(a[k] - b[k])
+			s += d * d
+		}
+		return math.Sqrt(s)
+	}
+	for m := 0; m < 20; m++ {
+		d0 := dist(z[0].Data[m*1024:(m+1)*1024], z[1].Data[m*1024:(m+1)*1024])
+		d1 := dist(p[0].Data[m*256:(m+1)*256], p[1].Data[m*256:(m+1)*256])
+		if !(math.Abs(d1/d0-1) <= 0.2) {
+			t.Errorf("patch %d: distance %v projected to %v", m, d0, d1)
+		}
+	}
+	same, _ := Project(z, 1024, 3)
+	if &same[0].Data[0] != &z[0].Data[0] {
+		t.Error("dim >= D should return z unchanged")
+	}
+}

@@ -41,9 +41,19 @@ type Config struct {
 	// (1 = the plain mean of METHOD §4); the semi-supervised score is
 	// measured when a category has train images.
 	Intervals []float64
+	// Refs > 0 scores the unsupervised patches against that many seeded
+	// reference images only (alpha.RefPairMinima); 0 uses all.
+	Refs int
+	// ScoreDim > 0 computes the scores (not X) on patch embeddings
+	// randomly projected to that dimension (alpha.Project).
+	ScoreDim int
 	// Pooling variants: softmax temperatures, top-k fractions, target
 	// effective fractions (alpha.TopK, alpha.EffectiveTemperature).
 	Taus, TopK, Effective []float64
+	// StdTaus are temperatures applied to standardised scores: "std"
+	// against the set's whole score distribution (alpha.Standardize),
+	// "img" against each image's own (alpha.StandardizeRows).
+	StdTaus []float64
 	// Zoom variants are measured for these pools only ("" = none).
 	ZoomPools []string
 	Zoom      ZoomConfig
@@ -204,6 +214,10 @@ func (c Config) pools() []pool {
 	for _, t := range c.Taus {
 		ps = append(ps, pool{fmt.Sprintf("tau=%g", t), func(s *alpha.Scores) ([]float64, error) { return alpha.Alpha(s, t) }})
 	}
+	for _, t := range c.StdTaus {
+		ps = append(ps, pool{fmt.Sprintf("std-tau=%g", t), func(s *alpha.Scores) ([]float64, error) { return alpha.Alpha(alpha.Standardize(s, s), t) }})
+		ps = append(ps, pool{fmt.Sprintf("img-tau=%g", t), func(s *alpha.Scores) ([]float64, error) { return alpha.Alpha(alpha.StandardizeRows(s), t) }})
+	}
 	for _, f := range c.TopK {
 		ps = append(ps, pool{fmt.Sprintf("topk=%g", f), func(s *alpha.Scores) ([]float64, error) { return alpha.TopK(s, f) }})
 	}
@@ -250,9 +264,18 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 	var variants []scored
 	if len(c.Intervals) > 0 {
 		t0 := time.Now()
-		o2 := opt
-		o2.Queries = N
-		pm, err := alpha.AllPairMinima(f.ZRef, o2)
+		zr, err := alpha.Project(f.ZRef, c.ScoreDim, c.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		var pm *alpha.PairMinima
+		if c.Refs > 0 {
+			pm, err = alpha.RefPairMinima(zr, N, alpha.SampleRefs(len(zr), c.Refs, c.Seed), opt)
+		} else {
+			o2 := opt
+			o2.Queries = N
+			pm, err = alpha.AllPairMinima(zr, o2)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -273,7 +296,15 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 	}
 	if f.Bank != nil {
 		t0 := time.Now()
-		s, err := alpha.SemiSupervised(f.Z, f.Bank, opt)
+		zt, err := alpha.Project(f.Z, c.ScoreDim, c.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		zb, err := alpha.Project(f.Bank, c.ScoreDim, c.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := alpha.SemiSupervised(zt, zb, opt)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -60,6 +60,10 @@ type Options struct {
 	// still act as other images (run.json: reference_only).
 	Modes []string
 	Taus  []float64 // temperatures; the average mode ignores them
+	// RecommendTau is the temperature summary.csv marks as recommended
+	// (with the mode: semi when a category has train images, else
+	// unsupervised); nil means the one of Taus nearest to 2.
+	RecommendTau *float64
 	// TrainRatio is the number of train/good images in the semi-supervised
 	// memory bank as a fraction of the number of test images (the seed's
 	// int(train_ratio * N)).

@@ -94,6 +94,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("category %s: %w", p.cat.Name, err)
 		}
+		markRecommended(&o, crows, p.semi)
 		run.Categories = append(run.Categories, c)
 		for k, v := range c.Stages {
 			run.Stages[k] += v

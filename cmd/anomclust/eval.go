@@ -44,11 +44,14 @@ func runEval(args []string) error {
 	taus := fs.String("taus", "0,1,2,4,8", "softmax temperatures")
 	topk := fs.String("topk", "0.01,0.03,0.1", "top-k pooling fractions")
 	eff := fs.String("eff", "0.01,0.03,0.1", "per-image temperature: target effective fractions of the patches")
+	stdTaus := fs.String("std-taus", "0.5,1,2", "temperatures on standardised scores (set-wide and per image)")
 	zoomPools := fs.String("zoom-pools", "", "pools (e.g. topk=0.03) for which the zoom variants are measured")
 	zw := fs.Float64("zoom-window", 0.25, "zoom window side, fraction of the patch grid")
 	zm := fs.Float64("zoom-margin", 0.25, "zoom margin on each side, fraction of the window side")
 	zmin := fs.Float64("zoom-min", 0.2, "smallest crop side, fraction of the image's short side")
 	zr := fs.Float64("zoom-r", 0.3, "MuSc interval fraction of the crops' own scores")
+	refs := fs.Int("refs", 0, "score the unsupervised patches against this many seeded reference images (0: all)")
+	scoreDim := fs.Int("score-dim", 0, "compute scores on patch embeddings randomly projected to this dimension (0: full)")
 	csvOut := fs.String("csv", "", "write every row as CSV to this file")
 	mdOut := fs.String("md", "", "write the table as Markdown to this file")
 	seed := fs.Uint64("seed", 0, "seed of the per-class pick")
@@ -59,7 +62,7 @@ func runEval(args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed,
+	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed, Refs: *refs, ScoreDim: *scoreDim,
 		ZoomPools: splitList(*zoomPools),
 		Zoom:      eval.ZoomConfig{Window: *zw, Margin: *zm, MinSide: *zmin, R: *zr},
 		Log:       os.Stderr, Progress: os.Stderr}
@@ -77,7 +80,7 @@ func runEval(args []string) error {
 		s   string
 		dst *[]float64
 		f   string
-	}{{*intervals, &c.Intervals, "--intervals"}, {*taus, &c.Taus, "--taus"}, {*topk, &c.TopK, "--topk"}, {*eff, &c.Effective, "--eff"}} {
+	}{{*intervals, &c.Intervals, "--intervals"}, {*taus, &c.Taus, "--taus"}, {*topk, &c.TopK, "--topk"}, {*eff, &c.Effective, "--eff"}, {*stdTaus, &c.StdTaus, "--std-taus"}} {
 		if *p.dst, err = parseFloats(p.s); err != nil {
 			return fmt.Errorf("%s: %w", p.f, err)
 		}
