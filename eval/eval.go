@@ -125,6 +125,9 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 					return nil, fmt.Errorf("%s/%s with %s: %w", set.Name, f.Name, bb, err)
 				}
 				rows = append(rows, rs...)
+				for _, r := range rs {
+					fmt.Fprintf(log, "row %s/%s %s %s: NMI %.3f ARI %.3f F1 %.3f (%.1fs)\n", r.Set, r.Category, r.Backbone, r.Option(), r.NMI, r.ARI, r.F1, r.Seconds)
+				}
 				cat := set.Name + "/" + f.Name
 				truth[cat] = f.Truth
 				for k, r := range rs {

@@ -74,7 +74,16 @@ func zoomRows(ctx context.Context, c Config, prep *pipeline.Prepared, f pipeline
 	out = append(out, zoomed{"concat-avg", concatL2(xg, D, xu.Data, Dc, N), D + Dc, embedSecs + time.Since(t1).Seconds()})
 	// The crops scored against each other.
 	t2 := time.Now()
-	pm, err := alpha.AllPairMinima(zc, alpha.Options{Workers: c.Workers, Done: ctx.Done()})
+	zp, err := alpha.Project(zc, c.ScoreDim, c.Seed)
+	if err != nil {
+		return nil, err
+	}
+	var pm *alpha.PairMinima
+	if c.Refs > 0 {
+		pm, err = alpha.RefPairMinima(zp, N, alpha.SampleRefs(N, c.Refs, c.Seed), alpha.Options{Workers: c.Workers, Done: ctx.Done()})
+	} else {
+		pm, err = alpha.AllPairMinima(zp, alpha.Options{Workers: c.Workers, Done: ctx.Done()})
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,20 @@ type Options struct {
 	// still act as other images (run.json: reference_only).
 	Modes []string
 	Taus  []float64 // temperatures; the average mode ignores them
+	// Weighting turns scores into weights per tau: WeightSoftmax (""),
+	// WeightImageStd.
+	Weighting string
+	// ScoreInterval in (0, 1) is MuSc's interval fraction r of the
+	// unsupervised score (alpha.IntervalScores); 0 or 1 is the plain mean.
+	ScoreInterval float64
+	// ScoreRefs > 0 bounds the unsupervised score's other images to that
+	// many, seeded (alpha.RefPairMinima); 0 uses all.
+	ScoreRefs int
+	// ScoreDim > 0 computes the scores on patch embeddings randomly
+	// projected to that dimension (alpha.Project); X uses the full ones.
+	ScoreDim int
+	// NormalizeX L2-normalises each image embedding before clustering.
+	NormalizeX bool
 	// RecommendTau is the temperature summary.csv marks as recommended
 	// (with the mode: semi when a category has train images, else
 	// unsupervised); nil means the one of Taus nearest to 2.
@@ -250,6 +264,15 @@ func (o *Options) validate() error {
 	if o.Coreset < 0 || o.Coreset > 1 {
 		return fmt.Errorf("coreset fraction %v not in [0, 1]", o.Coreset)
 	}
+	if !slices.Contains(append(Weightings(), ""), o.Weighting) {
+		return fmt.Errorf("unknown weighting %q (known: %s)", o.Weighting, strings.Join(Weightings(), ", "))
+	}
+	if o.ScoreInterval < 0 || o.ScoreInterval > 1 || math.IsNaN(o.ScoreInterval) {
+		return fmt.Errorf("score interval %v not in [0, 1]", o.ScoreInterval)
+	}
+	if o.ScoreRefs < 0 || o.ScoreDim < 0 {
+		return fmt.Errorf("score refs %d and score dim %d must be >= 0", o.ScoreRefs, o.ScoreDim)
+	}
 	if o.Cluster != ClusterWard && o.Cluster != ClusterKMeans {
 		return fmt.Errorf("unknown cluster method %q (known: %s, %s)", o.Cluster, ClusterWard, ClusterKMeans)
 	}
@@ -292,5 +315,7 @@ func (o *Options) settings() rundir.Settings {
 		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
 		Cluster: o.Cluster, K: o.K, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
+		Weighting: o.Weighting, ScoreInterval: o.ScoreInterval, ScoreRefs: o.ScoreRefs, ScoreDim: o.ScoreDim,
+		NormalizeX: o.NormalizeX, RecommendTau: recommendedTau(o),
 	}
 }

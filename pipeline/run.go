@@ -350,7 +350,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 				return info, nil, err
 			}
 			sw.start("alpha")
-			a, err := alpha.Alpha(s, tau)
+			a, err := patchWeights(o, s, tau)
 			if err != nil {
 				return info, nil, err
 			}
@@ -358,6 +358,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			if err != nil {
 				return info, nil, err
 			}
+			postX(o, x)
 			r, err := clusterAndWrite(ctx, o, sw, p, mode, tau, a, x, truth, items)
 			if err != nil {
 				return info, nil, err
@@ -409,9 +410,13 @@ func scores(ctx context.Context, o *Options, mode string, z, zRef, bank []*tenso
 		// Only the clustered images' rows are needed: pairs of two
 		// reference-only images are skipped.
 		opt.Queries = len(z)
-		s, err = alpha.Unsupervised(zRef, opt)
+		if o.robust() {
+			s, err = unsupervisedScores(o, zRef, len(z), opt)
+		} else {
+			s, err = alpha.Unsupervised(zRef, opt)
+		}
 	} else {
-		s, err = alpha.SemiSupervised(z, bank, opt)
+		s, err = semiScores(o, z, bank, opt)
 	}
 	if errors.Is(err, alpha.ErrStopped) && ctx.Err() != nil {
 		return nil, ctx.Err()

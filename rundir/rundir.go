@@ -116,6 +116,13 @@ type Settings struct {
 	Cache       string    `json:"cache"`         // feature cache root; "" = none
 	Batch       int       `json:"batch"`
 	Report      bool      `json:"report"`
+	// Score and weighting options beyond METHOD.md (the auto preset).
+	Weighting     string  `json:"weighting,omitempty"`      // "" or "softmax": softmax(s/tau)
+	ScoreInterval float64 `json:"score_interval,omitempty"` // MuSc interval fraction r; 0 = plain mean
+	ScoreRefs     int     `json:"score_refs,omitempty"`     // reference images sampled; 0 = all
+	ScoreDim      int     `json:"score_dim,omitempty"`      // random projection for the scores; 0 = none
+	NormalizeX    bool    `json:"normalize_x,omitempty"`    // X rows L2-normalised before clustering
+	RecommendTau  float64 `json:"recommend_tau"`            // tau of the recommended setting
 }
 
 // Backbone is the network used and the file its weights came from.

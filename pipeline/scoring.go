@@ -1,0 +1,101 @@
+package pipeline
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/anomclust/anomclust/alpha"
+	"github.com/anomclust/anomclust/tensor"
+)
+
+// Weightings: how the patch scores become the weights alpha for each tau.
+const (
+	// WeightSoftmax is the method's softmax(s/tau) (METHOD §4).
+	WeightSoftmax = "softmax"
+	// WeightImageStd is softmax(z/tau) of each image's scores standardised
+	// over its own patches (alpha.StandardizeRows): tau counts in standard
+	// deviations of the image's score spread, so one tau fits sets whose
+	// distances have different scales.
+	WeightImageStd = "image-std"
+)
+
+// Weightings lists the weighting names.
+func Weightings() []string { return []string{WeightSoftmax, WeightImageStd} }
+
+// robust reports whether the unsupervised score deviates from METHOD §4's
+// plain mean over all other images.
+func (o *Options) robust() bool {
+	return (o.ScoreInterval > 0 && o.ScoreInterval < 1) || o.ScoreRefs > 0 || o.ScoreDim > 0
+}
+
+// unsupervisedScores computes the unsupervised scores of the first q
+// images of zRef with the options' interval averaging, reference sample and
+// projection (alpha.IntervalScores, RefPairMinima, Project).
+func unsupervisedScores(o *Options, zRef []*tensor.Tensor, q int, opt alpha.Options) (*alpha.Scores, error) {
+	zr, err := alpha.Project(zRef, o.ScoreDim, o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	var pm *alpha.PairMinima
+	if o.ScoreRefs > 0 && o.ScoreRefs < len(zr) {
+		pm, err = alpha.RefPairMinima(zr, q, alpha.SampleRefs(len(zr), o.ScoreRefs, o.Seed), opt)
+	} else {
+		opt.Queries = q
+		pm, err = alpha.AllPairMinima(zr, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := o.ScoreInterval
+	if r == 0 {
+		r = 1
+	}
+	return alpha.IntervalScores(pm, r)
+}
+
+// semiScores computes the semi-supervised scores, on projected embeddings
+// when o.ScoreDim is set.
+func semiScores(o *Options, z, bank []*tensor.Tensor, opt alpha.Options) (*alpha.Scores, error) {
+	zp, err := alpha.Project(z, o.ScoreDim, o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	bp, err := alpha.Project(bank, o.ScoreDim, o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	return alpha.SemiSupervised(zp, bp, opt)
+}
+
+// patchWeights turns scores into alpha for tau with the options' weighting.
+func patchWeights(o *Options, s *alpha.Scores, tau float64) ([]float64, error) {
+	switch o.Weighting {
+	case "", WeightSoftmax:
+		return alpha.Alpha(s, tau)
+	case WeightImageStd:
+		return alpha.Alpha(alpha.StandardizeRows(s), tau)
+	}
+	return nil, fmt.Errorf("unknown weighting %q", o.Weighting)
+}
+
+// postX L2-normalises the rows of X in place when o.NormalizeX is set.
+func postX(o *Options, x *tensor.Tensor) {
+	if !o.NormalizeX {
+		return
+	}
+	n, d := x.Shape[0], x.Shape[1]
+	for i := 0; i < n; i++ {
+		row := x.Data[i*d : (i+1)*d]
+		var s float64
+		for _, v := range row {
+			s += float64(v) * float64(v)
+		}
+		if s == 0 {
+			continue
+		}
+		inv := 1 / math.Sqrt(s)
+		for j, v := range row {
+			row[j] = float32(float64(v) * inv)
+		}
+	}
+}
