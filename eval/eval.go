@@ -59,6 +59,9 @@ type Config struct {
 	Zoom      ZoomConfig
 	Log       io.Writer
 	Progress  io.Writer
+	// Tweak, when not nil, edits each set's pipeline options after the
+	// config is applied (tests: a fake backbone, small images).
+	Tweak func(o *pipeline.Options)
 }
 
 // Result is one row of the ablation: an option on one category.
@@ -113,6 +116,9 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}
 			o.SkipSemiWithoutTrain = true
 			o.Log, o.Progress = log, c.Progress
+			if c.Tweak != nil {
+				c.Tweak(&o)
+			}
 			t0 := time.Now()
 			prep, err := pipeline.Prepare(ctx, o)
 			if err != nil {

@@ -139,13 +139,14 @@ type Options struct {
 
 // Preset names.
 const (
-	PresetMobileNet = "mobilenet" // the default: runs on a laptop CPU
+	PresetAuto      = "auto"      // the default: label-free choices measured on ../shared/data (docs/QUALITY.md)
+	PresetMobileNet = "mobilenet" // the method as published, on a laptop CPU
 	PresetSeed      = "seed"      // the public DINO re-implementation's settings
 	PresetPatchCore = "patchcore" // PatchCore's WideResNet-50 settings
 )
 
 // Presets lists the preset names.
-func Presets() []string { return []string{PresetMobileNet, PresetPatchCore, PresetSeed} }
+func Presets() []string { return []string{PresetAuto, PresetMobileNet, PresetPatchCore, PresetSeed} }
 
 // SeedTaus is the seed's tau sweep (METHOD §4).
 func SeedTaus() []float64 {
@@ -172,7 +173,13 @@ func Preset(name string) (Options, error) {
 		TrainRatio: 1, Cluster: ClusterWard, Batch: 8,
 	}
 	switch name {
-	case "", PresetMobileNet:
+	case "", PresetAuto:
+		o.Preset = PresetAuto
+		o.Backbone = "mobilenet_v2"
+		o.Layers = []string{"stride8", "stride16"}
+		o.PretrainDim, o.TargetDim = 1024, 1024
+		autoScoring(&o)
+	case PresetMobileNet:
 		o.Preset = PresetMobileNet
 		o.Backbone = "mobilenet_v2"
 		o.Layers = []string{"stride8", "stride16"}

@@ -133,7 +133,7 @@ func TestMain(m *testing.M) {
 // fakeOptions are cheap settings on the small synthetic set: 64 px crops,
 // an 8x8 patch grid, D = 16.
 func fakeOptions(t *testing.T, net backbone.Backbone) pipeline.Options {
-	o, err := pipeline.Preset("")
+	o, err := pipeline.Preset(pipeline.PresetMobileNet)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,3 +99,16 @@ func postX(o *Options, x *tensor.Tensor) {
 		}
 	}
 }
+
+// autoScoring sets the auto preset's label-free score and weighting
+// choices (measured with anomclust eval, docs/QUALITY.md).
+func autoScoring(o *Options) {
+	o.ScoreInterval = 0.3
+	o.ScoreRefs = 40
+	o.ScoreDim = 128
+	o.Weighting = WeightImageStd
+	o.Taus = []float64{1}
+	tau := 1.0
+	o.RecommendTau = &tau
+	o.NormalizeX = true
+}

@@ -37,6 +37,10 @@ type runFlags struct {
 	trainRatio, coreset                              *float64
 	seed                                             *uint64
 	defectsOnly, layerNorm, report                   *bool
+	weighting                                        *string
+	scoreInterval                                    *float64
+	scoreRefs, scoreDim                              *int
+	normalizeX                                       *bool
 }
 
 func newRunFlags() *runFlags {
@@ -68,6 +72,11 @@ func newRunFlags() *runFlags {
 	f.cache = fs.String("cache", "", "feature cache folder (default: $"+weights.EnvCache+"/features or the user cache dir; \"none\" disables)")
 	f.batch = fs.Int("batch", d.Batch, "images per backbone forward pass")
 	f.report = fs.Bool("report", false, "also write the HTML report OUT/report.html")
+	f.weighting = fs.String("weighting", d.Weighting, "scores to weights per tau: softmax (of the scores) or image-std (of each image's standardised scores)")
+	f.scoreInterval = fs.Float64("score-interval", d.ScoreInterval, "unsupervised: average only the lowest fraction r of a patch's per-image distances (MuSc); 0 = plain mean")
+	f.scoreRefs = fs.Int("score-refs", d.ScoreRefs, "unsupervised: compare with this many seeded reference images; 0 = all")
+	f.scoreDim = fs.Int("score-dim", d.ScoreDim, "compute the scores on patch embeddings randomly projected to this dimension; 0 = full")
+	f.normalizeX = fs.Bool("normalize-x", d.NormalizeX, "L2-normalise each image embedding before clustering")
 	return f
 }
 
@@ -128,6 +137,21 @@ func (f *runFlags) options() (pipeline.Options, error) {
 		if !slices.Contains(o.Modes, m) {
 			o.Modes = append(o.Modes, m)
 		}
+	}
+	if set["weighting"] {
+		o.Weighting = *f.weighting
+	}
+	if set["score-interval"] {
+		o.ScoreInterval = *f.scoreInterval
+	}
+	if set["score-refs"] {
+		o.ScoreRefs = *f.scoreRefs
+	}
+	if set["score-dim"] {
+		o.ScoreDim = *f.scoreDim
+	}
+	if set["normalize-x"] {
+		o.NormalizeX = *f.normalizeX
 	}
 	if set["train-ratio"] {
 		o.TrainRatio = *f.trainRatio

@@ -1,0 +1,75 @@
+package pipeline_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/anomclust/anomclust/npy"
+	"github.com/anomclust/anomclust/pipeline"
+	"github.com/anomclust/anomclust/rundir"
+)
+
+// TestAutoPreset runs the auto preset's scoring (interval averaging over a
+// reference sample, image-standardised weights, L2-normalised X) on the
+// synthetic set: one setting per mode, the recommended one is semi (train
+// images exist), X rows have unit length and run.json records the choices.
+func TestAutoPreset(t *testing.T) {
+	auto, err := pipeline.Preset(pipeline.PresetAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def, _ := pipeline.Preset(""); def.Preset != pipeline.PresetAuto {
+		t.Errorf("default preset %q, want auto", def.Preset)
+	}
+	o := fakeOptions(t, &poolNet{})
+	o.Preset, o.Taus, o.RecommendTau = auto.Preset, auto.Taus, auto.RecommendTau
+	o.Weighting, o.ScoreInterval, o.NormalizeX = auto.Weighting, auto.ScoreInterval, auto.NormalizeX
+	o.ScoreRefs, o.ScoreDim = 9, 8 // fewer than the 12+ images, below D = 16
+	res, err := pipeline.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := rundir.ReadRun(o.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := run.Settings
+	if s.Weighting != pipeline.WeightImageStd || s.ScoreInterval != auto.ScoreInterval || s.ScoreRefs != 9 || s.ScoreDim != 8 || !s.NormalizeX {
+		t.Errorf("run.json settings %+v", s)
+	}
+	nrec := map[string]int{}
+	for _, r := range res.Summary {
+		if r.Kind != rundir.KindCategory {
+			continue
+		}
+		if r.Recommended {
+			nrec[r.Category]++
+			if r.Mode != rundir.ModeSemi || r.Tau != *auto.RecommendTau {
+				t.Errorf("%s: recommended %s tau %v", r.Category, r.Mode, r.Tau)
+			}
+		}
+	}
+	for _, c := range run.Categories {
+		if nrec[c.Name] != 1 {
+			t.Errorf("%s: %d recommended rows, want 1", c.Name, nrec[c.Name])
+		}
+	}
+	for _, r := range run.Results(o.Out) {
+		checkResult(t, r, 12, 64, 16)
+		x, _, err := npy.Read[float32](filepath.Join(r.Dir, rundir.XFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 12; i++ {
+			var n float64
+			for _, v := range x[i*16 : (i+1)*16] {
+				n += float64(v) * float64(v)
+			}
+			if !(math.Abs(n-1) <= 1e-5) {
+				t.Errorf("%s: X row %d has squared norm %v, want 1", r.Dir, i, n)
+			}
+		}
+	}
+}
