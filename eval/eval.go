@@ -323,7 +323,7 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 	// Average: uniform weights.
 	{
 		t0 := time.Now()
-		x, err := alpha.ImageEmbeddings(f.Z, alpha.Average(N, M).S)
+		x, err := alpha.ImageEmbeddings(f.Z, uniform(N, M))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -369,4 +369,13 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 		}
 	}
 	return rows, xs, nil
+}
+
+// uniform returns equal weights 1/m for n images of m patches.
+func uniform(n, m int) []float64 {
+	a := make([]float64, n*m)
+	for k := range a {
+		a[k] = 1 / float64(m)
+	}
+	return a
 }

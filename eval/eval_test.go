@@ -72,6 +72,10 @@ func TestRun(t *testing.T) {
 			t.Errorf("row %+v out of range", r)
 		}
 	}
+	// Uniform weights: X is the mean patch embedding, never all zeros.
+	if u := uniform(2, 4); u[0] != 0.25 || u[7] != 0.25 {
+		t.Errorf("uniform = %v", u)
+	}
 	var b bytes.Buffer
 	WriteTable(&b, rows)
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")

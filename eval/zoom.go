@@ -66,7 +66,7 @@ func zoomRows(ctx context.Context, c Config, prep *pipeline.Prepared, f pipeline
 	var out []zoomed
 	// Uniform crop pooling.
 	t1 := time.Now()
-	xu, err := alpha.ImageEmbeddings(zc, alpha.Average(N, Mc).S)
+	xu, err := alpha.ImageEmbeddings(zc, uniform(N, Mc))
 	if err != nil {
 		return nil, err
 	}
