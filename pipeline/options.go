@@ -154,11 +154,14 @@ func SeedTaus() []float64 {
 }
 
 // Preset returns the method settings of a named preset ("" is the default,
-// PresetMobileNet):
+// PresetAuto):
+//   - auto: mobilenet's backbone and taps with the label-free score and
+//     weighting choices measured with anomclust eval (autoScoring,
+//     docs/QUALITY.md): one setting per mode, no tau to pick by hand.
 //   - mobilenet: mobilenet_v2 (int8 TFLite, weights from ANOMCLUST_WEIGHTS_PATH
 //     or downloaded), taps stride8 and stride16 (28x28 and 14x14 at 224),
-//     1024/1024, no LayerNorm, tau 0,1,2. Chosen as the default because it
-//     needs a 3.6 MB file and runs on two cores in minutes.
+//     1024/1024, no LayerNorm, tau 0,1,2: the method as published, on a
+//     3.6 MB file that runs on two cores in minutes.
 //   - patchcore: wide_resnet50_2, layer2 and layer3, 1024/1024, no LayerNorm.
 //   - seed: dino_vitb8, blocks.10 and blocks.11, 2048/4096, LayerNorm quirk
 //     on, the seed's 17 temperatures.

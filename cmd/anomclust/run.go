@@ -25,7 +25,7 @@ func init() {
 	register(command{name: "run", summary: "cluster a data set's images by defect type and score the clusters", run: runRun})
 }
 
-const runSynopsis = "--data DIR --out DIR [--preset mobilenet|patchcore|seed] [flags]"
+const runSynopsis = "--data DIR --out DIR [--preset auto|mobilenet|patchcore|seed] [flags]"
 
 // runFlags are the flags of `run` (demo sets the same options directly).
 type runFlags struct {
@@ -50,7 +50,7 @@ func newRunFlags() *runFlags {
 	f.data = fs.String("data", "", "data folder: an MVTec AD root, one category folder (train/good, test/<type>), or one sub-folder of images per class")
 	f.out = fs.String("out", "", "output folder (run.json, summary.csv/.md, one folder per category)")
 	f.categories = fs.String("categories", "", "comma-separated categories to run (default: all found)")
-	f.preset = fs.String("preset", pipeline.PresetMobileNet, "method settings: mobilenet (mobilenet_v2 stride8,stride16, 1024/1024: runs on a laptop CPU), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
+	f.preset = fs.String("preset", pipeline.PresetAuto, "method settings: auto (mobilenet_v2 with the label-free score/weighting choices of docs/QUALITY.md, one tau), mobilenet (mobilenet_v2 stride8,stride16, 1024/1024, the published method, tau 0,1,2), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
 	f.backbone = fs.String("backbone", d.Backbone, "backbone registry name (anomclust weights list shows them)")
 	f.weights = fs.String("weights", "", "weights file (default: found in "+weights.EnvWeightsPath+" or the cache, else downloaded)")
 	f.layers = fs.String("layers", strings.Join(d.Layers, ","), "comma-separated backbone layers; the first fixes the patch grid")
