@@ -47,6 +47,9 @@ type Config struct {
 	// ScoreDim > 0 computes the scores (not X) on patch embeddings
 	// randomly projected to that dimension (alpha.Project).
 	ScoreDim int
+	// Coreset in (0, 1) subsamples the semi-supervised memory bank
+	// (PatchCore's greedy coreset, alpha.Options.Coreset).
+	Coreset float64
 	// Pooling variants: softmax temperatures, top-k fractions, target
 	// effective fractions (alpha.TopK, alpha.EffectiveTemperature).
 	Taus, TopK, Effective []float64
@@ -270,6 +273,8 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 		return nil
 	}
 	opt := alpha.Options{Workers: c.Workers, Seed: c.Seed, Done: ctx.Done()}
+	semiOpt := opt
+	semiOpt.Coreset = c.Coreset
 	var variants []scored
 	if len(c.Intervals) > 0 {
 		t0 := time.Now()
@@ -313,7 +318,7 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 		if err != nil {
 			return nil, nil, err
 		}
-		s, err := alpha.SemiSupervised(zt, zb, opt)
+		s, err := alpha.SemiSupervised(zt, zb, semiOpt)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -52,6 +52,7 @@ func runEval(args []string) error {
 	zr := fs.Float64("zoom-r", 0.3, "MuSc interval fraction of the crops' own scores")
 	refs := fs.Int("refs", 0, "score the unsupervised patches against this many seeded reference images (0: all)")
 	scoreDim := fs.Int("score-dim", 0, "compute scores on patch embeddings randomly projected to this dimension (0: full)")
+	coreset := fs.Float64("coreset", 0, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
 	csvOut := fs.String("csv", "", "write every row as CSV to this file")
 	mdOut := fs.String("md", "", "write the table as Markdown to this file")
 	seed := fs.Uint64("seed", 0, "seed of the per-class pick")
@@ -62,7 +63,7 @@ func runEval(args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed, Refs: *refs, ScoreDim: *scoreDim,
+	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed, Refs: *refs, ScoreDim: *scoreDim, Coreset: *coreset,
 		ZoomPools: splitList(*zoomPools),
 		Zoom:      eval.ZoomConfig{Window: *zw, Margin: *zm, MinSide: *zmin, R: *zr},
 		Log:       os.Stderr, Progress: os.Stderr}
