@@ -12,7 +12,7 @@ import (
 )
 
 // TestAutoPreset runs the auto preset's scoring (interval averaging over a
-// reference sample, image-standardised weights, L2-normalised X) on the
+// reference sample, set-standardised weights, L2-normalised X) on the
 // synthetic set: one setting per mode, the recommended one is semi (train
 // images exist), X rows have unit length and run.json records the choices.
 func TestAutoPreset(t *testing.T) {
@@ -27,6 +27,7 @@ func TestAutoPreset(t *testing.T) {
 	o.Preset, o.Taus, o.RecommendTau = auto.Preset, auto.Taus, auto.RecommendTau
 	o.Weighting, o.ScoreInterval, o.NormalizeX = auto.Weighting, auto.ScoreInterval, auto.NormalizeX
 	o.ScoreRefs, o.ScoreDim = 9, 8 // fewer than the 12+ images, below D = 16
+	o.Coreset = auto.Coreset
 	res, err := pipeline.Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +37,7 @@ func TestAutoPreset(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := run.Settings
-	if s.Weighting != pipeline.WeightImageStd || s.ScoreInterval != auto.ScoreInterval || s.ScoreRefs != 9 || s.ScoreDim != 8 || !s.NormalizeX {
+	if s.Weighting != pipeline.WeightSetStd || s.ScoreInterval != auto.ScoreInterval || s.ScoreRefs != 9 || s.ScoreDim != 8 || !s.NormalizeX {
 		t.Errorf("run.json settings %+v", s)
 	}
 	nrec := map[string]int{}

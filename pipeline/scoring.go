@@ -17,10 +17,14 @@ const (
 	// deviations of the image's score spread, so one tau fits sets whose
 	// distances have different scales.
 	WeightImageStd = "image-std"
+	// WeightSetStd is softmax(z/tau) of the scores standardised against
+	// the distribution of all the category's patch scores of the mode
+	// (alpha.Standardize): one tau means the same in every set.
+	WeightSetStd = "set-std"
 )
 
 // Weightings lists the weighting names.
-func Weightings() []string { return []string{WeightSoftmax, WeightImageStd} }
+func Weightings() []string { return []string{WeightSoftmax, WeightImageStd, WeightSetStd} }
 
 // robust reports whether the unsupervised score deviates from METHOD §4's
 // plain mean over all other images.
@@ -74,6 +78,8 @@ func patchWeights(o *Options, s *alpha.Scores, tau float64) ([]float64, error) {
 		return alpha.Alpha(s, tau)
 	case WeightImageStd:
 		return alpha.Alpha(alpha.StandardizeRows(s), tau)
+	case WeightSetStd:
+		return alpha.Alpha(alpha.Standardize(s, s), tau)
 	}
 	return nil, fmt.Errorf("unknown weighting %q", o.Weighting)
 }
@@ -101,14 +107,18 @@ func postX(o *Options, x *tensor.Tensor) {
 }
 
 // autoScoring sets the auto preset's label-free score and weighting
-// choices (measured with anomclust eval, docs/QUALITY.md).
+// choices, measured with anomclust eval on ../shared/data
+// (docs/QUALITY.md): MuSc interval averaging (r = 0.3) over 20 seeded
+// reference images, a 10% coreset of the memory bank, the softmax of the
+// scores standardised over the category at tau = 0.25 standard deviations,
+// L2-normalised X.
 func autoScoring(o *Options) {
 	o.ScoreInterval = 0.3
-	o.ScoreRefs = 40
-	o.ScoreDim = 128
-	o.Weighting = WeightImageStd
-	o.Taus = []float64{1}
-	tau := 1.0
+	o.ScoreRefs = 20
+	o.Coreset = 0.1
+	o.Weighting = WeightSetStd
+	o.Taus = []float64{0.25}
+	tau := 0.25
 	o.RecommendTau = &tau
 	o.NormalizeX = true
 }

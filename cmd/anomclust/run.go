@@ -63,7 +63,7 @@ func newRunFlags() *runFlags {
 	f.mode = fs.String("mode", "all", "weighting: unsupervised, semi, average or all (comma-separated list allowed)")
 	f.tau = fs.String("tau", "0,1,2", "comma-separated softmax temperatures (0 = hard arg-max)")
 	f.trainRatio = fs.Float64("train-ratio", d.TrainRatio, "semi: train/good images in the memory bank, as a fraction of the test images")
-	f.coreset = fs.Float64("coreset", 0, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
+	f.coreset = fs.Float64("coreset", d.Coreset, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
 	f.cluster = fs.String("cluster", d.Cluster, "clustering: ward or kmeans")
 	f.k = fs.Int("k", 0, "number of clusters (default: the number of labels of each category)")
 	f.seed = fs.Uint64("seed", 0, "random seed (bank pick, subsampling, coreset, k-means)")
@@ -159,7 +159,10 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	if set["cluster"] {
 		o.Cluster = *f.cluster
 	}
-	o.Coreset, o.K, o.Seed = *f.coreset, *f.k, *f.seed
+	if set["coreset"] {
+		o.Coreset = *f.coreset
+	}
+	o.K, o.Seed = *f.k, *f.seed
 	o.DefectsOnly, o.MaxPerClass, o.Report = *f.defectsOnly, *f.maxPerClass, *f.report
 	switch *f.cache {
 	case "none", "off":
