@@ -11,10 +11,12 @@ import (
 	"github.com/anomclust/anomclust/rundir"
 )
 
-// TestAutoPreset runs the auto preset's scoring (interval averaging over a
-// reference sample, set-standardised weights, L2-normalised X) on the
-// synthetic set: one setting per mode, the recommended one is semi (train
-// images exist), X rows have unit length and run.json records the choices.
+// TestAutoPreset runs the auto preset's weighting (set-standardised scores,
+// a reference sample, bank coreset) with interval averaging and
+// L2-normalised X on the synthetic set: the recommended setting is semi at
+// the preset's semi tau (train images exist), X rows have unit length and
+// run.json records the choices. Without train images the recommendation is
+// unsupervised at its own tau.
 func TestAutoPreset(t *testing.T) {
 	auto, err := pipeline.Preset(pipeline.PresetAuto)
 	if err != nil {
@@ -24,8 +26,10 @@ func TestAutoPreset(t *testing.T) {
 		t.Errorf("default preset %q, want auto", def.Preset)
 	}
 	o := fakeOptions(t, &poolNet{})
-	o.Preset, o.Taus, o.RecommendTau = auto.Preset, auto.Taus, auto.RecommendTau
-	o.Weighting, o.ScoreInterval, o.NormalizeX = auto.Weighting, auto.ScoreInterval, auto.NormalizeX
+	o.Preset, o.Taus, o.RecommendTau, o.RecommendTauUnsupervised = auto.Preset, auto.Taus, auto.RecommendTau, auto.RecommendTauUnsupervised
+	o.Weighting = auto.Weighting
+	// The options auto leaves off are exercised too.
+	o.ScoreInterval, o.NormalizeX = 0.3, true
 	o.ScoreRefs, o.ScoreDim = 9, 8 // fewer than the 12+ images, below D = 16
 	o.Coreset = auto.Coreset
 	res, err := pipeline.Run(context.Background(), o)
@@ -37,7 +41,8 @@ func TestAutoPreset(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := run.Settings
-	if s.Weighting != pipeline.WeightSetStd || s.ScoreInterval != auto.ScoreInterval || s.ScoreRefs != 9 || s.ScoreDim != 8 || !s.NormalizeX {
+	if s.Weighting != pipeline.WeightSetStd || s.ScoreInterval != 0.3 || s.ScoreRefs != 9 || s.ScoreDim != 8 || !s.NormalizeX ||
+		s.RecommendTau != 0.5 || s.RecommendTauUnsupervised != 1 {
 		t.Errorf("run.json settings %+v", s)
 	}
 	nrec := map[string]int{}
@@ -56,6 +61,26 @@ func TestAutoPreset(t *testing.T) {
 		if nrec[c.Name] != 1 {
 			t.Errorf("%s: %d recommended rows, want 1", c.Name, nrec[c.Name])
 		}
+	}
+	// Without train images (semi not run): unsupervised at tau 1.
+	o2 := o
+	o2.Out = filepath.Join(t.TempDir(), "out2")
+	o2.Modes = []string{rundir.ModeUnsupervised, rundir.ModeAverage}
+	res2, err := pipeline.Run(context.Background(), o2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range res2.Summary {
+		if r.Kind == rundir.KindCategory && r.Recommended {
+			n++
+			if r.Mode != rundir.ModeUnsupervised || r.Tau != 1 {
+				t.Errorf("no semi: recommended %s tau %v, want unsupervised tau 1", r.Mode, r.Tau)
+			}
+		}
+	}
+	if n != len(run.Categories) {
+		t.Errorf("no semi: %d recommended rows for %d categories", n, len(run.Categories))
 	}
 	for _, r := range run.Results(o.Out) {
 		checkResult(t, r, 12, 64, 16)

@@ -78,6 +78,9 @@ type Options struct {
 	// (with the mode: semi when a category has train images, else
 	// unsupervised); nil means the one of Taus nearest to 2.
 	RecommendTau *float64
+	// RecommendTauUnsupervised, when not nil, replaces RecommendTau for
+	// categories whose recommended mode is unsupervised (no train images).
+	RecommendTauUnsupervised *float64
 	// TrainRatio is the number of train/good images in the semi-supervised
 	// memory bank as a fraction of the number of test images (the seed's
 	// int(train_ratio * N)).
@@ -326,6 +329,7 @@ func (o *Options) settings() rundir.Settings {
 		Cluster: o.Cluster, K: o.K, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
 		Weighting: o.Weighting, ScoreInterval: o.ScoreInterval, ScoreRefs: o.ScoreRefs, ScoreDim: o.ScoreDim,
-		NormalizeX: o.NormalizeX, RecommendTau: recommendedTau(o),
+		NormalizeX: o.NormalizeX, RecommendTau: recommendedTau(o, rundir.ModeSemi),
+		RecommendTauUnsupervised: recommendedTau(o, rundir.ModeUnsupervised),
 	}
 }

@@ -21,11 +21,15 @@ func recommendedMode(o *Options, semi bool) string {
 	return rundir.ModeAverage
 }
 
-// recommendedTau is the temperature recommended among o.Taus: the preset's
-// own (Options.RecommendTau) when it is in the list, else the one nearest
-// to it (2 when unset: the seed's default).
-func recommendedTau(o *Options) float64 {
+// recommendedTau is the temperature recommended among o.Taus for a mode:
+// the preset's own (Options.RecommendTau, or RecommendTauUnsupervised for
+// the unsupervised mode when set) when it is in the list, else the one
+// nearest to it (2 when unset: the seed's default).
+func recommendedTau(o *Options, mode string) float64 {
 	want := o.RecommendTau
+	if mode == rundir.ModeUnsupervised && o.RecommendTauUnsupervised != nil {
+		want = o.RecommendTauUnsupervised
+	}
 	if want == nil {
 		two := 2.0
 		want = &two
@@ -44,7 +48,7 @@ func recommendedTau(o *Options) float64 {
 // (those of runCategory: one per mode and tau).
 func markRecommended(o *Options, rows []rundir.Row, semi bool) {
 	mode := recommendedMode(o, semi)
-	tau := recommendedTau(o)
+	tau := recommendedTau(o, mode)
 	for i := range rows {
 		r := &rows[i]
 		r.Recommended = r.Mode == mode && (!r.HasTau || rundir.TauName(r.Tau) == rundir.TauName(tau))

@@ -108,17 +108,17 @@ func postX(o *Options, x *tensor.Tensor) {
 
 // autoScoring sets the auto preset's label-free score and weighting
 // choices, measured with anomclust eval on ../shared/data
-// (docs/QUALITY.md): MuSc interval averaging (r = 0.3) over 20 seeded
-// reference images, a 10% coreset of the memory bank, the softmax of the
-// scores standardised over the category at tau = 0.25 standard deviations,
-// L2-normalised X.
+// (docs/QUALITY.md): the softmax of the scores standardised over the
+// category (WeightSetStd), recommended at tau = 0.5 standard deviations
+// for the semi-supervised scores (sharp: a clean normal bank) and 1 for the
+// unsupervised ones (noisier); the unsupervised score against 20 seeded
+// reference images (plain mean: MuSc's r = 0.3 helped metal_nut but cost
+// the texture sets more); a 10% coreset of the memory bank; X as is.
 func autoScoring(o *Options) {
-	o.ScoreInterval = 0.3
 	o.ScoreRefs = 20
 	o.Coreset = 0.1
 	o.Weighting = WeightSetStd
-	o.Taus = []float64{0.25}
-	tau := 0.25
-	o.RecommendTau = &tau
-	o.NormalizeX = true
+	o.Taus = []float64{0.5, 1}
+	semi, unsup := 0.5, 1.0
+	o.RecommendTau, o.RecommendTauUnsupervised = &semi, &unsup
 }

@@ -122,7 +122,10 @@ type Settings struct {
 	ScoreRefs     int     `json:"score_refs,omitempty"`     // reference images sampled; 0 = all
 	ScoreDim      int     `json:"score_dim,omitempty"`      // random projection for the scores; 0 = none
 	NormalizeX    bool    `json:"normalize_x,omitempty"`    // X rows L2-normalised before clustering
-	RecommendTau  float64 `json:"recommend_tau"`            // tau of the recommended setting
+	RecommendTau  float64 `json:"recommend_tau"`            // tau of the recommended setting (semi)
+	// RecommendTauUnsupervised is the recommended tau when the recommended
+	// mode is unsupervised (no train images).
+	RecommendTauUnsupervised float64 `json:"recommend_tau_unsupervised"`
 }
 
 // Backbone is the network used and the file its weights came from.
