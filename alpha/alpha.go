@@ -66,7 +66,7 @@ func AlphaSweep(s *Scores, taus []float64) ([][]float64, error) {
 }
 
 // ImageEmbeddings returns X, (N x D) float32: X_i = sum_m alpha_i^m z_i^m,
-// the alpha-weighted sum of image i's patch embeddings (METHOD §4),
+// the alpha-weighted sum of image i's patch embeddings (docs/METHOD.md §4),
 // accumulated in float64. z holds N (M, D) matrices; alpha is (N x M)
 // row-major as Alpha returns it.
 func ImageEmbeddings(z []*tensor.Tensor, alpha []float64) (*tensor.Tensor, error) {

@@ -1,5 +1,5 @@
 // Package alpha computes the patch weights alpha and the image embeddings X
-// of Anomaly Clustering (Sohn et al., WACV 2023; ../shared/docs/METHOD.md §4)
+// of Anomaly Clustering (Sohn et al., WACV 2023; docs/METHOD.md §4)
 // from PatchCore patch embeddings Z.
 //
 // A patch score s_i^m says how unusual patch m of image i is; the weights
@@ -132,7 +132,7 @@ func checkZ(what string, z []*tensor.Tensor) (m, d int, err error) {
 }
 
 // Unsupervised returns s_i^m = mean over every other image j of
-// min_n ||z_i^m - z_j^n|| (Euclidean), METHOD §4. z holds one (M, D) matrix
+// min_n ||z_i^m - z_j^n|| (Euclidean), docs/METHOD.md §4. z holds one (M, D) matrix
 // per image, all of the same shape; N >= 2.
 //
 // It streams over image pairs: memory is O(N·M) for the scores (one float64
@@ -337,7 +337,7 @@ func sqrtClamp(v float32) float32 {
 }
 
 // SemiSupervised returns s_i^m = min over the patches z of the memory bank
-// of ||z_i^m - z|| (PatchCore's nearest-neighbour patch score), METHOD §4.
+// of ||z_i^m - z|| (PatchCore's nearest-neighbour patch score), docs/METHOD.md §4.
 // test and bank hold (M, D) matrices of one shape (see SampleNormals for
 // picking the bank's images). With opt.Coreset in (0, 1) the bank's patches
 // are first subsampled with Coreset.

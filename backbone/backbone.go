@@ -11,7 +11,7 @@ import "github.com/anomclust/anomclust/tensor"
 // Images are channels-last float32 tensors of shape (H, W, 3), already
 // preprocessed as Preprocess describes (resized, cropped, normalised).
 // Feature maps come back channels-last too, (H', W', C) per layer, for the
-// PatchCore aggregation (../shared/docs/METHOD.md §3).
+// PatchCore aggregation (docs/METHOD.md §3).
 type Backbone interface {
 	// Name is the registry name of the backbone, e.g. "wide_resnet50_2".
 	Name() string

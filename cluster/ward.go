@@ -1,4 +1,4 @@
-// Package cluster groups the image embeddings X into K clusters (METHOD §5):
+// Package cluster groups the image embeddings X into K clusters (docs/METHOD.md §5):
 // Ward agglomerative clustering, as sklearn's AgglomerativeClustering(
 // linkage='ward') computes it through scipy.cluster.hierarchy.ward, and
 // k-means with k-means++ seeding and restarts.

@@ -1,7 +1,7 @@
 // Package dataset finds the images of a defect data set and their labels:
 // an MVTec AD root (one folder per category), a single MVTec-style category
 // folder, or a folder with one sub-folder of images per class. It builds
-// the clustered set of METHOD §5 (every test image, "good" a class of its
+// the clustered set of docs/METHOD.md §5 (every test image, "good" a class of its
 // own, "combined" dropped) and the train/good set the semi-supervised mode
 // uses.
 package dataset
@@ -44,7 +44,7 @@ func (l Layout) String() string {
 const Good = "good"
 
 // Combined is MVTec AD's label for images with several defect types at
-// once; the clustering protocol drops it (METHOD §5).
+// once; the clustering protocol drops it (docs/METHOD.md §5).
 const Combined = "combined"
 
 // Item is one image.
@@ -369,7 +369,7 @@ type Set struct {
 	Items    []Item   // sorted by label then name; LabelIndex indexes Labels
 }
 
-// ClusterSet returns the images clustered under the protocol of METHOD §5:
+// ClusterSet returns the images clustered under the protocol of docs/METHOD.md §5:
 // every test image, good included as a class (unless o.DefectsOnly),
 // combined dropped (unless o.KeepCombined).
 func (c *Category) ClusterSet(o SetOptions) Set {

@@ -1,5 +1,5 @@
 // Package draw renders what the clustering looked at: an image's patch weights
-// alpha (METHOD §4), upsampled to the crop the backbone saw, colour-mapped and
+// alpha (docs/METHOD.md §4), upsampled to the crop the backbone saw, colour-mapped and
 // blended over it, beside the ground-truth mask, one PNG per image
 // (`anomclust draw`). The report package uses the same overlays as thumbnails.
 package draw

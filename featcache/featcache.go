@@ -105,15 +105,24 @@ func (c *Cache) Get(k ImageKey) (z []float32, rows, cols int, err error) {
 	return z, rows, cols, nil
 }
 
-func (c *Cache) decode(k ImageKey, b []byte) ([]float32, int, int, error) {
+// checkHeader checks an entry's header (at least headerSize bytes) against
+// the cache's settings and the image key.
+func (c *Cache) checkHeader(k ImageKey, b []byte) error {
 	if len(b) < headerSize || string(b[:4]) != magic {
-		return nil, 0, 0, errors.New("not a cache entry or truncated header")
+		return errors.New("not a cache entry or truncated header")
 	}
 	if !bytes.Equal(b[4:36], c.fingerprint[:]) {
-		return nil, 0, 0, errors.New("entry was written for other settings")
+		return errors.New("entry was written for other settings")
 	}
 	if !bytes.Equal(b[36:68], k[:]) {
-		return nil, 0, 0, errors.New("entry belongs to another image")
+		return errors.New("entry belongs to another image")
+	}
+	return nil
+}
+
+func (c *Cache) decode(k ImageKey, b []byte) ([]float32, int, int, error) {
+	if err := c.checkHeader(k, b); err != nil {
+		return nil, 0, 0, err
 	}
 	rows := int(binary.LittleEndian.Uint32(b[68:]))
 	cols := int(binary.LittleEndian.Uint32(b[72:]))
@@ -127,10 +136,15 @@ func (c *Cache) decode(k ImageKey, b []byte) ([]float32, int, int, error) {
 	}
 	z := make([]float32, rows*cols)
 	for i := range z {
-		z[i] = math.Float32frombits(binary.LittleEndian.Uint32(payload[4*i:]))
+		z[i] = float32frombits(binary.LittleEndian.Uint32(payload[4*i:]))
 	}
 	return z, rows, cols, nil
 }
+
+var float32frombits = math.Float32frombits
+
+// Fingerprint is the hash of the settings the cache was opened with.
+func (c *Cache) Fingerprint() [32]byte { return c.fingerprint }
 
 // Put stores Z (rows x cols) for the image atomically (package atomicfile),
 // so readers never see half an entry.

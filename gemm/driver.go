@@ -2,8 +2,9 @@ package gemm
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
+
+	par "github.com/anomclust/anomclust/internal/parallel"
 )
 
 // Cache blocking (see the package comment for the reasoning).
@@ -65,23 +66,8 @@ func (cfg config) workers(flops float64) int {
 }
 
 // parallel runs f(0..t-1) on t goroutines (one of them the caller's) and
-// waits for all of them.
-func parallel(t int, f func(w int)) {
-	if t <= 1 {
-		f(0)
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(t - 1)
-	for w := 1; w < t; w++ {
-		go func() {
-			defer wg.Done()
-			f(w)
-		}()
-	}
-	f(0)
-	wg.Wait()
-}
+// waits for all of them (internal/parallel.Do).
+func parallel(t int, f func(w int)) { par.Do(t, f) }
 
 // forRowChunks runs f over the row tiles [0, tiles) on t goroutines, in
 // chunks taken from a shared counter (f gets the worker number w < t) (guided scheduling: each chunk is the
@@ -302,7 +288,7 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, src aSource, pb *PackedB, c
 				}
 				if last {
 					// The mcb x nw block of C just finished is in L1/L2.
-					ep.apply(c, ldc, ic, j, mcb, nw, haveTranspose)
+					ep.apply(c, ldc, ic, j, mcb, nw, true)
 				}
 			}
 		}

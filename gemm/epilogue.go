@@ -128,7 +128,7 @@ func (ep *Epilogue) apply(c []float32, ldc, i, j, rows, cols int, useAsm bool) {
 		res = ep.Residual[i*ldr+j:]
 	}
 	ct := c[i*ldc+j:]
-	if useAsm && cols == 32 {
+	if useAsm && (cols == 32 && haveTranspose || haveAVX2 && cols%8 == 0) {
 		mode := 0
 		if bias != nil {
 			mode |= epBias
@@ -147,11 +147,15 @@ func (ep *Epilogue) apply(c []float32, ldc, i, j, rows, cols int, useAsm bool) {
 			bp = &bias[0]
 		}
 		if res != nil {
-			_ = res[(rows-1)*ldr+31]
+			_ = res[(rows-1)*ldr+cols-1]
 			rp = &res[0]
 		}
-		_ = ct[(rows-1)*ldc+31]
-		epilogue32(rows, &ct[0], ldc, bp, rp, ldr, mode)
+		_ = ct[(rows-1)*ldc+cols-1]
+		if cols == 32 && haveTranspose {
+			epilogue32(rows, &ct[0], ldc, bp, rp, ldr, mode)
+		} else {
+			epilogueAVX2(rows, cols, &ct[0], ldc, bp, rp, ldr, mode)
+		}
 	} else {
 		epilogueGo(rows, cols, ct, ldc, bias, res, ldr, ep.Act)
 	}

@@ -108,6 +108,22 @@ func TestEpilogue(t *testing.T) {
 // both, as torch does.
 func TestEpilogue32(t *testing.T) {
 	requireAVX512(t)
+	testEpilogueTwin(t, 32, func(rows, _ int, c *float32, ldc int, bias, res *float32, ldr int, mode int) {
+		epilogue32(rows, c, ldc, bias, res, ldr, mode)
+	})
+}
+
+// TestEpilogueAVX2 is TestEpilogue32 for the AVX2 epilogue, at the widths
+// of the AVX2 tile (16), of edge tiles (8, 24) and of the AVX-512 tile.
+func TestEpilogueAVX2(t *testing.T) {
+	requireAVX2(t)
+	for _, cols := range []int{8, 16, 24, 32} {
+		testEpilogueTwin(t, cols, epilogueAVX2)
+	}
+}
+
+func testEpilogueTwin(t *testing.T, cols int, epilogue func(rows, cols int, c *float32, ldc int, bias, res *float32, ldr int, mode int)) {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(9, 10))
 	const rows, ldc, ldr = 14, 40, 35
 	for mode := 0; mode < 16; mode++ {
@@ -120,7 +136,7 @@ func TestEpilogue32(t *testing.T) {
 		plantEpilogueSpecials(c0, ldc, bias, res, ldr)
 		got := append([]float32(nil), c0...)
 		want := append([]float32(nil), c0...)
-		epilogue32(rows, &got[0], ldc, &bias[0], &res[0], ldr, mode)
+		epilogue(rows, cols, &got[0], ldc, &bias[0], &res[0], ldr, mode)
 		var bs, rs []float32
 		if mode&epBias != 0 {
 			bs = bias
@@ -134,13 +150,13 @@ func TestEpilogue32(t *testing.T) {
 		} else if mode&epReLU != 0 {
 			act = ActReLU
 		}
-		epilogueGo(rows, 32, want, ldc, bs, rs, ldr, act)
+		epilogueGo(rows, cols, want, ldc, bs, rs, ldr, act)
 		if act != ActNone && (!hasBits(want, 0x80000000) || !hasNaN(want)) {
 			t.Fatalf("mode %d: the Go twin's result lacks -0 or NaN; plantEpilogueSpecials no longer reaches the activation", mode)
 		}
 		for i := range got {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("mode %d: C[%d][%d] = %g, want %g", mode, i/ldc, i%ldc, got[i], want[i])
+				t.Fatalf("cols %d, mode %d: C[%d][%d] = %g, want %g", cols, mode, i/ldc, i%ldc, got[i], want[i])
 			}
 		}
 	}

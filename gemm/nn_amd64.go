@@ -4,8 +4,12 @@ package gemm
 
 import "github.com/anomclust/anomclust/internal/isa"
 
-// haveRowMinAsm reports whether rowMin is the AVX-512 version.
-var haveRowMinAsm = isa.Has(isa.AVX512)
+// haveRowMinAsm reports whether rowMin is the AVX-512 version, and
+// haveRowMinAVX2 whether it is the AVX2 one.
+var (
+	haveRowMinAsm  = isa.Has(isa.AVX512)
+	haveRowMinAVX2 = isa.Has(isa.AVX2)
+)
 
 // rowMin returns the minimum over j < n of norms[j] - 2·c[j] and the
 // smallest j attaining it, for n a positive multiple of 16. This is the
@@ -18,6 +22,9 @@ func rowMin(n int, c, norms *float32) (v float32, j int) {
 	if haveRowMinAsm {
 		return rowMinAVX512(n, c, norms)
 	}
+	if haveRowMinAVX2 {
+		return rowMinAVX2(n, c, norms)
+	}
 	return rowMinGo(n, c, norms)
 }
 
@@ -25,3 +32,22 @@ func rowMin(n int, c, norms *float32) (v float32, j int) {
 //
 //go:noescape
 func rowMinAVX512(n int, c, norms *float32) (v float32, j int)
+
+// rowMinLevel is one assembly rowMin with the isa level it needs.
+type rowMinLevel struct {
+	name string
+	fn   func(n int, c, norms *float32) (v float32, j int)
+}
+
+// rowMinLevels lists the assembly rowMin versions this CPU can run at the
+// active isa level, best first (tests check each against rowMinGo).
+func rowMinLevels() []rowMinLevel {
+	var ls []rowMinLevel
+	if haveRowMinAsm {
+		ls = append(ls, rowMinLevel{"avx512", rowMinAVX512})
+	}
+	if haveRowMinAVX2 {
+		ls = append(ls, rowMinLevel{"avx2", rowMinAVX2})
+	}
+	return ls
+}

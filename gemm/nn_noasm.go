@@ -10,3 +10,12 @@ const haveRowMinAsm = false
 func rowMin(n int, c, norms *float32) (v float32, j int) {
 	return rowMinGo(n, c, norms)
 }
+
+// rowMinLevel is one assembly rowMin with the isa level it needs.
+type rowMinLevel struct {
+	name string
+	fn   func(n int, c, norms *float32) (v float32, j int)
+}
+
+// rowMinLevels is empty without assembly.
+func rowMinLevels() []rowMinLevel { return nil }

@@ -162,6 +162,13 @@ func TestNearestExported(t *testing.T) {
 // twin, with many exactly equal values so that the tie rule (smallest j)
 // is exercised across lanes and across 16-column steps.
 func TestRowMin(t *testing.T) {
+	testRowMin(t, "best", rowMin)
+	for _, l := range rowMinLevels() {
+		t.Run(l.name, func(t *testing.T) { testRowMin(t, l.name, l.fn) })
+	}
+}
+
+func testRowMin(t *testing.T, name string, rowMin func(n int, c, norms *float32) (float32, int)) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	for _, n := range []int{16, 32, 48, 256} {
 		for trial := 0; trial < 50; trial++ {
@@ -173,7 +180,7 @@ func TestRowMin(t *testing.T) {
 			v, j := rowMin(n, &c[0], &norms[0])
 			wv, wj := rowMinGo(n, &c[0], &norms[0])
 			if v != wv || j != wj {
-				t.Fatalf("n=%d: rowMin = (%g, %d), want (%g, %d) (asm: %v)", n, v, j, wv, wj, haveRowMinAsm)
+				t.Fatalf("n=%d: rowMin (%s) = (%g, %d), want (%g, %d)", n, name, v, j, wv, wj)
 			}
 			// The Go twin against the definition.
 			for k := 0; k < n; k++ {

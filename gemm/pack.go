@@ -14,6 +14,10 @@ func packT(rows, cols int, src []float32, ld int, dst []float32, w int) {
 		packT14(cols, src, ld, dst)
 		return
 	}
+	if rows == 6 && w == 6 {
+		packA6(cols, src, ld, dst)
+		return
+	}
 	dst = dst[:cols*w]
 	i := 0
 	if haveTranspose {
@@ -27,6 +31,24 @@ func packT(rows, cols int, src []float32, ld int, dst []float32, w int) {
 			for ; p < cols; p++ {
 				for r := i; r < i+16; r++ {
 					dst[p*w+r] = src[r*ld+p]
+				}
+			}
+		}
+	}
+	if haveAVX2 && !haveTranspose {
+		// Blocks of 8 rows x 8 columns through the AVX2 transpose (the B
+		// panels of C = A·Bᵀ for the 16-wide AVX2 kernel); the leftover
+		// columns go through the loop below.
+		c8 := cols &^ 7
+		if c8 > 0 {
+			for ; i+8 <= rows; i += 8 {
+				for p := 0; p < c8; p += 8 {
+					transpose8x8(src[i*ld+p:], ld, dst[p*w+i:], w)
+				}
+				for p := c8; p < cols; p++ {
+					for r := i; r < i+8; r++ {
+						dst[p*w+r] = src[r*ld+p]
+					}
 				}
 			}
 		}
@@ -86,6 +108,10 @@ func packN(rows, cols int, src []float32, ld int, dst []float32, w int) {
 	if haveTranspose && w == 32 && cols == 32 && rows > 0 {
 		_ = src[(rows-1)*ld+31] // copy32 reads this far
 		copy32(rows, &src[0], ld, &dst[0])
+		return
+	}
+	if w == 16 && cols == 16 {
+		copy16(rows, src, ld, dst)
 		return
 	}
 	for p := 0; p < rows; p++ {

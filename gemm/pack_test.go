@@ -40,6 +40,7 @@ func TestPackT(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	for _, c := range []struct{ rows, cols, w int }{
 		{32, 256, 32}, {32, 37, 32}, {17, 40, 32}, {14, 33, 14}, {5, 19, 14}, {16, 16, 16}, {3, 2, 6},
+		{6, 37, 6}, {6, 8, 6}, {16, 43, 16}, {13, 24, 16}, {16, 5, 16},
 	} {
 		ld := c.cols + 3
 		src := randSlice(rng, c.rows*ld)
@@ -112,5 +113,115 @@ func requireAVX512(t *testing.T) {
 	t.Helper()
 	if haveAsm && !isa.Has(isa.AVX512) {
 		t.Skipf("no AVX-512F (%s)", isa.Describe())
+	}
+}
+
+// requireAVX2 skips a test of an AVX2 routine called directly when the CPU
+// (or ANOMCLUST_ISA) does not allow it or the build has no assembly.
+func requireAVX2(t *testing.T) {
+	t.Helper()
+	if !haveAVX2 {
+		t.Skipf("no AVX2+FMA assembly (%s, asm compiled in: %v)", isa.Describe(), haveAsm)
+	}
+}
+
+// packLevels are the implementations of the AVX2 packing routines to check:
+// the Go twins always, the dispatching wrappers (AVX2 assembly when
+// haveAVX2) as well.
+func packLevels() []string {
+	if haveAVX2 {
+		return []string{"go", "avx2"}
+	}
+	return []string{"go"}
+}
+
+// TestPackA6 checks the 6-row A panel packing (assembly: 8 columns per
+// step with overlapping stores) against its definition, for column counts
+// with and without a tail, and that nothing past the panel is written.
+func TestPackA6(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, level := range packLevels() {
+		for _, cols := range []int{1, 7, 8, 9, 16, 40, 61} {
+			ld := cols + 5
+			src := randSlice(rng, 6*ld)
+			dst := make([]float32, cols*6+8)
+			for i := range dst {
+				dst[i] = -7
+			}
+			if level == "go" {
+				packA6Go(cols, src, ld, dst)
+			} else {
+				packA6(cols, src[:5*ld+cols], ld, dst[:cols*6])
+			}
+			for p := 0; p < cols; p++ {
+				for i := 0; i < 6; i++ {
+					if got, want := dst[p*6+i], src[i*ld+p]; got != want {
+						t.Fatalf("%s cols=%d: dst[%d][%d] = %g, want %g", level, cols, p, i, got, want)
+					}
+				}
+			}
+			for i := cols * 6; i < len(dst); i++ {
+				if dst[i] != -7 {
+					t.Fatalf("%s cols=%d: wrote dst[%d] past the panel", level, cols, i)
+				}
+			}
+		}
+	}
+}
+
+// TestTranspose8x8 checks the 8x8 block transpose with leading dimensions
+// wider than the block and sentinels around the destination block.
+func TestTranspose8x8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	const ld, ldd = 13, 11
+	for _, level := range packLevels() {
+		src := randSlice(rng, 7*ld+8)
+		dst := make([]float32, 8*ldd)
+		for i := range dst {
+			dst[i] = -7
+		}
+		if level == "go" {
+			transpose8x8Go(src, ld, dst, ldd)
+		} else {
+			transpose8x8(src, ld, dst, ldd)
+		}
+		for p := 0; p < 8; p++ {
+			for j := 0; j < ldd; j++ {
+				want := float32(-7)
+				if j < 8 {
+					want = src[j*ld+p]
+				}
+				if dst[p*ldd+j] != want {
+					t.Fatalf("%s: dst[%d][%d] = %g, want %g", level, p, j, dst[p*ldd+j], want)
+				}
+			}
+		}
+	}
+}
+
+// TestCopy16 checks the 16-wide B panel copy, and that it stops after rows
+// rows.
+func TestCopy16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	const rows, ld = 9, 21
+	for _, level := range packLevels() {
+		src := randSlice(rng, (rows-1)*ld+16)
+		dst := make([]float32, (rows+1)*16)
+		dst[rows*16] = -7
+		if level == "go" {
+			copy16Go(rows, src, ld, dst)
+		} else {
+			copy16(rows, src, ld, dst)
+		}
+		for p := 0; p < rows; p++ {
+			for j := 0; j < 16; j++ {
+				if dst[p*16+j] != src[p*ld+j] {
+					t.Fatalf("%s: dst[%d][%d] = %g, want %g", level, p, j, dst[p*16+j], src[p*ld+j])
+				}
+			}
+		}
+		if dst[rows*16] != -7 {
+			t.Fatalf("%s: copy16 wrote past its rows", level)
+		}
 	}
 }

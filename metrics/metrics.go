@@ -1,4 +1,4 @@
-// Package metrics scores a clustering against the true labels (METHOD §5):
+// Package metrics scores a clustering against the true labels (docs/METHOD.md §5):
 // normalized mutual information (arithmetic normalisation), adjusted Rand
 // index, and micro-F1 after matching clusters to classes one-to-one with the
 // Hungarian algorithm. NMI and ARI reproduce sklearn 1.2's
@@ -250,7 +250,7 @@ func bigToFloat(x *big.Int) float64 {
 	return f
 }
 
-// Average combines per-category scores as METHOD §5 reports them: plain is
+// Average combines per-category scores as docs/METHOD.md §5 reports them: plain is
 // the unweighted mean over categories (the paper's way), weighted the mean
 // weighted by each category's image count (the seed's way).
 func Average(scores []Scores, counts []int) (plain, weighted Scores, err error) {

@@ -1,6 +1,6 @@
 // Package patchfeat turns a backbone's feature maps into PatchCore patch
 // embeddings: one D-dimensional vector per position of the first layer's
-// grid (../shared/docs/METHOD.md §3; Roth et al., CVPR 2022, and
+// grid (docs/METHOD.md §3; Roth et al., CVPR 2022, and
 // patchcore-inspection's PatchCore._embed).
 //
 // For every layer: (optionally) the seed's per-image LayerNorm, a p x p

@@ -12,8 +12,8 @@ import (
 )
 
 // TestAutoPreset runs the auto preset's weighting (set-standardised scores,
-// a reference sample, bank coreset) with interval averaging and
-// L2-normalised X on the synthetic set: the recommended setting is semi at
+// a reference sample, bank coreset) with L2-normalised X on the synthetic
+// set: the recommended setting is semi at
 // the preset's semi tau (train images exist), X rows have unit length and
 // run.json records the choices. Without train images the recommendation is
 // unsupervised at its own tau.
@@ -28,9 +28,9 @@ func TestAutoPreset(t *testing.T) {
 	o := fakeOptions(t, &poolNet{})
 	o.Preset, o.Taus, o.RecommendTau, o.RecommendTauUnsupervised = auto.Preset, auto.Taus, auto.RecommendTau, auto.RecommendTauUnsupervised
 	o.Weighting = auto.Weighting
-	// The options auto leaves off are exercised too.
-	o.ScoreInterval, o.NormalizeX = 0.3, true
-	o.ScoreRefs, o.ScoreDim = 9, 8 // fewer than the 12+ images, below D = 16
+	// NormalizeX, which auto leaves off, is exercised too.
+	o.NormalizeX = true
+	o.Refs = 6 // fewer than the 12+ other images: sampled
 	o.Coreset = auto.Coreset
 	res, err := pipeline.Run(context.Background(), o)
 	if err != nil {
@@ -41,7 +41,7 @@ func TestAutoPreset(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := run.Settings
-	if s.Weighting != pipeline.WeightSetStd || s.ScoreInterval != 0.3 || s.ScoreRefs != 9 || s.ScoreDim != 8 || !s.NormalizeX ||
+	if s.Weighting != pipeline.WeightSetStd || s.Refs != 6 || s.Coreset != auto.Coreset || !s.NormalizeX ||
 		s.RecommendTau != 0.5 || s.RecommendTauUnsupervised != 1 {
 		t.Errorf("run.json settings %+v", s)
 	}

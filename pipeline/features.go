@@ -160,22 +160,40 @@ type decoded struct {
 // Memory: the preprocessed images of at most two batches at a time (one
 // being decoded while the other runs), plus the Z's.
 func (x *extractor) Z(ctx context.Context, paths []string, what string, progress io.Writer) ([]*tensor.Tensor, error) {
+	z, _, err := x.zKeys(ctx, paths, what, progress, true)
+	return z, err
+}
+
+// zKeys is Z that also returns the images' cache keys. With keep false
+// (only with a cache) it makes sure every Z is in the cache and keeps none
+// of them: the returned slice is all nil (see cacheSource).
+func (x *extractor) zKeys(ctx context.Context, paths []string, what string, progress io.Writer, keep bool) ([]*tensor.Tensor, []featcache.ImageKey, error) {
 	z := make([]*tensor.Tensor, len(paths))
 	keys := make([]featcache.ImageKey, len(paths))
 	var todo []int
+	var scratch []float32
 	for i, p := range paths {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		k, err := featcache.KeyOf(p)
 		if err != nil {
-			return nil, fmt.Errorf("read image %s: %w", p, err)
+			return nil, nil, fmt.Errorf("read image %s: %w", p, err)
 		}
 		keys[i] = k
 		if x.cache != nil {
-			data, rows, cols, err := x.cache.Get(k)
+			var data []float32
+			var rows, cols int
+			if keep {
+				data, rows, cols, err = x.cache.Get(k)
+			} else {
+				data, rows, cols, err = x.cache.GetInto(k, scratch)
+				scratch = data
+			}
 			if err == nil && cols == x.opt.TargetDim {
-				z[i] = tensor.From(data, rows, cols)
+				if keep {
+					z[i] = tensor.From(data, rows, cols)
+				}
 				x.hits++
 				continue
 			}
@@ -189,7 +207,7 @@ func (x *extractor) Z(ctx context.Context, paths []string, what string, progress
 		todo = append(todo, i)
 	}
 	if len(todo) == 0 {
-		return z, nil
+		return z, keys, nil
 	}
 	bar := newBar(progress, len(todo), what)
 	defer bar.Finish()
@@ -243,6 +261,9 @@ func (x *extractor) Z(ctx context.Context, paths []string, what string, progress
 				if err := x.cache.Put(keys[d.idx], zi.Data, zi.Shape[0], zi.Shape[1]); err != nil {
 					return err
 				}
+				if !keep {
+					z[d.idx] = nil
+				}
 			}
 			maps[k] = nil
 		}
@@ -252,25 +273,25 @@ func (x *extractor) Z(ctx context.Context, paths []string, what string, progress
 	}
 	for d := range ch {
 		if d.err != nil {
-			return nil, d.err // names the file (preprocess.Load)
+			return nil, nil, d.err // names the file (preprocess.Load)
 		}
 		batch = append(batch, d)
 		if len(batch) == x.opt.Batch {
 			if err := flush(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := flush(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return z, nil
+	return z, keys, nil
 }
 
 // barT is a progress bar.

@@ -1,15 +1,3 @@
-// Package pipeline runs Anomaly Clustering end to end (METHOD.md, every
-// section): it lists a data set's images, computes (or finds in the feature
-// cache) each image's patch embeddings Z with a backbone, scores the patches
-// for each weighting mode, turns the scores into patch weights alpha for
-// every temperature tau, embeds each image as X = sum alpha z, clusters X,
-// scores the clusters against the labels, and writes everything in the
-// layout of package rundir.
-//
-// Z is computed once per image and kept on disk (package featcache): a
-// second run with other modes, temperatures or clustering does no backbone
-// work. Every file is written atomically, so a cancelled run (Ctrl-C) leaves
-// whole files or none.
 package pipeline
 
 import (
@@ -26,7 +14,7 @@ import (
 	"github.com/anomclust/anomclust/weights"
 )
 
-// Cluster methods (METHOD §5).
+// Cluster methods (docs/METHOD.md §5).
 const (
 	ClusterWard   = "ward"   // agglomerative, Ward linkage (sklearn's defaults)
 	ClusterKMeans = "kmeans" // k-means++, 10 restarts, seeded
@@ -51,11 +39,11 @@ type Options struct {
 	PatchSize   int      // neighbourhood side of the patch aggregation (3)
 	ImageSize   int      // centre-crop side in pixels (224)
 	Resize      int      // short side before the crop in pixels (256)
-	LayerNorm   bool     // the seed's per-map LayerNorm quirk (METHOD §2)
+	LayerNorm   bool     // the seed's per-map LayerNorm quirk (docs/METHOD.md §2)
 
 	// Modes are rundir.ModeUnsupervised, ModeSemi, ModeAverage. The
 	// unsupervised score of a clustered image is its mean distance to
-	// every other TEST image of the category (METHOD §4): the combined
+	// every other TEST image of the category (docs/METHOD.md §4): the combined
 	// images, and the good ones under DefectsOnly, are not clustered but
 	// still act as other images (run.json: reference_only).
 	Modes []string
@@ -63,15 +51,6 @@ type Options struct {
 	// Weighting turns scores into weights per tau: WeightSoftmax (""),
 	// WeightImageStd.
 	Weighting string
-	// ScoreInterval in (0, 1) is MuSc's interval fraction r of the
-	// unsupervised score (alpha.IntervalScores); 0 or 1 is the plain mean.
-	ScoreInterval float64
-	// ScoreRefs > 0 bounds the unsupervised score's other images to that
-	// many, seeded (alpha.RefPairMinima); 0 uses all.
-	ScoreRefs int
-	// ScoreDim > 0 computes the scores on patch embeddings randomly
-	// projected to that dimension (alpha.Project); X uses the full ones.
-	ScoreDim int
 	// NormalizeX L2-normalises each image embedding before clustering.
 	NormalizeX bool
 	// RecommendTau is the temperature summary.csv marks as recommended
@@ -88,6 +67,16 @@ type Options struct {
 	// Coreset in (0, 1) subsamples the memory bank (PatchCore's greedy
 	// coreset); 0 keeps every patch.
 	Coreset float64
+	// Refs is the number of reference images each image's unsupervised
+	// score is a mean over: a seeded sample of the other images (an
+	// unbiased estimate of the mean over all). 0 = every other image
+	// (exact, O(N²)); at least N-1 is exact too.
+	Refs int
+	// Proj > 0 makes the unsupervised nearest-patch search two-stage:
+	// candidates from a Proj-dimensional PCA projection, exact distances
+	// for them only. SemiProj does the same for the semi-supervised
+	// memory bank. 0 (or >= D) = exact distances.
+	Proj, SemiProj int
 	// SkipSemiWithoutTrain skips the semi-supervised mode, with a note, for
 	// categories without train/good images (class-per-folder sets) instead
 	// of failing; set it when all modes were asked for.
@@ -107,8 +96,13 @@ type Options struct {
 	// the cap bounds its cost too.
 	MaxPerClass int
 
-	// Cache is the feature cache root; "" disables the cache.
+	// Cache is the feature cache root; "" disables the cache. It also
+	// holds the patch score cache (scores/), and with a cache the patch
+	// embeddings are streamed from it instead of held in memory.
 	Cache string
+	// CacheMax > 0 caps the cache root's size in bytes: after the run the
+	// least recently used entries are removed (never the run's own).
+	CacheMax int64
 	// Batch is the number of images per backbone forward pass (memory grows
 	// with it); 0 means 8.
 	Batch int
@@ -151,7 +145,7 @@ const (
 // Presets lists the preset names.
 func Presets() []string { return []string{PresetAuto, PresetMobileNet, PresetPatchCore, PresetSeed} }
 
-// SeedTaus is the seed's tau sweep (METHOD §4).
+// SeedTaus is the seed's tau sweep (docs/METHOD.md §4).
 func SeedTaus() []float64 {
 	return []float64{0, 0.2, 0.4, 0.6, 0.8, 1, 1.5, 2, 2.5, 3, 4, 8, 10, 12, 14, 18, 20}
 }
@@ -280,11 +274,8 @@ func (o *Options) validate() error {
 	if !slices.Contains(append(Weightings(), ""), o.Weighting) {
 		return fmt.Errorf("unknown weighting %q (known: %s)", o.Weighting, strings.Join(Weightings(), ", "))
 	}
-	if o.ScoreInterval < 0 || o.ScoreInterval > 1 || math.IsNaN(o.ScoreInterval) {
-		return fmt.Errorf("score interval %v not in [0, 1]", o.ScoreInterval)
-	}
-	if o.ScoreRefs < 0 || o.ScoreDim < 0 {
-		return fmt.Errorf("score refs %d and score dim %d must be >= 0", o.ScoreRefs, o.ScoreDim)
+	if o.Refs < 0 || o.Proj < 0 || o.SemiProj < 0 {
+		return fmt.Errorf("refs %d, proj %d, semi proj %d: want >= 0 (0 = exact)", o.Refs, o.Proj, o.SemiProj)
 	}
 	if o.Cluster != ClusterWard && o.Cluster != ClusterKMeans {
 		return fmt.Errorf("unknown cluster method %q (known: %s, %s)", o.Cluster, ClusterWard, ClusterKMeans)
@@ -326,10 +317,10 @@ func (o *Options) settings() rundir.Settings {
 		PretrainDim: o.PretrainDim, TargetDim: o.TargetDim, PatchSize: o.PatchSize,
 		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm,
 		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
+		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
 		Cluster: o.Cluster, K: o.K, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
-		Weighting: o.Weighting, ScoreInterval: o.ScoreInterval, ScoreRefs: o.ScoreRefs, ScoreDim: o.ScoreDim,
-		NormalizeX: o.NormalizeX, RecommendTau: recommendedTau(o, rundir.ModeSemi),
+		Weighting: o.Weighting, NormalizeX: o.NormalizeX, RecommendTau: recommendedTau(o, rundir.ModeSemi),
 		RecommendTauUnsupervised: recommendedTau(o, rundir.ModeUnsupervised),
 	}
 }

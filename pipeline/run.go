@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/anomclust/anomclust/alpha"
@@ -38,7 +36,7 @@ type plan struct {
 	semi  bool           // run the semi-supervised mode
 	train []dataset.Item // the memory bank's images (semi)
 	// ref are the test images that are not clustered but are "other
-	// images" of the unsupervised score (METHOD §4): combined, and good
+	// images" of the unsupervised score (docs/METHOD.md §4): combined, and good
 	// under DefectsOnly; with MaxPerClass, the same seeded pick per label.
 	ref []dataset.Item
 }
@@ -101,6 +99,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		rows = append(rows, crows...)
 	}
+	pruneCache(&o, start, log)
 	all, err := rundir.WriteSummary(o.Out, rows, o.protocol())
 	if err != nil {
 		return nil, err
@@ -140,7 +139,7 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 		}
 		p := plan{cat: c, set: set, k: o.K}
 		// The unsupervised score's "other images" are all test images
-		// (METHOD §4). subsample picks per label with a stream seeded by
+		// (docs/METHOD.md §4). subsample picks per label with a stream seeded by
 		// the label, so each label's pick here is the one of the
 		// clustered set: the clustered images are a subset of all.
 		all := c.ClusterSet(dataset.SetOptions{KeepCombined: true})
@@ -286,43 +285,32 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 
 	sw.start("features")
 	h0, m0 := ex.hits, ex.misses
-	z, err := ex.Z(ctx, paths, p.cat.Name+" features", o.Progress)
-	if err != nil {
-		return info, nil, err
-	}
-	// zRef is the unsupervised score's set: z, then the reference-only
-	// images.
-	zRef := z
-	if len(refPaths) > 0 {
-		extra, err := ex.Z(ctx, refPaths, p.cat.Name+" reference features", o.Progress)
-		if err != nil {
-			return info, nil, err
-		}
-		zRef = append(slices.Clip(z), extra...)
-	}
-	var bank []*tensor.Tensor
+	var bp []string
 	if p.semi {
-		bp := make([]string, len(p.train))
+		bp = make([]string, len(p.train))
 		for i, it := range p.train {
 			bp[i] = it.Path
 		}
 		info.BankImages = bp
-		if bank, err = ex.Z(ctx, bp, p.cat.Name+" train/good features", o.Progress); err != nil {
-			return info, nil, err
-		}
 	}
+	// Z of every image, streamed from the feature cache (or held in
+	// memory without one); zRef is the unsupervised score's set: the
+	// clustered images, then the reference-only ones.
+	in, err := ex.inputs(ctx, paths, refPaths, bp, p.cat.Name, o.Progress)
+	if err != nil {
+		return info, nil, err
+	}
+	nz := in.zRef.Len() + in.bank.Len()
 	info.CacheHits, info.CacheMisses = ex.hits-h0, ex.misses-m0
 	fmt.Fprintf(log, "%s: patch embeddings of %d images (%d from the cache) in %.1fs\n",
-		p.cat.Name, len(zRef)+len(bank), info.CacheHits, time.Since(sw.t).Seconds())
-	M, D := z[0].Shape[0], z[0].Shape[1]
+		p.cat.Name, nz, info.CacheHits, time.Since(sw.t).Seconds())
+	M, D := in.z.Dims()
 	g, err := gridOf(M)
 	if err != nil {
 		return info, nil, err
 	}
 	info.GridH, info.GridW, info.Dim = g, g, D
 	if ex.cache != nil {
-		// The cache keeps every entry (no eviction): say how big it grows.
-		nz := len(zRef) + len(bank)
 		info.CacheBytes = int64(nz) * int64(M) * int64(D) * 4
 		fmt.Fprintf(log, "%s: feature cache holds %s for this category (%d images x %d patches x %d floats x 4 B) in %s\n",
 			p.cat.Name, byteSize(info.CacheBytes), nz, M, D, o.Cache)
@@ -334,32 +322,52 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			continue
 		}
 		sw.start("scores")
-		s, err := scores(ctx, o, mode, z, zRef, bank, p.cat.Name)
+		s, hit, err := scores(ctx, o, mode, in, p.cat.Name, log)
 		if err != nil {
 			return info, nil, err
 		}
+		if hit {
+			info.ScoreCacheHits++
+		}
 		if mode != rundir.ModeAverage {
-			fmt.Fprintf(log, "%s: %s patch scores in %.1fs\n", p.cat.Name, mode, time.Since(sw.t).Seconds())
+			how := "computed"
+			if hit {
+				how = "from the score cache"
+			} else if note := scaleNote(o, mode, in.zRef.Len(), D); note != "" {
+				how += ", " + note
+			}
+			fmt.Fprintf(log, "%s: %s patch scores (%s) in %.1fs\n", p.cat.Name, mode, how, time.Since(sw.t).Seconds())
+		}
+		if mode != rundir.ModeAverage {
+			if err := writeScores(o, p.cat.Name, mode, s); err != nil {
+				return info, nil, err
+			}
 		}
 		taus := o.Taus
 		if mode == rundir.ModeAverage {
 			taus = []float64{1} // every tau gives uniform weights
 		}
-		for _, tau := range taus {
+		// alpha for every tau, then X for all of them in one pass over Z.
+		sw.start("alpha")
+		alphas := make([][]float64, len(taus))
+		for k, tau := range taus {
+			if alphas[k], err = patchWeights(o, s, tau); err != nil {
+				return info, nil, err
+			}
+		}
+		xs, err := alpha.ImageEmbeddingsFrom(in.z, alphas, alpha.Options{Workers: o.Workers, Done: ctx.Done()})
+		if err != nil {
+			if ctx.Err() != nil {
+				return info, nil, ctx.Err()
+			}
+			return info, nil, err
+		}
+		for k, tau := range taus {
 			if err := ctx.Err(); err != nil {
 				return info, nil, err
 			}
-			sw.start("alpha")
-			a, err := patchWeights(o, s, tau)
-			if err != nil {
-				return info, nil, err
-			}
-			x, err := alpha.ImageEmbeddings(z, a)
-			if err != nil {
-				return info, nil, err
-			}
-			postX(o, x)
-			r, err := clusterAndWrite(ctx, o, sw, p, mode, tau, a, x, truth, items)
+			postX(o, xs[k])
+			r, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], truth, items)
 			if err != nil {
 				return info, nil, err
 			}
@@ -375,53 +383,6 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
 	}
 	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-}
-
-// scores computes the patch scores of one mode for the images z, with a
-// progress bar for the expensive ones. The unsupervised score of z is a
-// mean over every other image of zRef, whose first len(z) images are z
-// (alpha.Options.Queries limits the work to those rows).
-func scores(ctx context.Context, o *Options, mode string, z, zRef, bank []*tensor.Tensor, cat string) (*alpha.Scores, error) {
-	if mode == rundir.ModeAverage {
-		return alpha.Average(len(z), z[0].Shape[0]), nil
-	}
-	var bar atomic.Pointer[barT]
-	opt := alpha.Options{Workers: o.Workers, Coreset: o.Coreset, Seed: o.Seed, Done: ctx.Done(),
-		Progress: func(n, total int) {
-			b := bar.Load()
-			if b == nil {
-				nb := newUnitsBar(o.Progress, total, cat+" "+mode+" scores")
-				if bar.CompareAndSwap(nil, nb) {
-					b = nb
-				} else {
-					b = bar.Load()
-				}
-			}
-			b.Add(n)
-		}}
-	defer func() {
-		if b := bar.Load(); b != nil {
-			b.Finish()
-		}
-	}()
-	var s *alpha.Scores
-	var err error
-	if mode == rundir.ModeUnsupervised {
-		// Only the clustered images' rows are needed: pairs of two
-		// reference-only images are skipped.
-		opt.Queries = len(z)
-		if o.robust() {
-			s, err = unsupervisedScores(o, zRef, len(z), opt)
-		} else {
-			s, err = alpha.Unsupervised(zRef, opt)
-		}
-	} else {
-		s, err = semiScores(o, z, bank, opt)
-	}
-	if errors.Is(err, alpha.ErrStopped) && ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	return s, err
 }
 
 // clusterAndWrite clusters X, scores the clusters and writes the result

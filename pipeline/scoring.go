@@ -26,51 +26,6 @@ const (
 // Weightings lists the weighting names.
 func Weightings() []string { return []string{WeightSoftmax, WeightImageStd, WeightSetStd} }
 
-// robust reports whether the unsupervised score deviates from METHOD §4's
-// plain mean over all other images.
-func (o *Options) robust() bool {
-	return (o.ScoreInterval > 0 && o.ScoreInterval < 1) || o.ScoreRefs > 0 || o.ScoreDim > 0
-}
-
-// unsupervisedScores computes the unsupervised scores of the first q
-// images of zRef with the options' interval averaging, reference sample and
-// projection (alpha.IntervalScores, RefPairMinima, Project).
-func unsupervisedScores(o *Options, zRef []*tensor.Tensor, q int, opt alpha.Options) (*alpha.Scores, error) {
-	zr, err := alpha.Project(zRef, o.ScoreDim, o.Seed)
-	if err != nil {
-		return nil, err
-	}
-	var pm *alpha.PairMinima
-	if o.ScoreRefs > 0 && o.ScoreRefs < len(zr) {
-		pm, err = alpha.RefPairMinima(zr, q, alpha.SampleRefs(len(zr), o.ScoreRefs, o.Seed), opt)
-	} else {
-		opt.Queries = q
-		pm, err = alpha.AllPairMinima(zr, opt)
-	}
-	if err != nil {
-		return nil, err
-	}
-	r := o.ScoreInterval
-	if r == 0 {
-		r = 1
-	}
-	return alpha.IntervalScores(pm, r)
-}
-
-// semiScores computes the semi-supervised scores, on projected embeddings
-// when o.ScoreDim is set.
-func semiScores(o *Options, z, bank []*tensor.Tensor, opt alpha.Options) (*alpha.Scores, error) {
-	zp, err := alpha.Project(z, o.ScoreDim, o.Seed)
-	if err != nil {
-		return nil, err
-	}
-	bp, err := alpha.Project(bank, o.ScoreDim, o.Seed)
-	if err != nil {
-		return nil, err
-	}
-	return alpha.SemiSupervised(zp, bp, opt)
-}
-
 // patchWeights turns scores into alpha for tau with the options' weighting.
 func patchWeights(o *Options, s *alpha.Scores, tau float64) ([]float64, error) {
 	switch o.Weighting {
@@ -111,11 +66,12 @@ func postX(o *Options, x *tensor.Tensor) {
 // (docs/QUALITY.md): the softmax of the scores standardised over the
 // category (WeightSetStd), recommended at tau = 0.5 standard deviations
 // for the semi-supervised scores (sharp: a clean normal bank) and 1 for the
-// unsupervised ones (noisier); the unsupervised score against 20 seeded
-// reference images (plain mean: MuSc's r = 0.3 helped metal_nut but cost
-// the texture sets more); a 10% coreset of the memory bank; X as is.
+// unsupervised ones (noisier); the unsupervised score against 20 sampled
+// reference images (Options.Refs; the plain mean: MuSc's r = 0.3 helped
+// metal_nut but cost the texture sets more, so it stays in anomclust eval);
+// a 10% coreset of the memory bank; X as is.
 func autoScoring(o *Options) {
-	o.ScoreRefs = 20
+	o.Refs = 20
 	o.Coreset = 0.1
 	o.Weighting = WeightSetStd
 	o.Taus = []float64{0.5, 1}

@@ -139,7 +139,7 @@ func minDist(a []float32, b *tensor.Tensor) float64 {
 	return math.Sqrt(best)
 }
 
-// bruteUnsup is METHOD §4's unsupervised score of images 0..n-1 of all:
+// bruteUnsup is docs/METHOD.md §4's unsupervised score of images 0..n-1 of all:
 // s_i^m = mean over every other image j of all of min_n ||z_i^m - z_j^n||.
 func bruteUnsup(all []*tensor.Tensor, n int) [][]float64 {
 	M, D := all[0].Shape[0], all[0].Shape[1]
@@ -245,7 +245,7 @@ func checkValues(t *testing.T, dir string, z []*tensor.Tensor, s [][]float64, ta
 // every image, the unsupervised, semi-supervised and average scores, alpha
 // and X, and compares them with alpha.npy and X.npy. The category has
 // combined images: they are not clustered but are "other images" of the
-// unsupervised score (METHOD §4), so its alpha differs from a run without
+// unsupervised score (docs/METHOD.md §4), so its alpha differs from a run without
 // them, and under defects-only the good images are other images too (the
 // defect images then get the same alpha as in the full protocol). The
 // semi-supervised bank is the seeded pick recorded in run.json; semi and

@@ -1,6 +1,6 @@
 // Package preprocess turns image files into the normalised tensors a
 // backbone reads, exactly as PatchCore's torchvision pipeline does
-// (METHOD §1): PIL's convert("RGB"), Resize(resize) of the short side with
+// (docs/METHOD.md §1): PIL's convert("RGB"), Resize(resize) of the short side with
 // PIL's antialiased bilinear filter, CenterCrop(crop), ToTensor (x/255) and
 // Normalize(mean, std).
 //

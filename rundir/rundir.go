@@ -5,6 +5,7 @@
 //	OUT/run.json                          Run: tool, settings, backbone, categories, timings
 //	OUT/summary.csv, OUT/summary.md       NMI/ARI/F1 per category, mode, tau, and the means
 //	OUT/<cat>/items.csv                   index,path,label,mask: the clustered images, in order
+//	OUT/<cat>/<mode>/scores.npy           (N, M) float32 patch scores of unsupervised and semi (alpha's input)
 //	OUT/<cat>/<mode>/tau_<tau>/           unsupervised and semi, one folder per tau
 //	OUT/<cat>/average/                    average (tau does not matter)
 //	    alpha.npy        (N, M) float32   patch weights; row i is items.csv index i, M = grid_h*grid_w row-major
@@ -44,9 +45,12 @@ const (
 	AssignmentsFile = "assignments.csv"
 	MetricsFile     = "metrics.json"
 	LinkageFile     = "linkage.npy"
+	// ScoresFile is OUT/<cat>/<mode>/scores.npy: the patch scores (N x M
+	// float32) of the unsupervised and semi modes, alpha's input.
+	ScoresFile = "scores.npy"
 )
 
-// Weighting modes (METHOD §4), as written in paths and files.
+// Weighting modes (docs/METHOD.md §4), as written in paths and files.
 const (
 	ModeUnsupervised = "unsupervised"
 	ModeSemi         = "semi"
@@ -56,7 +60,7 @@ const (
 // Modes lists the weighting modes in the order runs process them.
 func Modes() []string { return []string{ModeUnsupervised, ModeSemi, ModeAverage} }
 
-// Protocols (METHOD §5), as written in run.json and metrics.json.
+// Protocols (docs/METHOD.md §5), as written in run.json and metrics.json.
 const (
 	ProtocolMVTec       = "mvtec: good kept, combined dropped"
 	ProtocolDefectsOnly = "defects-only"
@@ -74,7 +78,7 @@ type Run struct {
 	Layers    []string `json:"layers"`
 	Protocol  string   `json:"protocol"` // ProtocolMVTec or ProtocolDefectsOnly
 	// Reference says which images the unsupervised score compares each
-	// clustered image with (METHOD §4: every other test image, good and
+	// clustered image with (docs/METHOD.md §4: every other test image, good and
 	// combined included); "" when the unsupervised mode was not run.
 	Reference string `json:"unsupervised_reference,omitempty"`
 	// Categories are in processing order (the order of --categories, else
@@ -108,21 +112,25 @@ type Settings struct {
 	Taus        []float64 `json:"taus"`
 	TrainRatio  float64   `json:"train_ratio"`
 	Coreset     float64   `json:"coreset"` // 0 = full memory bank
-	Cluster     string    `json:"cluster"` // "ward" or "kmeans"
-	K           int       `json:"k"`       // 0 = number of labels per category
-	Seed        uint64    `json:"seed"`
-	DefectsOnly bool      `json:"defects_only"`
-	MaxPerClass int       `json:"max_per_class"` // 0 = all images
-	Cache       string    `json:"cache"`         // feature cache root; "" = none
-	Batch       int       `json:"batch"`
-	Report      bool      `json:"report"`
+	// Refs is the unsupervised score's number of reference images per
+	// image (a seeded sample); 0 = every other image (exact). Proj and
+	// SemiProj are the two-stage search's PCA dimensions; 0 = exact.
+	Refs        int    `json:"refs"`
+	Proj        int    `json:"proj"`
+	SemiProj    int    `json:"semi_proj"`
+	CacheMax    int64  `json:"cache_max,omitempty"` // bytes; 0 = no eviction
+	Cluster     string `json:"cluster"`             // "ward" or "kmeans"
+	K           int    `json:"k"`                   // 0 = number of labels per category
+	Seed        uint64 `json:"seed"`
+	DefectsOnly bool   `json:"defects_only"`
+	MaxPerClass int    `json:"max_per_class"` // 0 = all images
+	Cache       string `json:"cache"`         // feature cache root; "" = none
+	Batch       int    `json:"batch"`
+	Report      bool   `json:"report"`
 	// Score and weighting options beyond METHOD.md (the auto preset).
-	Weighting     string  `json:"weighting,omitempty"`      // "" or "softmax": softmax(s/tau)
-	ScoreInterval float64 `json:"score_interval,omitempty"` // MuSc interval fraction r; 0 = plain mean
-	ScoreRefs     int     `json:"score_refs,omitempty"`     // reference images sampled; 0 = all
-	ScoreDim      int     `json:"score_dim,omitempty"`      // random projection for the scores; 0 = none
-	NormalizeX    bool    `json:"normalize_x,omitempty"`    // X rows L2-normalised before clustering
-	RecommendTau  float64 `json:"recommend_tau"`            // tau of the recommended setting (semi)
+	Weighting    string  `json:"weighting,omitempty"`   // "" or "softmax": softmax(s/tau)
+	NormalizeX   bool    `json:"normalize_x,omitempty"` // X rows L2-normalised before clustering
+	RecommendTau float64 `json:"recommend_tau"`         // tau of the recommended setting (semi)
 	// RecommendTauUnsupervised is the recommended tau when the recommended
 	// mode is unsupervised (no train images).
 	RecommendTauUnsupervised float64 `json:"recommend_tau_unsupervised"`
@@ -175,8 +183,12 @@ type Category struct {
 	CacheMisses int `json:"cache_misses"`
 	// CacheBytes is what this category's Z take in the feature cache
 	// (test, reference and bank images, M x D float32 each, entry headers
-	// aside); 0 without a cache. Entries are never evicted.
+	// aside); 0 without a cache. Least recently used entries are evicted
+	// above Settings.CacheMax.
 	CacheBytes int64 `json:"cache_bytes,omitempty"`
+	// ScoreCacheHits counts the modes whose patch scores came from the
+	// score cache.
+	ScoreCacheHits int `json:"score_cache_hits,omitempty"`
 	// Stages are wall seconds per stage: "features" (decode, backbone,
 	// patch embeddings, cache), "scores" (patch scores of every mode),
 	// "alpha" (alpha and X for every tau), "cluster", "metrics", "write".

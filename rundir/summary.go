@@ -35,7 +35,7 @@ const (
 	GroupAll     = "all"     // every category of the run
 )
 
-// Weightings of mean rows (METHOD §5).
+// Weightings of mean rows (docs/METHOD.md §5).
 const (
 	WeightPlain    = "plain"    // unweighted mean over categories (the paper's way)
 	WeightByImages = "weighted" // mean weighted by image count (the seed's way)

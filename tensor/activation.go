@@ -19,7 +19,30 @@ func apply(x []float32, f func(v []float32)) {
 // ReLU sets x = max(x, 0) in place (torch.nn.functional.relu).
 func ReLU(x *Tensor) { apply(x.Data, reluSlice) }
 
-func reluSlice(v []float32) {
+// reluSlice is ReLU on v (NaN and -0 kept).
+func reluSlice(v []float32) { reluBlock(v, len(v), 1, len(v)) }
+
+// reluBlock is ReLU on rows rows of cols floats with row stride ldc. The
+// AVX2 kernel (also used on AVX-512 CPUs) takes the 8-wide part of the
+// rows and gives the same bits as the Go twin.
+func reluBlock(c []float32, ldc, rows, cols int) {
+	n := 0
+	if useAVX2() {
+		n = cols &^ 7
+	}
+	if n > 0 && rows > 0 {
+		_ = c[(rows-1)*ldc+cols-1]
+		reluRowsAVX2(&c[0], ldc, rows, n)
+	}
+	if n < cols {
+		for r := 0; r < rows; r++ {
+			reluGo(c[r*ldc+n : r*ldc+cols])
+		}
+	}
+}
+
+// reluGo is the Go twin of reluRowsAVX2.
+func reluGo(v []float32) {
 	for i, a := range v {
 		if a < 0 {
 			v[i] = 0
@@ -31,7 +54,29 @@ func reluSlice(v []float32) {
 // MobileNet's activation).
 func ReLU6(x *Tensor) { apply(x.Data, relu6Slice) }
 
-func relu6Slice(v []float32) {
+// relu6Slice is ReLU6 on v (NaN kept, -0 to +0).
+func relu6Slice(v []float32) { relu6Block(v, len(v), 1, len(v)) }
+
+// relu6Block is ReLU6 on rows rows of cols floats with row stride ldc,
+// as reluBlock.
+func relu6Block(c []float32, ldc, rows, cols int) {
+	n := 0
+	if useAVX2() {
+		n = cols &^ 7
+	}
+	if n > 0 && rows > 0 {
+		_ = c[(rows-1)*ldc+cols-1]
+		relu6RowsAVX2(&c[0], ldc, rows, n)
+	}
+	if n < cols {
+		for r := 0; r < rows; r++ {
+			relu6Go(c[r*ldc+n : r*ldc+cols])
+		}
+	}
+}
+
+// relu6Go is the Go twin of relu6RowsAVX2.
+func relu6Go(v []float32) {
 	for i, a := range v {
 		v[i] = min(max(a, 0), 6)
 	}
@@ -57,6 +102,17 @@ func (a Activation) apply(v []float32) {
 		reluSlice(v)
 	case ActReLU6:
 		relu6Slice(v)
+	}
+}
+
+// block applies the activation to rows rows of cols floats with row stride
+// ldc (a gemm.Epilogue Post step).
+func (a Activation) block(c []float32, ldc, rows, cols int) {
+	switch a {
+	case ActReLU:
+		reluBlock(c, ldc, rows, cols)
+	case ActReLU6:
+		relu6Block(c, ldc, rows, cols)
 	}
 }
 

@@ -268,6 +268,12 @@ func (c *Conv2d) forwardGEMM(x, out, res []float32, g convGeom, act Activation) 
 		dst := out[lo*c.OutC : hi*c.OutC]
 		for grp := 0; grp < c.Groups; grp++ {
 			ep := gemm.Epilogue{Bias: c.Bias[grp*cog : (grp+1)*cog], Act: act.gemm()}
+			if act != Identity && !useAVX512() && useAVX2() {
+				// The GEMM's epilogue has assembly for AVX-512 only; the
+				// AVX2 activation kernels run on each finished block instead
+				// of its Go loop (same results; ReLU6 of -0 is +0 here).
+				ep.Act, ep.Post = gemm.ActNone, act.block
+			}
 			if res != nil {
 				ep.Residual, ep.LdResidual = res[lo*c.OutC+grp*cog:], c.OutC
 			}
@@ -332,11 +338,14 @@ func (c *Conv2d) im2colRange(dst, x []float32, g convGeom, i0, rows, p0, cols, c
 // forwardDepthwise computes out[oy, ox, c] = bias[c] + sum over taps of
 // x[iy, ix, c]*w[tap, c]; the inner loop runs over contiguous channels. The
 // interior of each row (every tap inside the image) goes to the AVX-512
-// kernel when C is a multiple of 16; borders take the Go loop.
+// kernel when C is a multiple of 16, else to the AVX2 kernel when C is a
+// multiple of 8 (the two give the same bits); borders take the Go loop.
 func (c *Conv2d) forwardDepthwise(x, out []float32, g convGeom, act Activation) {
 	C := c.OutC
 	s, d := c.Stride, c.Dilation
-	asm := hasAVX512 && C%16 == 0 && !c.forceGo
+	avx512 := useAVX512() && C%16 == 0 && !c.forceGo
+	avx2 := !avx512 && useAVX2() && C%8 == 0 && !c.forceGo
+	asm := avx512 || avx2
 	// Interior output columns [ox0, ox1): ox*s - padL >= 0 and
 	// ox*s - padL + (KW-1)*d <= W-1.
 	ox0 := (g.padL + s - 1) / s
@@ -363,7 +372,11 @@ func (c *Conv2d) forwardDepthwise(x, out []float32, g convGeom, act Activation) 
 			if interior {
 				c.depthwisePixels(x, out, g, img, oy, 0, ox0)
 				in := x[((img*g.h+iy0)*g.w+ox0*s-g.padL)*C:]
-				depthwiseAVX512(&out[(r*g.ow+ox0)*C], &in[0], &c.weight[0], &c.Bias[0], C, ox1-ox0, s*C, offs)
+				if avx512 {
+					depthwiseAVX512(&out[(r*g.ow+ox0)*C], &in[0], &c.weight[0], &c.Bias[0], C, ox1-ox0, s*C, offs)
+				} else {
+					depthwiseAVX2(&out[(r*g.ow+ox0)*C], &in[0], &c.weight[0], &c.Bias[0], C, ox1-ox0, s*C, offs)
+				}
 				c.depthwisePixels(x, out, g, img, oy, ox1, g.ow)
 			} else {
 				c.depthwisePixels(x, out, g, img, oy, 0, g.ow)

@@ -2,8 +2,30 @@ package tensor
 
 import "math"
 
-// Element-wise kernels with an AVX-512 path (kernels_amd64.s) and a Go twin
-// computing the same formula; kernels_test.go checks both against float64.
+// Element-wise kernels with AVX-512 and AVX2+FMA paths (kernels_amd64.s,
+// kernels_avx2_amd64.s; the two give the same bits) and a Go twin computing
+// the same formula; kernels_test.go checks each against float64.
+
+// kernel is the vector kernel set one call runs.
+type kernel int
+
+const (
+	kernGo kernel = iota
+	kernAVX2
+	kernAVX512
+)
+
+// rowKernel picks the kernels by the active instruction-set level, read on
+// every call (isa.SetForTest switches it in tests).
+func rowKernel() kernel {
+	switch {
+	case useAVX512():
+		return kernAVX512
+	case useAVX2():
+		return kernAVX2
+	}
+	return kernGo
+}
 
 // softmaxRow replaces v by softmax(v*scale), scale > 0, subtracting the
 // maximum first (torch.softmax on (q·kᵀ)*scale rows). As in torch, a row
@@ -19,14 +41,19 @@ func softmaxRow(v []float32, scale float32) {
 // something smaller instead (attention divides the rows of P·V, T/hd times
 // fewer values than P).
 func softmaxExpRow(v []float32, scale float32) float32 {
+	k := rowKernel()
 	n := 0
-	m := float32(math.Inf(-1))
-	var lanes [16]float32
-	if hasAVX512 {
+	if k != kernGo {
 		n = len(v) &^ 15
 	}
+	m := float32(math.Inf(-1))
+	var lanes [16]float32
 	if n > 0 {
-		maxAVX512(v[:n], &lanes)
+		if k == kernAVX512 {
+			maxAVX512(v[:n], &lanes)
+		} else {
+			maxAVX2(v[:n], &lanes)
+		}
 		for _, a := range lanes {
 			m = max(m, a)
 		}
@@ -36,7 +63,11 @@ func softmaxExpRow(v []float32, scale float32) float32 {
 	}
 	var s float32
 	if n > 0 {
-		expShiftAVX512(v[:n], m, scale, &lanes)
+		if k == kernAVX512 {
+			expShiftAVX512(v[:n], m, scale, &lanes)
+		} else {
+			expShiftAVX2(v[:n], m, scale, &lanes)
+		}
 		for _, a := range lanes {
 			s += a
 		}
@@ -46,12 +77,17 @@ func softmaxExpRow(v []float32, scale float32) float32 {
 
 // scaleRow sets v[i] *= f.
 func scaleRow(v []float32, f float32) {
+	k := rowKernel()
 	n := 0
-	if hasAVX512 {
+	if k != kernGo {
 		n = len(v) &^ 15
 	}
 	if n > 0 {
-		scaleAVX512(v[:n], f)
+		if k == kernAVX512 {
+			scaleAVX512(v[:n], f)
+		} else {
+			scaleAVX2(v[:n], f)
+		}
 	}
 	for i := n; i < len(v); i++ {
 		v[i] *= f
@@ -84,26 +120,26 @@ func expShiftGo(v []float32, m, scale float32) float32 {
 
 // geluSlice applies the exact GELU to v in place.
 func geluSlice(v []float32) {
-	n := 0
-	if hasAVX512 {
-		n = len(v) &^ 15
-	}
-	if n > 0 {
-		geluAVX512(v[:n])
-	}
-	geluGo(v[n:])
+	geluBlock(v, len(v), 1, len(v))
 }
 
 // geluBlock applies GELU to rows rows of cols floats with row stride ldc
-// (a block of a GEMM's output, see gemm.Epilogue.Post).
+// (a block of a GEMM's output, see gemm.Epilogue.Post). The assembly takes
+// the 16-wide part of each row; the AVX2 kernel could take 8-wide parts,
+// but the same split on both levels keeps their results bit-identical.
 func geluBlock(c []float32, ldc, rows, cols int) {
+	k := rowKernel()
 	n := 0
-	if hasAVX512 {
+	if k != kernGo {
 		n = cols &^ 15
 	}
 	if n > 0 && rows > 0 {
 		_ = c[(rows-1)*ldc+cols-1]
-		geluRowsAVX512(&c[0], ldc, rows, n)
+		if k == kernAVX512 {
+			geluRowsAVX512(&c[0], ldc, rows, n)
+		} else {
+			geluRowsAVX2(&c[0], ldc, rows, n)
+		}
 	}
 	if n < cols {
 		for r := 0; r < rows; r++ {
@@ -112,7 +148,7 @@ func geluBlock(c []float32, ldc, rows, cols int) {
 	}
 }
 
-// geluGo is the Go twin of geluAVX512: h + h·erf with h = x/2, the
+// geluGo is the Go twin of geluRowsAVX512 and geluRowsAVX2: h + h·erf with h = x/2, the
 // assembly's FMA order, which also gives torch.nn.functional.gelu's signs at
 // the edges (PyTorch 1.13 CPU): GELU(-0) = +0, GELU(x) = +0 where erf rounds
 // to -1, GELU(-Inf) = -Inf + Inf = NaN, GELU(NaN) = NaN (min/max keep NaN).
@@ -174,16 +210,25 @@ func exp32(x float32) float32 {
 
 // layerNormRow sets dst = (src - mean)/sqrt(var + eps)*w + b for one row,
 // with the biased variance computed in two passes (torch layer_norm).
-// asm selects the AVX-512 kernels for the 16-wide part of the row.
+// asm selects the AVX-512 or AVX2 kernels (by the active level) for the
+// 16-wide part of the row.
 func layerNormRow(dst, src, w, b []float32, eps float64, asm bool) {
+	k := kernGo
+	if asm {
+		k = rowKernel()
+	}
 	n := 0
-	if asm && hasAVX512 {
+	if k != kernGo {
 		n = len(src) &^ 15
 	}
 	var lanes [16]float32
 	var s float64
 	if n > 0 {
-		sumAVX512(src[:n], &lanes)
+		if k == kernAVX512 {
+			sumAVX512(src[:n], &lanes)
+		} else {
+			sumAVX2(src[:n], &lanes)
+		}
 		for _, a := range lanes {
 			s += float64(a)
 		}
@@ -194,7 +239,11 @@ func layerNormRow(dst, src, w, b []float32, eps float64, asm bool) {
 	mean := float32(s / float64(len(src)))
 	var ss float64
 	if n > 0 {
-		sqDevAVX512(src[:n], mean, &lanes)
+		if k == kernAVX512 {
+			sqDevAVX512(src[:n], mean, &lanes)
+		} else {
+			sqDevAVX2(src[:n], mean, &lanes)
+		}
 		for _, a := range lanes {
 			ss += float64(a)
 		}
@@ -205,7 +254,11 @@ func layerNormRow(dst, src, w, b []float32, eps float64, asm bool) {
 	}
 	inv := float32(1 / math.Sqrt(ss/float64(len(src))+eps))
 	if n > 0 {
-		normAffineAVX512(dst[:n], src, w, b, mean, inv)
+		if k == kernAVX512 {
+			normAffineAVX512(dst[:n], src, w, b, mean, inv)
+		} else {
+			normAffineAVX2(dst[:n], src, w, b, mean, inv)
+		}
 	}
 	for i := n; i < len(src); i++ {
 		dst[i] = (src[i]-mean)*inv*w[i] + b[i]

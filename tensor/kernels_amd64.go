@@ -2,11 +2,8 @@
 
 package tensor
 
-import "github.com/anomclust/anomclust/internal/isa"
-
-// hasAVX512 selects the assembly kernels of kernels_amd64.s; it is fixed at
-// start-up from CPUID.
-var hasAVX512 = isa.Has(isa.AVX512)
+// The kernels of kernels_amd64.s run when useAVX512 says so
+// (kernels_avx2_amd64.go).
 
 // The kernels below take len(v) a positive multiple of 16.
 
@@ -26,13 +23,10 @@ func maxAVX512(v []float32, out *[16]float32)
 //go:noescape
 func scaleAVX512(v []float32, s float32)
 
-// geluAVX512 applies GELU (erf form, float32 arithmetic) to v in place
-// (len(v) a positive multiple of 16).
-func geluAVX512(v []float32) { geluRowsAVX512(&v[0], len(v), 1, len(v)) }
-
-// geluRowsAVX512 is geluAVX512 on rows rows of cols floats (a positive
-// multiple of 16) with row stride ldc, from c: a block of a GEMM's output
-// with the constants loaded once rather than per row.
+// geluRowsAVX512 applies GELU (erf form, float32 arithmetic) in place to
+// rows rows of cols floats (a positive multiple of 16) with row stride ldc,
+// from c: a block of a GEMM's output with the constants loaded once rather
+// than per row.
 //
 //go:noescape
 func geluRowsAVX512(c *float32, ldc, rows, cols int)

@@ -2,13 +2,9 @@
 
 package tensor
 
-// hasAVX512 is false without the amd64 assembly; the Go twins run.
-const hasAVX512 = false
-
 func expShiftAVX512(v []float32, m, scale float32, sums *[16]float32) { panic("no assembly") }
 func maxAVX512(v []float32, out *[16]float32)                         { panic("no assembly") }
 func scaleAVX512(v []float32, s float32)                              { panic("no assembly") }
-func geluAVX512(v []float32)                                          { panic("no assembly") }
 func geluRowsAVX512(c *float32, ldc, rows, cols int)                  { panic("no assembly") }
 
 func depthwiseAVX512(out, in, w, bias *float32, c, n, step int, offs []int) { panic("no assembly") }

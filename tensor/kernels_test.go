@@ -5,20 +5,18 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/anomclust/anomclust/internal/isa"
 )
 
 // geluExact is GELU in float64.
 func geluExact(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) }
 
-// kernelPaths runs f for the Go twin and, when the CPU has it, for the
-// AVX-512 path, so both are held to the same bounds.
+// kernelPaths runs f for the Go twin (asm false) and for each assembly
+// level the CPU has (asm true, the level active; see forEachLevel), so all
+// are held to the same bounds.
 func kernelPaths(t *testing.T, f func(t *testing.T, asm bool)) {
-	t.Run("go", func(t *testing.T) { f(t, false) })
-	if !hasAVX512 {
-		t.Log("no AVX-512: assembly path not tested")
-		return
-	}
-	t.Run("avx512", func(t *testing.T) { f(t, true) })
+	forEachLevel(t, func(t *testing.T, l isa.Level) { f(t, l != isa.Go) })
 }
 
 // TestGELUKernels sweeps [-8, 8] in a length that is not a multiple of 16.
@@ -138,15 +136,14 @@ func TestSoftmaxKernelsNonFinite(t *testing.T) {
 				}
 			}
 			t.Run(fmt.Sprintf("n%d_%s", n, p.name), func(t *testing.T) {
-				var got [2][]float32
+				var goRow []float32 // the Go twin's, which runs first
 				kernelPaths(t, func(t *testing.T, asm bool) {
 					v := append([]float32(nil), x...)
 					if asm {
 						softmaxRow(v, scale)
-						got[1] = v
 					} else {
 						softmaxRowGo(v, scale)
-						got[0] = v
+						goRow = v
 					}
 					for i, a := range v {
 						switch {
@@ -164,17 +161,17 @@ func TestSoftmaxKernelsNonFinite(t *testing.T) {
 							}
 						}
 					}
-				})
-				if got[1] == nil {
-					return
-				}
-				for i := range x {
-					g, a := got[0][i], got[1][i]
-					if math.IsNaN(float64(g)) != math.IsNaN(float64(a)) ||
-						(math.IsInf(float64(x[i]), 0) && !math.IsNaN(float64(g)) && math.Float32bits(g) != math.Float32bits(a)) {
-						t.Fatalf("p[%d]: Go %g, assembly %g", i, g, a)
+					if !asm {
+						return
 					}
-				}
+					for i := range x {
+						g, a := goRow[i], v[i]
+						if math.IsNaN(float64(g)) != math.IsNaN(float64(a)) ||
+							(math.IsInf(float64(x[i]), 0) && !math.IsNaN(float64(g)) && math.Float32bits(g) != math.Float32bits(a)) {
+							t.Fatalf("p[%d]: Go %g, assembly %g", i, g, a)
+						}
+					}
+				})
 			})
 		}
 	}
@@ -220,15 +217,14 @@ func TestGELUKernelsNonFinite(t *testing.T) {
 	for k, s := range specials {
 		x[k], x[16+k] = s.x, s.x
 	}
-	var got [2][]float32
+	var goRow []float32 // the Go twin's, which runs first
 	kernelPaths(t, func(t *testing.T, asm bool) {
 		v := append([]float32(nil), x...)
 		if asm {
 			geluSlice(v)
-			got[1] = v
 		} else {
 			geluGo(v)
-			got[0] = v
+			goRow = v
 		}
 		for k, s := range specials {
 			for _, i := range []int{k, 16 + k} {
@@ -243,17 +239,17 @@ func TestGELUKernelsNonFinite(t *testing.T) {
 				}
 			}
 		}
-	})
-	if got[1] == nil {
-		return
-	}
-	for k := range specials {
-		g, a := got[0][k], got[1][k]
-		if math.IsNaN(float64(g)) != math.IsNaN(float64(a)) ||
-			(!math.IsNaN(float64(g)) && math.Float32bits(g) != math.Float32bits(a)) {
-			t.Errorf("GELU(%g): Go %g, assembly %g", x[k], g, a)
+		if !asm {
+			return
 		}
-	}
+		for k := range specials {
+			g, a := goRow[k], v[k]
+			if math.IsNaN(float64(g)) != math.IsNaN(float64(a)) ||
+				(!math.IsNaN(float64(g)) && math.Float32bits(g) != math.Float32bits(a)) {
+				t.Errorf("GELU(%g): Go %g, assembly %g", x[k], g, a)
+			}
+		}
+	})
 }
 
 // TestLayerNormKernels checks ViT-width rows with a large common offset
@@ -356,15 +352,18 @@ func TestGELUBlock(t *testing.T) {
 		for i := range c {
 			c[i] = float32(rng.NormFloat64() * 3)
 		}
-		want := append([]float32(nil), c...)
-		for r := 0; r < rows; r++ {
-			geluSlice(want[r*ldc : r*ldc+cols])
-		}
-		geluBlock(c, ldc, rows, cols)
-		for i := range c {
-			if c[i] != want[i] {
-				t.Fatalf("%v: [%d] = %g, want %g", sh, i, c[i], want[i])
+		forEachLevel(t, func(t *testing.T, _ isa.Level) {
+			got := append([]float32(nil), c...)
+			want := append([]float32(nil), c...)
+			for r := 0; r < rows; r++ {
+				geluSlice(want[r*ldc : r*ldc+cols])
 			}
-		}
+			geluBlock(got, ldc, rows, cols)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%v: [%d] = %g, want %g", sh, i, got[i], want[i])
+				}
+			}
+		})
 	}
 }

@@ -71,7 +71,7 @@ func meanInvStd(v []float32, eps float64) (mean, invStd float32) {
 // LayerNormAll normalises, in place, each image of an (H, W, C) or
 // (N, H, W, C) map with one mean and one variance over the whole image and
 // no affine parameters: the seed's LayerNorm([C, H, W]) applied to each
-// layer's feature map (METHOD.md §2; eps 1e-5 there).
+// layer's feature map (docs/METHOD.md §2; eps 1e-5 there).
 func LayerNormAll(x *Tensor, eps float64) {
 	n, h, w, c := mapDims("LayerNormAll", x)
 	size := h * w * c

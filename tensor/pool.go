@@ -113,7 +113,7 @@ func AdaptiveAvgPool2d(x *Tensor, oh, ow int) *Tensor {
 // AdaptiveAvgPool1d is torch.nn.functional.adaptive_avg_pool1d applied to
 // each row of x (shape (..., n)), giving (..., m): output j averages inputs
 // floor(j*n/m) .. ceil((j+1)*n/m)-1. PatchCore uses it to project patch
-// vectors to a fixed dimension (METHOD.md §3).
+// vectors to a fixed dimension (docs/METHOD.md §3).
 func AdaptiveAvgPool1d(x *Tensor, m int) *Tensor {
 	rows, n := lastDim("AdaptiveAvgPool1d", x)
 	shape := append(append([]int(nil), x.Shape[:len(x.Shape)-1]...), m)

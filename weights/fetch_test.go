@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/anomclust/anomclust/backbone/vit"
 )
 
 // server serves testdata/tiny_vit.pt (a real torch.save file) at /tiny_vit.pt
@@ -148,7 +150,11 @@ func TestDownloadFailures(t *testing.T) {
 		{name: "not loadable", handler: func(s *server, w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte("<html>sign in to download</html>"))
 		}, want: []string{"not a usable tiny_vit checkpoint", "deleted"}},
-		{name: "wrong architecture", edit: func(e *Entry, body []byte) { e.ViT.EmbedDim = 16 },
+		{name: "wrong architecture", edit: func(e *Entry, body []byte) {
+			c := e.Arch.(vit.Config)
+			c.Dim = 16
+			e.Arch = c
+		},
 			want: []string{"cls_token", "deleted"}},
 	}
 	for _, c := range cases {

@@ -4,23 +4,21 @@
 // downloads their weight files: an explicit file, then the directories in
 // ANOMCLUST_WEIGHTS_PATH, then the cache (ANOMCLUST_CACHE), then the URL.
 //
-// The table is plain Go (see table below). Backbone packages read the
-// architecture from Entry.ViT / Entry.ResNet / Entry.MobileNet, selected by
-// Entry.Family; ExpectedShapes derives from the same configuration every
-// tensor name and shape a checkpoint of that architecture must hold.
+// The table is plain Go (see table below). Each entry's architecture is
+// the Config of the backbone package that implements it (resnet.Config,
+// vit.Config, mobilenet.Config; see backbone.Arch), which alone lists the
+// tensor names and shapes a checkpoint of it holds (ExpectedShapes, Check).
 package weights
 
 import (
 	"fmt"
 	"sort"
 	"strconv"
-)
 
-// Families of architectures; Entry.Family is one of these.
-const (
-	FamilyViT       = "vit"       // Entry.ViT is set
-	FamilyResNet    = "resnet"    // Entry.ResNet is set
-	FamilyMobileNet = "mobilenet" // Entry.MobileNet is set
+	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/backbone/mobilenet"
+	"github.com/anomclust/anomclust/backbone/resnet"
+	"github.com/anomclust/anomclust/backbone/vit"
 )
 
 // File formats; Entry.Format is one of these.
@@ -30,27 +28,14 @@ const (
 	FormatTFLite      = "tflite"      // TFLite flatbuffer
 )
 
-// Key styles of ViT checkpoints (ViTConfig.KeyStyle). DINO and timm share
-// names (cls_token, pos_embed, patch_embed.proj, blocks.{i}.norm1|attn.qkv|
-// attn.proj|norm2|mlp.fc1|mlp.fc2, norm); timm adds the classifier head;
-// DINOv2 adds mask_token, LayerScale (blocks.{i}.ls1.gamma, ls2.gamma) and,
-// for the "_reg" models, register_tokens.
-const (
-	KeysDINO   = "dino"
-	KeysTimm   = "timm"
-	KeysDINOv2 = "dinov2"
-)
-
 // Entry describes one named backbone and its weight file.
 type Entry struct {
 	Name        string // registry name, e.g. "dino_vitb8"
 	Description string // one line for `anomclust weights list`
-	Family      string // FamilyViT, FamilyResNet or FamilyMobileNet
 
-	// Exactly the configuration of Family is set.
-	ViT       *ViTConfig
-	ResNet    *ResNetConfig
-	MobileNet *MobileNetConfig
+	// Arch is the architecture, as the Config of the backbone package that
+	// implements it; Arch.Family() names that package's family.
+	Arch backbone.Arch
 
 	// Layers are the feature taps the backbone offers, in forward order
 	// (checkpoint module names: "layer2", "blocks.10", "norm"; MobileNet
@@ -62,7 +47,7 @@ type Entry struct {
 	// Preprocess is how images were prepared when the weights were trained
 	// or evaluated by their authors. The seed-compatible pipeline uses
 	// PatchCore's ImageNet preprocessing for every backbone instead
-	// (METHOD.md §1); this is for callers who want the native one.
+	// (docs/METHOD.md §1); this is for callers who want the native one.
 	Preprocess Preprocess
 
 	Format   string // FormatTorch, FormatSafetensors or FormatTFLite
@@ -78,54 +63,9 @@ type Entry struct {
 	License string
 }
 
-// ViTConfig is a Vision Transformer (timm/DINO VisionTransformer):
-// pre-norm blocks of multi-head self-attention and an MLP.
-type ViTConfig struct {
-	KeyStyle  string // KeysDINO, KeysTimm or KeysDINOv2
-	EmbedDim  int    // token width D (384 ViT-S, 768 ViT-B)
-	Depth     int    // number of blocks
-	Heads     int    // attention heads; head_dim = EmbedDim/Heads
-	PatchSize int    // pixels per patch side
-	// ImgSize is the training image side: pos_embed holds
-	// 1 + (ImgSize/PatchSize)^2 positions (DINOv2: 518/14 = 37 per side).
-	ImgSize  int
-	MLPRatio int // hidden width of the MLP / EmbedDim (4)
-	// NumClasses is the classifier head's width (timm: 1000); 0 if the
-	// checkpoint has no head.
-	NumClasses int
-	// Registers is the number of DINOv2 register tokens (0 or 4).
-	Registers int
-	// LayerNormEps is the epsilon of every LayerNorm (1e-6 for all of these).
-	LayerNormEps float64
-}
-
-// ResNetConfig is a torchvision ResNet (torchvision/models/resnet.py).
-type ResNetConfig struct {
-	Block string // "basic" (ResNet-18/34) or "bottleneck" (50 and up)
-	// Blocks per stage (layer1..layer4): [2 2 2 2] ResNet-18, [3 4 6 3] ResNet-50.
-	Blocks [4]int
-	// WidthPerGroup is torchvision's width_per_group: 64, or 128 for the
-	// "wide" variants, whose bottleneck 3x3 convs are twice as wide.
-	WidthPerGroup int
-	NumClasses    int // fc width (1000)
-}
-
-// MobileNetConfig is a MobileNet TFLite graph (int8/uint8 quantised).
-type MobileNetConfig struct {
-	Version   int  // 1 or 2
-	Quantized bool // weights stored as int8/uint8 with scales
-	// MinTensors is a loose lower bound on the number of constant tensors
-	// the graph holds, used by Verify as a sanity check.
-	MinTensors int
-	// Signature is the OHWI shape of a filter only this graph has (V1: the
-	// last pointwise conv, 1024 -> 1024; V2: Conv_1, 320 -> 1280), so that
-	// Verify tells one MobileNet file from the other.
-	Signature []int
-}
-
-// Preprocess mirrors backbone.Preprocess (which this package cannot import
-// without a cycle): Resize the short side to Resize pixels, CenterCrop to
-// Crop, scale to [0,1], then x = (x - Mean[c]) / Std[c].
+// Preprocess is backbone.Preprocess plus the resampling filter: Resize
+// the short side to Resize pixels, CenterCrop to Crop, scale to [0,1],
+// then x = (x - Mean[c]) / Std[c].
 type Preprocess struct {
 	Resize        int
 	Crop          int
@@ -151,16 +91,10 @@ func vitLayers(depth int) []string {
 // dino is a DINO ViT (facebookresearch/dino hubconf): ViT-S (384, 6 heads)
 // or ViT-B (768, 12 heads), 12 blocks, trained at 224 px.
 func dino(name, file string, base bool, patch int) Entry {
-	dim, heads := 384, 6
-	if base {
-		dim, heads = 768, 12
-	}
 	return Entry{
-		Name:        name,
-		Description: fmt.Sprintf("DINO self-supervised ViT-%s/%d (Caron et al. 2021)", map[bool]string{false: "S", true: "B"}[base], patch),
-		Family:      FamilyViT,
-		ViT: &ViTConfig{KeyStyle: KeysDINO, EmbedDim: dim, Depth: 12, Heads: heads, PatchSize: patch,
-			ImgSize: 224, MLPRatio: 4, LayerNormEps: 1e-6},
+		Name:          name,
+		Description:   fmt.Sprintf("DINO self-supervised ViT-%s/%d (Caron et al. 2021)", map[bool]string{false: "S", true: "B"}[base], patch),
+		Arch:          vit.DINO(name, base, patch),
 		Layers:        vitLayers(12),
 		DefaultLayers: []string{"blocks.10", "blocks.11"},
 		// DINO's eval_linear.py: Resize(256, bicubic), CenterCrop(224), ImageNet stats.
@@ -176,12 +110,11 @@ func dino(name, file string, base bool, patch int) Entry {
 // fine-tuning, the "augreg2" recipe that is timm's default tag).
 func timmViTB(patch int) Entry {
 	tag := fmt.Sprintf("vit_base_patch%d_224.augreg2_in21k_ft_in1k", patch)
+	name := fmt.Sprintf("vit_base_patch%d_224", patch)
 	return Entry{
-		Name:        fmt.Sprintf("vit_base_patch%d_224", patch),
-		Description: fmt.Sprintf("supervised ViT-B/%d, timm %s", patch, tag),
-		Family:      FamilyViT,
-		ViT: &ViTConfig{KeyStyle: KeysTimm, EmbedDim: 768, Depth: 12, Heads: 12, PatchSize: patch,
-			ImgSize: 224, MLPRatio: 4, NumClasses: 1000, LayerNormEps: 1e-6},
+		Name:          name,
+		Description:   fmt.Sprintf("supervised ViT-B/%d, timm %s", patch, tag),
+		Arch:          vit.TimmBase(name, patch),
 		Layers:        vitLayers(12),
 		DefaultLayers: []string{"blocks.10", "blocks.11"},
 		// timm pretrained_cfg of augreg models: crop_pct 0.9 (resize 248),
@@ -197,20 +130,18 @@ func timmViTB(patch int) Entry {
 // dinov2 is a DINOv2 ViT (facebookresearch/dinov2 hubconf): patch 14,
 // positions for 518 px (37x37), LayerScale, optionally 4 registers.
 func dinov2(base, reg bool) Entry {
-	dim, heads, s := 384, 6, "s"
+	s := "s"
 	if base {
-		dim, heads, s = 768, 12, "b"
+		s = "b"
 	}
 	name, file, regs := "dinov2_vit"+s+"14", "dinov2_vit"+s+"14_pretrain", 0
 	if reg {
 		name, file, regs = name+"_reg", "dinov2_vit"+s+"14_reg4_pretrain", 4
 	}
 	return Entry{
-		Name:        name,
-		Description: fmt.Sprintf("DINOv2 ViT-%s/14%s (Oquab et al. 2023)", map[bool]string{false: "S", true: "B"}[base], map[bool]string{false: "", true: " with 4 registers"}[reg]),
-		Family:      FamilyViT,
-		ViT: &ViTConfig{KeyStyle: KeysDINOv2, EmbedDim: dim, Depth: 12, Heads: heads, PatchSize: 14,
-			ImgSize: 518, MLPRatio: 4, Registers: regs, LayerNormEps: 1e-6},
+		Name:          name,
+		Description:   fmt.Sprintf("DINOv2 ViT-%s/14%s (Oquab et al. 2023)", map[bool]string{false: "S", true: "B"}[base], map[bool]string{false: "", true: " with 4 registers"}[reg]),
+		Arch:          vit.DINOv2(name, base, regs),
 		Layers:        vitLayers(12),
 		DefaultLayers: []string{"blocks.10", "blocks.11"},
 		Preprocess:    Preprocess{Resize: 256, Crop: 224, Mean: imagenetMean, Std: imagenetStd, Interpolation: "bicubic"},
@@ -223,13 +154,13 @@ func dinov2(base, reg bool) Entry {
 
 // torchvisionResNet is a torchvision IMAGENET1K_V1 ResNet; hash is the
 // SHA-256 prefix in its file name.
-func torchvisionResNet(name, hash, desc string, cfg ResNetConfig) Entry {
+func torchvisionResNet(hash, desc string, cfg resnet.Config) Entry {
+	name := cfg.Name
 	file := name + "-" + hash + ".pth"
 	return Entry{
 		Name:          name,
 		Description:   desc,
-		Family:        FamilyResNet,
-		ResNet:        &cfg,
+		Arch:          cfg,
 		Layers:        []string{"layer1", "layer2", "layer3", "layer4"},
 		DefaultLayers: []string{"layer2", "layer3"},
 		Preprocess:    Preprocess{Resize: 256, Crop: 224, Mean: imagenetMean, Std: imagenetStd, Interpolation: "bilinear"},
@@ -247,8 +178,7 @@ func coral(name, file, desc string, version, minTensors int, signature []int, si
 	return Entry{
 		Name:          name,
 		Description:   desc,
-		Family:        FamilyMobileNet,
-		MobileNet:     &MobileNetConfig{Version: version, Quantized: true, MinTensors: minTensors, Signature: signature},
+		Arch:          mobilenet.Config{Name: name, Version: version, Quantized: true, MinTensors: minTensors, Signature: signature},
 		Layers:        []string{"stride8", "stride16", "stride32", "output"},
 		DefaultLayers: []string{"stride8", "stride16"},
 		// The uint8 input has scale 1/128 and zero point 128: the same as
@@ -277,12 +207,9 @@ func table() []Entry {
 		dinov2(true, false),
 		dinov2(false, true),
 		dinov2(true, true),
-		torchvisionResNet("wide_resnet50_2", "95faca4d", "Wide ResNet-50-2, torchvision IMAGENET1K_V1 (the one PatchCore uses)",
-			ResNetConfig{Block: "bottleneck", Blocks: [4]int{3, 4, 6, 3}, WidthPerGroup: 128, NumClasses: 1000}),
-		torchvisionResNet("resnet18", "f37072fd", "ResNet-18, torchvision IMAGENET1K_V1",
-			ResNetConfig{Block: "basic", Blocks: [4]int{2, 2, 2, 2}, WidthPerGroup: 64, NumClasses: 1000}),
-		torchvisionResNet("resnet50", "0676ba61", "ResNet-50, torchvision IMAGENET1K_V1",
-			ResNetConfig{Block: "bottleneck", Blocks: [4]int{3, 4, 6, 3}, WidthPerGroup: 64, NumClasses: 1000}),
+		torchvisionResNet("95faca4d", "Wide ResNet-50-2, torchvision IMAGENET1K_V1 (the one PatchCore uses)", resnet.WideResNet50_2()),
+		torchvisionResNet("f37072fd", "ResNet-18, torchvision IMAGENET1K_V1", resnet.ResNet18()),
+		torchvisionResNet("0676ba61", "ResNet-50, torchvision IMAGENET1K_V1", resnet.ResNet50()),
 		coral("mobilenet_v1", "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
 			"MobileNet V1 1.0/224 int8 embedding extractor (Coral)", 1, 20, []int{1024, 1, 1, 1024}, 3251736,
 			"f409ef4f73fcbb9667841965623c5c8524aac33d41b9bf5f3667161fb4a76319"),

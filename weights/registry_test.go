@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anomclust/anomclust/backbone/vit"
 	"github.com/anomclust/anomclust/checkpoint/load"
 )
 
@@ -38,7 +39,7 @@ func TestRegistryEntries(t *testing.T) {
 			t.Errorf("%s: torchvision file %s should carry its hash prefix %q", n, e.FileName, e.SHA256)
 		}
 	}
-	// METHOD.md's URLs, verbatim.
+	// docs/METHOD.md's URLs, verbatim.
 	for n, url := range map[string]string{
 		"dino_vits16":     "https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth",
 		"dino_vitb8":      "https://dl.fbaipublicfiles.com/dino/dino_vitbase8_pretrain/dino_vitbase8_pretrain.pth",
@@ -55,9 +56,9 @@ func TestRegistryEntries(t *testing.T) {
 	}
 	// Entries are fresh copies: changing one does not change the registry.
 	e, _ := Lookup("dino_vitb8")
-	e.ViT.EmbedDim = 1
 	e.Layers[0] = "x"
-	if f, _ := Lookup("dino_vitb8"); f.ViT.EmbedDim != 768 || f.Layers[0] != "blocks.0" {
+	e.DefaultLayers[0] = "y"
+	if f, _ := Lookup("dino_vitb8"); f.Arch.(vit.Config).Dim != 768 || f.Layers[0] != "blocks.0" || f.DefaultLayers[0] != "blocks.10" {
 		t.Error("Lookup returned shared state")
 	}
 }
@@ -166,8 +167,8 @@ func TestViTShapes(t *testing.T) {
 
 // tinyViT is the configuration of testdata/tiny_vit*.pt (gen_weights.py).
 func tinyViT() Entry {
-	return Entry{Name: "tiny_vit", Family: FamilyViT, Format: FormatTorch, FileName: "tiny_vit.pt",
-		ViT: &ViTConfig{KeyStyle: KeysDINO, EmbedDim: 8, Depth: 2, Heads: 2, PatchSize: 4, ImgSize: 16, MLPRatio: 4, LayerNormEps: 1e-6}}
+	return Entry{Name: "tiny_vit", Format: FormatTorch, FileName: "tiny_vit.pt",
+		Arch: vit.Config{Name: "tiny_vit", Dim: 8, Depth: 2, Heads: 2, Patch: 4, ImgSize: 16, MLPRatio: 4, Eps: 1e-6}}
 }
 
 func TestCheckTinyViT(t *testing.T) {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden values for package alpha (METHOD.md §4), computed by brute force in
+"""Golden values for package alpha (docs/METHOD.md §4), computed by brute force in
 float64 with torch/numpy. Run from this directory with Debian's
 /usr/bin/python3 (torch 1.13):
     /usr/bin/python3 gen_alpha.py

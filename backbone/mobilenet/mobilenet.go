@@ -296,6 +296,15 @@ func compileOp(m *tflite.Model, sg *tflite.Subgraph, op tflite.Operator) (node, 
 		if n.conv, err = tensor.NewConv2d(spec, oihw, bv); err != nil {
 			return n, err
 		}
+		// The convolution applies its activation while each block of its
+		// output is still in cache (the GEMM epilogue, the depthwise rows)
+		// instead of in a pass over the whole map afterwards.
+		switch n.act {
+		case tflite.ActRelu:
+			n.conv.Act, n.act = tensor.ActReLU, tflite.ActNone
+		case tflite.ActRelu6:
+			n.conv.Act, n.act = tensor.ActReLU6, tflite.ActNone
+		}
 
 	case tflite.OpFullyConnected:
 		n.inputs = []int{op.Inputs[0]}

@@ -14,7 +14,6 @@ package resnet
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/anomclust/anomclust/backbone"
@@ -59,22 +58,25 @@ type Config struct {
 	// F(4x4, 3x3) (fewer multiplications, larger rounding errors); for
 	// comparisons and tests.
 	WinogradF2 bool
+	// NumClasses is the width of the classifier (fc) a checkpoint holds
+	// (1000 for torchvision's); Params lists it, New does not load it.
+	NumClasses int
 }
 
 // WideResNet50_2 is torchvision's wide_resnet50_2, PatchCore's backbone:
 // layer2 is (28, 28, 512) and layer3 (14, 14, 1024) at 224 px.
 func WideResNet50_2() Config {
-	return Config{Name: "wide_resnet50_2", Block: Bottleneck, Blocks: [4]int{3, 4, 6, 3}, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: 128}
+	return Config{Name: "wide_resnet50_2", Block: Bottleneck, Blocks: [4]int{3, 4, 6, 3}, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: 128, NumClasses: 1000}
 }
 
 // ResNet50 is torchvision's resnet50.
 func ResNet50() Config {
-	return Config{Name: "resnet50", Block: Bottleneck, Blocks: [4]int{3, 4, 6, 3}, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: 64}
+	return Config{Name: "resnet50", Block: Bottleneck, Blocks: [4]int{3, 4, 6, 3}, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: 64, NumClasses: 1000}
 }
 
 // ResNet18 is torchvision's resnet18.
 func ResNet18() Config {
-	return Config{Name: "resnet18", Block: Basic, Blocks: [4]int{2, 2, 2, 2}, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: 64}
+	return Config{Name: "resnet18", Block: Basic, Blocks: [4]int{2, 2, 2, 2}, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: 64, NumClasses: 1000}
 }
 
 // expansion is the ratio of a block's output channels to its planes.
@@ -342,70 +344,4 @@ func (a adapter) Layers() []string                { return a.m.Layers() }
 func (a adapter) Preprocess() backbone.Preprocess { return backbone.ImageNet() }
 func (a adapter) Forward(images []*tensor.Tensor, layers []string) ([]map[string]*tensor.Tensor, error) {
 	return backbone.ForwardEach(images, layers, a.m.ForwardBatch)
-}
-
-// RandomWeights returns a state_dict of architecture cfg with random values
-// (convs with the variance of torchvision's Kaiming init, BN statistics near
-// identity), for speed measurements without a download. Deterministic in seed.
-func RandomWeights(cfg Config, seed uint64) checkpoint.StateDict {
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	sd := checkpoint.StateDict{}
-	conv := func(name string, in, out, k int) {
-		w := make([]float32, out*in*k*k)
-		// Variance of kaiming_normal_(mode="fan_out"), drawn uniformly
-		// (several times cheaper than normal for 69M values).
-		a := float32(math.Sqrt(3 * 2 / float64(out*k*k)))
-		for i := range w {
-			w[i] = (2*rng.Float32() - 1) * a
-		}
-		sd[name+".weight"] = &checkpoint.Tensor{Name: name + ".weight", DType: checkpoint.Float32, Shape: []int{out, in, k, k}, Data: w}
-	}
-	bn := func(name string, c int) {
-		vals := map[string]func() float32{
-			"weight":       func() float32 { return 0.5 + rng.Float32() },
-			"bias":         func() float32 { return 0.1 * float32(rng.NormFloat64()) },
-			"running_mean": func() float32 { return 0.1 * float32(rng.NormFloat64()) },
-			"running_var":  func() float32 { return 0.5 + rng.Float32() },
-		}
-		for _, p := range []string{"weight", "bias", "running_mean", "running_var"} {
-			v := make([]float32, c)
-			for i := range v {
-				v[i] = vals[p]()
-			}
-			sd[name+"."+p] = &checkpoint.Tensor{Name: name + "." + p, DType: checkpoint.Float32, Shape: []int{c}, Data: v}
-		}
-	}
-	conv("conv1", 3, cfg.Planes[0], 7)
-	bn("bn1", cfg.Planes[0])
-	inplanes, exp := cfg.Planes[0], cfg.expansion()
-	wpg := cfg.WidthPerGroup
-	if wpg == 0 {
-		wpg = 64
-	}
-	for s := 0; s < 4; s++ {
-		planes := cfg.Planes[s]
-		for i := 0; i < cfg.Blocks[s]; i++ {
-			p := fmt.Sprintf("layer%d.%d.", s+1, i)
-			if cfg.Block == Bottleneck {
-				width := planes * wpg / 64
-				conv(p+"conv1", inplanes, width, 1)
-				bn(p+"bn1", width)
-				conv(p+"conv2", width, width, 3)
-				bn(p+"bn2", width)
-				conv(p+"conv3", width, planes*exp, 1)
-				bn(p+"bn3", planes*exp)
-			} else {
-				conv(p+"conv1", inplanes, planes, 3)
-				bn(p+"bn1", planes)
-				conv(p+"conv2", planes, planes, 3)
-				bn(p+"bn2", planes)
-			}
-			if i == 0 && (s > 0 || inplanes != planes*exp) {
-				conv(p+"downsample.0", inplanes, planes*exp, 1)
-				bn(p+"downsample.1", planes*exp)
-			}
-			inplanes = planes * exp
-		}
-	}
-	return sd
 }

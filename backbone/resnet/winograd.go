@@ -125,7 +125,7 @@ func (wc *winograd) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tenso
 	defer a.release(v)
 	defer a.release(m)
 	zero := make([]float32, c)
-	asm, asmOut := hasAVX512 && c%16 == 0 && !wc.noAsm, hasAVX512 && wc.outC%16 == 0 && !wc.noAsm
+	asm, asmOut := winoFor(c, wc.outC, wc.noAsm)
 	for t0 := 0; t0 < tiles; t0 += block {
 		nb := min(block, tiles-t0)
 		parallelFor(nb, func(lo, hi int) {
@@ -134,12 +134,12 @@ func (wc *winograd) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tenso
 				tile := t0 + t
 				img, rem := tile/(th*tw), tile%(th*tw)
 				tilePixels(d[:], x, img, 2*(rem/tw)-1, 2*(rem%tw)-1, 4, zero)
-				if asm {
+				if asm != nil {
 					var p [16]*float32
 					for k := range p {
 						p[k] = &d[k][0]
 					}
-					winoInputAVX512(&p, &v[t*c], block*c, c)
+					asm.input(&p, &v[t*c], block*c, c)
 				} else {
 					inputTransform(&d, v[t*c:], block*c, c)
 				}
@@ -156,7 +156,7 @@ func (wc *winograd) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tenso
 				tile := t0 + t
 				img, rem := tile/(th*tw), tile%(th*tw)
 				tilePixels(dst[:], out, img, 2*(rem/tw), 2*(rem%tw), 2, nil)
-				if asmOut {
+				if asmOut != nil {
 					var p [4]*float32
 					for k, r := range dst {
 						if r == nil {
@@ -164,7 +164,7 @@ func (wc *winograd) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tenso
 						}
 						p[k] = &r[0]
 					}
-					winoOutputAVX512(&m[t*oc], block*oc, &p, &wc.bias[0], oc, relu)
+					asmOut.output(&m[t*oc], block*oc, &p, &wc.bias[0], oc, relu)
 				} else {
 					outputTransform(m[t*oc:], block*oc, &dst, wc.bias, relu)
 				}

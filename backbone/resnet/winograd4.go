@@ -102,7 +102,7 @@ func (wc *winograd4) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tens
 	defer a.release(v)
 	defer a.release(m)
 	zero := make([]float32, c)
-	asm, asmOut := hasAVX512 && c%16 == 0 && !wc.noAsm, hasAVX512 && wc.outC%16 == 0 && !wc.noAsm
+	asm, asmOut := winoFor(c, wc.outC, wc.noAsm)
 	for t0 := 0; t0 < tiles; t0 += block {
 		nb := min(block, tiles-t0)
 		parallelFor(nb, func(lo, hi int) {
@@ -113,11 +113,11 @@ func (wc *winograd4) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tens
 				tile := t0 + t
 				img, rem := tile/(th*tw), tile%(th*tw)
 				tilePixels(d[:], x, img, 4*(rem/tw)-1, 4*(rem%tw)-1, 6, zero)
-				if asm {
+				if asm != nil {
 					for k := range p {
 						p[k] = &d[k][0]
 					}
-					wino4InputAVX512(&p, &v[t*c], block*c, c, &scratch)
+					asm.input4(&p, &v[t*c], block*c, c, &scratch)
 				} else {
 					input4Transform(&d, v[t*c:], block*c, c)
 				}
@@ -133,19 +133,20 @@ func (wc *winograd4) forward(a *arena, x *tensor.Tensor, relu bool) *tensor.Tens
 			oc := wc.outC
 			var dst [16][]float32
 			var p [16]*float32
+			var scratch4 [36 * 16]float32
 			scratch := make([]float32, oc)
 			for t := lo; t < hi; t++ {
 				tile := t0 + t
 				img, rem := tile/(th*tw), tile%(th*tw)
 				tilePixels(dst[:], out, img, 4*(rem/tw), 4*(rem%tw), 4, nil)
-				if asmOut {
+				if asmOut != nil {
 					for k, r := range dst {
 						if r == nil {
 							r = scratch
 						}
 						p[k] = &r[0]
 					}
-					wino4OutputAVX512(&m[t*oc], block*oc, &p, &wc.bias[0], oc, relu)
+					asmOut.output4(&m[t*oc], block*oc, &p, &wc.bias[0], oc, relu, &scratch4)
 				} else {
 					output4Transform(m[t*oc:], block*oc, &dst, wc.bias, relu)
 				}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/anomclust/anomclust/backbone/internal/backbonetest"
+	"github.com/anomclust/anomclust/internal/isa"
 	"github.com/anomclust/anomclust/tensor"
 )
 
@@ -99,9 +100,16 @@ func TestWinogradMatchesDirect(t *testing.T) {
 // the Go twins' results (same operations in the same order), NaN and -0
 // included (see plantInputSpecials, plantOutputSpecials).
 func TestWinogradAsmTwin(t *testing.T) {
-	if !hasAVX512 {
-		t.Skip("no AVX-512")
+	levels := winoLevels()
+	if len(levels) == 0 {
+		t.Skip("no assembly transforms for this CPU/build (" + isa.Describe() + ")")
 	}
+	for _, k := range levels {
+		t.Run(k.name, func(t *testing.T) { testWinogradAsmTwin(t, k) })
+	}
+}
+
+func testWinogradAsmTwin(t *testing.T, k *winoKernels) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	const c, stride = 48, 64
 	var d [16][]float32
@@ -116,7 +124,7 @@ func TestWinogradAsmTwin(t *testing.T) {
 	plantInputSpecials(d[:])
 	vGo, vAsm := make([]float32, 16*stride), make([]float32, 16*stride)
 	inputTransform(&d, vGo, stride, c)
-	winoInputAVX512(&p, &vAsm[0], stride, c)
+	k.input(&p, &vAsm[0], stride, c)
 	requireSameBits(t, "input transform", vGo, vAsm)
 	bias := make([]float32, c)
 	for i := range bias {
@@ -132,7 +140,7 @@ func TestWinogradAsmTwin(t *testing.T) {
 		}
 		outputTransform(vGo, stride, &dg, bias, relu)
 		checkSpecialsReached(t, dg[:])
-		winoOutputAVX512(&vGo[0], stride, &pa, &bias[0], c, relu)
+		k.output(&vGo[0], stride, &pa, &bias[0], c, relu)
 		for k := range dg {
 			requireSameBits(t, fmt.Sprintf("output transform (relu=%v) tile pixel %d", relu, k), dg[k], da[k])
 		}
@@ -143,9 +151,16 @@ func TestWinogradAsmTwin(t *testing.T) {
 // bit-for-bit the Go twins' results (same operations in the same order),
 // NaN and -0 included.
 func TestWinograd4AsmTwin(t *testing.T) {
-	if !hasAVX512 {
-		t.Skip("no AVX-512")
+	levels := winoLevels()
+	if len(levels) == 0 {
+		t.Skip("no assembly transforms for this CPU/build (" + isa.Describe() + ")")
 	}
+	for _, k := range levels {
+		t.Run(k.name, func(t *testing.T) { testWinograd4AsmTwin(t, k) })
+	}
+}
+
+func testWinograd4AsmTwin(t *testing.T, k *winoKernels) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	const c, stride = 48, 64
 	var d [36][]float32
@@ -161,7 +176,7 @@ func TestWinograd4AsmTwin(t *testing.T) {
 	vGo, vAsm := make([]float32, 36*stride), make([]float32, 36*stride)
 	var scratch [36 * 16]float32
 	input4Transform(&d, vGo, stride, c)
-	wino4InputAVX512(&p, &vAsm[0], stride, c, &scratch)
+	k.input4(&p, &vAsm[0], stride, c, &scratch)
 	requireSameBits(t, "input transform", vGo, vAsm)
 	bias := make([]float32, c)
 	for i := range bias {
@@ -177,7 +192,7 @@ func TestWinograd4AsmTwin(t *testing.T) {
 		}
 		output4Transform(vGo, stride, &dg, bias, relu)
 		checkSpecialsReached(t, dg[:])
-		wino4OutputAVX512(&vGo[0], stride, &pa, &bias[0], c, relu)
+		k.output4(&vGo[0], stride, &pa, &bias[0], c, relu, &scratch)
 		for k := range dg {
 			requireSameBits(t, fmt.Sprintf("output transform (relu=%v) tile pixel %d", relu, k), dg[k], da[k])
 		}

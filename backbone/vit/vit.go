@@ -8,13 +8,12 @@
 // -> blocks.0 .. blocks.{depth-1} -> norm, with pre-norm blocks
 // x += ls1(attn(norm1(x))); x += ls2(mlp(norm2(x))). Tapped token sequences
 // become channels-last maps (H/p, W/p, C) with the CLS and register tokens
-// dropped (METHOD.md §2).
+// dropped (docs/METHOD.md §2).
 package vit
 
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,6 +46,12 @@ type Config struct {
 	InterpolateAntialias bool
 	// Preprocess is the image preparation the weights expect.
 	Preprocess backbone.Preprocess
+	// NumClasses is the width of the classifier head a checkpoint holds
+	// (timm: 1000; 0 for DINO and DINOv2). Params lists it; New ignores it.
+	NumClasses int
+	// MaskToken marks DINOv2 checkpoints, which hold a mask_token for
+	// masked training. Params lists it; New ignores it.
+	MaskToken bool
 }
 
 // DINO returns the config of facebookresearch/dino's vit_small (dim 384, 6
@@ -67,7 +72,9 @@ func DINO(name string, base bool, patch int) Config {
 // resize; Preprocess keeps the ImageNet preparation the seed applies to
 // every backbone, which a registry may override.
 func TimmBase(name string, patch int) Config {
-	return DINO(name, true, patch)
+	c := DINO(name, true, patch)
+	c.NumClasses = 1000
+	return c
 }
 
 // DINOv2 returns facebookresearch/dinov2's dinov2_vit{s,b}14 (registers =
@@ -76,7 +83,7 @@ func TimmBase(name string, patch int) Config {
 // antialiasing), as hubconf builds them.
 func DINOv2(name string, base bool, registers int) Config {
 	c := DINO(name, base, 14)
-	c.ImgSize, c.LayerScale, c.Registers = 518, true, registers
+	c.ImgSize, c.LayerScale, c.MaskToken, c.Registers = 518, true, true, registers
 	if registers > 0 {
 		c.InterpolateOffset, c.InterpolateAntialias = 0, true
 	}
@@ -468,62 +475,4 @@ func (a adapter) Layers() []string                { return a.m.Layers() }
 func (a adapter) Preprocess() backbone.Preprocess { return a.m.cfg.Preprocess }
 func (a adapter) Forward(images []*tensor.Tensor, layers []string) ([]map[string]*tensor.Tensor, error) {
 	return backbone.ForwardEach(images, layers, a.m.ForwardBatch)
-}
-
-// RandomWeights returns a state_dict of architecture cfg with random values
-// (like DINO's init: weights of standard deviation 0.02, zero biases, unit
-// LayerNorm; layer scale 0.1 rather than 1e-5 so blocks matter), for speed
-// measurements without a download. Deterministic in seed.
-func RandomWeights(cfg Config, seed uint64) checkpoint.StateDict {
-	rng := rand.New(rand.NewPCG(seed, 0x717))
-	sd := checkpoint.StateDict{}
-	put := func(name string, f func() float32, shape ...int) {
-		v := make([]float32, tensor.Numel(shape))
-		for i := range v {
-			v[i] = f()
-		}
-		sd[name] = &checkpoint.Tensor{Name: name, DType: checkpoint.Float32, Shape: shape, Data: v}
-	}
-	// Uniform with the given standard deviation: as good as trunc-normal for
-	// timing, and several times cheaper for 86M values.
-	normal := func(std float64) func() float32 {
-		a := float32(std * math.Sqrt(3))
-		return func() float32 { return (2*rng.Float32() - 1) * a }
-	}
-	constant := func(c float32) func() float32 { return func() float32 { return c } }
-	C, p := cfg.Dim, cfg.Patch
-	ratio := cfg.MLPRatio
-	if ratio == 0 {
-		ratio = 4
-	}
-	hidden := int(float64(C) * ratio)
-	M := cfg.ImgSize / p
-	put("patch_embed.proj.weight", normal(0.02), C, 3, p, p)
-	put("patch_embed.proj.bias", constant(0), C)
-	put("cls_token", normal(0.02), 1, 1, C)
-	put("pos_embed", normal(0.02), 1, 1+M*M, C)
-	if cfg.Registers > 0 {
-		put("register_tokens", normal(0.02), 1, cfg.Registers, C)
-	}
-	for i := 0; i < cfg.Depth; i++ {
-		b := "blocks." + strconv.Itoa(i) + "."
-		for _, l := range []struct {
-			name    string
-			out, in int
-		}{{"attn.qkv", 3 * C, C}, {"attn.proj", C, C}, {"mlp.fc1", hidden, C}, {"mlp.fc2", C, hidden}} {
-			put(b+l.name+".weight", normal(0.02), l.out, l.in)
-			put(b+l.name+".bias", constant(0), l.out)
-		}
-		for _, n := range []string{"norm1", "norm2"} {
-			put(b+n+".weight", constant(1), C)
-			put(b+n+".bias", constant(0), C)
-		}
-		if cfg.LayerScale {
-			put(b+"ls1.gamma", constant(0.1), C)
-			put(b+"ls2.gamma", constant(0.1), C)
-		}
-	}
-	put("norm.weight", constant(1), C)
-	put("norm.bias", constant(0), C)
-	return sd
 }

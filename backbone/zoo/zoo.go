@@ -1,8 +1,9 @@
 // Package zoo builds a backbone by its registry name ("wide_resnet50_2",
 // "dino_vitb8", "dinov2_vits14_reg", "mobilenet_v2", ...): the architecture
 // comes from the weights registry (package weights), the implementation
-// from package resnet, vit or mobilenet, so callers (the CLI, the pipeline)
-// need not know which package implements which backbone.
+// from the backbone family registered for it (Register; resnet, vit and
+// mobilenet are registered in families.go), so callers (the CLI, the
+// pipeline) need not know which package implements which backbone.
 package zoo
 
 import (
@@ -10,25 +11,18 @@ import (
 	"fmt"
 
 	"github.com/anomclust/anomclust/backbone"
-	"github.com/anomclust/anomclust/backbone/mobilenet"
-	"github.com/anomclust/anomclust/backbone/resnet"
-	"github.com/anomclust/anomclust/backbone/vit"
 	"github.com/anomclust/anomclust/checkpoint"
 	"github.com/anomclust/anomclust/checkpoint/load"
 	"github.com/anomclust/anomclust/weights"
 )
 
-// Arch is one known architecture: exactly one of ResNet, ViT and MobileNet
-// is set.
+// Arch is one known backbone: its registry entry (whose Arch field is the
+// architecture, e.g. a vit.Config) and the family that builds it.
 type Arch struct {
-	Entry  weights.Entry
-	ResNet *resnet.Config
-	ViT    *vit.Config
-	// MobileNet marks the TFLite MobileNets of package mobilenet, whose
-	// graph comes from the file itself.
-	MobileNet bool
-	// DefaultLayers are the taps the method uses by default (METHOD.md §2).
+	Entry weights.Entry
+	// DefaultLayers are the taps the method uses by default (docs/METHOD.md §2).
 	DefaultLayers []string
+	family        backbone.Family
 }
 
 // Names lists the registry's backbone names, sorted.
@@ -43,43 +37,17 @@ func Lookup(name string) (Arch, error) {
 	return FromEntry(e)
 }
 
-// FromEntry translates a registry entry into the configuration of the
-// package implementing it. Every backbone gets the seed's ImageNet
-// preprocessing (METHOD.md §1); e.Preprocess keeps the authors' own.
+// FromEntry pairs a registry entry with the family registered for its
+// architecture.
 func FromEntry(e weights.Entry) (Arch, error) {
-	a := Arch{Entry: e, DefaultLayers: e.DefaultLayers}
-	switch {
-	case e.ResNet != nil:
-		c := resnet.Config{Name: e.Name, Blocks: e.ResNet.Blocks, Planes: [4]int{64, 128, 256, 512}, WidthPerGroup: e.ResNet.WidthPerGroup}
-		switch e.ResNet.Block {
-		case "basic":
-			c.Block = resnet.Basic
-		case "bottleneck":
-			c.Block = resnet.Bottleneck
-		default:
-			return Arch{}, fmt.Errorf("backbone %s: unknown ResNet block %q", e.Name, e.ResNet.Block)
-		}
-		a.ResNet = &c
-	case e.ViT != nil:
-		v := e.ViT
-		c := vit.Config{Name: e.Name, Patch: v.PatchSize, Dim: v.EmbedDim, Depth: v.Depth, Heads: v.Heads,
-			MLPRatio: float64(v.MLPRatio), Eps: v.LayerNormEps, ImgSize: v.ImgSize, Registers: v.Registers,
-			InterpolateOffset: 0.1, Preprocess: backbone.ImageNet()}
-		if v.KeyStyle == weights.KeysDINOv2 {
-			c.LayerScale = true
-			if v.Registers > 0 {
-				// dinov2/hub/backbones.py builds the _reg models with
-				// interpolate_offset=0.0, interpolate_antialias=True.
-				c.InterpolateOffset, c.InterpolateAntialias = 0, true
-			}
-		}
-		a.ViT = &c
-	case e.MobileNet != nil:
-		a.MobileNet = true
-	default:
+	if e.Arch == nil {
 		return Arch{}, fmt.Errorf("backbone %s: registry entry has no architecture", e.Name)
 	}
-	return a, nil
+	f, err := family(e.Arch.Family())
+	if err != nil {
+		return Arch{}, fmt.Errorf("backbone %s: %w", e.Name, err)
+	}
+	return Arch{Entry: e, DefaultLayers: e.DefaultLayers, family: f}, nil
 }
 
 // New builds the backbone name from a state dict with the checkpoint's keys.
@@ -95,25 +63,10 @@ func New(name string, sd checkpoint.StateDict, only ...string) (backbone.Backbon
 }
 
 func (a Arch) build(sd checkpoint.StateDict, only []string) (backbone.Backbone, error) {
-	switch {
-	case a.ResNet != nil:
-		c := *a.ResNet
-		if len(only) > 0 {
-			c.Stages = resnet.StagesFor(only)
-		}
-		m, err := resnet.New(c, sd)
-		if err != nil {
-			return nil, err
-		}
-		return m.Backbone(), nil
-	case a.ViT != nil:
-		m, err := vit.New(*a.ViT, sd)
-		if err != nil {
-			return nil, err
-		}
-		return m.Backbone(), nil
+	if a.family.New == nil {
+		return nil, fmt.Errorf("backbone %s is built from its %s file (use Open)", a.Entry.Name, a.Entry.Format)
 	}
-	return nil, fmt.Errorf("backbone %s is built from its TFLite file (use Open)", a.Entry.Name)
+	return a.family.New(a.Entry.Arch, sd, only)
 }
 
 // RandomWeights returns a state dict of the right shapes for name with
@@ -124,13 +77,10 @@ func RandomWeights(name string, seed uint64) (checkpoint.StateDict, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case a.ResNet != nil:
-		return resnet.RandomWeights(*a.ResNet, seed), nil
-	case a.ViT != nil:
-		return vit.RandomWeights(*a.ViT, seed), nil
+	if a.family.RandomWeights == nil {
+		return nil, fmt.Errorf("backbone %s: no random weights (its graph comes from the %s file)", name, a.Entry.Format)
 	}
-	return nil, fmt.Errorf("backbone %s: no random weights (its graph comes from the TFLite file)", name)
+	return a.family.RandomWeights(a.Entry.Arch, seed)
 }
 
 // Open builds the backbone name from its weights: the file at path when
@@ -150,8 +100,8 @@ func Open(ctx context.Context, name, path string, only ...string) (backbone.Back
 			return nil, err
 		}
 	}
-	if a.MobileNet {
-		return mobilenet.Load(path)
+	if a.family.Load != nil {
+		return a.family.Load(a.Entry.Arch, path)
 	}
 	sd, err := load.Load(path)
 	if err != nil {

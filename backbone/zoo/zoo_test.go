@@ -5,22 +5,29 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/backbone/vit"
+	"github.com/anomclust/anomclust/checkpoint"
 	"github.com/anomclust/anomclust/tensor"
 	"github.com/anomclust/anomclust/weights"
 )
 
 // TestRegistryBackbonesBuild builds every ResNet and ViT of the registry
-// from random weights, after checking those weights against the registry's
-// own expected tensor names and shapes (weights.Check, written
-// independently from torchvision/DINO), and runs a small forward pass.
-// Random weights for the full models take a few seconds in all.
+// from random weights, after checking those weights against the
+// architecture's tensor names and shapes (Arch.Params, which package
+// weights tests against torchvision's and DINO's own lists), and runs a
+// small forward pass. Random weights for the full models take a few
+// seconds in all.
 func TestRegistryBackbonesBuild(t *testing.T) {
 	for _, e := range weights.All() {
 		a, err := FromEntry(e)
 		if err != nil {
 			t.Fatalf("%s: %v", e.Name, err)
 		}
-		if a.MobileNet {
+		if a.family.RandomWeights == nil {
+			if _, ok := e.Arch.(backbone.GraphChecker); !ok {
+				t.Errorf("%s: no random weights, yet not a graph read from the file", e.Name)
+			}
 			continue
 		}
 		t.Run(e.Name, func(t *testing.T) {
@@ -60,8 +67,8 @@ func TestRegistryBackbonesBuild(t *testing.T) {
 			}
 			// Smallest input that reaches the first default layer.
 			size := 64
-			if a.ViT != nil {
-				size = 2 * a.ViT.Patch
+			if c, ok := e.Arch.(vit.Config); ok {
+				size = 2 * c.Patch
 			}
 			first := e.DefaultLayers[:1]
 			out, err := b.Forward([]*tensor.Tensor{tensor.New(size, size, 3)}, first)
@@ -85,14 +92,62 @@ func TestDINOv2Interpolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a.ViT.InterpolateOffset != want[0] || a.ViT.InterpolateAntialias != want[1] {
-			t.Errorf("%s: offset %v antialias %v, want %v", name, a.ViT.InterpolateOffset, a.ViT.InterpolateAntialias, want)
+		c := a.Entry.Arch.(vit.Config)
+		if c.InterpolateOffset != want[0] || c.InterpolateAntialias != want[1] {
+			t.Errorf("%s: offset %v antialias %v, want %v", name, c.InterpolateOffset, c.InterpolateAntialias, want)
 		}
-		if strings.HasPrefix(name, "dinov2") != a.ViT.LayerScale {
-			t.Errorf("%s: layer scale %v", name, a.ViT.LayerScale)
+		if strings.HasPrefix(name, "dinov2") != c.LayerScale {
+			t.Errorf("%s: layer scale %v", name, c.LayerScale)
 		}
 	}
 	if _, err := Lookup("nope"); err == nil {
 		t.Error("unknown name accepted")
 	}
 }
+
+// TestFamilies: every registry entry's family is registered; an entry of
+// an unknown family, a family registered twice or one that cannot build
+// anything are refused.
+func TestFamilies(t *testing.T) {
+	if got := Families(); !slices.Equal(got, []string{"mobilenet", "resnet", "vit"}) {
+		t.Errorf("families %v", got)
+	}
+	e, err := weights.Lookup("resnet18")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Arch = otherArch{}
+	if _, err := FromEntry(e); err == nil || !strings.Contains(err.Error(), `no backbone family "other"`) {
+		t.Errorf("unknown family: %v", err)
+	}
+	e.Arch = nil
+	if _, err := FromEntry(e); err == nil {
+		t.Error("entry without an architecture accepted")
+	}
+	for name, f := range map[string]backbone.Family{
+		"duplicate": {Name: "vit", New: families["vit"].New},
+		"no name":   {New: families["vit"].New},
+		"no build":  {Name: "other"},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: Register did not panic", name)
+				}
+			}()
+			Register(f)
+		}()
+	}
+	if _, err := RandomWeights("mobilenet_v2", 1); err == nil || !strings.Contains(err.Error(), "tflite file") {
+		t.Errorf("random MobileNet weights: %v", err)
+	}
+	if _, err := New("mobilenet_v2", nil); err == nil || !strings.Contains(err.Error(), "use Open") {
+		t.Errorf("MobileNet from a state dict: %v", err)
+	}
+}
+
+type otherArch struct{}
+
+func (otherArch) Family() string                      { return "other" }
+func (otherArch) Params() ([]checkpoint.Param, error) { return nil, nil }
+func (otherArch) String() string                      { return "other" }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/backbone/resnet"
+	"github.com/anomclust/anomclust/backbone/vit"
 	"github.com/anomclust/anomclust/backbone/zoo"
 	"github.com/anomclust/anomclust/internal/fmapeak"
 	"github.com/anomclust/anomclust/tensor"
@@ -190,11 +192,13 @@ func torchBackboneRate(name string, layers []string, size, batch, images, thread
 	}
 	a, _ := zoo.Lookup(name)
 	spec := ""
-	if a.ResNet != nil {
+	switch c := a.Entry.Arch.(type) {
+	case resnet.Config:
 		spec = "resnet " + name
-	} else {
-		c := a.ViT
+	case vit.Config:
 		spec = fmt.Sprintf("vit %d %d %d %d %d %d %t", c.Patch, c.Dim, c.Depth, c.Heads, c.ImgSize, c.Registers, c.LayerScale)
+	default:
+		return 0, fmt.Errorf("no PyTorch benchmark for %s", a.Entry.Arch)
 	}
 	cmd := exec.Command(python, "-c", torchBenchScript, spec, strings.Join(layers, ","),
 		strconv.Itoa(size), strconv.Itoa(batch), strconv.Itoa(images), strconv.Itoa(threads))

@@ -38,9 +38,8 @@ type runFlags struct {
 	seed                                             *uint64
 	defectsOnly, layerNorm, report                   *bool
 	weighting                                        *string
-	scoreInterval                                    *float64
-	scoreRefs, scoreDim                              *int
 	normalizeX                                       *bool
+	scale                                            *scaleFlags
 }
 
 func newRunFlags() *runFlags {
@@ -73,10 +72,8 @@ func newRunFlags() *runFlags {
 	f.batch = fs.Int("batch", d.Batch, "images per backbone forward pass")
 	f.report = fs.Bool("report", false, "also write the HTML report OUT/report.html")
 	f.weighting = fs.String("weighting", d.Weighting, "scores to weights per tau: softmax (of the scores), image-std (of each image's standardised scores) or set-std (of the scores standardised over the category)")
-	f.scoreInterval = fs.Float64("score-interval", d.ScoreInterval, "unsupervised: average only the lowest fraction r of a patch's per-image distances (MuSc); 0 = plain mean")
-	f.scoreRefs = fs.Int("score-refs", d.ScoreRefs, "unsupervised: compare with this many seeded reference images; 0 = all")
-	f.scoreDim = fs.Int("score-dim", d.ScoreDim, "compute the scores on patch embeddings randomly projected to this dimension; 0 = full")
 	f.normalizeX = fs.Bool("normalize-x", d.NormalizeX, "L2-normalise each image embedding before clustering")
+	f.scale = addScaleFlags(fs)
 	return f
 }
 
@@ -141,15 +138,6 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	if set["weighting"] {
 		o.Weighting = *f.weighting
 	}
-	if set["score-interval"] {
-		o.ScoreInterval = *f.scoreInterval
-	}
-	if set["score-refs"] {
-		o.ScoreRefs = *f.scoreRefs
-	}
-	if set["score-dim"] {
-		o.ScoreDim = *f.scoreDim
-	}
 	if set["normalize-x"] {
 		o.NormalizeX = *f.normalizeX
 	}
@@ -164,6 +152,9 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	}
 	o.K, o.Seed = *f.k, *f.seed
 	o.DefectsOnly, o.MaxPerClass, o.Report = *f.defectsOnly, *f.maxPerClass, *f.report
+	if err := f.scale.apply(&o, set); err != nil {
+		return o, err
+	}
 	switch *f.cache {
 	case "none", "off":
 		o.Cache = ""

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/anomclust/anomclust/backbone"
 	"github.com/anomclust/anomclust/checkpoint/load"
 	"github.com/anomclust/anomclust/weights"
 )
@@ -69,19 +70,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // archString describes an entry's architecture in a few words.
 func archString(e weights.Entry) string {
-	switch {
-	case e.ViT != nil:
-		size := map[int]string{384: "S", 768: "B", 1024: "L"}[e.ViT.EmbedDim]
-		if size == "" {
-			size = fmt.Sprint(e.ViT.EmbedDim)
-		}
-		return fmt.Sprintf("ViT-%s/%d (%s keys)", size, e.ViT.PatchSize, e.ViT.KeyStyle)
-	case e.ResNet != nil:
-		return fmt.Sprintf("ResNet %s %v width %d", e.ResNet.Block, e.ResNet.Blocks, e.ResNet.WidthPerGroup)
-	case e.MobileNet != nil:
-		return fmt.Sprintf("MobileNet V%d TFLite", e.MobileNet.Version)
+	if e.Arch == nil {
+		return "?"
 	}
-	return e.Family
+	return e.Arch.String()
 }
 
 func sizeString(n int64) string {
@@ -222,7 +214,7 @@ func verifyOne(st *weights.Store, e weights.Entry, path string, explicit bool) e
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	what := fmt.Sprintf("%d tensors, names and shapes ok", len(sd))
-	if e.Family == weights.FamilyMobileNet {
+	if _, graph := e.Arch.(backbone.GraphChecker); graph {
 		what = fmt.Sprintf("%d constant tensors, TFLite graph ok", len(sd))
 	}
 	fmt.Printf("%s: %s: %s; %s\n", e.Name, path, what, strings.TrimSpace(digest))

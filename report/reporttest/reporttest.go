@@ -273,6 +273,8 @@ func writeResult(dir string, c Category, s Spec, mode string, tau, noise float64
 		t := tau
 		met.Tau = &t
 		row.Tau, row.HasTau = tau, true
+		// The setting a pipeline run would recommend (train images exist).
+		row.Recommended = mode == rundir.ModeSemi && tau == 2
 	}
 	for _, err := range []error{
 		npy.Write(filepath.Join(dir, rundir.AlphaFile), alpha, n, m),
@@ -289,7 +291,7 @@ func writeResult(dir string, c Category, s Spec, mode string, tau, noise float64
 }
 
 // softmax writes exp(s/tau)/sum into out (tau 0: uniform over the maxima),
-// as METHOD §4 defines alpha.
+// as docs/METHOD.md §4 defines alpha.
 func softmax(s []float64, tau float64, out []float32) {
 	mx := slices.Max(s)
 	sum := 0.0

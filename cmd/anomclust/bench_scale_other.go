@@ -1,0 +1,8 @@
+//go:build !linux
+
+package main
+
+import "os"
+
+// childMaxRSS is not measured on this platform.
+func childMaxRSS(*os.ProcessState) int64 { return -1 }
