@@ -17,10 +17,21 @@ func unlabelled(run *rundir.Run, category string) bool {
 }
 
 // Default is the setting shown for a category without labels, where no
-// best setting can be chosen: mode (or the run's first mode with results)
+// best setting can be chosen: the setting the run recommends
+// (rundir.Category.RecommendedMode/Tau) when it is of mode (or mode is
+// "") and has results; else mode (or the run's first mode with results)
 // at the middle of the run's taus (the lower middle for an even count;
-// tau 1 of the default 0,1,2).
+// tau 1 of 0,1,2).
 func Default(runDir string, run *rundir.Run, category, mode string) (Setting, error) {
+	if i := slices.IndexFunc(run.Categories, func(c rundir.Category) bool { return c.Name == category }); i >= 0 {
+		c := run.Categories[i]
+		if c.RecommendedMode != "" && (mode == "" || mode == c.RecommendedMode) {
+			st := Setting{Mode: c.RecommendedMode, Tau: c.RecommendedTau}
+			if _, err := os.Stat(filepath.Join(st.Dir(runDir, category), rundir.AssignmentsFile)); err == nil {
+				return st, nil
+			}
+		}
+	}
 	modes := run.Settings.Modes
 	if mode != "" {
 		if err := CheckMode(runDir, run, category, mode); err != nil {

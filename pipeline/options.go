@@ -56,6 +56,18 @@ type Options struct {
 	// still act as other images (run.json: reference_only).
 	Modes []string
 	Taus  []float64 // temperatures; the average mode ignores them
+	// Weighting turns scores into weights per tau: WeightSoftmax (""),
+	// WeightImageStd.
+	Weighting string
+	// NormalizeX L2-normalises each image embedding before clustering.
+	NormalizeX bool
+	// RecommendTau is the temperature summary.csv marks as recommended
+	// (with the mode: semi when a category has train images, else
+	// unsupervised); nil means the one of Taus nearest to 2.
+	RecommendTau *float64
+	// RecommendTauUnsupervised, when not nil, replaces RecommendTau for
+	// categories whose recommended mode is unsupervised (no train images).
+	RecommendTauUnsupervised *float64
 	// TrainRatio is the number of train/good images in the semi-supervised
 	// memory bank as a fraction of the number of test images (the seed's
 	// int(train_ratio * N)).
@@ -141,7 +153,8 @@ type Options struct {
 
 // Preset names.
 const (
-	PresetMobileNet = "mobilenet" // the default: runs on a laptop CPU
+	PresetAuto      = "auto"      // the default: label-free choices measured on ../shared/data (docs/QUALITY.md)
+	PresetMobileNet = "mobilenet" // the method as published, on a laptop CPU
 	PresetSeed      = "seed"      // the public DINO re-implementation's settings
 	PresetPatchCore = "patchcore" // PatchCore's WideResNet-50 settings
 )
@@ -154,7 +167,7 @@ const (
 )
 
 // Presets lists the preset names.
-func Presets() []string { return []string{PresetMobileNet, PresetPatchCore, PresetSeed} }
+func Presets() []string { return []string{PresetAuto, PresetMobileNet, PresetPatchCore, PresetSeed} }
 
 // SeedTaus is the seed's tau sweep (docs/METHOD.md §4).
 func SeedTaus() []float64 {
@@ -162,11 +175,14 @@ func SeedTaus() []float64 {
 }
 
 // Preset returns the method settings of a named preset ("" is the default,
-// PresetMobileNet):
+// PresetAuto):
+//   - auto: mobilenet's backbone and taps with the label-free score and
+//     weighting choices measured with anomclust eval (autoScoring,
+//     docs/QUALITY.md): one setting per mode, no tau to pick by hand.
 //   - mobilenet: mobilenet_v2 (int8 TFLite, weights from ANOMCLUST_WEIGHTS_PATH
 //     or downloaded), taps stride8 and stride16 (28x28 and 14x14 at 224),
-//     1024/1024, no LayerNorm, tau 0,1,2. Chosen as the default because it
-//     needs a 3.6 MB file and runs on two cores in minutes.
+//     1024/1024, no LayerNorm, tau 0,1,2: the method as published, on a
+//     3.6 MB file that runs on two cores in minutes.
 //   - patchcore: wide_resnet50_2, layer2 and layer3, 1024/1024, no LayerNorm.
 //   - seed: dino_vitb8, blocks.10 and blocks.11, 2048/4096, LayerNorm quirk
 //     on, the seed's 17 temperatures.
@@ -185,7 +201,13 @@ func Preset(name string) (Options, error) {
 		Refs: DefaultRefs, Proj: DefaultProj, SemiProj: DefaultProj,
 	}
 	switch name {
-	case "", PresetMobileNet:
+	case "", PresetAuto:
+		o.Preset = PresetAuto
+		o.Backbone = "mobilenet_v2"
+		o.Layers = []string{"stride8", "stride16"}
+		o.PretrainDim, o.TargetDim = 1024, 1024
+		autoScoring(&o)
+	case PresetMobileNet:
 		o.Preset = PresetMobileNet
 		o.Backbone = "mobilenet_v2"
 		o.Layers = []string{"stride8", "stride16"}
@@ -283,6 +305,9 @@ func (o *Options) validate() error {
 	if o.Coreset < 0 || o.Coreset > 1 {
 		return fmt.Errorf("coreset fraction %v not in [0, 1]", o.Coreset)
 	}
+	if !slices.Contains(append(Weightings(), ""), o.Weighting) {
+		return fmt.Errorf("unknown weighting %q (known: %s)", o.Weighting, strings.Join(Weightings(), ", "))
+	}
 	if o.Refs < 0 || o.Proj < 0 || o.SemiProj < 0 {
 		return fmt.Errorf("refs %d, proj %d, semi proj %d: want >= 0 (0 = exact)", o.Refs, o.Proj, o.SemiProj)
 	}
@@ -342,5 +367,7 @@ func (o *Options) settings() rundir.Settings {
 		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
 		Cluster: o.Cluster, K: o.K, KAuto: o.KAuto, KRange: kRangeOf(o), ExportClusters: o.ExportClusters, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
+		Weighting: o.Weighting, NormalizeX: o.NormalizeX, RecommendTau: recommendedTau(o, rundir.ModeSemi),
+		RecommendTauUnsupervised: recommendedTau(o, rundir.ModeUnsupervised),
 	}
 }

@@ -133,7 +133,7 @@ func TestMain(m *testing.M) {
 // fakeOptions are cheap settings on the small synthetic set: 64 px crops,
 // an 8x8 patch grid, D = 16.
 func fakeOptions(t *testing.T, net backbone.Backbone) pipeline.Options {
-	o, err := pipeline.Preset("")
+	o, err := pipeline.Preset(pipeline.PresetMobileNet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,6 +223,19 @@ func TestRunOutputs(t *testing.T) {
 	rows, err := rundir.ReadSummaryCSV(filepath.Join(o.Out, rundir.SummaryCSVFile))
 	if err != nil || len(rows) != len(res.Summary) {
 		t.Errorf("summary.csv: %d rows, %v", len(rows), err)
+	}
+	// Exactly one recommended setting per category: semi (train images
+	// exist) at the tau nearest 2.
+	rec := map[string][]rundir.Row{}
+	for _, r := range rows {
+		if r.Kind == rundir.KindCategory && r.Recommended {
+			rec[r.Category] = append(rec[r.Category], r)
+		}
+	}
+	for _, c := range run.Categories {
+		if r := rec[c.Name]; len(r) != 1 || r[0].Mode != rundir.ModeSemi || r[0].Tau != 2 {
+			t.Errorf("category %s: recommended rows %+v, want one: semi tau=2", c.Name, r)
+		}
 	}
 	noTemp(t, o.Out)
 }

@@ -114,6 +114,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("category %s: %w", p.cat.Name, err)
 		}
+		markRecommended(&o, crows, p.semi)
+		c.RecommendedMode = recommendedMode(&o, p.semi)
+		if c.RecommendedMode != rundir.ModeAverage {
+			c.RecommendedTau = recommendedTau(&o, c.RecommendedMode)
+		}
 		run.Categories = append(run.Categories, c)
 		for k, v := range c.Stages {
 			run.Stages[k] += v
@@ -394,7 +399,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		sw.start("alpha")
 		alphas := make([][]float64, len(taus))
 		for k, tau := range taus {
-			if alphas[k], err = alpha.Alpha(s, tau); err != nil {
+			if alphas[k], err = patchWeights(o, s, tau); err != nil {
 				return info, nil, err
 			}
 		}
@@ -409,6 +414,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			if err := ctx.Err(); err != nil {
 				return info, nil, err
 			}
+			postX(o, xs[k])
 			r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items)
 			if err != nil {
 				return info, nil, err

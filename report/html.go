@@ -51,9 +51,10 @@ type fullBlock struct {
 }
 
 type fullRow struct {
-	Mode, Tau string
-	Color     template.CSS
-	Cells     []scoreCell
+	Mode, Tau   string
+	Color       template.CSS
+	Cells       []scoreCell
+	Recommended bool // the setting recommended without labels
 }
 
 type labelView struct {
@@ -258,8 +259,8 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 <div class="full">
 {{range .Full}}<table>
 <caption>{{.Name}}</caption>
-<thead><tr><th>mode</th><th>τ</th><th>NMI</th><th>ARI</th><th>F1</th></tr></thead>
-<tbody>{{range .Rows}}<tr><td><span class="swatch" style="background:{{.Color}}"></span>{{.Mode}}</td><td class="num">{{.Tau}}</td>{{range .Cells}}<td class="num{{if .Best}} best{{end}}">{{.Text}}</td>{{end}}</tr>{{end}}</tbody>
+<thead><tr><th>mode</th><th>τ</th><th>NMI</th><th>ARI</th><th>F1</th><th>recommended</th></tr></thead>
+<tbody>{{range .Rows}}<tr><td><span class="swatch" style="background:{{.Color}}"></span>{{.Mode}}</td><td class="num">{{.Tau}}</td>{{range .Cells}}<td class="num{{if .Best}} best{{end}}">{{.Text}}</td>{{end}}<td>{{if .Recommended}}✓{{end}}</td></tr>{{end}}</tbody>
 </table>
 {{end}}</div>
 </details>

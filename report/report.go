@@ -220,6 +220,14 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 	if err != nil {
 		return nil, err
 	}
+	recommended := false
+	if opt.Mode == "" {
+		// The setting the tool recommends without labels, when the
+		// summary marks one; otherwise the best NMI as before.
+		if rs, rm, ok := recommendedSetting(runDir, rows, c.Name); ok {
+			st, m, recommended = rs, rm, true
+		}
+	}
 	cv.Setting = settingName(st.Mode, st.Tau, st.Mode != rundir.ModeAverage)
 	if c.Unlabelled {
 		return buildUnlabelled(cv, runDir, run, c, st, perCluster, opt)
@@ -228,7 +236,9 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 	if labelled {
 		cv.Scores = fmt.Sprintf("NMI %.3f · ARI %.3f · F1 %.3f", m.NMI, m.ARI, m.F1)
 	}
-	if opt.Mode == "" {
+	if recommended {
+		cv.SettingWhy = "recommended without labels (summary.csv column recommended)"
+	} else if opt.Mode == "" {
 		cv.SettingWhy = "best NMI of this category"
 	} else if !opt.HasTau && opt.Mode != rundir.ModeAverage {
 		cv.SettingWhy = "best NMI of mode " + opt.Mode
@@ -317,6 +327,23 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// recommendedSetting returns the setting summary rows mark recommended for
+// the category, with its metrics.
+func recommendedSetting(runDir string, rows []rundir.Row, category string) (draw.Setting, *rundir.Metrics, bool) {
+	for _, r := range rows {
+		if r.Kind != rundir.KindCategory || r.Category != category || !r.Recommended {
+			continue
+		}
+		st := draw.Setting{Mode: r.Mode, Tau: r.Tau}
+		m, err := rundir.ReadMetrics(filepath.Join(st.Dir(runDir, category), rundir.MetricsFile))
+		if err != nil {
+			return st, nil, false
+		}
+		return st, m, true
+	}
+	return draw.Setting{}, nil, false
 }
 
 // chooseSetting picks the setting shown for a category (see Options.Mode).

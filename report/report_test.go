@@ -176,7 +176,7 @@ func TestReport(t *testing.T) {
 			tables[caps[0].text()] = tb
 		}
 	}
-	checked := 0
+	checked, recommended := 0, 0
 	for _, r := range rows {
 		var name string
 		if r.Kind == rundir.KindMean {
@@ -200,10 +200,16 @@ func TestReport(t *testing.T) {
 		found := false
 		for _, tr := range tb.byName("tr") {
 			tds := tr.byName("td")
-			if len(tds) != 5 || tds[0].text() != r.Mode || tds[1].text() != tau {
+			if len(tds) != 6 || tds[0].text() != r.Mode || tds[1].text() != tau {
 				continue
 			}
 			found = true
+			if got := tds[5].text() == "✓"; got != r.Recommended {
+				t.Errorf("%s %s tau %s: recommended mark %v, summary.csv %v", name, r.Mode, tau, got, r.Recommended)
+			}
+			if r.Recommended {
+				recommended++
+			}
 			for j, v := range []float64{r.NMI, r.ARI, r.F1} {
 				if got, want := tds[2+j].text(), strconv.FormatFloat(v, 'f', 3, 64); got != want {
 					t.Errorf("%s %s tau %s column %d: %s, summary.csv %s", name, r.Mode, tau, j, got, want)
@@ -220,7 +226,7 @@ func TestReport(t *testing.T) {
 			best, marked := -2.0, -2.0
 			for _, tr := range tb.byName("tr") {
 				tds := tr.byName("td")
-				if len(tds) != 5 {
+				if len(tds) != 6 {
 					continue
 				}
 				v, _ := strconv.ParseFloat(tds[col].text(), 64)
@@ -239,6 +245,9 @@ func TestReport(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no scores checked")
+	}
+	if recommended == 0 {
+		t.Error("no recommended setting marked in the full table")
 	}
 
 	for _, c := range run.Categories {
@@ -315,7 +324,7 @@ func keys(m map[string]*node) []string {
 }
 
 // TestReportDefaults: without options the galleries show each category's
-// best-NMI setting; a run without summary.csv (interrupted) or without a
+// recommended setting, or its best-NMI setting when summary.csv marks none; a run without summary.csv (interrupted) or without a
 // linkage (k-means) still reports.
 func TestReportDefaults(t *testing.T) {
 	runDir := smallRun(t)
@@ -324,6 +333,31 @@ func TestReportDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, doc := render(t, runDir, report.Options{})
+	// summary.csv marks semi tau=2 recommended (reporttest): shown by default.
+	for _, c := range run.Categories {
+		st := draw.Setting{Mode: rundir.ModeSemi, Tau: 2}
+		m, err := rundir.ReadMetrics(filepath.Join(st.Dir(runDir, c.Name), rundir.MetricsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		txt := section(t, doc, c.Name).byClass("div", "setting")[0].text()
+		if !strings.Contains(txt, "semi τ=2 (recommended without labels") || !strings.Contains(txt, fmt.Sprintf("NMI %.3f", m.NMI)) {
+			t.Errorf("%s: setting line %q, want the recommended semi τ=2 NMI %.3f", c.Name, txt, m.NMI)
+		}
+	}
+	// Without a recommended row (a summary.csv of an earlier version):
+	// each category's best-NMI setting.
+	rows, err := rundir.ReadSummaryCSV(filepath.Join(runDir, rundir.SummaryCSVFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		rows[i].Recommended = false
+	}
+	if err := rundir.WriteSummaryCSV(filepath.Join(runDir, rundir.SummaryCSVFile), rows); err != nil {
+		t.Fatal(err)
+	}
+	_, doc = render(t, runDir, report.Options{})
 	for _, c := range run.Categories {
 		best, m, err := draw.Best(runDir, run, c.Name, "")
 		if err != nil {

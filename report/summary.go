@@ -153,7 +153,7 @@ func buildFullTable(rows []rundir.Row) []fullBlock {
 			}
 		}
 		for _, r := range blocks[b].raw {
-			fr := fullRow{Mode: r.Mode, Tau: "–", Color: cssColor(modeColors[r.Mode])}
+			fr := fullRow{Mode: r.Mode, Tau: "–", Color: cssColor(modeColors[r.Mode]), Recommended: r.Recommended}
 			if r.HasTau {
 				fr.Tau = rundir.TauName(r.Tau)
 			}

@@ -161,6 +161,13 @@ type Settings struct {
 	Cache          string `json:"cache"`         // feature cache root; "" = none
 	Batch          int    `json:"batch"`
 	Report         bool   `json:"report"`
+	// Score and weighting options beyond METHOD.md (the auto preset).
+	Weighting    string  `json:"weighting,omitempty"`   // "" or "softmax": softmax(s/tau)
+	NormalizeX   bool    `json:"normalize_x,omitempty"` // X rows L2-normalised before clustering
+	RecommendTau float64 `json:"recommend_tau"`         // tau of the recommended setting (semi)
+	// RecommendTauUnsupervised is the recommended tau when the recommended
+	// mode is unsupervised (no train images).
+	RecommendTauUnsupervised float64 `json:"recommend_tau_unsupervised"`
 }
 
 // Backbone is the network used and the file its weights came from.
@@ -184,6 +191,12 @@ type Category struct {
 	// Unlabelled is set when the category's images have no labels:
 	// Labels is empty and there is no metrics.json.
 	Unlabelled bool `json:"unlabelled,omitempty"`
+	// RecommendedMode and RecommendedTau are the setting the tool
+	// recommends without labels (the row summary.csv marks recommended;
+	// also set for unlabelled categories, which have no summary rows).
+	// RecommendedTau is 0 for the average mode.
+	RecommendedMode string  `json:"recommended_mode,omitempty"`
+	RecommendedTau  float64 `json:"recommended_tau,omitempty"`
 	// NImages is N, the number of clustered images (items.csv rows).
 	NImages int `json:"n_images"`
 	// Labels are the distinct true labels, sorted; LabelCounts their sizes.

@@ -105,8 +105,8 @@ func TestRoundTrips(t *testing.T) {
 
 func TestSummarize(t *testing.T) {
 	cats := []Row{
-		{Kind: KindCategory, Category: "screw", Mode: ModeSemi, Tau: 1, HasTau: true, NCategories: 1, NImages: 10, NMI: 0.2, ARI: 0.1, F1: 0.5},
-		{Kind: KindCategory, Category: "bottle", Mode: ModeSemi, Tau: 1, HasTau: true, NCategories: 1, NImages: 30, NMI: 0.6, ARI: 0.5, F1: 0.9},
+		{Kind: KindCategory, Category: "screw", Mode: ModeSemi, Tau: 1, HasTau: true, NCategories: 1, NImages: 10, NMI: 0.2, ARI: 0.1, F1: 0.5, Recommended: true},
+		{Kind: KindCategory, Category: "bottle", Mode: ModeSemi, Tau: 1, HasTau: true, NCategories: 1, NImages: 30, NMI: 0.6, ARI: 0.5, F1: 0.9, Recommended: true},
 		{Kind: KindCategory, Category: "wood", Mode: ModeSemi, Tau: 1, HasTau: true, NCategories: 1, NImages: 20, NMI: 0.9, ARI: 0.8, F1: 1},
 		{Kind: KindCategory, Category: "screw", Mode: ModeAverage, NCategories: 1, NImages: 10, NMI: 0.1},
 	}
@@ -137,6 +137,13 @@ func TestSummarize(t *testing.T) {
 	if r := find(GroupAll, WeightByImages, ModeSemi); !near(r.F1, (5+27+20)/60.0) {
 		t.Errorf("all weighted = %+v", r)
 	}
+	// Both object categories recommend semi tau=1, wood does not.
+	if r := find(GroupObject, WeightPlain, ModeSemi); !r.Recommended {
+		t.Error("object mean of a setting both object categories recommend is not marked")
+	}
+	if r := find(GroupAll, WeightPlain, ModeSemi); r.Recommended {
+		t.Error("mean over all marked recommended although wood does not recommend it")
+	}
 	// average has only screw: no texture mean for it.
 	for _, r := range rows {
 		if r.Mode == ModeAverage && r.Category == GroupTexture {
@@ -152,7 +159,18 @@ func TestSummarize(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(back, all) {
 		t.Errorf("summary.csv round trip: %v\n got %+v\nwant %+v", err, back, all)
 	}
+	// A summary.csv of an earlier version (no recommended column) reads.
+	old := "kind,category,weighting,mode,tau,n_categories,n_images,nmi,ari,f1\ncategory,screw,,semi,1,1,10,0.2,0.1,0.5\n"
+	if err := os.WriteFile(filepath.Join(dir, "old.csv"), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := ReadSummaryCSV(filepath.Join(dir, "old.csv")); err != nil || len(o) != 1 || o[0].NMI != 0.2 || o[0].Recommended {
+		t.Errorf("old summary.csv: %+v, %v", o, err)
+	}
 	md, _ := os.ReadFile(filepath.Join(dir, SummaryMDFile))
+	if !strings.Contains(string(md), "| semi | 1 | **0.200** | **0.100** | **0.500** | ✓ |") {
+		t.Errorf("summary.md does not mark the recommended setting:\n%s", md)
+	}
 	// In the screw table semi (0.200) beats average (0.100): bold.
 	if !strings.Contains(string(md), "| semi | 1 | **0.200** |") || !strings.Contains(string(md), "| average | - | 0.100 |") {
 		t.Errorf("summary.md best marking wrong:\n%s", md)

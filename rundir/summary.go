@@ -58,6 +58,10 @@ type Row struct {
 	NMI         float64
 	ARI         float64
 	F1          float64
+	// Recommended marks the one setting per category that the tool
+	// recommends without labels (pipeline: the preset's rule); mean rows
+	// carry it when every category of the group recommends that setting.
+	Recommended bool
 }
 
 // setting is the (mode, tau) a row belongs to.
@@ -116,6 +120,12 @@ func Summarize(cats []Row) ([]Row, error) {
 			}
 			base := Row{Kind: KindMean, Category: g.name, Mode: rows[0].Mode, Tau: rows[0].Tau, HasTau: rows[0].HasTau,
 				NCategories: len(scores), NImages: total}
+			base.Recommended = true
+			for _, r := range rows {
+				if g.in(r.Category) && !r.Recommended {
+					base.Recommended = false
+				}
+			}
 			p, w := base, base
 			p.Weighting, p.NMI, p.ARI, p.F1 = WeightPlain, plain.NMI, plain.ARI, plain.F1
 			w.Weighting, w.NMI, w.ARI, w.F1 = WeightByImages, weighted.NMI, weighted.ARI, weighted.F1
@@ -125,10 +135,10 @@ func Summarize(cats []Row) ([]Row, error) {
 	return out, nil
 }
 
-var summaryHeader = []string{"kind", "category", "weighting", "mode", "tau", "n_categories", "n_images", "nmi", "ari", "f1"}
+var summaryHeader = []string{"kind", "category", "weighting", "mode", "tau", "n_categories", "n_images", "nmi", "ari", "f1", "recommended"}
 
 // WriteSummaryCSV writes summary.csv: one line per Row, tau empty for
-// average, scores with full float64 precision.
+// average, scores with full float64 precision, recommended 1 or 0.
 func WriteSummaryCSV(path string, rows []Row) error {
 	recs := [][]string{summaryHeader}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -137,17 +147,25 @@ func WriteSummaryCSV(path string, rows []Row) error {
 		if r.HasTau {
 			tau = TauName(r.Tau)
 		}
+		rec := "0"
+		if r.Recommended {
+			rec = "1"
+		}
 		recs = append(recs, []string{r.Kind, r.Category, r.Weighting, r.Mode, tau,
-			strconv.Itoa(r.NCategories), strconv.Itoa(r.NImages), f(r.NMI), f(r.ARI), f(r.F1)})
+			strconv.Itoa(r.NCategories), strconv.Itoa(r.NImages), f(r.NMI), f(r.ARI), f(r.F1), rec})
 	}
 	return WriteCSV(path, recs)
 }
 
-// ReadSummaryCSV reads summary.csv.
+// ReadSummaryCSV reads summary.csv (also the files of earlier versions,
+// without the recommended column).
 func ReadSummaryCSV(path string) ([]Row, error) {
 	recs, err := readCSV(path, summaryHeader)
 	if err != nil {
-		return nil, err
+		var errOld error
+		if recs, errOld = readCSV(path, summaryHeader[:len(summaryHeader)-1]); errOld != nil {
+			return nil, err
+		}
 	}
 	rows := make([]Row, len(recs))
 	for i, rec := range recs {
@@ -172,6 +190,15 @@ func ReadSummaryCSV(path string) ([]Row, error) {
 				return nil, bad(summaryHeader[7+j], err)
 			}
 		}
+		if len(rec) > 10 {
+			switch rec[10] {
+			case "1":
+				r.Recommended = true
+			case "0":
+			default:
+				return nil, bad("recommended", fmt.Errorf("%q is not 0 or 1", rec[10]))
+			}
+		}
 		rows[i] = r
 	}
 	return rows, nil
@@ -188,7 +215,8 @@ func SummaryMarkdown(rows []Row, protocol string) string {
 	}
 	b.WriteString("NMI (arithmetic), ARI, and micro-F1 after Hungarian matching of clusters to labels. " +
 		"Means: *plain* is the unweighted mean over categories (the paper's way), " +
-		"*weighted* the mean weighted by image count (the seed's way). Best value per column in bold.\n")
+		"*weighted* the mean weighted by image count (the seed's way). Best value per column in bold. " +
+		"The setting marked ✓ is the one the tool recommends without labels (the best in bold is chosen with them).\n")
 	type table struct {
 		title string
 		rows  []Row
@@ -215,7 +243,7 @@ func SummaryMarkdown(rows []Row, protocol string) string {
 		tables[i].rows = append(tables[i].rows, r)
 	}
 	for _, t := range tables {
-		fmt.Fprintf(&b, "\n## %s\n\n| mode | tau | NMI | ARI | F1 |\n|---|---|---:|---:|---:|\n", t.title)
+		fmt.Fprintf(&b, "\n## %s\n\n| mode | tau | NMI | ARI | F1 | recommended |\n|---|---|---:|---:|---:|:---:|\n", t.title)
 		best := [3]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
 		for _, r := range t.rows {
 			for j, v := range []float64{r.NMI, r.ARI, r.F1} {
@@ -235,7 +263,11 @@ func SummaryMarkdown(rows []Row, protocol string) string {
 				}
 				fmt.Fprintf(&b, " %s |", s)
 			}
-			b.WriteString("\n")
+			if r.Recommended {
+				b.WriteString(" ✓ |\n")
+			} else {
+				b.WriteString("  |\n")
+			}
 		}
 	}
 	return b.String()

@@ -216,6 +216,12 @@ func table() []Entry {
 		coral("mobilenet_v2", "mobilenet_v2_1.0_224_quant.tflite",
 			"MobileNet V2 1.0/224 uint8 ImageNet classifier (Coral)", 2, 100, []int{1280, 1, 1, 320}, 3610798,
 			"7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776"),
+		// The TF2 Keras MobileNet V2 (post-training int8): same layout as
+		// the Coral V2 (its stride8/16/32 taps have 192/576/1280 channels),
+		// other weights, global pool as MEAN.
+		coral("tf2_mobilenet_v2", "tf2_mobilenet_v2_1.0_224_ptq.tflite",
+			"MobileNet V2 1.0/224 TF2 Keras, int8 post-training quantised ImageNet classifier (Coral)", 2, 100, []int{1280, 1, 1, 320}, 4070174,
+			"5d3137241276e79c86d14a74fe43581398ae0e815191d3dba45495b810840e8c"),
 	}
 }
 

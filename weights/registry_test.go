@@ -14,7 +14,7 @@ import (
 func TestRegistryEntries(t *testing.T) {
 	want := []string{"dino_vits16", "dino_vits8", "dino_vitb16", "dino_vitb8", "vit_base_patch16_224",
 		"vit_base_patch8_224", "dinov2_vits14", "dinov2_vitb14", "wide_resnet50_2", "resnet18", "resnet50",
-		"mobilenet_v1", "mobilenet_v2"}
+		"mobilenet_v1", "mobilenet_v2", "tf2_mobilenet_v2"}
 	for _, n := range want {
 		e, err := Lookup(n)
 		if err != nil {
@@ -206,7 +206,7 @@ func TestCheckTinyViT(t *testing.T) {
 }
 
 func TestCheckMobileNet(t *testing.T) {
-	for _, name := range []string{"mobilenet_v1", "mobilenet_v2"} {
+	for _, name := range []string{"mobilenet_v1", "mobilenet_v2", "tf2_mobilenet_v2"} {
 		e, _ := Lookup(name)
 		p := "../../shared/weights/" + e.FileName
 		if _, err := os.Stat(p); err != nil {

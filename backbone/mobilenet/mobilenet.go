@@ -60,6 +60,10 @@ type node struct {
 	poolS   int
 	reshape []int // RESHAPE target without the batch dimension
 	beta    float32
+	mean    *meanSpec
+	// err is set for an operator the interpreter cannot run: the graph
+	// still loads, and Forward fails only when a requested tap needs it.
+	err error
 }
 
 // Load reads a MobileNet TFLite file. The backbone is named after the
@@ -80,14 +84,22 @@ func Load(path string) (*MobileNet, error) {
 			name = "mobilenet_v2"
 			break
 		}
+		if strings.HasPrefix(t.Name, "MobileNetV2/") { // TF2 Keras export
+			name = "tf2_mobilenet_v2"
+			break
+		}
 	}
 	return New(name, m)
 }
 
-// New compiles the main subgraph of m. It accepts the operators MobileNets
-// use (CONV_2D, DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, RESHAPE, SOFTMAX,
-// FULLY_CONNECTED; QUANTIZE and DEQUANTIZE become identities since the
-// activations are float) and rejects any other with an error naming it.
+// New compiles the main subgraph of m. It runs the operators MobileNets
+// use (CONV_2D, DEPTHWISE_CONV_2D, ADD, AVERAGE_POOL_2D, MEAN, RESHAPE,
+// SOFTMAX, FULLY_CONNECTED; QUANTIZE and DEQUANTIZE become identities since
+// the activations are float). Any other operator (or fused activation) is
+// kept as a node that cannot run: the graph loads, taps that do not depend
+// on it work, and Forward reports it by name when a requested tap needs it.
+// A malformed graph (an operator reading a tensor nothing wrote) is an
+// error here.
 func New(name string, m *tflite.Model) (*MobileNet, error) {
 	b, err := compile(name, m)
 	if err != nil {
@@ -126,7 +138,17 @@ func compile(name string, m *tflite.Model) (*MobileNet, error) {
 	for i, op := range sg.Operators {
 		n, err := compileOp(m, sg, op)
 		if err != nil {
-			return nil, fmt.Errorf("operator %d (%v): %w", i, op.Op, err)
+			if len(op.Outputs) != 1 || op.Outputs[0] < 0 || op.Outputs[0] >= nt {
+				return nil, fmt.Errorf("operator %d (%v): %w", i, op.Op, err)
+			}
+			// Only its place in the graph is kept: its output and the
+			// inputs that are activations (constants have no producer).
+			n = node{op: op.Op, output: op.Outputs[0], err: err}
+			for _, x := range op.Inputs {
+				if x >= 0 && x < nt && (x == b.input || b.producer[x] != -1) {
+					n.inputs = append(n.inputs, x)
+				}
+			}
 		}
 		if b.producer[n.output] != -1 || n.output == b.input {
 			return nil, fmt.Errorf("operator %d (%v) writes tensor %d, already written", i, op.Op, n.output)
@@ -358,6 +380,12 @@ func compileOp(m *tflite.Model, sg *tflite.Subgraph, op tflite.Operator) (node, 
 			n.beta = op.Softmax.Beta
 		}
 
+	case tflite.OpMean:
+		n.inputs = []int{op.Inputs[0]}
+		if n.mean, err = compileMean(m, sg, op, x); err != nil {
+			return n, err
+		}
+
 	case tflite.OpQuantize, tflite.OpDequantize:
 		n.inputs = []int{op.Inputs[0]}
 
@@ -393,7 +421,7 @@ func (b *MobileNet) nameTaps(sg *tflite.Subgraph) {
 		t := n.output
 		b.taps["op"+strconv.Itoa(i)] = t
 		b.taps[sg.Tensors[t].Name] = t
-		if n.op == tflite.OpAveragePool2D || n.op == tflite.OpReshape || n.op == tflite.OpFullyConnected {
+		if n.op == tflite.OpAveragePool2D || n.op == tflite.OpMean || n.op == tflite.OpReshape || n.op == tflite.OpFullyConnected {
 			features = false
 		}
 		if features && b.stride[t] > 0 {
@@ -429,7 +457,7 @@ var opSuffixes = []string{"Relu6", "Relu", "add_fold", "BiasAdd", "Conv2D", "Avg
 // "MobilenetV2/expanded_conv_5/project/add_fold;..." -> "expanded_conv_5/project".
 func shortName(full string) string {
 	s, _, _ := strings.Cut(full, ";")
-	for _, scope := range []string{"MobilenetV1/MobilenetV1/", "MobilenetV1/", "MobilenetV2/"} {
+	for _, scope := range []string{"MobilenetV1/MobilenetV1/", "MobilenetV1/", "MobilenetV2/", "MobileNetV2/"} {
 		if strings.HasPrefix(s, scope) {
 			s = s[len(scope):]
 			break
@@ -480,19 +508,21 @@ func (b *MobileNet) Stride(layer string) (int, error) {
 // its last use, so memory does not grow with the number of images.
 func (b *MobileNet) Forward(images []*tensor.Tensor, layers []string) ([]map[string]*tensor.Tensor, error) {
 	want := make([]int, len(layers))
-	last := -1
 	for i, l := range layers {
 		t, ok := b.taps[l]
 		if !ok {
 			return nil, fmt.Errorf("mobilenet %s: unknown layer %q (see Layers)", b.name, l)
 		}
 		want[i] = t
-		last = max(last, b.producer[t])
+	}
+	run, err := b.needed(want)
+	if err != nil {
+		return nil, err
 	}
 	// lastUse[t] is the last node reading t among those that run; a
 	// requested tensor is kept to the end.
 	lastUse := map[int]int{}
-	for i := 0; i <= last; i++ {
+	for _, i := range run {
 		for _, x := range b.nodes[i].inputs {
 			lastUse[x] = i
 		}
@@ -507,7 +537,7 @@ func (b *MobileNet) Forward(images []*tensor.Tensor, layers []string) ([]map[str
 			return nil, fmt.Errorf("mobilenet %s: image %d has shape %v, want (H, W, 3)", b.name, k, img.Shape)
 		}
 		vals := map[int]*tensor.Tensor{b.input: img}
-		for i := 0; i <= last; i++ {
+		for _, i := range run {
 			n := &b.nodes[i]
 			y, err := n.run(vals)
 			if err != nil {
@@ -580,6 +610,11 @@ func (n *node) run(vals map[int]*tensor.Tensor) (*tensor.Tensor, error) {
 			}
 		}
 		tensor.Softmax(y)
+	case tflite.OpMean:
+		var err error
+		if y, err = n.mean.run(x); err != nil {
+			return nil, err
+		}
 	case tflite.OpQuantize, tflite.OpDequantize:
 		y = x
 	}

@@ -23,6 +23,8 @@ var shared = filepath.Join("..", "..", "..", "shared")
 var files = map[string]string{
 	"mobilenet_v1": "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite",
 	"mobilenet_v2": "mobilenet_v2_1.0_224_quant.tflite",
+	// TF2 Keras export: its global pool is a MEAN operator.
+	"tf2_mobilenet_v2": "tf2_mobilenet_v2_1.0_224_ptq.tflite",
 }
 
 func load(t testing.TB, name string) *MobileNet {
@@ -96,6 +98,10 @@ func TestShapesAt224(t *testing.T) {
 			"stride16": {14, 14, 576}, "stride32": {7, 7, 1280}, "Conv": {112, 112, 32},
 			"expanded_conv_5/add": {28, 28, 32}, "expanded_conv_12/add": {14, 14, 96},
 			"Logits/Conv2d_1c_1x1": {1, 1, 1001}, "output": {1001},
+		},
+		"tf2_mobilenet_v2": {
+			"stride2": {112, 112, 96}, "stride4": {56, 56, 144}, "stride8": {28, 28, 192},
+			"stride16": {14, 14, 576}, "stride32": {7, 7, 1280}, "output": {1001},
 		},
 	}
 	for name, taps := range want {
@@ -307,7 +313,13 @@ func maxDiff64(a, b []float64) float64 {
 // x/image/draw's bilinear filter: the exact PIL resize is not needed for a
 // top-5 check.
 func TestClassifier(t *testing.T) {
-	b := load(t, "mobilenet_v2")
+	for _, name := range []string{"mobilenet_v2", "tf2_mobilenet_v2"} {
+		t.Run(name, func(t *testing.T) { testClassifier(t, name) })
+	}
+}
+
+func testClassifier(t *testing.T, name string) {
+	b := load(t, name)
 	cases := []struct {
 		photo string
 		want  map[int]string // any of these in the top 5

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/anomclust/anomclust/checkpoint/tflite"
@@ -275,21 +276,112 @@ func TestSyntheticGraph(t *testing.T) {
 	}
 }
 
+// TestUnsupported: an operator the interpreter cannot run (or a fused
+// activation it does not know) fails Forward only for the taps that depend
+// on it; a graph reading a tensor nothing wrote does not load.
 func TestUnsupported(t *testing.T) {
+	img := tensor.New(10, 10, 3)
+	for name, mutate := range map[string]func(s *synthetic){
+		"MUL":         func(s *synthetic) { s.m.Subgraphs[0].Operators[3].Op = tflite.OpMul },
+		"fused TANH":  func(s *synthetic) { s.m.Subgraphs[0].Operators[3].Add.Activation = tflite.ActTanh },
+		"MAX_POOL_2D": func(s *synthetic) { s.m.Subgraphs[0].Operators[3].Op = tflite.OpMaxPool2D },
+	} {
+		s := newSynthetic(t)
+		mutate(s)
+		b, err := New("synthetic", s.m)
+		if err != nil {
+			t.Errorf("%s at operator 3: New failed although earlier taps need no such operator: %v", name, err)
+			continue
+		}
+		if _, err := b.Forward([]*tensor.Tensor{img}, []string{"Net/conv", "Net/pw"}); err != nil {
+			t.Errorf("%s at operator 3: taps before it fail: %v", name, err)
+		}
+		for _, l := range []string{"Net/add", "output"} {
+			if _, err := b.Forward([]*tensor.Tensor{img}, []string{l}); err == nil || !strings.Contains(err.Error(), "operator 3") {
+				t.Errorf("%s at operator 3: tap %s needing it gives error %v, want one naming operator 3", name, l, err)
+			}
+		}
+	}
 	s := newSynthetic(t)
-	s.m.Subgraphs[0].Operators[3].Op = tflite.OpMul
-	if _, err := New("synthetic", s.m); err == nil {
-		t.Error("MUL accepted")
-	}
-	s = newSynthetic(t)
-	s.m.Subgraphs[0].Operators[0].Conv2D.Activation = tflite.ActTanh
-	if _, err := New("synthetic", s.m); err == nil {
-		t.Error("fused TANH accepted")
-	}
-	s = newSynthetic(t)
 	s.m.Subgraphs[0].Operators[1].Inputs[0] = 8 // reads the ADD's output before it runs
 	if _, err := New("synthetic", s.m); err == nil {
 		t.Error("an operator reading a tensor not yet written was accepted")
+	}
+}
+
+// TestMean replaces the average pool of the synthetic graph by MEAN over
+// H and W (as TF2 Keras exports the global pool), with and without
+// keep_dims, and checks it against the naive mean.
+func TestMean(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		s := newSynthetic(t)
+		sg := &s.m.Subgraphs[0]
+		s.m.Buffers = append(s.m.Buffers, make([]byte, 8))
+		binary.LittleEndian.PutUint32(s.m.Buffers[len(s.m.Buffers)-1], 1)
+		// axes (1, 2) written as 1 and -2 to exercise negative axes.
+		binary.LittleEndian.PutUint32(s.m.Buffers[len(s.m.Buffers)-1][4:], uint32(0xfffffffe))
+		sg.Tensors = append(sg.Tensors, tflite.Tensor{Name: "Net/axes", Shape: []int{2}, Type: tflite.Int32, Buffer: len(s.m.Buffers) - 1})
+		axes := len(sg.Tensors) - 1
+		op := &sg.Operators[4]
+		pool := op.Outputs[0]
+		*op = tflite.Operator{Op: tflite.OpMean, Inputs: []int{op.Inputs[0], axes}, Outputs: []int{pool}, Reducer: &tflite.ReducerOptions{KeepDims: keep}}
+		if !keep {
+			sg.Tensors[pool].Shape = []int{1, 8}
+		}
+		b, err := New("synthetic", s.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(b.Layers(), "stride10") {
+			t.Errorf("the MEAN output is listed as a feature map: %v", b.Layers())
+		}
+		rng := rand.New(rand.NewPCG(5, 6))
+		img := tensor.New(10, 10, 3)
+		for i := range img.Data {
+			img.Data[i] = float32(rng.IntN(256)-128) / 128
+		}
+		out, err := b.Forward([]*tensor.Tensor{img}, []string{"Net/add", "Net/pool", "output"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		add, got := out[0]["Net/add"], out[0]["Net/pool"]
+		wantShape := []int{1, 1, 8}
+		if !keep {
+			wantShape = []int{8}
+		}
+		if !slices.Equal(got.Shape, wantShape) {
+			t.Errorf("keep_dims %v: shape %v, want %v", keep, got.Shape, wantShape)
+		}
+		ref := s.reference(img.Data)
+		for c := 0; c < 8; c++ {
+			var sum float64
+			for p := 0; p < 25; p++ {
+				sum += float64(add.Data[p*8+c])
+			}
+			if e := math.Abs(float64(got.Data[c]) - sum/25); !(e <= 1e-6) {
+				t.Errorf("keep_dims %v: channel %d mean %v, want %v", keep, c, got.Data[c], sum/25)
+			}
+			if e := math.Abs(float64(got.Data[c]) - float64(ref["Net/pool"][c])); !(e <= 1e-5) {
+				t.Errorf("keep_dims %v: channel %d mean %v, average pool gives %v", keep, c, got.Data[c], ref["Net/pool"][c])
+			}
+		}
+		if e := maxDiff32(out[0]["output"].Data, ref["output"]); !(e <= 1e-5) {
+			t.Errorf("keep_dims %v: output after MEAN differs from the pooled graph's by %g", keep, e)
+		}
+	}
+	// The batch axis cannot be reduced.
+	s := newSynthetic(t)
+	sg := &s.m.Subgraphs[0]
+	s.m.Buffers = append(s.m.Buffers, []byte{0, 0, 0, 0})
+	sg.Tensors = append(sg.Tensors, tflite.Tensor{Name: "Net/axes", Shape: []int{1}, Type: tflite.Int32, Buffer: len(s.m.Buffers) - 1})
+	op := &sg.Operators[4]
+	*op = tflite.Operator{Op: tflite.OpMean, Inputs: []int{op.Inputs[0], len(sg.Tensors) - 1}, Outputs: op.Outputs}
+	b, err := New("synthetic", s.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Forward([]*tensor.Tensor{tensor.New(10, 10, 3)}, []string{"Net/pool"}); err == nil {
+		t.Error("MEAN over the batch axis accepted")
 	}
 }
 
@@ -300,6 +392,7 @@ func TestShortName(t *testing.T) {
 		"MobilenetV2/expanded_conv_2/add":                                                              "expanded_conv_2/add",
 		"MobilenetV2/Predictions/Softmax":                                                              "Predictions",
 		"MobilenetV1/Logits/AvgPool_1a/AvgPool":                                                        "Logits/AvgPool_1a",
+		"MobileNetV2/expanded_conv_3/add;StatefulPartitionedCall/MobileNetV2/expanded_conv_3/add":      "expanded_conv_3/add",
 	} {
 		if got := shortName(full); got != want {
 			t.Errorf("shortName(%q) = %q, want %q", full, got, want)

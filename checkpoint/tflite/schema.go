@@ -147,6 +147,7 @@ const (
 	optConcatenation   = 10
 	optAdd             = 11
 	optReshape         = 17
+	optReducer         = 27
 	optMul             = 21
 	optSqueeze         = 30
 )

@@ -103,6 +103,7 @@ type Operator struct {
 	Concatenation   *ConcatenationOptions
 	Reshape         *ReshapeOptions
 	Squeeze         *SqueezeOptions
+	Reducer         *ReducerOptions // MEAN, SUM, REDUCE_MAX, ...
 }
 
 // Conv2DOptions are CONV_2D's options.
@@ -162,6 +163,12 @@ type ReshapeOptions struct {
 // SqueezeOptions are SQUEEZE's options.
 type SqueezeOptions struct {
 	Dims []int
+}
+
+// ReducerOptions are the options of the reductions (MEAN, SUM, ...): the
+// reduced axes come from the op's second input.
+type ReducerOptions struct {
+	KeepDims bool
 }
 
 // ReadFile reads and parses the TFLite file at path.
@@ -564,6 +571,10 @@ func (r *reader) options(t table, op *Operator) error {
 		rs := &ReshapeOptions{}
 		rs.NewShape, err = r.ints32(t, 0)
 		op.Reshape = rs
+	case optReducer:
+		rd := &ReducerOptions{}
+		rd.KeepDims, err = r.getBool(t, 0)
+		op.Reducer = rd
 	case optSqueeze:
 		sq := &SqueezeOptions{}
 		sq.Dims, err = r.ints32(t, 0)

@@ -23,7 +23,7 @@ func init() {
 	register(command{name: "run", summary: "cluster a data set's images by defect type and score the clusters", run: runRun})
 }
 
-const runSynopsis = "--data DIR --out DIR [--preset mobilenet|patchcore|seed] [flags]"
+const runSynopsis = "--data DIR --out DIR [--preset auto|mobilenet|patchcore|seed] [flags]"
 
 // runFlags are the flags of `run` (demo sets the same options directly).
 type runFlags struct {
@@ -37,6 +37,8 @@ type runFlags struct {
 	trainRatio, coreset                              *float64
 	seed                                             *uint64
 	defectsOnly, layerNorm, report                   *bool
+	weighting                                        *string
+	normalizeX                                       *bool
 	scale                                            *scaleFlags
 	in                                               *inputFlags
 }
@@ -49,7 +51,7 @@ func newRunFlags() *runFlags {
 	f.in = addInputFlags(fs)
 	f.out = fs.String("out", "", "output folder (run.json, summary.csv/.md, one folder per category)")
 	f.categories = fs.String("categories", "", "comma-separated categories to run (default: all found)")
-	f.preset = fs.String("preset", pipeline.PresetMobileNet, "method settings: mobilenet (mobilenet_v2 stride8,stride16, 1024/1024: runs on a laptop CPU), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
+	f.preset = fs.String("preset", pipeline.PresetAuto, "method settings: auto (mobilenet_v2 with the label-free score/weighting choices of docs/QUALITY.md: set-standardised scores, tau 0.5 and 1), mobilenet (mobilenet_v2 stride8,stride16, 1024/1024, the published method, tau 0,1,2), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
 	f.backbone = fs.String("backbone", d.Backbone, "backbone registry name (anomclust weights list shows them)")
 	f.weights = fs.String("weights", "", "weights file (default: found in "+weights.EnvWeightsPath+" or the cache, else downloaded)")
 	f.layers = fs.String("layers", strings.Join(d.Layers, ","), "comma-separated backbone layers; the first fixes the patch grid")
@@ -62,7 +64,7 @@ func newRunFlags() *runFlags {
 	f.mode = fs.String("mode", "all", "weighting: unsupervised, semi, average or all (comma-separated list allowed)")
 	f.tau = fs.String("tau", "0,1,2", "comma-separated softmax temperatures (0 = hard arg-max)")
 	f.trainRatio = fs.Float64("train-ratio", d.TrainRatio, "semi: train/good images in the memory bank, as a fraction of the test images")
-	f.coreset = fs.Float64("coreset", 0, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
+	f.coreset = fs.Float64("coreset", d.Coreset, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
 	f.cluster = fs.String("cluster", d.Cluster, "clustering: ward or kmeans")
 	f.k = fs.String("k", "", "number of clusters, or auto to estimate it from the data (default: the number of labels of each category; auto when there are none)")
 	f.kRange = fs.String("k-range", "2,15", "candidates of --k auto: min,max")
@@ -73,6 +75,8 @@ func newRunFlags() *runFlags {
 	f.cache = fs.String("cache", "", "feature cache folder (default: $"+weights.EnvCache+"/features or the user cache dir; \"none\" disables)")
 	f.batch = fs.Int("batch", d.Batch, "images per backbone forward pass")
 	f.report = fs.Bool("report", false, "also write the HTML report OUT/report.html")
+	f.weighting = fs.String("weighting", d.Weighting, "scores to weights per tau: softmax (of the scores), image-std (of each image's standardised scores) or set-std (of the scores standardised over the category)")
+	f.normalizeX = fs.Bool("normalize-x", d.NormalizeX, "L2-normalise each image embedding before clustering")
 	f.scale = addScaleFlags(fs)
 	return f
 }
@@ -135,6 +139,12 @@ func (f *runFlags) options() (pipeline.Options, error) {
 			o.Modes = append(o.Modes, m)
 		}
 	}
+	if set["weighting"] {
+		o.Weighting = *f.weighting
+	}
+	if set["normalize-x"] {
+		o.NormalizeX = *f.normalizeX
+	}
 	if set["train-ratio"] {
 		o.TrainRatio = *f.trainRatio
 	}
@@ -142,7 +152,10 @@ func (f *runFlags) options() (pipeline.Options, error) {
 		o.Cluster = *f.cluster
 	}
 	f.in.apply(&o)
-	o.Coreset, o.Seed = *f.coreset, *f.seed
+	if set["coreset"] {
+		o.Coreset = *f.coreset
+	}
+	o.Seed = *f.seed
 	if o.K, o.KAuto, o.KMin, o.KMax, err = parseK(*f.k, *f.kRange); err != nil {
 		return o, err
 	}

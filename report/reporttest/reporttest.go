@@ -273,6 +273,8 @@ func writeResult(dir string, c Category, s Spec, mode string, tau, noise float64
 		t := tau
 		met.Tau = &t
 		row.Tau, row.HasTau = tau, true
+		// The setting a pipeline run would recommend (train images exist).
+		row.Recommended = mode == rundir.ModeSemi && tau == 2
 	}
 	for _, err := range []error{
 		npy.Write(filepath.Join(dir, rundir.AlphaFile), alpha, n, m),

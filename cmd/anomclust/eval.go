@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/anomclust/anomclust/eval"
+	"github.com/anomclust/anomclust/internal/atomicfile"
+)
+
+// sharedSets are the labelled sets of ../shared/data the ablation runs on:
+// name -> folder below the data root and categories.
+var sharedSets = []struct {
+	name, dir  string
+	categories []string
+	perClass   bool // class-per-folder: --max-per-class applies
+}{
+	{"screw", "mvtec_ad", []string{"screw"}, false},
+	{"metal_nut", "metal_nut", nil, false},
+	{"neu", "neu", nil, true},
+	{"xsdd", "xsdd", nil, true},
+	{"deeppcb", "deeppcb", nil, true},
+}
+
+func init() {
+	register(command{name: "eval", summary: "ablation of the weighting/embedding options on labelled sets (NMI/ARI/F1 table)", run: runEval})
+}
+
+func runEval(args []string) error {
+	fs := newFlags("eval", "[--shared DIR] [--sets screw,metal_nut,...] [flags]")
+	shared := fs.String("shared", filepath.Join("..", "shared", "data"), "root of the shared data sets")
+	sets := fs.String("sets", "screw,metal_nut,neu,xsdd,deeppcb", "sets to run (screw, metal_nut, neu, xsdd, deeppcb)")
+	perClass := fs.Int("max-per-class", 50, "images per class of the class-per-folder sets (neu, xsdd, deeppcb); 0 = all")
+	backbones := fs.String("backbones", "mobilenet_v2", "backbones; with several, their L2-normalised X are also concatenated")
+	layers := fs.String("layers", "stride8,stride16", "backbone taps")
+	cache := fs.String("cache", "", "feature cache folder (default: the user cache dir's, 'none' to disable)")
+	intervals := fs.String("intervals", "1,0.3", "unsupervised score variants: MuSc interval fractions r (1 = plain mean)")
+	taus := fs.String("taus", "0,1,2,4,8", "softmax temperatures")
+	topk := fs.String("topk", "0.01,0.03,0.1", "top-k pooling fractions")
+	eff := fs.String("eff", "0.01,0.03,0.1", "per-image temperature: target effective fractions of the patches")
+	stdTaus := fs.String("std-taus", "0.5,1,2", "temperatures on standardised scores (set-wide and per image)")
+	zoomPools := fs.String("zoom-pools", "", "pools (e.g. topk=0.03) for which the zoom variants are measured")
+	zw := fs.Float64("zoom-window", 0.25, "zoom window side, fraction of the patch grid")
+	zm := fs.Float64("zoom-margin", 0.25, "zoom margin on each side, fraction of the window side")
+	zmin := fs.Float64("zoom-min", 0.2, "smallest crop side, fraction of the image's short side")
+	zr := fs.Float64("zoom-r", 0.3, "MuSc interval fraction of the crops' own scores")
+	refs := fs.Int("refs", 0, "score the unsupervised patches against this many seeded reference images (0: all)")
+	scoreDim := fs.Int("score-dim", 0, "compute scores on patch embeddings randomly projected to this dimension (0: full)")
+	coreset := fs.Float64("coreset", 0, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
+	csvOut := fs.String("csv", "", "write every row as CSV to this file")
+	mdOut := fs.String("md", "", "write the table as Markdown to this file")
+	seed := fs.Uint64("seed", 0, "seed of the per-class pick")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed, Refs: *refs, ScoreDim: *scoreDim, Coreset: *coreset,
+		ZoomPools: splitList(*zoomPools),
+		Zoom:      eval.ZoomConfig{Window: *zw, Margin: *zm, MinSide: *zmin, R: *zr},
+		Log:       os.Stderr, Progress: os.Stderr}
+	var err error
+	switch *cache {
+	case "none":
+	case "":
+		if c.Cache, err = defaultFeatureCache(); err != nil {
+			return err
+		}
+	default:
+		c.Cache = *cache
+	}
+	for _, p := range []struct {
+		s   string
+		dst *[]float64
+		f   string
+	}{{*intervals, &c.Intervals, "--intervals"}, {*taus, &c.Taus, "--taus"}, {*topk, &c.TopK, "--topk"}, {*eff, &c.Effective, "--eff"}, {*stdTaus, &c.StdTaus, "--std-taus"}} {
+		if *p.dst, err = parseFloats(p.s); err != nil {
+			return fmt.Errorf("%s: %w", p.f, err)
+		}
+	}
+	for _, name := range splitList(*sets) {
+		found := false
+		for _, s := range sharedSets {
+			if s.name != name {
+				continue
+			}
+			found = true
+			set := eval.Set{Name: s.name, Data: filepath.Join(*shared, s.dir), Categories: s.categories}
+			if s.perClass {
+				set.MaxPerClass = *perClass
+			}
+			c.Sets = append(c.Sets, set)
+		}
+		if !found {
+			return fmt.Errorf("--sets: unknown set %q", name)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rows, err := eval.Run(ctx, c)
+	if err != nil {
+		return err
+	}
+	if *csvOut != "" {
+		if err := atomicfile.Write(*csvOut, func(w io.Writer) error { return eval.WriteCSV(w, rows) }); err != nil {
+			return err
+		}
+	}
+	var b strings.Builder
+	eval.WriteTable(&b, rows)
+	fmt.Print(b.String())
+	if *mdOut != "" {
+		return atomicfile.WriteFile(*mdOut, []byte(b.String()))
+	}
+	return nil
+}
+
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	for _, p := range splitList(s) {
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

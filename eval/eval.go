@@ -1,0 +1,386 @@
+// Package eval measures the weighting, embedding and clustering options of
+// Anomaly Clustering one by one (an ablation) on labelled data sets: the
+// patch embeddings are computed once per backbone (feature cache), the
+// pairwise patch distances once per category, and every option is then a
+// cheap in-memory pass (weights, X, Ward, metrics). Labels are used only
+// to score the clusters, never to choose anything inside an option.
+package eval
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/anomclust/anomclust/alpha"
+	"github.com/anomclust/anomclust/cluster"
+	"github.com/anomclust/anomclust/metrics"
+	"github.com/anomclust/anomclust/pipeline"
+	"github.com/anomclust/anomclust/rundir"
+)
+
+// Set is one data set of the ablation.
+type Set struct {
+	Name        string // short name for the table
+	Data        string // folder (MVTec root, category folder or class-per-folder)
+	Categories  []string
+	MaxPerClass int
+}
+
+// Config is what to measure.
+type Config struct {
+	Sets      []Set
+	Backbones []string // registry names; with several, their L2-normalised X are also concatenated
+	Layers    []string
+	Cache     string
+	Seed      uint64
+	Workers   int
+	// Score variants: MuSc interval fractions r of the unsupervised score
+	// (1 = the plain mean of METHOD §4); the semi-supervised score is
+	// measured when a category has train images.
+	Intervals []float64
+	// Refs > 0 scores the unsupervised patches against that many seeded
+	// reference images only (alpha.RefPairMinima); 0 uses all.
+	Refs int
+	// ScoreDim > 0 computes the scores (not X) on patch embeddings
+	// randomly projected to that dimension (alpha.Project).
+	ScoreDim int
+	// Coreset in (0, 1) subsamples the semi-supervised memory bank
+	// (PatchCore's greedy coreset, alpha.Options.Coreset).
+	Coreset float64
+	// Pooling variants: softmax temperatures, top-k fractions, target
+	// effective fractions (alpha.TopK, alpha.EffectiveTemperature).
+	Taus, TopK, Effective []float64
+	// StdTaus are temperatures applied to standardised scores: "std"
+	// against the set's whole score distribution (alpha.Standardize),
+	// "img" against each image's own (alpha.StandardizeRows).
+	StdTaus []float64
+	// Zoom variants are measured for these pools only ("" = none).
+	ZoomPools []string
+	Zoom      ZoomConfig
+	Log       io.Writer
+	Progress  io.Writer
+	// Tweak, when not nil, edits each set's pipeline options after the
+	// config is applied (tests: a fake backbone, small images).
+	Tweak func(o *pipeline.Options)
+}
+
+// Result is one row of the ablation: an option on one category.
+type Result struct {
+	Set, Category, Backbone string
+	Mode                    string // unsupervised, semi, average
+	Score                   string // e.g. "mean", "r=0.3", "bank"
+	Pool                    string // e.g. "tau=2", "topk=0.05", "eff=0.03", "uniform"
+	Post                    string // "raw" or "l2": X as is or L2-normalised rows
+	Zoom                    string // "-", "crop", "concat"
+	N, K                    int
+	NMI, ARI, F1            float64
+	Seconds                 float64 // scores (shared by the options using them) + weights + X + clustering
+}
+
+// Option names the option of a result, without the set and backbone.
+func (r Result) Option() string {
+	return strings.Join([]string{r.Mode, r.Score, r.Pool, r.Post, "zoom=" + r.Zoom}, " ")
+}
+
+// scored is one score variant of a category.
+type scored struct {
+	mode, name string
+	s          *alpha.Scores
+	secs       float64
+	// pm are the unsupervised pair minima (for zoom crops' own scores).
+	r float64
+}
+
+// Run measures every option on every set and returns the rows.
+func Run(ctx context.Context, c Config) ([]Result, error) {
+	log := c.Log
+	if log == nil {
+		log = io.Discard
+	}
+	var rows []Result
+	xs := map[string][][]float32{} // category|option -> L2 X per backbone
+	meta := map[string]Result{}
+	truth := map[string][]int{} // category -> labels
+	var order []string
+	for _, bb := range c.Backbones {
+		for _, set := range c.Sets {
+			o, err := pipeline.Preset(pipeline.PresetMobileNet)
+			if err != nil {
+				return nil, err
+			}
+			o.Data, o.Out, o.Categories, o.MaxPerClass = set.Data, "unused", set.Categories, set.MaxPerClass
+			o.Backbone, o.Cache, o.Seed, o.Workers = bb, c.Cache, c.Seed, c.Workers
+			if len(c.Layers) > 0 {
+				o.Layers = c.Layers
+			}
+			o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}
+			o.SkipSemiWithoutTrain = true
+			o.Log, o.Progress = log, c.Progress
+			if c.Tweak != nil {
+				c.Tweak(&o)
+			}
+			t0 := time.Now()
+			prep, err := pipeline.Prepare(ctx, o)
+			if err != nil {
+				return nil, fmt.Errorf("%s on %s: %w", bb, set.Name, err)
+			}
+			fmt.Fprintf(log, "%s %s: features in %.1fs\n", set.Name, bb, time.Since(t0).Seconds())
+			for _, f := range prep.Categories {
+				rs, es, err := runCategory(ctx, c, set, bb, prep, f, o)
+				if err != nil {
+					return nil, fmt.Errorf("%s/%s with %s: %w", set.Name, f.Name, bb, err)
+				}
+				rows = append(rows, rs...)
+				for _, r := range rs {
+					fmt.Fprintf(log, "row %s/%s %s %s: NMI %.3f ARI %.3f F1 %.3f (%.1fs)\n", r.Set, r.Category, r.Backbone, r.Option(), r.NMI, r.ARI, r.F1, r.Seconds)
+				}
+				cat := set.Name + "/" + f.Name
+				truth[cat] = f.Truth
+				for k, r := range rs {
+					if es[k] == nil {
+						continue
+					}
+					key := cat + "|" + r.Option()
+					if _, ok := xs[key]; !ok {
+						order = append(order, key)
+					}
+					xs[key] = append(xs[key], es[k])
+					meta[key] = r
+				}
+			}
+		}
+	}
+	if len(c.Backbones) < 2 {
+		return rows, nil
+	}
+	name := strings.Join(c.Backbones, "+")
+	for _, key := range order {
+		parts := xs[key]
+		if len(parts) != len(c.Backbones) {
+			continue
+		}
+		r := meta[key]
+		cat := key[:strings.Index(key, "|")]
+		n := len(truth[cat])
+		d := 0
+		for _, p := range parts {
+			d += len(p) / n
+		}
+		x := make([]float32, 0, n*d)
+		for i := 0; i < n; i++ {
+			for _, p := range parts {
+				w := len(p) / n
+				x = append(x, p[i*w:(i+1)*w]...)
+			}
+		}
+		t0 := time.Now()
+		sc, err := clusterScore(x, n, d, r.K, truth[cat])
+		if err != nil {
+			return nil, err
+		}
+		r.Backbone = name
+		r.NMI, r.ARI, r.F1 = sc.NMI, sc.ARI, sc.F1
+		r.Seconds = time.Since(t0).Seconds()
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// clusterScore clusters X with Ward into k clusters and scores them.
+func clusterScore(x []float32, n, d, k int, truth []int) (metrics.Scores, error) {
+	pred, _, err := cluster.WardLabels(x, n, d, k)
+	if err != nil {
+		return metrics.Scores{}, err
+	}
+	return metrics.Evaluate(truth, pred)
+}
+
+// l2Rows returns a copy of the (n x d) rows of x scaled to unit length.
+func l2Rows(x []float32, n, d int) []float32 {
+	out := make([]float32, len(x))
+	for i := 0; i < n; i++ {
+		row := x[i*d : (i+1)*d]
+		var s float64
+		for _, v := range row {
+			s += float64(v) * float64(v)
+		}
+		inv := 1 / math.Sqrt(max(s, 1e-30))
+		for j, v := range row {
+			out[i*d+j] = float32(float64(v) * inv)
+		}
+	}
+	return out
+}
+
+// pools lists the pooling variants of the config with their weights.
+type pool struct {
+	name    string
+	weights func(s *alpha.Scores) ([]float64, error)
+}
+
+func (c Config) pools() []pool {
+	var ps []pool
+	for _, t := range c.Taus {
+		ps = append(ps, pool{fmt.Sprintf("tau=%g", t), func(s *alpha.Scores) ([]float64, error) { return alpha.Alpha(s, t) }})
+	}
+	for _, t := range c.StdTaus {
+		ps = append(ps, pool{fmt.Sprintf("std-tau=%g", t), func(s *alpha.Scores) ([]float64, error) { return alpha.Alpha(alpha.Standardize(s, s), t) }})
+		ps = append(ps, pool{fmt.Sprintf("img-tau=%g", t), func(s *alpha.Scores) ([]float64, error) { return alpha.Alpha(alpha.StandardizeRows(s), t) }})
+	}
+	for _, f := range c.TopK {
+		ps = append(ps, pool{fmt.Sprintf("topk=%g", f), func(s *alpha.Scores) ([]float64, error) { return alpha.TopK(s, f) }})
+	}
+	for _, f := range c.Effective {
+		ps = append(ps, pool{fmt.Sprintf("eff=%g", f), func(s *alpha.Scores) ([]float64, error) { return alpha.EffectiveTemperature(s, f) }})
+	}
+	return ps
+}
+
+// runCategory measures every option on one category; the second result
+// holds, for each row, its L2-normalised X (nil for rows not to concatenate).
+func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeline.Prepared, f pipeline.Features, o pipeline.Options) ([]Result, [][]float32, error) {
+	log := c.Log
+	if log == nil {
+		log = io.Discard
+	}
+	N, M := len(f.Z), f.Z[0].Shape[0]
+	D := f.Z[0].Shape[1]
+	base := Result{Set: set.Name, Category: f.Name, Backbone: bb, N: N, K: f.K, Zoom: "-"}
+	var rows []Result
+	var xs [][]float32
+	emit := func(r Result, x []float32, d int, t0 time.Time, extra float64) error {
+		for _, post := range []string{"raw", "l2"} {
+			xx := x
+			if post == "l2" {
+				xx = l2Rows(x, N, d)
+			}
+			sc, err := clusterScore(xx, N, d, f.K, f.Truth)
+			if err != nil {
+				return err
+			}
+			r.Post, r.NMI, r.ARI, r.F1 = post, sc.NMI, sc.ARI, sc.F1
+			r.Seconds = extra + time.Since(t0).Seconds()
+			rows = append(rows, r)
+			if post == "l2" {
+				xs = append(xs, xx)
+			} else {
+				xs = append(xs, nil)
+			}
+		}
+		return nil
+	}
+	opt := alpha.Options{Workers: c.Workers, Seed: c.Seed, Done: ctx.Done()}
+	semiOpt := opt
+	semiOpt.Coreset = c.Coreset
+	var variants []scored
+	if len(c.Intervals) > 0 {
+		t0 := time.Now()
+		zr, err := alpha.Project(f.ZRef, c.ScoreDim, c.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		var pm *alpha.PairMinima
+		if c.Refs > 0 {
+			pm, err = alpha.RefPairMinima(zr, N, alpha.SampleRefs(len(zr), c.Refs, c.Seed), opt)
+		} else {
+			o2 := opt
+			o2.Queries = N
+			pm, err = alpha.AllPairMinima(zr, o2)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		pmSecs := time.Since(t0).Seconds()
+		fmt.Fprintf(log, "%s/%s %s: unsupervised pair minima (%d x %d images) in %.1fs\n", set.Name, f.Name, bb, N, len(f.ZRef), pmSecs)
+		for _, r := range c.Intervals {
+			t1 := time.Now()
+			s, err := alpha.IntervalScores(pm, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			name := fmt.Sprintf("r=%g", r)
+			if r == 1 {
+				name = "mean"
+			}
+			variants = append(variants, scored{mode: rundir.ModeUnsupervised, name: name, s: s, r: r, secs: pmSecs + time.Since(t1).Seconds()})
+		}
+	}
+	if f.Bank != nil {
+		t0 := time.Now()
+		zt, err := alpha.Project(f.Z, c.ScoreDim, c.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		zb, err := alpha.Project(f.Bank, c.ScoreDim, c.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := alpha.SemiSupervised(zt, zb, semiOpt)
+		if err != nil {
+			return nil, nil, err
+		}
+		fmt.Fprintf(log, "%s/%s %s: semi-supervised scores in %.1fs\n", set.Name, f.Name, bb, time.Since(t0).Seconds())
+		variants = append(variants, scored{mode: rundir.ModeSemi, name: "bank", s: s, secs: time.Since(t0).Seconds()})
+	}
+	// Average: uniform weights.
+	{
+		t0 := time.Now()
+		x, err := alpha.ImageEmbeddings(f.Z, uniform(N, M))
+		if err != nil {
+			return nil, nil, err
+		}
+		r := base
+		r.Mode, r.Score, r.Pool = rundir.ModeAverage, "-", "uniform"
+		if err := emit(r, x.Data, D, t0, 0); err != nil {
+			return nil, nil, err
+		}
+	}
+	pools := c.pools()
+	for _, v := range variants {
+		for _, p := range pools {
+			t0 := time.Now()
+			a, err := p.weights(v.s)
+			if err != nil {
+				return nil, nil, err
+			}
+			x, err := alpha.ImageEmbeddings(f.Z, a)
+			if err != nil {
+				return nil, nil, err
+			}
+			r := base
+			r.Mode, r.Score, r.Pool = v.mode, v.name, p.name
+			if err := emit(r, x.Data, D, t0, v.secs); err != nil {
+				return nil, nil, err
+			}
+			for _, zp := range c.ZoomPools {
+				if zp != p.name {
+					continue
+				}
+				zr, err := zoomRows(ctx, c, prep, f, v, p, x.Data, D)
+				if err != nil {
+					return nil, nil, err
+				}
+				for _, z := range zr {
+					rr := r
+					rr.Zoom = z.name
+					if err := emit(rr, z.x, z.d, time.Now(), v.secs+z.secs); err != nil {
+						return nil, nil, err
+					}
+				}
+			}
+		}
+	}
+	return rows, xs, nil
+}
+
+// uniform returns equal weights 1/m for n images of m patches.
+func uniform(n, m int) []float64 {
+	a := make([]float64, n*m)
+	for k := range a {
+		a[k] = 1 / float64(m)
+	}
+	return a
+}
