@@ -130,7 +130,7 @@ func TestDockerfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(b)
-	for _, want := range []string{"CGO_ENABLED=0", "./cmd/anomclust", "FROM gcr.io/distroless/static", "ENTRYPOINT [\"/usr/local/bin/anomclust\"]", "USER nonroot"} {
+	for _, want := range []string{"CGO_ENABLED=0", "-tags cloud", "./cmd/anomclust", "FROM gcr.io/distroless/static", "ENTRYPOINT [\"/usr/local/bin/anomclust\"]", "USER nonroot"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
