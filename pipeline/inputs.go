@@ -3,10 +3,9 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"image"
 	"io"
-	"os"
 	"strings"
+	"time"
 
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/rundir"
@@ -95,48 +94,35 @@ func (o *Options) rels(paths []string) []string {
 	return out
 }
 
-// checkImage opens path and decodes its header: format known, size
-// within MaxPixels.
-func checkImage(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	cfg, format, err := image.DecodeConfig(f)
-	if err != nil {
-		return fmt.Errorf("not a readable PNG, JPEG or BMP image: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return fmt.Errorf("%s image of %d x %d pixels", format, cfg.Width, cfg.Height)
-	}
-	if float64(cfg.Width)*float64(cfg.Height) > MaxPixels {
-		return fmt.Errorf("%s image of %d x %d pixels: more than %.0e pixels", format, cfg.Width, cfg.Height, MaxPixels)
-	}
-	return nil
-}
-
 // checkImages opens every image of the plans (clustered, reference-only
 // and bank images) before any backbone work. Without SkipBad every
 // unreadable file is listed in one error; with it they are dropped from
 // the plans (which are checked again: K, two images) and recorded.
 func checkImages(ctx context.Context, o *Options, plans []plan, log io.Writer) ([]plan, error) {
-	bad := map[string]string{}
-	var order []string
+	var paths []string
+	seen := map[string]bool{}
 	for _, p := range plans {
 		for _, list := range [][]dataset.Item{p.set.Items, p.ref, p.train} {
 			for _, it := range list {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-				if _, seen := bad[it.Path]; seen {
-					continue
-				}
-				if err := checkImage(it.Path); err != nil {
-					bad[it.Path] = err.Error()
-					order = append(order, it.Path)
+				if !seen[it.Path] {
+					seen[it.Path] = true
+					paths = append(paths, it.Path)
 				}
 			}
+		}
+	}
+	start := time.Now()
+	errs, err := decodeAll(ctx, paths, o.Workers)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "data: %d images decoded in %s, %d unreadable\n", len(paths), time.Since(start).Round(10*time.Millisecond), countErrs(errs))
+	bad := map[string]string{}
+	var order []string
+	for i, e := range errs {
+		if e != nil {
+			bad[paths[i]] = e.Error()
+			order = append(order, paths[i])
 		}
 	}
 	if len(order) == 0 {

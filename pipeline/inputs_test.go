@@ -221,12 +221,19 @@ func TestBadImages(t *testing.T) {
 	flat, _, _ := flatCopy(t)
 	os.WriteFile(filepath.Join(flat, "zz_text.png"), []byte("not an image"), 0o644)
 	os.WriteFile(filepath.Join(flat, "aa_empty.jpg"), nil, 0o644)
+	// A PNG cut in its pixel data: its header decodes, its pixels do not.
+	pngs, _ := filepath.Glob(filepath.Join(flat, "*.png"))
+	whole, err := os.ReadFile(pngs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(flat, "mm_cut.png"), whole[:len(whole)*2/3], 0o644)
 	net := &poolNet{}
 	o := fakeOptions(t, net)
 	o.Data, o.K, o.Modes = flat, 2, []string{rundir.ModeAverage}
-	_, err := pipeline.Run(context.Background(), o)
-	if err == nil || !strings.Contains(err.Error(), "2 unreadable images") || !strings.Contains(err.Error(), "zz_text.png") ||
-		!strings.Contains(err.Error(), "aa_empty.jpg") || !strings.Contains(err.Error(), "--skip-bad") {
+	_, err = pipeline.Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "3 unreadable images") || !strings.Contains(err.Error(), "zz_text.png") ||
+		!strings.Contains(err.Error(), "aa_empty.jpg") || !strings.Contains(err.Error(), "mm_cut.png") || !strings.Contains(err.Error(), "--skip-bad") {
 		t.Fatalf("bad images: %v", err)
 	}
 	if net.calls.Load() != 0 {
@@ -247,7 +254,7 @@ func TestBadImages(t *testing.T) {
 			t.Errorf("skipped %s without a reason", b.Path)
 		}
 	}
-	if !slices.Equal(skipped, []string{"aa_empty.jpg", "zz_text.png"}) || res.Run.Categories[0].NImages != 12 {
+	if !slices.Equal(skipped, []string{"aa_empty.jpg", "mm_cut.png", "zz_text.png"}) || res.Run.Categories[0].NImages != 12 {
 		t.Errorf("skipped %v, %d images", skipped, res.Run.Categories[0].NImages)
 	}
 }
