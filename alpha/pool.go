@@ -110,15 +110,35 @@ func softmaxEntropy(row []float64, mx, tau float64, out []float64) float64 {
 // reference images), so that a fixed temperature means the same in every
 // data set. A constant reference leaves the scores shifted only.
 func Standardize(s, ref *Scores) *Scores {
+	mean, std := MeanStd(ref)
+	return StandardizeWith(s, mean, std)
+}
+
+// MeanStd is the mean and (population) standard deviation of all of s's
+// scores, the statistics Standardize uses; std is 1 when the scores are
+// constant (or empty).
+func MeanStd(s *Scores) (mean, std float64) {
 	var sum, sq float64
-	for _, v := range ref.S {
+	for _, v := range s.S {
 		sum += v
 	}
-	mean := sum / float64(len(ref.S))
-	for _, v := range ref.S {
+	mean = sum / float64(len(s.S))
+	for _, v := range s.S {
 		sq += (v - mean) * (v - mean)
 	}
-	std := math.Sqrt(sq / float64(len(ref.S)))
+	std = math.Sqrt(sq / float64(len(s.S)))
+	if !(std > 0) {
+		std = 1
+	}
+	if len(s.S) == 0 {
+		mean = 0
+	}
+	return mean, std
+}
+
+// StandardizeWith returns (s - mean) / std, e.g. new images' scores
+// standardised with the statistics (MeanStd) of the set they are placed in.
+func StandardizeWith(s *Scores, mean, std float64) *Scores {
 	if !(std > 0) {
 		std = 1
 	}

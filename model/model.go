@@ -64,6 +64,12 @@ type Reference struct {
 	Patches int      `json:"patches"` // kept patches: per image (unsupervised) or in all (semi)
 	Coreset float64  `json:"coreset"` // fraction of patches kept
 	Seed    uint64   `json:"seed"`
+	// ScoreMean and ScoreSD are the mean and standard deviation of all
+	// the category's patch scores of this mode in the run (alpha.MeanStd):
+	// the set-std weighting standardises a new image's scores with them,
+	// so that its tau means what it meant for the clustered images.
+	ScoreMean float64 `json:"score_mean"`
+	ScoreSD   float64 `json:"score_sd"`
 }
 
 // Write writes dir/model.json.

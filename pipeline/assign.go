@@ -22,9 +22,10 @@ import (
 type AssignOptions struct {
 	Run      string // the run folder (OUT of `anomclust run`)
 	Category string // "" = the run's only category
-	// Mode and Tau pick the result whose clusters are used: "" = the
-	// unsupervised mode if the run has it, else semi, else average; nil =
-	// the run's first tau.
+	// Mode and Tau pick the result whose clusters are used: "" and nil =
+	// the setting the run recommended for the category (else the
+	// unsupervised mode if the run has it, then semi, then average, at the
+	// run's first tau).
 	Mode string
 	Tau  *float64
 	// Images are the new images.
@@ -88,7 +89,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	mode, tau, err := pickResult(run, ao.Mode, ao.Tau)
+	mode, tau, err := pickResult(run, cat, ao.Mode, ao.Tau)
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +141,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := alpha.Alpha(sc, tau)
+	a, err := assignWeights(run.Settings, mdl, mode, sc, tau)
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +149,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	postX(&Options{NormalizeX: s.NormalizeX}, x)
 	res := &AssignResult{Category: cat.Name, Mode: mode, Tau: tau, K: cl.K}
 	D := x.Shape[1]
 	for i, p := range ao.Images {
@@ -176,9 +178,16 @@ func pickCategory(run *rundir.Run, name string) (*rundir.Category, error) {
 	return nil, fmt.Errorf("assign: category %q not in the run (it has %v)", name, names)
 }
 
-// pickResult resolves the mode and tau of the result to use.
-func pickResult(run *rundir.Run, mode string, tau *float64) (string, float64, error) {
+// pickResult resolves the mode and tau of the result to use: by default
+// the setting the run recommended for the category (run.json's
+// recommended_mode and recommended_tau), else the unsupervised mode if the
+// run has it (then semi, then average) at the run's first tau.
+func pickResult(run *rundir.Run, cat *rundir.Category, mode string, tau *float64) (string, float64, error) {
 	modes := run.Settings.Modes
+	recommended := cat != nil && cat.RecommendedMode != "" && (mode == "" || mode == cat.RecommendedMode)
+	if mode == "" && recommended {
+		mode = cat.RecommendedMode
+	}
 	if mode == "" {
 		for _, m := range []string{rundir.ModeUnsupervised, rundir.ModeSemi, rundir.ModeAverage} {
 			if slices.Contains(modes, m) {
@@ -194,6 +203,9 @@ func pickResult(run *rundir.Run, mode string, tau *float64) (string, float64, er
 		return mode, 1, nil // alpha is uniform for every tau
 	}
 	if tau == nil {
+		if recommended {
+			return mode, cat.RecommendedTau, nil
+		}
 		return mode, run.Settings.Taus[0], nil
 	}
 	for _, t := range run.Settings.Taus {
@@ -202,6 +214,32 @@ func pickResult(run *rundir.Run, mode string, tau *float64) (string, float64, er
 		}
 	}
 	return "", 0, fmt.Errorf("assign: tau %s not in the run (it has %v)", rundir.TauName(*tau), run.Settings.Taus)
+}
+
+// assignWeights turns new images' scores into alpha as the run did for
+// its own images (Settings.Weighting): set-std standardises them with the
+// run's score statistics of the mode, saved in the model, not with their
+// own (a batch of one image, or of one defect type, has other statistics).
+func assignWeights(s rundir.Settings, m *model.Model, mode string, sc *alpha.Scores, tau float64) ([]float64, error) {
+	switch s.Weighting {
+	case "", WeightSoftmax:
+		return alpha.Alpha(sc, tau)
+	case WeightImageStd:
+		return alpha.Alpha(alpha.StandardizeRows(sc), tau)
+	case WeightSetStd:
+		if mode == rundir.ModeAverage {
+			return alpha.Alpha(sc, tau)
+		}
+		ref := m.Unsupervised
+		if mode == rundir.ModeSemi {
+			ref = m.Semi
+		}
+		if ref == nil || !(ref.ScoreSD > 0) {
+			return nil, fmt.Errorf("assign: the run used --weighting %s but its model has no score statistics for %s (made by an older version: run it again)", WeightSetStd, mode)
+		}
+		return alpha.Alpha(alpha.StandardizeWith(sc, ref.ScoreMean, ref.ScoreSD), tau)
+	}
+	return nil, fmt.Errorf("assign: the run's weighting %q is unknown to this version", s.Weighting)
 }
 
 // loadClusters fits the clusters of a result folder from its X.npy and

@@ -84,16 +84,39 @@ func splitSynth(t *testing.T) (aRoot string, b []string, bLabels []string) {
 // part B with the saved model, and checks that B's accuracy (each B image
 // counted right when its cluster's Hungarian-matched label on A is its
 // label) is within 0.05 of A's clustering F1 (or better), for the
-// unsupervised and semi modes. The model files and the weights check are
-// tested on the way.
+// unsupervised and semi modes: with the mobilenet preset at tau 0 and with
+// the default auto preset (set-standardised scores) at each mode's
+// recommended tau, where assign's default must pick the run's recommended
+// setting. The model files and the weights check are tested on the way.
 func TestAssignPartB(t *testing.T) {
-	net := &poolNet{}
-	o := fakeOptions(t, net)
+	t.Run("mobilenet-tau0", func(t *testing.T) {
+		o := fakeOptions(t, &poolNet{})
+		o.Taus = []float64{0}
+		assignPartB(t, o)
+	})
+	t.Run("auto-recommended", func(t *testing.T) {
+		o, err := pipeline.Preset(pipeline.PresetAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fakeOptions(t, &poolNet{})
+		o.Out, o.Cache, o.Net, o.NetID, o.Layers = f.Out, f.Cache, f.Net, f.NetID, f.Layers
+		o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize, o.Batch = f.PretrainDim, f.TargetDim, f.ImageSize, f.Resize, f.Batch
+		if o.Weighting != pipeline.WeightSetStd {
+			t.Fatalf("auto preset weighting %q: this test is about %q", o.Weighting, pipeline.WeightSetStd)
+		}
+		assignPartB(t, o)
+	})
+}
+
+// assignPartB runs o (Data and Modes set here) and checks assign on part B
+// at every mode's recommended tau (the run's only tau for mobilenet-tau0).
+func assignPartB(t *testing.T, o pipeline.Options) {
+	net := o.Net
 	var b []string
 	var bLabels []string
 	o.Data, b, bLabels = splitSynth(t)
 	o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}
-	o.Taus = []float64{0}
 	if _, err := pipeline.Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +130,22 @@ func TestAssignPartB(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.Unsupervised == nil || m.Semi == nil || len(m.Unsupervised.Images) != min(model.RefImages, run.Categories[0].NImages) ||
-		m.Unsupervised.Patches != 64 || m.Unsupervised.Coreset != 1 || m.GridM != 64 || m.Dim != 16 || m.NetID != "" && m.NetID != o.NetID {
+		m.Unsupervised.Patches != 64 || m.Unsupervised.Coreset != 1 || m.GridM != 64 || m.Dim != 16 || m.NetID != "" && m.NetID != o.NetID ||
+		!(m.Unsupervised.ScoreSD > 0) || !(m.Semi.ScoreSD > 0) {
 		t.Fatalf("model.json %+v", m)
 	}
+	recTau := func(mode string) float64 {
+		if len(o.Taus) == 1 {
+			return o.Taus[0]
+		}
+		if mode == rundir.ModeUnsupervised {
+			return run.Settings.RecommendTauUnsupervised
+		}
+		return run.Settings.RecommendTau
+	}
 	for _, mode := range o.Modes {
-		dir := rundir.ResultDir(o.Out, cat, mode, 0)
+		tau := recTau(mode)
+		dir := rundir.ResultDir(o.Out, cat, mode, tau)
 		met, err := rundir.ReadMetrics(filepath.Join(dir, rundir.MetricsFile))
 		if err != nil {
 			t.Fatal(err)
@@ -120,13 +154,16 @@ func TestAssignPartB(t *testing.T) {
 		for _, cm := range met.Matching {
 			label[cm.Cluster] = cm.Label
 		}
-		res, err := pipeline.Assign(context.Background(), pipeline.AssignOptions{Run: o.Out, Mode: mode, Images: b,
-			Net: net, NetID: o.NetID, Cache: o.Cache})
+		ao := pipeline.AssignOptions{Run: o.Out, Mode: mode, Tau: &tau, Images: b, Net: net, NetID: o.NetID, Cache: o.Cache}
+		if mode == run.Categories[0].RecommendedMode {
+			ao.Mode, ao.Tau = "", nil // the default must be the recommended setting
+		}
+		res, err := pipeline.Assign(context.Background(), ao)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.K != met.K || len(res.Rows) != len(b) {
-			t.Fatalf("%s: K %d, %d rows", mode, res.K, len(res.Rows))
+		if res.K != met.K || len(res.Rows) != len(b) || res.Mode != mode || rundir.TauName(res.Tau) != rundir.TauName(tau) {
+			t.Fatalf("%s tau %v: assigned with %s tau %v, K %d, %d rows", mode, tau, res.Mode, res.Tau, res.K, len(res.Rows))
 		}
 		right, nNew := 0, 0
 		for i, r := range res.Rows {
@@ -141,7 +178,7 @@ func TestAssignPartB(t *testing.T) {
 			}
 		}
 		acc := float64(right) / float64(len(b))
-		t.Logf("%s: clustering F1 on A %.3f (N=%d), assignment accuracy on B %.3f (N=%d), %d new", mode, met.F1, met.N, acc, len(b), nNew)
+		t.Logf("%s tau %v: clustering F1 on A %.3f (N=%d), assignment accuracy on B %.3f (N=%d), %d new", mode, tau, met.F1, met.N, acc, len(b), nNew)
 		if !(acc >= met.F1-0.05) {
 			t.Errorf("%s: accuracy on B %.3f, F1 on A %.3f: more than 0.05 below", mode, acc, met.F1)
 		}

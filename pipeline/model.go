@@ -22,6 +22,18 @@ type modelSaver struct {
 	p    plan
 	z    alpha.Source // the clustered images' Z
 	bank alpha.Source // the semi mode's normal images' Z (nil without)
+	// stats holds each mode's score mean and standard deviation
+	// (alpha.MeanStd of the run's scores), saved with its reference.
+	stats map[string][2]float64
+}
+
+// scoreStats records the mean and standard deviation of a mode's scores.
+func (ms *modelSaver) scoreStats(mode string, s *alpha.Scores) {
+	if ms.stats == nil {
+		ms.stats = map[string][2]float64{}
+	}
+	mean, sd := alpha.MeanStd(s)
+	ms.stats[mode] = [2]float64{mean, sd}
 }
 
 func newModelSaver(o *Options, p plan, z, bank alpha.Source) *modelSaver {
@@ -47,7 +59,8 @@ func (ms *modelSaver) save(ctx context.Context, catDir string, log io.Writer) er
 		frac := model.RefFraction(M)
 		per := max(int(float64(M)*frac), 1)
 		data := make([]float32, 0, len(pick)*per*D)
-		ref := &model.Reference{File: model.UnsupervisedFile, Patches: per, Coreset: frac, Seed: o.Seed}
+		st := ms.stats[rundir.ModeUnsupervised]
+		ref := &model.Reference{File: model.UnsupervisedFile, Patches: per, Coreset: frac, Seed: o.Seed, ScoreMean: st[0], ScoreSD: st[1]}
 		for _, i := range pick {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -96,7 +109,8 @@ func (ms *modelSaver) save(ctx context.Context, catDir string, log io.Writer) er
 		for k, row := range idx {
 			copy(data[k*D:(k+1)*D], all[row*D:(row+1)*D])
 		}
-		ref := &model.Reference{File: model.SemiFile, Patches: len(idx), Coreset: frac, Seed: o.Seed}
+		st := ms.stats[rundir.ModeSemi]
+		ref := &model.Reference{File: model.SemiFile, Patches: len(idx), Coreset: frac, Seed: o.Seed, ScoreMean: st[0], ScoreSD: st[1]}
 		for _, it := range p.train {
 			ref.Images = append(ref.Images, it.Path)
 		}

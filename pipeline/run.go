@@ -72,6 +72,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if stage.Recovered != "" {
+		fmt.Fprintln(log, stage.Recovered)
+	}
 	committed := false
 	defer func() {
 		if !committed {
@@ -390,6 +393,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			if err := writeScores(o, p.cat.Name, mode, s); err != nil {
 				return info, nil, err
 			}
+			ms.scoreStats(mode, s)
 		}
 		taus := o.Taus
 		if mode == rundir.ModeAverage {

@@ -19,6 +19,9 @@ var ErrNotEmpty = errors.New("output folder not empty")
 type Staging struct {
 	Final string // the output folder asked for (absolute)
 	Dir   string // where the run writes until Commit
+	// Recovered says that Stage first restored an earlier run an
+	// interrupted replacement had left aside (Recover); "" when not.
+	Recovered string
 }
 
 // tmpTag and oldTag mark the sibling folders Stage and Commit make:
@@ -65,7 +68,8 @@ func CheckOut(out string, force bool) error {
 	return nil
 }
 
-// Stage checks out (CheckOut) and makes the temporary sibling folder the
+// Stage restores an earlier run an interrupted replacement left aside
+// (Recover), checks out (CheckOut) and makes the temporary sibling folder the
 // run writes to. Temporary folders of earlier runs whose process is gone
 // (killed before they could clean up) are removed first.
 func Stage(out string, force bool) (*Staging, error) {
@@ -73,7 +77,14 @@ func Stage(out string, force bool) (*Staging, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
 	}
+	note, err := Recover(out)
+	if err != nil {
+		return nil, err
+	}
 	if err := CheckOut(out, force); err != nil {
+		if note != "" {
+			return nil, fmt.Errorf("%s; %w", note, err)
+		}
 		return nil, err
 	}
 	parent, name := filepath.Dir(out), filepath.Base(out)
@@ -89,7 +100,7 @@ func Stage(out string, force bool) (*Staging, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("output folder: %w", err)
 	}
-	return &Staging{Final: out, Dir: dir}, nil
+	return &Staging{Final: out, Dir: dir, Recovered: note}, nil
 }
 
 // Commit puts the finished run in place: an earlier run in Final is moved

@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -299,6 +300,11 @@ func WriteRun(out string, r *Run) error {
 func ReadRun(out string) (*Run, error) {
 	var r Run
 	if err := readJSON(filepath.Join(out, RunFile), &r); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			if hint := missingRunHint(out); hint != "" {
+				return nil, fmt.Errorf("%w%s", err, hint)
+			}
+		}
 		return nil, err
 	}
 	if r.Format != Format {
