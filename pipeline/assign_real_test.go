@@ -88,6 +88,33 @@ func TestAssignRealPartB(t *testing.T) {
 			if !(acc >= met.F1-0.05) {
 				t.Errorf("accuracy on B %.3f, F1 on A %.3f: more than 0.05 below", acc, met.F1)
 			}
+			// Consistency: A's own images, assigned as new ones, land in
+			// the clusters the run gave them (else assign's scores or
+			// weights differ from the run's).
+			dir := rundir.ResultDir(o.Out, c.Name, res.Mode, res.Tau)
+			as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var aPaths []string
+			for _, a := range as {
+				aPaths = append(aPaths, rundir.Resolve(o.Out, run, "", a.Path, ""))
+			}
+			resA, err := pipeline.Assign(context.Background(), pipeline.AssignOptions{Run: o.Out, Images: aPaths, Cache: o.Cache})
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := 0
+			for i, r := range resA.Rows {
+				if r.Cluster == as[i].Cluster {
+					same++
+				}
+			}
+			agree := float64(same) / float64(len(as))
+			t.Logf("%s: A's own images assigned: %.3f in the run's cluster", set, agree)
+			if !(agree >= 0.8) {
+				t.Errorf("assign puts only %.3f of the clustered images in their own cluster", agree)
+			}
 		})
 	}
 }
