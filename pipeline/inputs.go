@@ -34,6 +34,7 @@ type inputState struct {
 	root     string // data root, absolute: image paths are written relative to it
 	why      string // which layout was found and why
 	skipped  []rundir.BadImage
+	out      string // the output folder asked for (Options.Out is the staging folder while the run writes)
 }
 
 // checkBounds refuses sizes beyond the Max constants, naming the flag.

@@ -86,11 +86,16 @@ func TestUnlabelledFlat(t *testing.T) {
 	o.SkipSemiWithoutTrain = true
 	var log strings.Builder
 	o.Log = &log
-	if _, err := pipeline.Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--k N") {
+	// No labels and no K: K is estimated (K auto is the default there).
+	auto := o
+	var autoLog strings.Builder
+	auto.Out, auto.Cache, auto.Log = filepath.Join(t.TempDir(), "auto"), filepath.Join(t.TempDir(), "cache"), &autoLog
+	ra, err := pipeline.Run(context.Background(), auto)
+	if err != nil {
 		t.Fatalf("no labels, no K: %v", err)
 	}
-	if net.calls.Load() != 0 {
-		t.Error("backbone ran before K was checked")
+	if c := ra.Run.Categories[0]; len(c.KChoices) == 0 || c.KChoices[0].K < 2 || !strings.Contains(autoLog.String(), "K = auto") {
+		t.Errorf("no labels, no K: choices %+v", c.KChoices)
 	}
 	o.K = 3
 	res, err := pipeline.Run(context.Background(), o)

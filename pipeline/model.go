@@ -122,6 +122,7 @@ func (ms *modelSaver) save(ctx context.Context, catDir string, log io.Writer) er
 	if err := model.Write(dir, m); err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "%s: model for assign in %s\n", p.cat.Name, dir)
+	// dir is in the temporary folder until the run is moved into place.
+	fmt.Fprintf(log, "%s: model for assign in %s\n", p.cat.Name, filepath.Join(o.in.out, p.cat.Name, rundir.ModelDir))
 	return nil
 }

@@ -82,7 +82,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}()
 	final := o.Out
-	o.Out = stage.Dir
+	o.Out, o.in.out = stage.Dir, stage.Final
 	n, err := openNet(ctx, &o, log)
 	if err != nil {
 		return nil, err
@@ -161,9 +161,6 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !ds.Labelled && o.K == 0 {
-		return nil, fmt.Errorf("the images of %s have no labels, so K cannot come from them: give the number of clusters with --k N", ds.Root)
-	}
 	if !ds.Labelled && o.DefectsOnly {
 		return nil, errors.New("--defects-only drops the images labelled good, but the images have no labels (give the normal ones with --normal DIR instead)")
 	}
@@ -228,7 +225,11 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 				}
 				p.semi = true
 			case o.SkipSemiWithoutTrain:
-				fmt.Fprintf(log, "%s: no train/good images, semi-supervised mode skipped\n", c.Name)
+				if o.in.layout == dataset.MVTecRoot || o.in.layout == dataset.MVTecCategory {
+					fmt.Fprintf(log, "%s: no train/good images, semi-supervised mode skipped\n", c.Name)
+				} else {
+					fmt.Fprintf(log, "%s: no normal images (--normal DIR), semi-supervised mode skipped\n", c.Name)
+				}
 			default:
 				return nil, fmt.Errorf("%w: %v", ErrNoTrain, err)
 			}
@@ -319,7 +320,11 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		}
 		info.NReference, info.ReferenceOnly = N+len(refPaths), o.rels(refPaths)
 	}
-	fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %s, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, kText(p.k), len(p.train))
+	if o.in.labelled {
+		fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %s, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, kText(p.k), len(p.train))
+	} else {
+		fmt.Fprintf(log, "%s: %d images without labels, K = %s, %d normal images in the bank\n", p.cat.Name, N, kText(p.k), len(p.train))
+	}
 	if len(refPaths) > 0 {
 		fmt.Fprintf(log, "%s: the unsupervised score compares with %d test images: the %d clustered and %d others (combined, or good under defects-only)\n",
 			p.cat.Name, info.NReference, N, len(refPaths))
@@ -428,6 +433,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			}
 			if kc != nil {
 				info.KChoices = append(info.KChoices, *kc)
+				fmt.Fprintf(log, "%s: %s: K = %d estimated (runner-up %d, %s)\n", p.cat.Name, settingText(mode, tau), kc.K, kc.RunnerUp, kc.Criterion)
 			}
 		}
 	}
@@ -532,4 +538,12 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	}
 	return rundir.Row{Kind: rundir.KindCategory, Category: p.cat.Name, Mode: mode, Tau: tau, HasTau: hasTau,
 		NCategories: 1, NImages: N, NMI: m.NMI, ARI: m.ARI, F1: m.F1}, kc, nil
+}
+
+// settingText names a result for log lines: "unsupervised tau 1", "average".
+func settingText(mode string, tau float64) string {
+	if mode == rundir.ModeAverage {
+		return mode
+	}
+	return mode + " tau " + rundir.TauName(tau)
 }

@@ -23,7 +23,7 @@ func buildUnlabelled(cv *categoryView, runDir string, run *rundir.Run, c rundir.
 	if opt.Mode == "" || (!opt.HasTau && opt.Mode != rundir.ModeAverage) {
 		cv.SettingWhy = "no labels to pick a best setting by: the middle τ of the run's first mode"
 		if st.Mode == c.RecommendedMode && st.Tau == c.RecommendedTau {
-			cv.SettingWhy = "the setting recommended without labels (run.json recommended_mode, recommended_tau)"
+			cv.SettingWhy = "the setting recommended without labels: run.json recommended_mode, recommended_tau"
 		}
 	}
 	cv.Method = run.Settings.Cluster

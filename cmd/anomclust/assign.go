@@ -111,8 +111,12 @@ func runAssign(args []string) error {
 	if res.Mode != rundir.ModeAverage {
 		tauText = rundir.TauName(res.Tau)
 	}
-	fmt.Fprintf(os.Stderr, "%d images placed in %d clusters of %s (%s, tau %s); %d new (beyond their cluster's 95th percentile)\n",
-		len(res.Rows), res.K, res.Category, res.Mode, tauText, nNew)
+	why := ""
+	if *mode == "" && *tau == "" {
+		why = ", the run's recommended setting"
+	}
+	fmt.Fprintf(os.Stderr, "%d images placed in %d clusters of %s (%s, tau %s%s); %d new (beyond their cluster's 95th percentile)\n",
+		len(res.Rows), res.K, res.Category, res.Mode, tauText, why, nNew)
 	if *out == "" {
 		return writeCSVTo(os.Stdout, rows)
 	}

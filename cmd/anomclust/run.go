@@ -267,8 +267,7 @@ func runPipeline(ctx context.Context, o pipeline.Options, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "\noutputs: %s (run.json, summary.md, summary.csv, <category>/<mode>/tau_<tau>/)\n", res.Run.Settings.Out)
 	} else {
 		// No labels: no scores to show, only where the clusters are.
-		fmt.Fprintf(stdout, "no labels, so no metrics: the clusters are in assignments.csv (path,label,cluster) of each setting\n")
-		fmt.Fprintf(stdout, "\noutputs: %s (run.json, <category>/<mode>/tau_<tau>/assignments.csv, alpha.npy, X.npy)\n", res.Run.Settings.Out)
+		printUnlabelled(stdout, res.Run)
 	}
 	fmt.Fprintf(stdout, "wall time: %.1f s (", res.Run.WallSeconds)
 	first := true
