@@ -249,20 +249,9 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		cv.Method = m.Cluster
 	}
 	dir := st.Dir(runDir, c.Name)
-	if err := addKPlot(cv, dir); err != nil {
-		return nil, err
-	}
-	src, err := draw.OpenCategory(runDir, run, c.Name)
+	src, as, err := openResult(cv, runDir, run, c.Name, dir, opt)
 	if err != nil {
 		return nil, err
-	}
-	src.Data = opt.Data
-	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
-	if err != nil {
-		return nil, err
-	}
-	if len(as) != len(src.Items) {
-		return nil, fmt.Errorf("%s: %d assignments for %d images", dir, len(as), len(src.Items))
 	}
 	match, err := clusterLabels(m, as, c.Labels)
 	if err != nil {
@@ -568,4 +557,26 @@ func addKPlot(cv *categoryView, dir string) error {
 	cv.Plots = append(cv.Plots, template.HTML(svg))
 	cv.KAuto, cv.K = true, kc.K
 	return nil
+}
+
+// openResult opens what a category's section shows from one result folder
+// dir: the K plot (when k.json is there), the category's images (rebased
+// on opt.Data) and its assignments, one per image.
+func openResult(cv *categoryView, runDir string, run *rundir.Run, category, dir string, opt Options) (*draw.Source, []rundir.Assignment, error) {
+	if err := addKPlot(cv, dir); err != nil {
+		return nil, nil, err
+	}
+	src, err := draw.OpenCategory(runDir, run, category)
+	if err != nil {
+		return nil, nil, err
+	}
+	src.Data = opt.Data
+	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(as) != len(src.Items) {
+		return nil, nil, fmt.Errorf("%s: %d assignments for %d images", dir, len(as), len(src.Items))
+	}
+	return src, as, nil
 }
