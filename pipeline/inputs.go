@@ -35,6 +35,7 @@ type inputState struct {
 	root     string // data root, absolute: image paths are written relative to it
 	why      string // which layout was found and why
 	skipped  []rundir.BadImage
+	merge    *mergeState // set by Merge: plans, Z and scores from a sharded run (shard.go)
 }
 
 // checkBounds refuses sizes beyond the Max constants, naming the flag.
@@ -121,6 +122,9 @@ func checkImage(path string) error {
 // unreadable file is listed in one error; with it they are dropped from
 // the plans (which are checked again: K, two images) and recorded.
 func checkImages(ctx context.Context, o *Options, plans []plan, log io.Writer) ([]plan, error) {
+	if o.in.merge != nil {
+		return plans, nil // checked by the embed stage
+	}
 	bad := map[string]string{}
 	var order []string
 	for _, p := range plans {

@@ -154,6 +154,9 @@ const referenceText = "every test image of the category, good and combined inclu
 
 // makePlans opens the data set and checks every category before any work.
 func makePlans(o *Options, log io.Writer) ([]plan, error) {
+	if o.in.merge != nil {
+		return o.in.merge.plans(o), nil // a sharded run's (shard.go)
+	}
 	ds, err := o.openData(log)
 	if err != nil {
 		return nil, err
