@@ -41,6 +41,7 @@ type runFlags struct {
 	normalizeX                                       *bool
 	scale                                            *scaleFlags
 	in                                               *inputFlags
+	shard                                            *shardFlags
 }
 
 func newRunFlags() *runFlags {
@@ -78,6 +79,7 @@ func newRunFlags() *runFlags {
 	f.weighting = fs.String("weighting", d.Weighting, "scores to weights per tau: softmax (of the scores), image-std (of each image's standardised scores) or set-std (of the scores standardised over the category)")
 	f.normalizeX = fs.Bool("normalize-x", d.NormalizeX, "L2-normalise each image embedding before clustering")
 	f.scale = addScaleFlags(fs)
+	f.shard = addShardFlags(fs)
 	return f
 }
 
@@ -231,6 +233,12 @@ func runRun(args []string) error {
 		return err
 	}
 	o.Command = append([]string{"anomclust", "run"}, args...)
+	if staged, err := f.shard.active(f.fs); err != nil || staged {
+		if err == nil {
+			err = runStage(o, f.shard, cliStderr) // a sharded run's stage (run_shard.go)
+		}
+		return err
+	}
 	ctx, stop := signalContext("run")
 	defer stop()
 	if _, err := runPipeline(ctx, o, cliStdout, cliStderr); err != nil {
