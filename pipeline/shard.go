@@ -431,8 +431,12 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 		if err := r.checkOptions(StageEmbed, sh); err != nil {
 			return err
 		}
-		sn, _ := json.Marshal(s.Net)
-		mn, _ := json.Marshal(state.Net)
+		// The weights file may sit elsewhere on each machine: its digest
+		// (or NetID) identifies it.
+		theirs, mine := s.Net, state.Net
+		theirs.File, mine.File = "", ""
+		sn, _ := json.Marshal(theirs)
+		mn, _ := json.Marshal(mine)
 		if !bytes.Equal(sn, mn) {
 			return fmt.Errorf("embed shard %s: the backbone differs from the one the run in %s was started with: %s here, %s there (the same weights file on every machine)", sh, r.loc, mn, sn)
 		}
