@@ -24,7 +24,7 @@ type mergeFlags struct {
 func newMergeFlags() *mergeFlags {
 	fs := newFlags("merge", mergeSynopsis)
 	return &mergeFlags{fs: fs,
-		out:    fs.String("out", "", "the sharded run's folder, as given to every `run --stage ... --out`: a local folder or a bucket URL"),
+		out:    fs.String("out", "", "the sharded run's folder, as given to every run --stage ... --out: a local folder or a bucket URL"),
 		to:     fs.String("to", "", "write the merged run to this local folder instead of into --out (beside its shards/ folder; uploaded for a bucket)"),
 		force:  fs.Bool("force", false, "replace an earlier merge (in --out, or the run in --to)"),
 		report: fs.Bool("report", false, "also write report.html (as run --report; given to the stages, it is written anyway)"),

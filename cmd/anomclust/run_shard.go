@@ -17,7 +17,7 @@ type shardFlags struct {
 
 func addShardFlags(fs *flag.FlagSet) *shardFlags {
 	return &shardFlags{
-		stage: fs.String("stage", "", "run one stage of a sharded run: embed (patch embeddings of this shard's images) or score (patch scores of this shard's images, after every embed shard); --out is then the run folder every shard shares, a local folder or a bucket URL (s3://, gs://, azblob:// in a build with -tags cloud), and `anomclust merge --out` finishes the run"),
+		stage: fs.String("stage", "", "run one stage of a sharded run: embed (patch embeddings of this shard's images) or score (patch scores of this shard's images, after every embed shard); --out is then the run folder every shard shares, a local folder or a bucket URL (s3://, gs://, azblob:// in a build with -tags cloud), and anomclust merge --out finishes the run"),
 		shard: fs.String("shard", "", "with --stage: this machine's shard i/n, i from 0 (e.g. $(JOB_COMPLETION_INDEX)/8); default 0/1"),
 	}
 }
