@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/report"
 	"github.com/anomclust/anomclust/rundir"
@@ -66,7 +67,7 @@ func newRunFlags() *runFlags {
 	f.tau = fs.String("tau", "0,1,2", "comma-separated softmax temperatures (0 = hard arg-max)")
 	f.trainRatio = fs.Float64("train-ratio", d.TrainRatio, "semi: train/good images in the memory bank, as a fraction of the test images")
 	f.coreset = fs.Float64("coreset", d.Coreset, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
-	f.cluster = fs.String("cluster", d.Cluster, "clustering: ward or kmeans")
+	f.cluster = fs.String("cluster", d.Cluster, "clustering: "+strings.Join(cluster.Methods(), " or "))
 	f.k = fs.String("k", "", "number of clusters, or auto to estimate it from the data (default: the number of labels of each category; auto when there are none)")
 	f.kRange = fs.String("k-range", "2,15", "candidates of --k auto: min,max")
 	f.exportClusters = fs.Bool("export-clusters", false, "write <result>/clusters/cluster_<NN>/ with every image (hard links, else copies)")
