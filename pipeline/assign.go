@@ -152,7 +152,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	D := x.Shape[1]
 	for i, p := range ao.Images {
 		r := Assigned{Path: p, Placement: cl.Nearest(x.Data[i*D : (i+1)*D]), Score: math.NaN()}
-		if mode != rundir.ModeAverage {
+		if rundir.Mode(mode).Scored() {
 			r.Score = maxOf(sc.Row(i))
 		}
 		res.Rows = append(res.Rows, r)
@@ -180,7 +180,7 @@ func pickCategory(run *rundir.Run, name string) (*rundir.Category, error) {
 func pickResult(run *rundir.Run, mode string, tau *float64) (string, float64, error) {
 	modes := run.Settings.Modes
 	if mode == "" {
-		for _, m := range []string{rundir.ModeUnsupervised, rundir.ModeSemi, rundir.ModeAverage} {
+		for _, m := range rundir.Modes() {
 			if slices.Contains(modes, m) {
 				mode = m
 				break
@@ -190,7 +190,7 @@ func pickResult(run *rundir.Run, mode string, tau *float64) (string, float64, er
 	if !slices.Contains(modes, mode) {
 		return "", 0, fmt.Errorf("assign: mode %q not in the run (it has %v)", mode, modes)
 	}
-	if mode == rundir.ModeAverage {
+	if !rundir.Mode(mode).HasTau() {
 		return mode, 1, nil // alpha is uniform for every tau
 	}
 	if tau == nil {

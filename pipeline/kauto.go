@@ -84,7 +84,7 @@ func clusterX(o *Options, x *tensor.Tensor, k int, mode string, tau float64) ([]
 func kChoice(r *kselect.Result, mode string, tau float64) *rundir.KChoice {
 	kc := &rundir.KChoice{Mode: mode, K: r.K, RunnerUp: r.RunnerUp, Criterion: r.Criterion, Ks: r.Ks,
 		Values: r.Values, Scores: map[string][]*float64{}}
-	if mode != rundir.ModeAverage {
+	if rundir.Mode(mode).HasTau() {
 		t := tau
 		kc.Tau = &t
 	}
@@ -121,7 +121,7 @@ func describe(as []rundir.Assignment, x *tensor.Tensor, pred []int, k int, s *al
 	for i := range as {
 		p := cl.Describe(x.Data[i*D:(i+1)*D], pred[i])
 		as[i].Distance, as[i].Confidence, as[i].Score = p.Relative, p.Confidence, math.NaN()
-		if mode != rundir.ModeAverage && s != nil {
+		if rundir.Mode(mode).Scored() && s != nil {
 			as[i].Score = maxOf(s.Row(i))
 		}
 	}

@@ -116,7 +116,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		markRecommended(&o, crows, p.semi)
 		c.RecommendedMode = recommendedMode(&o, p.semi)
-		if c.RecommendedMode != rundir.ModeAverage {
+		if rundir.Mode(c.RecommendedMode).HasTau() {
 			c.RecommendedTau = recommendedTau(&o, c.RecommendedMode)
 		}
 		run.Categories = append(run.Categories, c)
@@ -380,7 +380,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		if hit {
 			info.ScoreCacheHits++
 		}
-		if mode != rundir.ModeAverage {
+		if rundir.Mode(mode).Scored() {
 			how := "computed"
 			if hit {
 				how = "from the score cache"
@@ -389,13 +389,13 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 			}
 			fmt.Fprintf(log, "%s: %s patch scores (%s) in %.1fs\n", p.cat.Name, mode, how, time.Since(sw.t).Seconds())
 		}
-		if mode != rundir.ModeAverage {
+		if rundir.Mode(mode).Scored() {
 			if err := writeScores(o, p.cat.Name, mode, s); err != nil {
 				return info, nil, err
 			}
 		}
 		taus := o.Taus
-		if mode == rundir.ModeAverage {
+		if !rundir.Mode(mode).HasTau() {
 			taus = []float64{1} // every tau gives uniform weights
 		}
 		// alpha for every tau, then X for all of them in one pass over Z.
@@ -460,7 +460,7 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if kc != nil {
 		k = kc.K
 	}
-	hasTau := mode != rundir.ModeAverage
+	hasTau := rundir.Mode(mode).HasTau()
 	var m *rundir.Metrics
 	if !p.set.Unlabelled { // without labels there is nothing to score
 		sw.start("metrics")

@@ -159,7 +159,7 @@ func (in *catInputs) scoreKey(o *Options, mode string) featcache.ScoreKey {
 func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat string, log io.Writer) (s *alpha.Scores, hit bool, err error) {
 	N := in.z.Len()
 	M, _ := in.z.Dims()
-	if mode == rundir.ModeAverage {
+	if !rundir.Mode(mode).Scored() { // uniform weights
 		return alpha.Average(N, M), false, nil
 	}
 	if m := o.in.merge; m != nil {

@@ -228,7 +228,7 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 			st, m, recommended = rs, rm, true
 		}
 	}
-	cv.Setting = settingName(st.Mode, st.Tau, st.Mode != rundir.ModeAverage)
+	cv.Setting = settingName(st.Mode, st.Tau, rundir.Mode(st.Mode).HasTau())
 	if c.Unlabelled {
 		return buildUnlabelled(cv, runDir, run, c, st, perCluster, opt)
 	}
@@ -240,7 +240,7 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		cv.SettingWhy = "recommended without labels (summary.csv column recommended)"
 	} else if opt.Mode == "" {
 		cv.SettingWhy = "best NMI of this category"
-	} else if !opt.HasTau && opt.Mode != rundir.ModeAverage {
+	} else if !opt.HasTau && rundir.Mode(opt.Mode).HasTau() {
 		cv.SettingWhy = "best NMI of mode " + opt.Mode
 	} else {
 		cv.SettingWhy = "chosen for the report"
@@ -342,7 +342,7 @@ func chooseSetting(runDir string, run *rundir.Run, category string, opt Options)
 			return draw.Setting{}, nil, err
 		}
 	}
-	if opt.Mode != "" && (opt.HasTau || opt.Mode == rundir.ModeAverage) {
+	if opt.Mode != "" && (opt.HasTau || !rundir.Mode(opt.Mode).HasTau()) {
 		st := draw.Setting{Mode: opt.Mode, Tau: opt.Tau}
 		if i := slices.IndexFunc(run.Categories, func(c rundir.Category) bool { return c.Name == category }); i >= 0 && run.Categories[i].Unlabelled {
 			return st, nil, nil // no metrics.json without labels

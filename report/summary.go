@@ -44,7 +44,7 @@ func buildSummary(rows []rundir.Row, run *rundir.Run) summaryView {
 	for _, m := range modes {
 		h, ok := headline[m]
 		col := modeHead{Mode: m, Color: cssColor(modeColors[m])}
-		if ok && m != rundir.ModeAverage {
+		if ok && rundir.Mode(m).HasTau() {
 			col.Tau = "τ = " + rundir.TauName(h.tau)
 		}
 		v.Modes = append(v.Modes, col)

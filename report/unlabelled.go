@@ -20,7 +20,7 @@ func buildUnlabelled(cv *categoryView, runDir string, run *rundir.Run, c rundir.
 	cv.Unlabelled = true
 	cv.Plots = nil
 	cv.SettingWhy = "chosen for the report"
-	if opt.Mode == "" || (!opt.HasTau && opt.Mode != rundir.ModeAverage) {
+	if opt.Mode == "" || (!opt.HasTau && rundir.Mode(opt.Mode).HasTau()) {
 		cv.SettingWhy = "no labels to pick a best setting by: the middle τ of the run's first mode"
 		if st.Mode == c.RecommendedMode && st.Tau == c.RecommendedTau {
 			cv.SettingWhy = "the setting recommended without labels (run.json recommended_mode, recommended_tau)"

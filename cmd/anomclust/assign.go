@@ -107,10 +107,7 @@ func runAssign(args []string) error {
 		rows = append(rows, []string{r.Path, labels[r.Path], strconv.Itoa(r.Cluster), fmtG(r.Relative),
 			fmtG(r.Confidence), isNew, fmtG(r.Score)})
 	}
-	tauText := "-"
-	if res.Mode != rundir.ModeAverage {
-		tauText = rundir.TauName(res.Tau)
-	}
+	tauText := rundir.Mode(res.Mode).TauText(res.Tau)
 	fmt.Fprintf(os.Stderr, "%d images placed in %d clusters of %s (%s, tau %s); %d new (beyond their cluster's 95th percentile)\n",
 		len(res.Rows), res.K, res.Category, res.Mode, tauText, nNew)
 	if *out == "" {

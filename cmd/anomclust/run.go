@@ -338,10 +338,7 @@ func printSummary(w io.Writer, rows []rundir.Row) {
 	}
 	fmt.Fprintln(w)
 	for _, k := range keys {
-		tau := "-"
-		if k.mode != rundir.ModeAverage {
-			tau = rundir.TauName(k.tau)
-		}
+		tau := rundir.Mode(k.mode).TauText(k.tau)
 		fmt.Fprintf(w, "%-13s %-5s", k.mode, tau)
 		for _, c := range cols {
 			if r, ok := cell[k][c]; ok {
