@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/anomclust/anomclust/dataset"
+	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/rundir"
 	"golang.org/x/term"
@@ -78,7 +79,7 @@ func runAssign(args []string) error {
 	switch *cache {
 	case "none", "off":
 	case "":
-		c, err := defaultFeatureCache()
+		c, err := featcache.DefaultDir()
 		if err != nil {
 			return err
 		}

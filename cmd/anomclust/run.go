@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/anomclust/anomclust/cluster"
+	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/report"
 	"github.com/anomclust/anomclust/rundir"
@@ -171,7 +172,7 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	case "none", "off":
 		o.Cache = ""
 	case "":
-		o.Cache, err = defaultFeatureCache()
+		o.Cache, err = featcache.DefaultDir()
 		if err != nil {
 			return o, err
 		}
@@ -179,19 +180,6 @@ func (f *runFlags) options() (pipeline.Options, error) {
 		o.Cache = *f.cache
 	}
 	return o, nil
-}
-
-// defaultFeatureCache is <ANOMCLUST_CACHE or user cache dir/anomclust>/features.
-func defaultFeatureCache() (string, error) {
-	base := os.Getenv(weights.EnvCache)
-	if base == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("no cache directory (set %s or --cache): %w", weights.EnvCache, err)
-		}
-		base = filepath.Join(d, "anomclust")
-	}
-	return filepath.Join(base, "features"), nil
 }
 
 // parseTaus parses --tau, dropping repeats: values with the same
