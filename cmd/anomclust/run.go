@@ -286,50 +286,17 @@ func runPipeline(ctx context.Context, o pipeline.Options, stdout, stderr io.Writ
 // NMI ARI F1 per category and their plain mean over categories; with many
 // categories only the means (summary.md has everything).
 func printSummary(w io.Writer, rows []rundir.Row) {
-	type key struct {
-		mode string
-		tau  float64
-	}
-	var keys []key
-	var cats []string
-	cell := map[key]map[string]rundir.Row{}
-	for _, r := range rows {
-		k := key{r.Mode, r.Tau}
-		if cell[k] == nil {
-			cell[k] = map[string]rundir.Row{}
-			keys = append(keys, k)
-		}
-		name := r.Category
-		switch {
-		case r.Kind == rundir.KindCategory:
-			if !slices.Contains(cats, name) {
-				cats = append(cats, name)
-			}
-		case r.Category == rundir.GroupAll && r.Weighting == rundir.WeightPlain:
-			name = "mean"
-		default:
-			continue
-		}
-		cell[k][name] = r
-	}
-	cols := cats
-	if len(cats) > 6 {
-		cols = nil
-	}
-	if len(cats) > 1 || len(cols) == 0 {
-		cols = append(slices.Clone(cols), "mean")
-	}
+	g := rundir.NewSummaryGrid(rows, 6)
 	fmt.Fprintf(w, "NMI ARI F1 (F1 after Hungarian matching; mean = plain mean over categories, see summary.md for more)\n")
 	fmt.Fprintf(w, "%-13s %-5s", "mode", "tau")
-	for _, c := range cols {
+	for _, c := range g.Columns {
 		fmt.Fprintf(w, "   %-19s", c)
 	}
 	fmt.Fprintln(w)
-	for _, k := range keys {
-		tau := rundir.Mode(k.mode).TauText(k.tau)
-		fmt.Fprintf(w, "%-13s %-5s", k.mode, tau)
-		for _, c := range cols {
-			if r, ok := cell[k][c]; ok {
+	for _, l := range g.Lines {
+		fmt.Fprintf(w, "%-13s %-5s", l.Mode, rundir.Mode(l.Mode).TauText(l.Tau))
+		for _, c := range g.Columns {
+			if r, ok := l.Cells[c]; ok {
 				fmt.Fprintf(w, "  %6.3f %6.3f %6.3f", r.NMI, r.ARI, r.F1)
 			} else {
 				fmt.Fprintf(w, "  %-20s", "")
