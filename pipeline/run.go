@@ -15,7 +15,6 @@ import (
 
 	"github.com/anomclust/anomclust/alpha"
 	"github.com/anomclust/anomclust/dataset"
-	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tensor"
 )
@@ -450,7 +449,6 @@ func byteSize(n int64) string {
 func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, tau float64,
 	a []float64, x *tensor.Tensor, s *alpha.Scores, truth []int, items []rundir.Item) (rundir.Row, *rundir.KChoice, error) {
 	N := x.Shape[0]
-	M := len(a) / N
 	sw.start("cluster")
 	pred, link, kc, err := clusterX(o, x, p.k, mode, tau)
 	if err != nil {
@@ -477,22 +475,8 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return rundir.Row{}, nil, err
 	}
-	a32 := make([]float32, len(a))
-	for i, v := range a {
-		a32[i] = float32(v)
-	}
-	if err := npy.Write(filepath.Join(dir, rundir.AlphaFile), a32, N, M); err != nil {
+	if err := writeArrays(dir, a, x, link); err != nil {
 		return rundir.Row{}, nil, err
-	}
-	if err := npy.Write(filepath.Join(dir, rundir.XFile), x.Data, N, x.Shape[1]); err != nil {
-		return rundir.Row{}, nil, err
-	}
-	if link != nil {
-		if err := npy.Write(filepath.Join(dir, rundir.LinkageFile), link.Matrix(), N-1, 4); err != nil {
-			return rundir.Row{}, nil, err
-		}
-	} else {
-		os.Remove(dir + "/" + rundir.LinkageFile) // a stale one from an earlier Ward run
 	}
 	as := make([]rundir.Assignment, N)
 	for i, it := range items {
@@ -501,25 +485,11 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if err := describe(as, x, pred, k, s, mode); err != nil {
 		return rundir.Row{}, nil, err
 	}
-	if err := rundir.WriteAssignments(filepath.Join(dir, rundir.AssignmentsFile), as); err != nil {
+	if err := writeRecords(dir, as, m, kc); err != nil {
 		return rundir.Row{}, nil, err
 	}
-	if m != nil {
-		if err := rundir.WriteMetrics(filepath.Join(dir, rundir.MetricsFile), m); err != nil {
-			return rundir.Row{}, nil, err
-		}
-	}
-	if kc != nil {
-		if err := rundir.WriteK(dir, kc); err != nil {
-			return rundir.Row{}, nil, err
-		}
-	}
 	if o.ExportClusters {
-		src := make([]string, len(p.set.Items)) // as[i].Path is relative to the data root
-		for i, it := range p.set.Items {
-			src[i] = it.Path
-		}
-		if err := exportClusters(dir, p.cat.Dir, src, as, k, o.logw()); err != nil {
+		if err := exportResult(o, p, dir, as, k); err != nil {
 			return rundir.Row{}, nil, err
 		}
 	}
