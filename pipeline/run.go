@@ -295,29 +295,9 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	defer sw.stop()
 	set := p.set
 	N := len(set.Items)
-	info := rundir.Category{Name: p.cat.Name, Dir: p.cat.Dir, NImages: N, Labels: set.Labels, K: p.k,
-		ImageSize: o.ImageSize, Resize: o.Resize, NBank: len(p.train), Stages: sw.m}
-	info.LabelCounts = make([]int, len(set.Labels))
-	truth := make([]int, N)
-	items := make([]rundir.Item, N)
-	paths := make([]string, N)
-	info.Dir, info.Unlabelled = o.rel(p.cat.Dir), set.Unlabelled
-	for i, it := range set.Items {
-		if it.LabelIndex >= 0 {
-			info.LabelCounts[it.LabelIndex]++
-		}
-		truth[i] = it.LabelIndex
-		items[i] = rundir.Item{Index: i, Path: o.rel(it.Path), Label: it.Label, Mask: o.rel(it.MaskPath)}
-		paths[i] = it.Path
-	}
-	unsup := slices.Contains(o.Modes, rundir.ModeUnsupervised)
-	var refPaths []string
-	if unsup {
-		for _, it := range p.ref {
-			refPaths = append(refPaths, it.Path)
-		}
-		info.NReference, info.ReferenceOnly = N+len(refPaths), o.rels(refPaths)
-	}
+	info, c := categoryRecord(o, p)
+	info.Stages = sw.m
+	truth, items, paths, refPaths := c.truth, c.items, c.paths, c.refPaths
 	fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %s, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, kText(p.k), len(p.train))
 	if len(refPaths) > 0 {
 		fmt.Fprintf(log, "%s: the unsupervised score compares with %d test images: the %d clustered and %d others (combined, or good under defects-only)\n",
@@ -371,69 +351,120 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		if mode == rundir.ModeSemi && !p.semi {
 			continue
 		}
-		sw.start("scores")
-		s, hit, err := scores(ctx, o, mode, in, p.cat.Name, log)
+		r, err := runMode(ctx, o, sw, p, mode, in, &info, truth, items, log)
 		if err != nil {
 			return info, nil, err
 		}
-		if hit {
-			info.ScoreCacheHits++
-		}
-		if rundir.Mode(mode).Scored() {
-			how := "computed"
-			if hit {
-				how = "from the score cache"
-			} else if note := scaleNote(o, mode, in.zRef.Len(), D); note != "" {
-				how += ", " + note
-			}
-			fmt.Fprintf(log, "%s: %s patch scores (%s) in %.1fs\n", p.cat.Name, mode, how, time.Since(sw.t).Seconds())
-		}
-		if rundir.Mode(mode).Scored() {
-			if err := writeScores(o, p.cat.Name, mode, s); err != nil {
-				return info, nil, err
-			}
-		}
-		taus := o.Taus
-		if !rundir.Mode(mode).HasTau() {
-			taus = []float64{1} // every tau gives uniform weights
-		}
-		// alpha for every tau, then X for all of them in one pass over Z.
-		sw.start("alpha")
-		alphas := make([][]float64, len(taus))
-		for k, tau := range taus {
-			if alphas[k], err = patchWeights(o, s, tau); err != nil {
-				return info, nil, err
-			}
-		}
-		xs, err := alpha.ImageEmbeddingsFrom(in.z, alphas, alpha.Options{Workers: o.Workers, Done: ctx.Done()})
-		if err != nil {
-			if ctx.Err() != nil {
-				return info, nil, ctx.Err()
-			}
-			return info, nil, err
-		}
-		for k, tau := range taus {
-			if err := ctx.Err(); err != nil {
-				return info, nil, err
-			}
-			postX(o, xs[k])
-			r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items)
-			if err != nil {
-				return info, nil, err
-			}
-			if r.Kind != "" { // "" without labels: no scores
-				rows = append(rows, r)
-			}
-			if kc != nil {
-				info.KChoices = append(info.KChoices, *kc)
-			}
-		}
+		rows = append(rows, r...)
 	}
 	sw.start("model")
 	if err := ms.save(ctx, catDir, log); err != nil {
 		return info, nil, fmt.Errorf("saving the model for assign: %w", err)
 	}
 	return info, rows, nil
+}
+
+// runMode scores the patches of one weighting mode, then for each of its
+// taus weights them into image embeddings, clusters them and writes the
+// result folder. It returns the summary rows (none without labels) and
+// records score cache hits and K estimates in info.
+func runMode(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, in *catInputs, info *rundir.Category,
+	truth []int, items []rundir.Item, log io.Writer) ([]rundir.Row, error) {
+	_, D := in.z.Dims()
+	var rows []rundir.Row
+	sw.start("scores")
+	s, hit, err := scores(ctx, o, mode, in, p.cat.Name, log)
+	if err != nil {
+		return nil, err
+	}
+	if hit {
+		info.ScoreCacheHits++
+	}
+	if rundir.Mode(mode).Scored() {
+		how := "computed"
+		if hit {
+			how = "from the score cache"
+		} else if note := scaleNote(o, mode, in.zRef.Len(), D); note != "" {
+			how += ", " + note
+		}
+		fmt.Fprintf(log, "%s: %s patch scores (%s) in %.1fs\n", p.cat.Name, mode, how, time.Since(sw.t).Seconds())
+	}
+	if rundir.Mode(mode).Scored() {
+		if err := writeScores(o, p.cat.Name, mode, s); err != nil {
+			return nil, err
+		}
+	}
+	taus := o.Taus
+	if !rundir.Mode(mode).HasTau() {
+		taus = []float64{1} // every tau gives uniform weights
+	}
+	// alpha for every tau, then X for all of them in one pass over Z.
+	sw.start("alpha")
+	alphas := make([][]float64, len(taus))
+	for k, tau := range taus {
+		if alphas[k], err = patchWeights(o, s, tau); err != nil {
+			return nil, err
+		}
+	}
+	xs, err := alpha.ImageEmbeddingsFrom(in.z, alphas, alpha.Options{Workers: o.Workers, Done: ctx.Done()})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	for k, tau := range taus {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		postX(o, xs[k])
+		r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items)
+		if err != nil {
+			return nil, err
+		}
+		if r.Kind != "" { // "" without labels: no scores
+			rows = append(rows, r)
+		}
+		if kc != nil {
+			info.KChoices = append(info.KChoices, *kc)
+		}
+	}
+	return rows, nil
+}
+
+// catRecord is what the result files of a category need of its images.
+type catRecord struct {
+	truth    []int         // label index per image (-1 without)
+	items    []rundir.Item // items.csv
+	paths    []string      // the clustered images' files
+	refPaths []string      // reference-only images of the unsupervised score
+}
+
+// categoryRecord fills the run.json record of a category from its plan
+// (everything known before the features) and lists its images.
+func categoryRecord(o *Options, p plan) (rundir.Category, catRecord) {
+	set := p.set
+	N := len(set.Items)
+	info := rundir.Category{Name: p.cat.Name, Dir: p.cat.Dir, NImages: N, Labels: set.Labels, K: p.k,
+		ImageSize: o.ImageSize, Resize: o.Resize, NBank: len(p.train)}
+	info.LabelCounts = make([]int, len(set.Labels))
+	c := catRecord{truth: make([]int, N), items: make([]rundir.Item, N), paths: make([]string, N)}
+	info.Dir, info.Unlabelled = o.rel(p.cat.Dir), set.Unlabelled
+	for i, it := range set.Items {
+		if it.LabelIndex >= 0 {
+			info.LabelCounts[it.LabelIndex]++
+		}
+		c.truth[i] = it.LabelIndex
+		c.items[i] = rundir.Item{Index: i, Path: o.rel(it.Path), Label: it.Label, Mask: o.rel(it.MaskPath)}
+		c.paths[i] = it.Path
+	}
+	if slices.Contains(o.Modes, rundir.ModeUnsupervised) {
+		for _, it := range p.ref {
+			c.refPaths = append(c.refPaths, it.Path)
+		}
+		info.NReference, info.ReferenceOnly = N+len(c.refPaths), o.rels(c.refPaths)
+	}
+	return info, c
 }
 
 // byteSize formats n bytes for a log line (MB or GB, 1 decimal).
