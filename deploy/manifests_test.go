@@ -1,7 +1,8 @@
 // Package deploy holds the container image and Kubernetes manifests of a
 // sharded run (README: "Many machines"); this test parses the manifests
 // with the Kubernetes API types so a typo or a wrong field fails here, not
-// on a cluster.
+// on a cluster. cmd/anomclust's TestDeployArgs parses the Jobs' args with
+// the real flag sets of run and merge.
 package deploy
 
 import (
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,6 +62,12 @@ func TestStageJobs(t *testing.T) {
 	if !ok {
 		t.Fatal("merge-job.yaml: no --out")
 	}
+	settings := map[string][]string{} // each stage's args but --stage and --shard
+	defer func() {
+		if e, s := settings["embed"], settings["score"]; e == nil || !slices.Equal(e, s) {
+			t.Errorf("the stages' settings differ (the score stage refuses that): embed %v, score %v", e, s)
+		}
+	}()
 	for _, c := range []struct{ file, stage string }{{"embed-job.yaml", "embed"}, {"score-job.yaml", "score"}} {
 		t.Run(c.stage, func(t *testing.T) {
 			j := readJob(t, c.file)
@@ -78,6 +86,11 @@ func TestStageJobs(t *testing.T) {
 				t.Fatalf("%s: want one container running `anomclust run`", c.file)
 			}
 			args := cs[0].Args
+			for _, a := range args {
+				if !strings.HasPrefix(a, "--stage=") && !strings.HasPrefix(a, "--shard=") {
+					settings[c.stage] = append(settings[c.stage], a)
+				}
+			}
 			if st, _ := argValue(args, "stage"); st != c.stage {
 				t.Fatalf("%s: --stage=%q, want %q", c.file, st, c.stage)
 			}

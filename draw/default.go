@@ -42,7 +42,7 @@ func Default(runDir string, run *rundir.Run, category, mode string) (Setting, er
 	taus := slices.Sorted(slices.Values(run.Settings.Taus))
 	for _, m := range modes {
 		st := Setting{Mode: m}
-		if m != rundir.ModeAverage && len(taus) > 0 {
+		if rundir.Mode(m).HasTau() && len(taus) > 0 {
 			st.Tau = taus[(len(taus)-1)/2]
 		}
 		if _, err := os.Stat(filepath.Join(st.Dir(runDir, category), rundir.AssignmentsFile)); err == nil {

@@ -116,7 +116,7 @@ func drawCategory(runDir string, run *rundir.Run, category string, opt Options) 
 			return nil, err
 		}
 	}
-	if opt.Mode == "" || (opt.Mode != rundir.ModeAverage && !opt.HasTau) {
+	if opt.Mode == "" || (rundir.Mode(opt.Mode).HasTau() && !opt.HasTau) {
 		if st, _, err = Best(runDir, run, category, opt.Mode); err != nil {
 			return nil, err
 		}

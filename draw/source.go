@@ -146,7 +146,7 @@ func (st Setting) Dir(runDir, category string) string {
 
 // String is "unsupervised tau=2" or "average".
 func (st Setting) String() string {
-	if st.Mode == rundir.ModeAverage {
+	if !rundir.Mode(st.Mode).HasTau() {
 		return st.Mode
 	}
 	return st.Mode + " tau=" + rundir.TauName(st.Tau)

@@ -277,3 +277,27 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestDecode round-trips Encode through Decode, into a buffer and not,
+// and refuses a truncated array and another dtype.
+func TestDecode(t *testing.T) {
+	var b bytes.Buffer
+	want := []float64{1, -2.5, 3e-300, 4, 5, 6}
+	if err := Encode(&b, want, 2, 3); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]float64, 10)
+	got, shape, err := Decode(b.Bytes(), buf)
+	if err != nil || !slices.Equal(got, want) || !slices.Equal(shape, []int{2, 3}) || &got[0] != &buf[0] {
+		t.Fatalf("Decode into buf: %v %v %v", got, shape, err)
+	}
+	if got, _, err = Decode[float64](b.Bytes(), nil); err != nil || !slices.Equal(got, want) {
+		t.Fatalf("Decode: %v %v", got, err)
+	}
+	if _, _, err := Decode[float64](b.Bytes()[:b.Len()-1], nil); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("truncated: %v", err)
+	}
+	if _, _, err := Decode[float32](b.Bytes(), nil); err == nil || !strings.Contains(err.Error(), "dtype") {
+		t.Errorf("other dtype: %v", err)
+	}
+}

@@ -154,7 +154,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	D := x.Shape[1]
 	for i, p := range ao.Images {
 		r := Assigned{Path: p, Placement: cl.Nearest(x.Data[i*D : (i+1)*D]), Score: math.NaN()}
-		if mode != rundir.ModeAverage {
+		if rundir.Mode(mode).Scored() {
 			r.Score = maxOf(sc.Row(i))
 		}
 		res.Rows = append(res.Rows, r)
@@ -189,7 +189,7 @@ func pickResult(run *rundir.Run, cat *rundir.Category, mode string, tau *float64
 		mode = cat.RecommendedMode
 	}
 	if mode == "" {
-		for _, m := range []string{rundir.ModeUnsupervised, rundir.ModeSemi, rundir.ModeAverage} {
+		for _, m := range rundir.Modes() {
 			if slices.Contains(modes, m) {
 				mode = m
 				break
@@ -199,7 +199,7 @@ func pickResult(run *rundir.Run, cat *rundir.Category, mode string, tau *float64
 	if !slices.Contains(modes, mode) {
 		return "", 0, fmt.Errorf("assign: mode %q not in the run (it has %v)", mode, modes)
 	}
-	if mode == rundir.ModeAverage {
+	if !rundir.Mode(mode).HasTau() {
 		return mode, 1, nil // alpha is uniform for every tau
 	}
 	if tau == nil {

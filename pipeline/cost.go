@@ -85,7 +85,7 @@ func estimateScores(o *Options, mode string, z alpha.Source, nRef, nBank int) (s
 // announceScores prints, before the scores of a mode are computed (not
 // when they come from the score cache), what they will cost.
 func announceScores(o *Options, mode string, in *catInputs, cat string, log io.Writer) error {
-	if mode == rundir.ModeAverage {
+	if !rundir.Mode(mode).Scored() {
 		return nil
 	}
 	c, err := estimateScores(o, mode, in.z, in.zRef.Len(), in.bank.Len())

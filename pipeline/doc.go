@@ -27,4 +27,8 @@
 // or clustering does no backbone work. Every file is
 // written atomically, so a cancelled run (Ctrl-C) leaves whole files or
 // none.
+//
+// RunShard and Merge split a run over machines (shard.go): embed shards,
+// then score shards, then one merge, exchanging files through a run
+// folder or bucket (package runstore); the merged run equals Run's.
 package pipeline

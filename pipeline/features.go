@@ -37,6 +37,9 @@ type net struct {
 // openNet builds the backbone: Options.Net as given, or the registry's
 // architecture with its weights found by the weights store.
 func openNet(ctx context.Context, o *Options, log io.Writer) (*net, error) {
+	if o.in.merge != nil {
+		return o.in.merge.net(), nil // the embed stage's, recorded (shard.go)
+	}
 	if o.Net != nil {
 		// Without NetID nothing tells two Nets of one Name apart, so
 		// their Z must not share cache entries (newExtractor refuses the

@@ -34,7 +34,8 @@ type inputState struct {
 	root     string // data root, absolute: image paths are written relative to it
 	why      string // which layout was found and why
 	skipped  []rundir.BadImage
-	out      string // the output folder asked for (Options.Out is the staging folder while the run writes)
+	out      string      // the output folder asked for (Options.Out is the staging folder while the run writes)
+	merge    *mergeState // set by Merge: plans, Z and scores from a sharded run (shard.go)
 }
 
 // checkBounds refuses sizes beyond the Max constants, naming the flag.
@@ -100,6 +101,9 @@ func (o *Options) rels(paths []string) []string {
 // unreadable file is listed in one error; with it they are dropped from
 // the plans (which are checked again: K, two images) and recorded.
 func checkImages(ctx context.Context, o *Options, plans []plan, log io.Writer) ([]plan, error) {
+	if o.in.merge != nil {
+		return plans, nil // checked by the embed stage
+	}
 	var paths []string
 	seen := map[string]bool{}
 	for _, p := range plans {

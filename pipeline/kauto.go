@@ -50,45 +50,41 @@ func (o *Options) validateK() error {
 }
 
 // clusterX clusters X into k clusters, or into the K kselect estimates
-// when k is 0 (the estimate is then returned for k.json and run.json).
-// Ward's tree is returned for linkage.npy.
+// when k is 0 (the estimate is then returned for k.json and run.json),
+// with the method o.Cluster names in cluster's table. The method's merge
+// tree, if it builds one, is returned for linkage.npy.
 func clusterX(o *Options, x *tensor.Tensor, k int, mode string, tau float64) ([]int, *cluster.Linkage, *rundir.KChoice, error) {
 	N, D := x.Shape[0], x.Shape[1]
-	var link *cluster.Linkage
+	method, err := cluster.LookupMethod(o.Cluster)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	var kc *rundir.KChoice
-	if o.Cluster == ClusterWard || k == 0 {
-		var err error
-		if link, err = cluster.Ward(x.Data, N, D); err != nil {
+	opt := cluster.MethodOptions{Seed: o.Seed, Workers: o.Workers}
+	if k == 0 {
+		if opt.Tree, err = cluster.Ward(x.Data, N, D); err != nil {
 			return nil, nil, nil, err
 		}
-	}
-	if k == 0 {
 		lo, hi := o.kRange()
-		r, err := kselect.Estimate(x.Data, N, D, link, kselect.Options{KMin: lo, KMax: hi, Seed: o.Seed})
+		r, err := kselect.Estimate(x.Data, N, D, opt.Tree, kselect.Options{KMin: lo, KMax: hi, Seed: o.Seed})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("estimating K: %w", err)
 		}
 		k = r.K
 		kc = kChoice(r, mode, tau)
 	}
-	switch o.Cluster {
-	case ClusterWard:
-		pred, err := link.Cut(k)
-		return pred, link, kc, err
-	default:
-		r, err := cluster.KMeans(x.Data, N, D, k, cluster.KMeansOptions{Seed: o.Seed, Workers: o.Workers})
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return r.Labels, nil, kc, nil
+	pred, link, err := method.Cluster(x.Data, N, D, k, opt)
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	return pred, link, kc, nil
 }
 
 // kChoice is the rundir record of an estimate.
 func kChoice(r *kselect.Result, mode string, tau float64) *rundir.KChoice {
 	kc := &rundir.KChoice{Mode: mode, K: r.K, RunnerUp: r.RunnerUp, Criterion: r.Criterion, Ks: r.Ks,
 		Values: r.Values, Scores: map[string][]*float64{}}
-	if mode != rundir.ModeAverage {
+	if rundir.Mode(mode).HasTau() {
 		t := tau
 		kc.Tau = &t
 	}
@@ -125,7 +121,7 @@ func describe(as []rundir.Assignment, x *tensor.Tensor, pred []int, k int, s *al
 	for i := range as {
 		p := cl.Describe(x.Data[i*D:(i+1)*D], pred[i])
 		as[i].Distance, as[i].Confidence, as[i].Score = p.Relative, p.Confidence, math.NaN()
-		if mode != rundir.ModeAverage && s != nil {
+		if rundir.Mode(mode).Scored() && s != nil {
 			as[i].Score = maxOf(s.Row(i))
 		}
 	}

@@ -123,6 +123,10 @@ func (ms *modelSaver) save(ctx context.Context, catDir string, log io.Writer) er
 		return err
 	}
 	// dir is in the temporary folder until the run is moved into place.
-	fmt.Fprintf(log, "%s: model for assign in %s\n", p.cat.Name, filepath.Join(o.in.out, p.cat.Name, rundir.ModelDir))
+	shown := dir
+	if o.in.out != "" {
+		shown = filepath.Join(o.in.out, p.cat.Name, rundir.ModelDir)
+	}
+	fmt.Fprintf(log, "%s: model for assign in %s\n", p.cat.Name, shown)
 	return nil
 }

@@ -10,15 +10,17 @@ import (
 	"strings"
 
 	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/weights"
 )
 
-// Cluster methods (docs/METHOD.md §5).
+// Cluster methods (docs/METHOD.md §5); the table of methods is in package
+// cluster (cluster.Methods, cluster.RegisterMethod).
 const (
-	ClusterWard   = "ward"   // agglomerative, Ward linkage (sklearn's defaults)
-	ClusterKMeans = "kmeans" // k-means++, 10 restarts, seeded
+	ClusterWard   = cluster.MethodWard   // agglomerative, Ward linkage (sklearn's defaults)
+	ClusterKMeans = cluster.MethodKMeans // k-means++, 10 restarts, seeded
 )
 
 // Options are every setting of a run. Preset fills the method's settings;
@@ -90,7 +92,7 @@ type Options struct {
 	// of failing; set it when all modes were asked for.
 	SkipSemiWithoutTrain bool
 
-	Cluster string // ClusterWard or ClusterKMeans
+	Cluster string // a name in cluster.Methods(): ClusterWard, ClusterKMeans
 	K       int    // clusters; 0 = number of labels of the category (estimated when it has none)
 	// KAuto estimates K from X for every result (package kselect) within
 	// KMin..KMax (0: kselect's defaults 2..15), labels or not.
@@ -311,8 +313,8 @@ func (o *Options) validate() error {
 	if o.Refs < 0 || o.Proj < 0 || o.SemiProj < 0 {
 		return fmt.Errorf("refs %d, proj %d, semi proj %d: want >= 0 (0 = exact)", o.Refs, o.Proj, o.SemiProj)
 	}
-	if o.Cluster != ClusterWard && o.Cluster != ClusterKMeans {
-		return fmt.Errorf("unknown cluster method %q (known: %s, %s)", o.Cluster, ClusterWard, ClusterKMeans)
+	if _, err := cluster.LookupMethod(o.Cluster); err != nil {
+		return err
 	}
 	if o.K < 0 {
 		return fmt.Errorf("k = %d must be >= 0 (0: the number of labels)", o.K)

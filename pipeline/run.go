@@ -15,7 +15,6 @@ import (
 
 	"github.com/anomclust/anomclust/alpha"
 	"github.com/anomclust/anomclust/dataset"
-	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tensor"
 )
@@ -119,7 +118,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		markRecommended(&o, crows, p.semi)
 		c.RecommendedMode = recommendedMode(&o, p.semi)
-		if c.RecommendedMode != rundir.ModeAverage {
+		if rundir.Mode(c.RecommendedMode).HasTau() {
 			c.RecommendedTau = recommendedTau(&o, c.RecommendedMode)
 		}
 		run.Categories = append(run.Categories, c)
@@ -157,6 +156,9 @@ const referenceText = "every test image of the category, good and combined inclu
 
 // makePlans opens the data set and checks every category before any work.
 func makePlans(o *Options, log io.Writer) ([]plan, error) {
+	if o.in.merge != nil {
+		return o.in.merge.plans(o), nil // a sharded run's (shard.go)
+	}
 	ds, err := o.openData(log)
 	if err != nil {
 		return nil, err
@@ -297,29 +299,9 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	defer sw.stop()
 	set := p.set
 	N := len(set.Items)
-	info := rundir.Category{Name: p.cat.Name, Dir: p.cat.Dir, NImages: N, Labels: set.Labels, K: p.k,
-		ImageSize: o.ImageSize, Resize: o.Resize, NBank: len(p.train), Stages: sw.m}
-	info.LabelCounts = make([]int, len(set.Labels))
-	truth := make([]int, N)
-	items := make([]rundir.Item, N)
-	paths := make([]string, N)
-	info.Dir, info.Unlabelled = o.rel(p.cat.Dir), set.Unlabelled
-	for i, it := range set.Items {
-		if it.LabelIndex >= 0 {
-			info.LabelCounts[it.LabelIndex]++
-		}
-		truth[i] = it.LabelIndex
-		items[i] = rundir.Item{Index: i, Path: o.rel(it.Path), Label: it.Label, Mask: o.rel(it.MaskPath)}
-		paths[i] = it.Path
-	}
-	unsup := slices.Contains(o.Modes, rundir.ModeUnsupervised)
-	var refPaths []string
-	if unsup {
-		for _, it := range p.ref {
-			refPaths = append(refPaths, it.Path)
-		}
-		info.NReference, info.ReferenceOnly = N+len(refPaths), o.rels(refPaths)
-	}
+	info, c := categoryRecord(o, p)
+	info.Stages = sw.m
+	truth, items, paths, refPaths := c.truth, c.items, c.paths, c.refPaths
 	if o.in.labelled {
 		fmt.Fprintf(log, "%s: %d images, %d labels (%v), K = %s, %d bank images\n", p.cat.Name, N, len(set.Labels), set.Labels, kText(p.k), len(p.train))
 	} else {
@@ -377,71 +359,123 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		if mode == rundir.ModeSemi && !p.semi {
 			continue
 		}
-		sw.start("scores")
-		s, hit, err := scores(ctx, o, mode, in, p.cat.Name, log)
+		r, err := runMode(ctx, o, sw, p, mode, in, &info, ms, truth, items, log)
 		if err != nil {
 			return info, nil, err
 		}
-		if hit {
-			info.ScoreCacheHits++
-		}
-		if mode != rundir.ModeAverage {
-			how := "computed"
-			if hit {
-				how = "from the score cache"
-			} else if note := scaleNote(o, mode, in.zRef.Len(), D); note != "" {
-				how += ", " + note
-			}
-			fmt.Fprintf(log, "%s: %s patch scores (%s) in %.1fs\n", p.cat.Name, mode, how, time.Since(sw.t).Seconds())
-		}
-		if mode != rundir.ModeAverage {
-			if err := writeScores(o, p.cat.Name, mode, s); err != nil {
-				return info, nil, err
-			}
-			ms.scoreStats(mode, s)
-		}
-		taus := o.Taus
-		if mode == rundir.ModeAverage {
-			taus = []float64{1} // every tau gives uniform weights
-		}
-		// alpha for every tau, then X for all of them in one pass over Z.
-		sw.start("alpha")
-		alphas := make([][]float64, len(taus))
-		for k, tau := range taus {
-			if alphas[k], err = patchWeights(o, s, tau); err != nil {
-				return info, nil, err
-			}
-		}
-		xs, err := alpha.ImageEmbeddingsFrom(in.z, alphas, alpha.Options{Workers: o.Workers, Done: ctx.Done()})
-		if err != nil {
-			if ctx.Err() != nil {
-				return info, nil, ctx.Err()
-			}
-			return info, nil, err
-		}
-		for k, tau := range taus {
-			if err := ctx.Err(); err != nil {
-				return info, nil, err
-			}
-			postX(o, xs[k])
-			r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items)
-			if err != nil {
-				return info, nil, err
-			}
-			if r.Kind != "" { // "" without labels: no scores
-				rows = append(rows, r)
-			}
-			if kc != nil {
-				info.KChoices = append(info.KChoices, *kc)
-				fmt.Fprintf(log, "%s: %s: K = %d estimated (runner-up %d, %s)\n", p.cat.Name, settingText(mode, tau), kc.K, kc.RunnerUp, kc.Criterion)
-			}
-		}
+		rows = append(rows, r...)
 	}
 	sw.start("model")
 	if err := ms.save(ctx, catDir, log); err != nil {
 		return info, nil, fmt.Errorf("saving the model for assign: %w", err)
 	}
 	return info, rows, nil
+}
+
+// runMode scores the patches of one weighting mode, then for each of its
+// taus weights them into image embeddings, clusters them and writes the
+// result folder. It returns the summary rows (none without labels) and
+// records score cache hits and K estimates in info, and the mode's score
+// statistics in ms (for assign).
+func runMode(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, in *catInputs, info *rundir.Category,
+	ms *modelSaver, truth []int, items []rundir.Item, log io.Writer) ([]rundir.Row, error) {
+	_, D := in.z.Dims()
+	var rows []rundir.Row
+	sw.start("scores")
+	s, hit, err := scores(ctx, o, mode, in, p.cat.Name, log)
+	if err != nil {
+		return nil, err
+	}
+	if hit {
+		info.ScoreCacheHits++
+	}
+	if rundir.Mode(mode).Scored() {
+		how := "computed"
+		if hit {
+			how = "from the score cache"
+		} else if note := scaleNote(o, mode, in.zRef.Len(), D); note != "" {
+			how += ", " + note
+		}
+		fmt.Fprintf(log, "%s: %s patch scores (%s) in %.1fs\n", p.cat.Name, mode, how, time.Since(sw.t).Seconds())
+	}
+	if rundir.Mode(mode).Scored() {
+		if err := writeScores(o, p.cat.Name, mode, s); err != nil {
+			return nil, err
+		}
+		ms.scoreStats(mode, s)
+	}
+	taus := o.Taus
+	if !rundir.Mode(mode).HasTau() {
+		taus = []float64{1} // every tau gives uniform weights
+	}
+	// alpha for every tau, then X for all of them in one pass over Z.
+	sw.start("alpha")
+	alphas := make([][]float64, len(taus))
+	for k, tau := range taus {
+		if alphas[k], err = patchWeights(o, s, tau); err != nil {
+			return nil, err
+		}
+	}
+	xs, err := alpha.ImageEmbeddingsFrom(in.z, alphas, alpha.Options{Workers: o.Workers, Done: ctx.Done()})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	for k, tau := range taus {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		postX(o, xs[k])
+		r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items)
+		if err != nil {
+			return nil, err
+		}
+		if r.Kind != "" { // "" without labels: no scores
+			rows = append(rows, r)
+		}
+		if kc != nil {
+			info.KChoices = append(info.KChoices, *kc)
+			fmt.Fprintf(log, "%s: %s: K = %d estimated (runner-up %d, %s)\n", p.cat.Name, settingText(mode, tau), kc.K, kc.RunnerUp, kc.Criterion)
+		}
+	}
+	return rows, nil
+}
+
+// catRecord is what the result files of a category need of its images.
+type catRecord struct {
+	truth    []int         // label index per image (-1 without)
+	items    []rundir.Item // items.csv
+	paths    []string      // the clustered images' files
+	refPaths []string      // reference-only images of the unsupervised score
+}
+
+// categoryRecord fills the run.json record of a category from its plan
+// (everything known before the features) and lists its images.
+func categoryRecord(o *Options, p plan) (rundir.Category, catRecord) {
+	set := p.set
+	N := len(set.Items)
+	info := rundir.Category{Name: p.cat.Name, Dir: p.cat.Dir, NImages: N, Labels: set.Labels, K: p.k,
+		ImageSize: o.ImageSize, Resize: o.Resize, NBank: len(p.train)}
+	info.LabelCounts = make([]int, len(set.Labels))
+	c := catRecord{truth: make([]int, N), items: make([]rundir.Item, N), paths: make([]string, N)}
+	info.Dir, info.Unlabelled = o.rel(p.cat.Dir), set.Unlabelled
+	for i, it := range set.Items {
+		if it.LabelIndex >= 0 {
+			info.LabelCounts[it.LabelIndex]++
+		}
+		c.truth[i] = it.LabelIndex
+		c.items[i] = rundir.Item{Index: i, Path: o.rel(it.Path), Label: it.Label, Mask: o.rel(it.MaskPath)}
+		c.paths[i] = it.Path
+	}
+	if slices.Contains(o.Modes, rundir.ModeUnsupervised) {
+		for _, it := range p.ref {
+			c.refPaths = append(c.refPaths, it.Path)
+		}
+		info.NReference, info.ReferenceOnly = N+len(c.refPaths), o.rels(c.refPaths)
+	}
+	return info, c
 }
 
 // byteSize formats n bytes for a log line (MB or GB, 1 decimal).
@@ -457,7 +491,6 @@ func byteSize(n int64) string {
 func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, tau float64,
 	a []float64, x *tensor.Tensor, s *alpha.Scores, truth []int, items []rundir.Item) (rundir.Row, *rundir.KChoice, error) {
 	N := x.Shape[0]
-	M := len(a) / N
 	sw.start("cluster")
 	pred, link, kc, err := clusterX(o, x, p.k, mode, tau)
 	if err != nil {
@@ -467,7 +500,7 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if kc != nil {
 		k = kc.K
 	}
-	hasTau := mode != rundir.ModeAverage
+	hasTau := rundir.Mode(mode).HasTau()
 	var m *rundir.Metrics
 	if !p.set.Unlabelled { // without labels there is nothing to score
 		sw.start("metrics")
@@ -484,22 +517,8 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return rundir.Row{}, nil, err
 	}
-	a32 := make([]float32, len(a))
-	for i, v := range a {
-		a32[i] = float32(v)
-	}
-	if err := npy.Write(filepath.Join(dir, rundir.AlphaFile), a32, N, M); err != nil {
+	if err := writeArrays(dir, a, x, link); err != nil {
 		return rundir.Row{}, nil, err
-	}
-	if err := npy.Write(filepath.Join(dir, rundir.XFile), x.Data, N, x.Shape[1]); err != nil {
-		return rundir.Row{}, nil, err
-	}
-	if link != nil {
-		if err := npy.Write(filepath.Join(dir, rundir.LinkageFile), link.Matrix(), N-1, 4); err != nil {
-			return rundir.Row{}, nil, err
-		}
-	} else {
-		os.Remove(dir + "/" + rundir.LinkageFile) // a stale one from an earlier Ward run
 	}
 	as := make([]rundir.Assignment, N)
 	for i, it := range items {
@@ -508,25 +527,11 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if err := describe(as, x, pred, k, s, mode); err != nil {
 		return rundir.Row{}, nil, err
 	}
-	if err := rundir.WriteAssignments(filepath.Join(dir, rundir.AssignmentsFile), as); err != nil {
+	if err := writeRecords(dir, as, m, kc); err != nil {
 		return rundir.Row{}, nil, err
 	}
-	if m != nil {
-		if err := rundir.WriteMetrics(filepath.Join(dir, rundir.MetricsFile), m); err != nil {
-			return rundir.Row{}, nil, err
-		}
-	}
-	if kc != nil {
-		if err := rundir.WriteK(dir, kc); err != nil {
-			return rundir.Row{}, nil, err
-		}
-	}
 	if o.ExportClusters {
-		src := make([]string, len(p.set.Items)) // as[i].Path is relative to the data root
-		for i, it := range p.set.Items {
-			src[i] = it.Path
-		}
-		if err := exportClusters(dir, p.cat.Dir, src, as, k, o.logw()); err != nil {
+		if err := exportResult(o, p, dir, as, k); err != nil {
 			return rundir.Row{}, nil, err
 		}
 	}
@@ -542,7 +547,7 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 
 // settingText names a result for log lines: "unsupervised tau 1", "average".
 func settingText(mode string, tau float64) string {
-	if mode == rundir.ModeAverage {
+	if !rundir.Mode(mode).HasTau() {
 		return mode
 	}
 	return mode + " tau " + rundir.TauName(tau)

@@ -22,7 +22,7 @@ func scoreClusters(o *Options, p plan, k int, mode string, tau float64, truth, p
 	labels := p.set.Labels
 	m := &rundir.Metrics{Category: p.cat.Name, Mode: mode, Cluster: o.Cluster, Protocol: o.protocol(),
 		K: k, N: N, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1, Labels: labels}
-	if mode != rundir.ModeAverage {
+	if rundir.Mode(mode).HasTau() {
 		t := tau
 		m.Tau = &t
 	}

@@ -62,6 +62,9 @@ type catInputs struct {
 // returns the sources: streamed from the cache when there is one, else in
 // memory.
 func (x *extractor) inputs(ctx context.Context, paths, refPaths, bankPaths []string, cat string, progress io.Writer) (*catInputs, error) {
+	if m := x.opt.in.merge; m != nil {
+		return m.inputs(cat) // from a sharded run's store (shard.go)
+	}
 	in := &catInputs{streamed: x.cache != nil}
 	keep := x.cache == nil
 	z, keys, err := x.zKeys(ctx, paths, cat+" features", progress, keep)
@@ -156,8 +159,12 @@ func (in *catInputs) scoreKey(o *Options, mode string) featcache.ScoreKey {
 func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat string, log io.Writer) (s *alpha.Scores, hit bool, err error) {
 	N := in.z.Len()
 	M, _ := in.z.Dims()
-	if mode == rundir.ModeAverage {
+	if !rundir.Mode(mode).Scored() { // uniform weights
 		return alpha.Average(N, M), false, nil
+	}
+	if m := o.in.merge; m != nil {
+		s, err := m.scores(cat, mode, M) // a sharded run's score shards (shard.go)
+		return s, false, err
 	}
 	var sc *featcache.ScoreCache
 	var key featcache.ScoreKey

@@ -47,7 +47,6 @@ type fullBlock struct {
 	Name string
 	Mean bool
 	Rows []fullRow
-	raw  []rundir.Row
 }
 
 type fullRow struct {

@@ -228,7 +228,7 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 			st, m, recommended = rs, rm, true
 		}
 	}
-	cv.Setting = settingName(st.Mode, st.Tau, st.Mode != rundir.ModeAverage)
+	cv.Setting = settingName(st.Mode, st.Tau, rundir.Mode(st.Mode).HasTau())
 	if c.Unlabelled {
 		return buildUnlabelled(cv, runDir, run, c, st, perCluster, opt)
 	}
@@ -240,7 +240,7 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		cv.SettingWhy = "recommended without labels (summary.csv column recommended)"
 	} else if opt.Mode == "" {
 		cv.SettingWhy = "best NMI of this category"
-	} else if !opt.HasTau && opt.Mode != rundir.ModeAverage {
+	} else if !opt.HasTau && rundir.Mode(opt.Mode).HasTau() {
 		cv.SettingWhy = "best NMI of mode " + opt.Mode
 	} else {
 		cv.SettingWhy = "chosen for the report"
@@ -249,20 +249,9 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 		cv.Method = m.Cluster
 	}
 	dir := st.Dir(runDir, c.Name)
-	if err := addKPlot(cv, dir); err != nil {
-		return nil, err
-	}
-	src, err := draw.OpenCategory(runDir, run, c.Name)
+	src, as, err := openResult(cv, runDir, run, c.Name, dir, opt)
 	if err != nil {
 		return nil, err
-	}
-	src.Data = opt.Data
-	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
-	if err != nil {
-		return nil, err
-	}
-	if len(as) != len(src.Items) {
-		return nil, fmt.Errorf("%s: %d assignments for %d images", dir, len(as), len(src.Items))
 	}
 	match, err := clusterLabels(m, as, c.Labels)
 	if err != nil {
@@ -353,7 +342,7 @@ func chooseSetting(runDir string, run *rundir.Run, category string, opt Options)
 			return draw.Setting{}, nil, err
 		}
 	}
-	if opt.Mode != "" && (opt.HasTau || opt.Mode == rundir.ModeAverage) {
+	if opt.Mode != "" && (opt.HasTau || !rundir.Mode(opt.Mode).HasTau()) {
 		st := draw.Setting{Mode: opt.Mode, Tau: opt.Tau}
 		if i := slices.IndexFunc(run.Categories, func(c rundir.Category) bool { return c.Name == category }); i >= 0 && run.Categories[i].Unlabelled {
 			return st, nil, nil // no metrics.json without labels
@@ -568,4 +557,26 @@ func addKPlot(cv *categoryView, dir string) error {
 	cv.Plots = append(cv.Plots, template.HTML(svg))
 	cv.KAuto, cv.K = true, kc.K
 	return nil
+}
+
+// openResult opens what a category's section shows from one result folder
+// dir: the K plot (when k.json is there), the category's images (rebased
+// on opt.Data) and its assignments, one per image.
+func openResult(cv *categoryView, runDir string, run *rundir.Run, category, dir string, opt Options) (*draw.Source, []rundir.Assignment, error) {
+	if err := addKPlot(cv, dir); err != nil {
+		return nil, nil, err
+	}
+	src, err := draw.OpenCategory(runDir, run, category)
+	if err != nil {
+		return nil, nil, err
+	}
+	src.Data = opt.Data
+	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(as) != len(src.Items) {
+		return nil, nil, fmt.Errorf("%s: %d assignments for %d images", dir, len(as), len(src.Items))
+	}
+	return src, as, nil
 }

@@ -44,7 +44,7 @@ func buildSummary(rows []rundir.Row, run *rundir.Run) summaryView {
 	for _, m := range modes {
 		h, ok := headline[m]
 		col := modeHead{Mode: m, Color: cssColor(modeColors[m])}
-		if ok && m != rundir.ModeAverage {
+		if ok && rundir.Mode(m).HasTau() {
 			col.Tau = "τ = " + rundir.TauName(h.tau)
 		}
 		v.Modes = append(v.Modes, col)
@@ -125,43 +125,22 @@ func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 // value per column of each block marked.
 func buildFullTable(rows []rundir.Row) []fullBlock {
 	var blocks []fullBlock
-	idx := map[string]int{}
-	for _, r := range rows {
-		name := r.Category
-		if r.Kind == rundir.KindMean {
-			name = fmt.Sprintf("%s mean (%s, %s, %d images)", title(r.Category), r.Weighting, plural(r.NCategories, "category", "categories"), r.NImages)
-		} else {
-			name = fmt.Sprintf("%s (%d images)", r.Category, r.NImages)
+	for _, t := range rundir.SummaryBlocks(rows) {
+		fb := fullBlock{Name: fmt.Sprintf("%s (%d images)", t.Category, t.NImages), Mean: t.Kind == rundir.KindMean}
+		if fb.Mean {
+			fb.Name = fmt.Sprintf("%s mean (%s, %s, %d images)", title(t.Category), t.Weighting, plural(t.NCategories, "category", "categories"), t.NImages)
 		}
-		k := r.Kind + "\x00" + r.Category + "\x00" + r.Weighting
-		i, ok := idx[k]
-		if !ok {
-			i = len(blocks)
-			idx[k] = i
-			blocks = append(blocks, fullBlock{Name: name, Mean: r.Kind == rundir.KindMean})
-		}
-		blocks[i].raw = append(blocks[i].raw, r)
-	}
-	for b := range blocks {
-		var best [3]float64
-		for j := range best {
-			best[j] = math.Inf(-1)
-		}
-		for _, r := range blocks[b].raw {
-			for j, x := range []float64{r.NMI, r.ARI, r.F1} {
-				best[j] = max(best[j], round3(x))
-			}
-		}
-		for _, r := range blocks[b].raw {
+		for i, r := range t.Rows {
 			fr := fullRow{Mode: r.Mode, Tau: "–", Color: cssColor(modeColors[r.Mode]), Recommended: r.Recommended}
 			if r.HasTau {
 				fr.Tau = rundir.TauName(r.Tau)
 			}
-			for j, x := range []float64{r.NMI, r.ARI, r.F1} {
-				fr.Cells = append(fr.Cells, scoreCell{Text: fmt.Sprintf("%.3f", x), Best: len(blocks[b].raw) > 1 && round3(x) == best[j]})
+			for j, x := range r.Scores() {
+				fr.Cells = append(fr.Cells, scoreCell{Text: fmt.Sprintf("%.3f", x), Best: t.Best[i][j]})
 			}
-			blocks[b].Rows = append(blocks[b].Rows, fr)
+			fb.Rows = append(fb.Rows, fr)
 		}
+		blocks = append(blocks, fb)
 	}
 	return blocks
 }

@@ -20,7 +20,7 @@ func buildUnlabelled(cv *categoryView, runDir string, run *rundir.Run, c rundir.
 	cv.Unlabelled = true
 	cv.Plots = nil
 	cv.SettingWhy = "chosen for the report"
-	if opt.Mode == "" || (!opt.HasTau && opt.Mode != rundir.ModeAverage) {
+	if opt.Mode == "" || (!opt.HasTau && rundir.Mode(opt.Mode).HasTau()) {
 		cv.SettingWhy = "no labels to pick a best setting by: the middle τ of the run's first mode"
 		if st.Mode == c.RecommendedMode && st.Tau == c.RecommendedTau {
 			cv.SettingWhy = "the setting recommended without labels: run.json recommended_mode, recommended_tau"
@@ -28,20 +28,9 @@ func buildUnlabelled(cv *categoryView, runDir string, run *rundir.Run, c rundir.
 	}
 	cv.Method = run.Settings.Cluster
 	dir := st.Dir(runDir, c.Name)
-	if err := addKPlot(cv, dir); err != nil {
-		return nil, err
-	}
-	src, err := draw.OpenCategory(runDir, run, c.Name)
+	src, as, err := openResult(cv, runDir, run, c.Name, dir, opt)
 	if err != nil {
 		return nil, err
-	}
-	src.Data = opt.Data
-	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
-	if err != nil {
-		return nil, err
-	}
-	if len(as) != len(src.Items) {
-		return nil, fmt.Errorf("%s: %d assignments for %d images", dir, len(as), len(src.Items))
 	}
 	match := map[int]string{}
 	for _, a := range as {

@@ -258,7 +258,7 @@ func CategoryDir(out, category string) string { return filepath.Join(out, catego
 // OUT/<cat>/<mode>/tau_<tau> for unsupervised and semi, OUT/<cat>/average
 // for average (tau is ignored).
 func ResultDir(out, category, mode string, tau float64) string {
-	if mode == ModeAverage {
+	if !Mode(mode).HasTau() {
 		return filepath.Join(out, category, mode)
 	}
 	return filepath.Join(out, category, mode, "tau_"+TauName(tau))
@@ -279,7 +279,7 @@ func (r *Run) Results(out string) []Result {
 	var res []Result
 	for _, c := range r.Categories {
 		for _, m := range r.Settings.Modes {
-			if m == ModeAverage {
+			if !Mode(m).HasTau() {
 				res = append(res, Result{Category: c.Name, Mode: m, Dir: ResultDir(out, c.Name, m, 0)})
 				continue
 			}

@@ -64,6 +64,14 @@ type Row struct {
 	Recommended bool
 }
 
+// TauText is the row's tau as tables show it: TauName, or "-" without one.
+func (r Row) TauText() string {
+	if !r.HasTau {
+		return "-"
+	}
+	return TauName(r.Tau)
+}
+
 // setting is the (mode, tau) a row belongs to.
 func (r Row) setting() string {
 	if !r.HasTau {
@@ -217,48 +225,20 @@ func SummaryMarkdown(rows []Row, protocol string) string {
 		"Means: *plain* is the unweighted mean over categories (the paper's way), " +
 		"*weighted* the mean weighted by image count (the seed's way). Best value per column in bold. " +
 		"The setting marked ✓ is the one the tool recommends without labels (the best in bold is chosen with them).\n")
-	type table struct {
-		title string
-		rows  []Row
-	}
-	var tables []table
-	idx := map[string]int{}
-	for _, r := range rows {
-		var title string
-		if r.Kind == KindMean {
-			title = fmt.Sprintf("Mean over %s categories (%s, %d categories, %d images)", r.Category, r.Weighting, r.NCategories, r.NImages)
-			if r.Category == GroupAll {
-				title = fmt.Sprintf("Mean over all categories (%s, %d categories, %d images)", r.Weighting, r.NCategories, r.NImages)
-			}
-		} else {
-			title = fmt.Sprintf("%s (%d images)", r.Category, r.NImages)
-		}
-		key := r.Kind + "\x00" + r.Category + "\x00" + r.Weighting
-		i, ok := idx[key]
-		if !ok {
-			i = len(tables)
-			idx[key] = i
-			tables = append(tables, table{title: title})
-		}
-		tables[i].rows = append(tables[i].rows, r)
-	}
-	for _, t := range tables {
-		fmt.Fprintf(&b, "\n## %s\n\n| mode | tau | NMI | ARI | F1 | recommended |\n|---|---|---:|---:|---:|:---:|\n", t.title)
-		best := [3]float64{math.Inf(-1), math.Inf(-1), math.Inf(-1)}
-		for _, r := range t.rows {
-			for j, v := range []float64{r.NMI, r.ARI, r.F1} {
-				best[j] = max(best[j], round3(v))
+	for _, t := range SummaryBlocks(rows) {
+		title := fmt.Sprintf("%s (%d images)", t.Category, t.NImages)
+		if t.Kind == KindMean {
+			title = fmt.Sprintf("Mean over %s categories (%s, %d categories, %d images)", t.Category, t.Weighting, t.NCategories, t.NImages)
+			if t.Category == GroupAll {
+				title = fmt.Sprintf("Mean over all categories (%s, %d categories, %d images)", t.Weighting, t.NCategories, t.NImages)
 			}
 		}
-		for _, r := range t.rows {
-			tau := "-"
-			if r.HasTau {
-				tau = TauName(r.Tau)
-			}
-			fmt.Fprintf(&b, "| %s | %s |", r.Mode, tau)
-			for j, v := range []float64{r.NMI, r.ARI, r.F1} {
+		fmt.Fprintf(&b, "\n## %s\n\n| mode | tau | NMI | ARI | F1 | recommended |\n|---|---|---:|---:|---:|:---:|\n", title)
+		for i, r := range t.Rows {
+			fmt.Fprintf(&b, "| %s | %s |", r.Mode, r.TauText())
+			for j, v := range r.Scores() {
 				s := strconv.FormatFloat(v, 'f', 3, 64)
-				if round3(v) == best[j] && len(t.rows) > 1 {
+				if t.Best[i][j] {
 					s = "**" + s + "**"
 				}
 				fmt.Fprintf(&b, " %s |", s)

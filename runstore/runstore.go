@@ -1,10 +1,11 @@
 // Package runstore reads and writes the files of a run folder that is
 // either a local directory or a bucket shared by many machines
-// (gocloud.dev/blob: file:// and mem:// always; s3://, gs:// and azblob://
-// in a build with -tags cloud, as the container image is built, since their
-// SDKs triple the build time of the module).
-// The shards of a sharded run (package shard) exchange their embeddings and
-// scores through it.
+// (gocloud.dev/blob: file:// and mem:// always, mem://name being one
+// in-memory bucket per name for the whole process; s3://, gs:// and
+// azblob:// in a build with -tags cloud, as the container image is built,
+// since their SDKs triple the build time of the module).
+// The shards of a sharded run (pipeline.RunShard, pipeline.Merge) exchange
+// their embeddings and scores through it.
 package runstore
 
 import (
@@ -16,10 +17,11 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
-	_ "gocloud.dev/blob/memblob" // mem://
+	"gocloud.dev/blob/memblob"
 	"gocloud.dev/gcerrors"
 )
 
@@ -28,6 +30,24 @@ type Store struct {
 	loc    string
 	local  string // the directory, for a local store; "" for a bucket
 	bucket *blob.Bucket
+	shared bool // a process-wide mem:// bucket: Close leaves it open
+}
+
+var (
+	memMu      sync.Mutex
+	memBuckets = map[string]*blob.Bucket{}
+)
+
+// memBucket is the process's in-memory bucket of that name.
+func memBucket(name string) *blob.Bucket {
+	memMu.Lock()
+	defer memMu.Unlock()
+	b := memBuckets[name]
+	if b == nil {
+		b = memblob.OpenBucket(nil)
+		memBuckets[name] = b
+	}
+	return b
 }
 
 // IsURL reports whether loc names a bucket (scheme://...) rather than a
@@ -65,6 +85,15 @@ func Open(ctx context.Context, loc string) (*Store, error) {
 	}
 	prefix := strings.Trim(u.Path, "/")
 	u.Path = ""
+	if u.Scheme == "mem" {
+		// One in-memory bucket per name for the whole process, so that
+		// stores opened one after the other (the shards of a test) share it.
+		b := memBucket(u.Host)
+		if prefix != "" {
+			b = blob.PrefixedBucket(b, prefix+"/")
+		}
+		return &Store{loc: loc, bucket: b, shared: true}, nil
+	}
 	b, err := blob.OpenBucket(ctx, u.String())
 	if err != nil {
 		if !cloudDrivers && u.Scheme != "mem" {
@@ -84,8 +113,14 @@ func (s *Store) Location() string { return s.loc }
 // LocalDir is the directory of a local store, "" for a bucket.
 func (s *Store) LocalDir() string { return s.local }
 
-// Close releases the bucket.
-func (s *Store) Close() error { return s.bucket.Close() }
+// Close releases the bucket (a mem:// bucket stays in memory for the
+// process's other stores of it).
+func (s *Store) Close() error {
+	if s.shared {
+		return nil
+	}
+	return s.bucket.Close()
+}
 
 // Write stores data under key. Readers see the whole value or nothing:
 // buckets write objects atomically, and the local store writes a temp file

@@ -69,6 +69,16 @@ func TestStores(t *testing.T) {
 	if err := a.Write(ctx, "k", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
+	b, _ := Open(ctx, "mem://shared/b")
+	if ok, _ := b.Exists(ctx, "k"); ok {
+		t.Fatal("mem://shared/b sees mem://shared/a's key")
+	}
+	// A mem:// bucket outlives its stores: a later Open of it sees the key.
+	a.Close()
+	a2, _ := Open(ctx, "mem://shared/a")
+	if v, err := a2.Read(ctx, "k"); err != nil || string(v) != "x" {
+		t.Fatalf("mem://shared/a reopened: %q, %v", v, err)
+	}
 	if _, err := Open(ctx, "s3://bucket/run?region=eu-west-1"); !cloudDrivers && (err == nil || !strings.Contains(err.Error(), "-tags cloud")) {
 		t.Fatalf("s3 without the cloud drivers: %v, want a hint to build with -tags cloud", err)
 	}

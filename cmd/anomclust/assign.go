@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/anomclust/anomclust/dataset"
+	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/rundir"
 	"golang.org/x/term"
@@ -78,7 +79,7 @@ func runAssign(args []string) error {
 	switch *cache {
 	case "none", "off":
 	case "":
-		c, err := defaultFeatureCache()
+		c, err := featcache.DefaultDir()
 		if err != nil {
 			return err
 		}
@@ -107,10 +108,7 @@ func runAssign(args []string) error {
 		rows = append(rows, []string{r.Path, labels[r.Path], strconv.Itoa(r.Cluster), fmtG(r.Relative),
 			fmtG(r.Confidence), isNew, fmtG(r.Score)})
 	}
-	tauText := "-"
-	if res.Mode != rundir.ModeAverage {
-		tauText = rundir.TauName(res.Tau)
-	}
+	tauText := rundir.Mode(res.Mode).TauText(res.Tau)
 	why := ""
 	if *mode == "" && *tau == "" {
 		why = ", the run's recommended setting"

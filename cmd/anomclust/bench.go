@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"sort"
 )
@@ -10,6 +11,15 @@ type benchTarget struct {
 	name    string
 	summary string
 	run     func(args []string) error
+}
+
+// defaultPython is the interpreter the bench targets run their PyTorch or
+// NumPy references with unless --python names another.
+const defaultPython = "/usr/bin/python3"
+
+// pythonFlag adds --python, shared by every bench target that runs Python.
+func pythonFlag(fs *flag.FlagSet) *string {
+	return fs.String("python", defaultPython, "Python with torch for the reference measurement (\"\" to skip it)")
 }
 
 var benchTargets = map[string]benchTarget{}

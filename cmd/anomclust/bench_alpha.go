@@ -75,7 +75,7 @@ func runBenchAlpha(args []string) error {
 	strategy := fs.String("strategy", "symmetric", "our pair strategy: symmetric or fused (see package alpha)")
 	workers := fs.Int("workers", 0, "our pair workers (0 = GOMAXPROCS)")
 	sample := fs.Int("pairs-sample", 100, "time PyTorch on about this many image pairs, taken as whole query images (each against all N-1 others), and extrapolate to all N(N-1) pairs; 0 = all pairs")
-	python := fs.String("python", "/usr/bin/python3", "Python with torch for the reference loop (\"\" to skip)")
+	python := pythonFlag(fs)
 	threads := fs.Int("torch-threads", 2, "torch.set_num_threads for the reference loop")
 	if err := fs.Parse(args); err != nil {
 		return err

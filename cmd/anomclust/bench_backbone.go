@@ -28,7 +28,7 @@ func init() {
 
 // runBenchBackbone times batch feature extraction with random weights of the
 // full-size architecture (no download needed), then the same model and
-// layers in PyTorch (/usr/bin/python3, torch.set_num_threads(threads)) when
+// layers in PyTorch (--python, torch.set_num_threads(threads)) when
 // torch is installed, and prints both rates and their ratio.
 func runBenchBackbone(args []string) error {
 	fs := newFlags("bench backbone", "NAME [--batch 8] [--images 32] [--layers L1,L2] [--size 224] [--rounds 1] [--no-torch]")
@@ -36,7 +36,8 @@ func runBenchBackbone(args []string) error {
 	images := fs.Int("images", 32, "images timed (after one warm-up batch)")
 	layers := fs.String("layers", "", "layers to extract; default: the deepest of the method's default layers for this backbone, e.g. layer3 or blocks.11")
 	size := fs.Int("size", 224, "input height and width, pixels")
-	noTorch := fs.Bool("no-torch", false, "skip the PyTorch measurement")
+	noTorch := fs.Bool("no-torch", false, "skip the PyTorch measurement (as --python \"\")")
+	python := pythonFlag(fs)
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "PyTorch threads (Go uses GOMAXPROCS)")
 	rounds := fs.Int("rounds", 1, "alternate Go and PyTorch measurements this many times and report medians (the machine is shared: alternating evens out load changes)")
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
@@ -121,7 +122,7 @@ func runBenchBackbone(args []string) error {
 	}
 	goThreads := runtime.GOMAXPROCS(0)
 	var goRates, torchRates []float64
-	torchOK := !*noTorch
+	torchOK := !*noTorch && *python != ""
 	for r := 0; r < max(*rounds, 1); r++ {
 		measurePeak(goThreads)
 		if torchOK && *threads != goThreads {
@@ -142,7 +143,7 @@ func runBenchBackbone(args []string) error {
 		if !torchOK {
 			continue
 		}
-		torchRate, err := torchBackboneRate(name, layerList, *size, *batch, *images, *threads)
+		torchRate, err := torchBackboneRate(*python, name, layerList, *size, *batch, *images, *threads)
 		if err != nil {
 			fmt.Printf("pytorch: not measured (%v)\n", err)
 			torchOK = false
@@ -197,10 +198,9 @@ func rss(field string) string {
 }
 
 // torchBackboneRate runs torchBenchScript and parses its images/s.
-func torchBackboneRate(name string, layers []string, size, batch, images, threads int) (float64, error) {
-	const python = "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		return 0, fmt.Errorf("%s not found", python)
+func torchBackboneRate(python, name string, layers []string, size, batch, images, threads int) (float64, error) {
+	if _, err := exec.LookPath(python); err != nil {
+		return 0, fmt.Errorf("--python %s: %w", python, err)
 	}
 	a, _ := zoo.Lookup(name)
 	spec := ""

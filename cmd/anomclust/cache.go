@@ -44,7 +44,7 @@ func runCacheTo(args []string, stdout io.Writer) error {
 	root := *dir
 	if root == "" {
 		var err error
-		if root, err = defaultFeatureCache(); err != nil {
+		if root, err = featcache.DefaultDir(); err != nil {
 			return err
 		}
 	}

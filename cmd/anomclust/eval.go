@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/anomclust/anomclust/eval"
+	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/internal/atomicfile"
 )
 
@@ -71,7 +72,7 @@ func runEval(args []string) error {
 	switch *cache {
 	case "none":
 	case "":
-		if c.Cache, err = defaultFeatureCache(); err != nil {
+		if c.Cache, err = featcache.DefaultDir(); err != nil {
 			return err
 		}
 	default:

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/anomclust/anomclust/cluster"
+	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/report"
 	"github.com/anomclust/anomclust/rundir"
@@ -41,6 +43,7 @@ type runFlags struct {
 	normalizeX                                       *bool
 	scale                                            *scaleFlags
 	in                                               *inputFlags
+	shard                                            *shardFlags
 }
 
 func newRunFlags() *runFlags {
@@ -65,7 +68,7 @@ func newRunFlags() *runFlags {
 	f.tau = fs.String("tau", "0,1,2", "comma-separated softmax temperatures (0 = hard arg-max)")
 	f.trainRatio = fs.Float64("train-ratio", d.TrainRatio, "semi: train/good images in the memory bank, as a fraction of the test images")
 	f.coreset = fs.Float64("coreset", d.Coreset, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
-	f.cluster = fs.String("cluster", d.Cluster, "clustering: ward or kmeans")
+	f.cluster = fs.String("cluster", d.Cluster, "clustering: "+strings.Join(cluster.Methods(), " or "))
 	f.k = fs.String("k", "", "number of clusters, or auto to estimate it from the data (default: the number of labels of each category; auto when there are none)")
 	f.kRange = fs.String("k-range", "2,15", "candidates of --k auto: min,max")
 	f.exportClusters = fs.Bool("export-clusters", false, "write <result>/clusters/cluster_<NN>/ with every image (hard links, else copies)")
@@ -78,6 +81,7 @@ func newRunFlags() *runFlags {
 	f.weighting = fs.String("weighting", d.Weighting, "scores to weights per tau: softmax (of the scores), image-std (of each image's standardised scores) or set-std (of the scores standardised over the category)")
 	f.normalizeX = fs.Bool("normalize-x", d.NormalizeX, "L2-normalise each image embedding before clustering")
 	f.scale = addScaleFlags(fs)
+	f.shard = addShardFlags(fs)
 	return f
 }
 
@@ -168,7 +172,7 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	case "none", "off":
 		o.Cache = ""
 	case "":
-		o.Cache, err = defaultFeatureCache()
+		o.Cache, err = featcache.DefaultDir()
 		if err != nil {
 			return o, err
 		}
@@ -176,19 +180,6 @@ func (f *runFlags) options() (pipeline.Options, error) {
 		o.Cache = *f.cache
 	}
 	return o, nil
-}
-
-// defaultFeatureCache is <ANOMCLUST_CACHE or user cache dir/anomclust>/features.
-func defaultFeatureCache() (string, error) {
-	base := os.Getenv(weights.EnvCache)
-	if base == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("no cache directory (set %s or --cache): %w", weights.EnvCache, err)
-		}
-		base = filepath.Join(d, "anomclust")
-	}
-	return filepath.Join(base, "features"), nil
 }
 
 // parseTaus parses --tau, dropping repeats: values with the same
@@ -231,6 +222,12 @@ func runRun(args []string) error {
 		return err
 	}
 	o.Command = append([]string{"anomclust", "run"}, args...)
+	if staged, err := f.shard.active(f.fs); err != nil || staged {
+		if err == nil {
+			err = runStage(o, f.shard, cliStderr) // a sharded run's stage (run_shard.go)
+		}
+		return err
+	}
 	ctx, stop := signalContext("run")
 	defer stop()
 	if _, err := runPipeline(ctx, o, cliStdout, cliStderr); err != nil {
@@ -288,53 +285,17 @@ func runPipeline(ctx context.Context, o pipeline.Options, stdout, stderr io.Writ
 // NMI ARI F1 per category and their plain mean over categories; with many
 // categories only the means (summary.md has everything).
 func printSummary(w io.Writer, rows []rundir.Row) {
-	type key struct {
-		mode string
-		tau  float64
-	}
-	var keys []key
-	var cats []string
-	cell := map[key]map[string]rundir.Row{}
-	for _, r := range rows {
-		k := key{r.Mode, r.Tau}
-		if cell[k] == nil {
-			cell[k] = map[string]rundir.Row{}
-			keys = append(keys, k)
-		}
-		name := r.Category
-		switch {
-		case r.Kind == rundir.KindCategory:
-			if !slices.Contains(cats, name) {
-				cats = append(cats, name)
-			}
-		case r.Category == rundir.GroupAll && r.Weighting == rundir.WeightPlain:
-			name = "mean"
-		default:
-			continue
-		}
-		cell[k][name] = r
-	}
-	cols := cats
-	if len(cats) > 6 {
-		cols = nil
-	}
-	if len(cats) > 1 || len(cols) == 0 {
-		cols = append(slices.Clone(cols), "mean")
-	}
+	g := rundir.NewSummaryGrid(rows, 6)
 	fmt.Fprintf(w, "NMI ARI F1 (F1 after Hungarian matching; mean = plain mean over categories, see summary.md for more)\n")
 	fmt.Fprintf(w, "%-13s %-5s", "mode", "tau")
-	for _, c := range cols {
+	for _, c := range g.Columns {
 		fmt.Fprintf(w, "   %-19s", c)
 	}
 	fmt.Fprintln(w)
-	for _, k := range keys {
-		tau := "-"
-		if k.mode != rundir.ModeAverage {
-			tau = rundir.TauName(k.tau)
-		}
-		fmt.Fprintf(w, "%-13s %-5s", k.mode, tau)
-		for _, c := range cols {
-			if r, ok := cell[k][c]; ok {
+	for _, l := range g.Lines {
+		fmt.Fprintf(w, "%-13s %-5s", l.Mode, rundir.Mode(l.Mode).TauText(l.Tau))
+		for _, c := range g.Columns {
+			if r, ok := l.Cells[c]; ok {
 				fmt.Fprintf(w, "  %6.3f %6.3f %6.3f", r.NMI, r.ARI, r.F1)
 			} else {
 				fmt.Fprintf(w, "  %-20s", "")

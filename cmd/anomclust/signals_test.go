@@ -22,6 +22,9 @@ import (
 
 // TestMain runs the child process of TestSignalExit when asked to.
 func TestMain(m *testing.M) {
+	if args := os.Getenv("ANOMCLUST_CLI_CHILD"); args != "" { // shard_test.go
+		os.Exit(cliChild(args))
+	}
 	if mode := os.Getenv("ANOMCLUST_SIGNAL_CHILD"); mode != "" {
 		os.Exit(signalChild(mode, os.Getenv("ANOMCLUST_SIGNAL_DIR")))
 	}

@@ -175,7 +175,7 @@ func writeCategory(data, out string, c Category, s Spec, seed uint64) (rundir.Ca
 	var rows []rundir.Row
 	for _, mode := range rundir.Modes() {
 		taus := s.Taus
-		if mode == rundir.ModeAverage {
+		if !rundir.Mode(mode).HasTau() {
 			taus = []float64{0}
 		}
 		for _, tau := range taus {
@@ -211,10 +211,10 @@ func writeResult(dir string, c Category, s Spec, mode string, tau, noise float64
 		score := make([]float64, m)
 		for j := range score {
 			score[j] = 0.3 * r.Float64()
-			if masks[i] != nil && mode != rundir.ModeAverage {
+			if masks[i] != nil && rundir.Mode(mode).Scored() {
 				score[j] += 2 * float64(masks[i][j])
 			}
-			if mode == rundir.ModeAverage {
+			if !rundir.Mode(mode).Scored() {
 				score[j] = 0
 			}
 		}
@@ -269,7 +269,7 @@ func writeResult(dir string, c Category, s Spec, mode string, tau, noise float64
 	met := &rundir.Metrics{Category: c.Name, Mode: mode, Cluster: "ward", Protocol: rundir.ProtocolMVTec,
 		K: k, N: n, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1, Labels: labels, Confusion: conf, Matching: matching}
 	row := rundir.Row{Kind: rundir.KindCategory, Mode: mode, NCategories: 1, NImages: n, NMI: sc.NMI, ARI: sc.ARI, F1: sc.F1}
-	if mode != rundir.ModeAverage {
+	if rundir.Mode(mode).HasTau() {
 		t := tau
 		met.Tau = &t
 		row.Tau, row.HasTau = tau, true
