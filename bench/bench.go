@@ -1,14 +1,17 @@
 // Package bench measures anomclust's speed against reference
 // implementations and reports ratios measured inside one run: the
-// unsupervised patch scores against a PyTorch torch.cdist loop (Alpha) and a
+// unsupervised patch scores against a PyTorch torch.cdist loop (Alpha), a
 // backbone's feature extraction against the same architecture in PyTorch
-// (Backbone). The Python references are embedded files (py/*.py) run with
-// the interpreter the caller names; an empty interpreter skips them.
+// (Backbone), SGEMM against OpenBLAS (GEMM), the fused nearest-neighbour
+// kernel against the GEMM of its shape (NN), and a whole run's time and
+// memory against the number of images (Scale). The Python references are
+// embedded files (py/*.py) run with the interpreter the caller names; an
+// empty interpreter skips them.
 //
-// The machine these figures come from is usually shared, so every
-// measurement prints CPU time or alternates rounds where wall time alone
-// would mislead. cmd/anomclust's `bench` targets only parse flags and call
-// this package.
+// The machine these figures come from is usually shared, so the
+// measurements print CPU time, interleave or alternate their repetitions
+// where wall time alone would mislead. cmd/anomclust's `bench` targets only
+// parse flags and call this package.
 package bench
 
 import (
