@@ -157,114 +157,24 @@ func Unsupervised(z []*tensor.Tensor, opt Options) (*Scores, error) {
 	} else if opt.Queries > 0 {
 		Q = opt.Queries
 	}
-	// pairs lists the unordered pairs (i, j), i < j, that touch a query
-	// image (i < Q), ordered by j then i (see pairAt).
-	var pairs []int
-	if Q < N {
-		for p := range N * (N - 1) / 2 {
-			if i, _ := pairAt(p); i < Q {
-				pairs = append(pairs, p)
-			}
-		}
-	}
-	nPairs := N * (N - 1) / 2
-	if pairs != nil {
-		nPairs = len(pairs)
-	}
+	pairs, nPairs := queryPairs(N, Q)
 	workers := max(1, min(opt.workers(), nPairs))
 	// One float64 accumulator per worker; pairs are split statically so
 	// the summation order (and so the result) does not depend on scheduling.
 	// Every pair costs the same, so static splitting balances well.
-	acc := make([][]float64, workers)
-	var wg sync.WaitGroup
+	var acc [][]float64
 	switch opt.Strategy {
 	case Symmetric:
-		norms := make([][]float32, N)
-		for i := range z {
-			norms[i] = rowNorms(z[i].Data, M, D)
-		}
-		// Pairs (i, j), i < j, ordered by j then i: a worker packs Z_j once
-		// for the run of pairs sharing it.
-		for w := 0; w < workers; w++ {
-			lo, hi := w*nPairs/workers, (w+1)*nPairs/workers
-			acc[w] = make([]float64, N*M)
-			wg.Add(1)
-			go func(a []float64) {
-				defer wg.Done()
-				dot := make([]float32, M*M)
-				rowMin := make([]float32, M)
-				colMin := make([]float32, M)
-				var packed *gemm.PackedB
-				packedJ := -1
-				for k := lo; k < hi; k++ {
-					if stopped(opt.Done) {
-						return
-					}
-					p := k
-					if pairs != nil {
-						p = pairs[k]
-					}
-					i, j := pairAt(p)
-					if j != packedJ {
-						packed, packedJ = gemm.PackBT(D, M, z[j].Data, D), j
-					}
-					gemm.MatMulPacked(M, z[i].Data, D, packed, dot, M, false)
-					pairMinima(dot, M, norms[i], norms[j], rowMin, colMin)
-					ai, aj := a[i*M:(i+1)*M], a[j*M:(j+1)*M]
-					for m := range M {
-						ai[m] += float64(rowMin[m])
-						aj[m] += float64(colMin[m])
-					}
-					opt.tick(1, nPairs)
-				}
-			}(acc[w])
-		}
+		acc = symmetricSums(z, M, D, pairs, nPairs, workers, opt)
 	case Fused:
-		// Worker w takes the reference images j ≡ w (mod workers), packs
-		// each once as a bank and queries every other image against it.
-		for w := 0; w < workers; w++ {
-			acc[w] = make([]float64, N*M)
-			wg.Add(1)
-			go func(w int, a []float64) {
-				defer wg.Done()
-				minDist := make([]float32, M)
-				for j := w; j < N; j += workers {
-					bank := gemm.PackBank(M, D, z[j].Data, D)
-					for i := 0; i < Q; i++ {
-						if i == j {
-							continue
-						}
-						if stopped(opt.Done) {
-							return
-						}
-						gemm.NearestDistancesPacked(M, z[i].Data, D, bank, minDist, nil)
-						ai := a[i*M : (i+1)*M]
-						for m, v := range minDist {
-							ai[m] += float64(v)
-						}
-						opt.tick(1, Q*(N-1))
-					}
-				}
-			}(w, acc[w])
-		}
+		acc = fusedSums(z, M, D, Q, workers, opt)
 	default:
 		return nil, fmt.Errorf("alpha: unknown strategy %d", opt.Strategy)
 	}
-	wg.Wait()
 	if stopped(opt.Done) {
 		return nil, fmt.Errorf("unsupervised scores of %d images: %w", N, ErrStopped)
 	}
-	s := &Scores{N: Q, M: M, S: make([]float64, Q*M)}
-	for _, a := range acc {
-		for k, v := range a[:Q*M] {
-			s.S[k] += v
-		}
-	}
-	inv := 1 / float64(N-1)
-	for k := range s.S {
-		s.S[k] *= inv
-	}
-	return s, nil
+	return meanOverOthers(acc, N, Q, M), nil
 }
 
 // pairAt returns the p-th unordered pair (i, j), i < j, in the order

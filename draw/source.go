@@ -222,7 +222,7 @@ func CheckMode(runDir string, run *rundir.Run, category, mode string) error {
 	switch {
 	case !slices.Contains(run.Settings.Modes, mode):
 		why = fmt.Sprintf(" (the run's modes were %s)", strings.Join(run.Settings.Modes, ", "))
-	case mode == rundir.ModeSemi:
+	case rundir.Mode(mode).Source() == rundir.SourceBank:
 		why = " (skipped: the category has no train/good images)"
 	}
 	return fmt.Errorf("%s: %w for category %s%s; it has %s (run %s)", mode, ErrModeNotRun, category, why, has, runDir)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/anomclust/anomclust/alpha"
 	"github.com/anomclust/anomclust/backbone"
@@ -276,10 +277,13 @@ func referenceScores(ctx context.Context, dir string, m *model.Model, mode strin
 		}
 		return err
 	}
-	switch mode {
-	case rundir.ModeAverage:
+	if !rundir.Mode(mode).Known() {
+		return nil, fmt.Errorf("assign: unknown mode %q (known: %s)", mode, strings.Join(rundir.Modes(), ", "))
+	}
+	switch rundir.Mode(mode).Source() {
+	case rundir.SourceNone:
 		return alpha.Average(N, M), nil
-	case rundir.ModeSemi:
+	case rundir.SourceBank:
 		if m.Semi == nil {
 			return nil, fmt.Errorf("assign: the run saved no semi-supervised bank")
 		}
@@ -292,7 +296,7 @@ func referenceScores(ctx context.Context, dir string, m *model.Model, mode strin
 		bank := []*tensor.Tensor{tensor.From(data, shape[0], shape[1])}
 		s, err := alpha.SemiSupervised(z, bank, opt)
 		return s, wrap(err)
-	default:
+	default: // rundir.SourceOthers
 		if m.Unsupervised == nil {
 			return nil, fmt.Errorf("assign: the run saved no unsupervised reference")
 		}

@@ -29,7 +29,7 @@ type scoreCost struct {
 // those counted twice; semi, every clustered image against every bank
 // image (before any coreset reduction, so an upper bound then).
 func scorePairs(mode string, q, nRef, nBank, refs int) int64 {
-	if mode == rundir.ModeSemi {
+	if rundir.Mode(mode).Source() == rundir.SourceBank {
 		return int64(q) * int64(nBank)
 	}
 	Q, N := int64(q), int64(nRef)
@@ -51,7 +51,7 @@ func estimateScores(o *Options, mode string, z alpha.Source, nRef, nBank int) (s
 			M, o.ImageSize, M, M, MaxPatches)
 	}
 	refs := 0
-	if mode == rundir.ModeUnsupervised {
+	if rundir.Mode(mode).Source() == rundir.SourceOthers {
 		refs = o.Refs
 	}
 	c := scoreCost{Pairs: scorePairs(mode, z.Len(), nRef, nBank, refs), Workers: o.Workers}
@@ -94,10 +94,10 @@ func announceScores(o *Options, mode string, in *catInputs, cat string, log io.W
 	}
 	M, D := in.z.Dims()
 	var notes []string
-	if mode == rundir.ModeSemi && o.Coreset > 0 && o.Coreset < 1 {
+	if rundir.Mode(mode).Source() == rundir.SourceBank && o.Coreset > 0 && o.Coreset < 1 {
 		notes = append(notes, "before the coreset reduction")
 	}
-	if proj := map[string]int{rundir.ModeUnsupervised: o.Proj, rundir.ModeSemi: o.SemiProj}[mode]; proj > 0 && proj < D {
+	if proj := map[rundir.Source]int{rundir.SourceOthers: o.Proj, rundir.SourceBank: o.SemiProj}[rundir.Mode(mode).Source()]; proj > 0 && proj < D {
 		notes = append(notes, "at the exact search's rate (the PCA pre-search is faster)")
 	}
 	note := ""

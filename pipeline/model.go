@@ -50,7 +50,7 @@ func (ms *modelSaver) save(ctx context.Context, catDir string, log io.Writer) er
 	M, D := ms.z.Dims()
 	buf := make([]float32, M*D)
 	m := &model.Model{Format: model.Format, Category: p.cat.Name, GridM: M, Dim: D}
-	if slices.Contains(o.Modes, rundir.ModeUnsupervised) {
+	if rundir.AnyFrom(o.Modes, rundir.SourceOthers) {
 		// A seeded sample of the clustered images, each reduced to its
 		// coreset: the "other images" of a new image's score.
 		r := rand.New(rand.NewPCG(o.Seed, 0x6d6f64656c))

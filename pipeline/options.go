@@ -278,7 +278,7 @@ func (o *Options) validate() error {
 		return errors.New("no weighting mode given")
 	}
 	for i, m := range o.Modes {
-		if !slices.Contains(rundir.Modes(), m) {
+		if !rundir.Mode(m).Known() {
 			return fmt.Errorf("unknown mode %q (known: %s, or all)", m, strings.Join(rundir.Modes(), ", "))
 		}
 		// A repeat would write its result folders twice and double its
@@ -287,7 +287,7 @@ func (o *Options) validate() error {
 			return fmt.Errorf("mode %q given twice", m)
 		}
 	}
-	needTau := slices.Contains(o.Modes, rundir.ModeUnsupervised) || slices.Contains(o.Modes, rundir.ModeSemi)
+	needTau := slices.ContainsFunc(o.Modes, func(m string) bool { return rundir.Mode(m).HasTau() })
 	if needTau && len(o.Taus) == 0 {
 		return errors.New("no temperature tau given")
 	}

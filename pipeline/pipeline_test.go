@@ -475,7 +475,7 @@ func TestErrors(t *testing.T) {
 			o.Data = filepath.Join(root, "broken")
 			o.Modes = []string{rundir.ModeSemi}
 		}, pipeline.ErrNoTrain, "train"},
-		{"bad mode", func(o *pipeline.Options) { o.Modes = []string{"supervised"} }, nil, "unsupervised"},
+		{"bad mode", func(o *pipeline.Options) { o.Modes = []string{"supervised"} }, nil, "known: unsupervised, semi, average"},
 		{"negative tau", func(o *pipeline.Options) { o.Taus = []float64{-1} }, nil, "tau"},
 		{"repeated tau", func(o *pipeline.Options) { o.Taus = []float64{1, 2, 1.0} }, nil, "tau 1 given twice"},
 		{"repeated mode", func(o *pipeline.Options) { o.Modes = []string{"average", "semi", "average"} }, nil, `"average" given twice`},

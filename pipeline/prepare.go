@@ -84,7 +84,7 @@ func prepareCategory(ctx context.Context, o *Options, p plan, ex *extractor) (Fe
 		return f, err
 	}
 	f.ZRef = f.Z
-	if slices.Contains(o.Modes, rundir.ModeUnsupervised) && len(p.ref) > 0 {
+	if rundir.AnyFrom(o.Modes, rundir.SourceOthers) && len(p.ref) > 0 {
 		var refPaths []string
 		for _, it := range p.ref {
 			refPaths = append(refPaths, it.Path)

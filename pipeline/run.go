@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"time"
 
 	"github.com/anomclust/anomclust/alpha"
@@ -104,7 +103,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		Layout: o.in.layout.String(), LayoutWhy: o.in.why, Labelled: &o.in.labelled, Skipped: o.in.skipped,
 	}
 	run.Settings.Out = final
-	if slices.Contains(o.Modes, rundir.ModeUnsupervised) {
+	if rundir.AnyFrom(o.Modes, rundir.SourceOthers) {
 		run.Reference = referenceText
 	}
 	if o.Net != nil {
@@ -170,7 +169,7 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	wantSemi := slices.Contains(o.Modes, rundir.ModeSemi)
+	wantSemi := rundir.AnyFrom(o.Modes, rundir.SourceBank)
 	var plans []plan
 	for _, c := range cats {
 		set := c.ClusterSet(dataset.SetOptions{DefectsOnly: o.DefectsOnly})
@@ -356,7 +355,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	var rows []rundir.Row
 	ms := newModelSaver(o, p, in.z, in.bank)
 	for _, mode := range o.Modes {
-		if mode == rundir.ModeSemi && !p.semi {
+		if rundir.Mode(mode).Source() == rundir.SourceBank && !p.semi {
 			continue
 		}
 		r, err := runMode(ctx, o, sw, p, mode, in, &info, ms, truth, items, log)
@@ -469,7 +468,7 @@ func categoryRecord(o *Options, p plan) (rundir.Category, catRecord) {
 		c.items[i] = rundir.Item{Index: i, Path: o.rel(it.Path), Label: it.Label, Mask: o.rel(it.MaskPath)}
 		c.paths[i] = it.Path
 	}
-	if slices.Contains(o.Modes, rundir.ModeUnsupervised) {
+	if rundir.AnyFrom(o.Modes, rundir.SourceOthers) {
 		for _, it := range p.ref {
 			c.refPaths = append(c.refPaths, it.Path)
 		}

@@ -135,7 +135,7 @@ func (p shardPlan) images(o *Options) (paths []string, nRef int) {
 	for _, it := range p.Set.Items {
 		paths = append(paths, it.Path)
 	}
-	if slices.Contains(o.Modes, rundir.ModeUnsupervised) {
+	if rundir.AnyFrom(o.Modes, rundir.SourceOthers) {
 		for _, it := range p.Ref {
 			paths = append(paths, it.Path)
 		}
@@ -561,7 +561,7 @@ func (r *shardRun) sources(ctx context.Context, p shardPlan) (z, zRef, bank *sto
 func scoreModes(o *Options, p shardPlan) []string {
 	var out []string
 	for _, m := range o.Modes {
-		if m == rundir.ModeUnsupervised || (m == rundir.ModeSemi && p.Semi) {
+		if src := rundir.Mode(m).Source(); src == rundir.SourceOthers || (src == rundir.SourceBank && p.Semi) {
 			out = append(out, m)
 		}
 	}
@@ -599,7 +599,7 @@ func (r *shardRun) score(ctx context.Context, sh Shard) (int, error) {
 			t0 := time.Now()
 			opt := alpha.ScaleOptions{Options: alpha.Options{Workers: o.Workers, Coreset: o.Coreset, Seed: o.Seed, Done: ctx.Done()}}
 			var s *alpha.Scores
-			if mode == rundir.ModeUnsupervised {
+			if rundir.Mode(mode).Source() == rundir.SourceOthers {
 				opt.Refs, opt.Proj = o.Refs, o.Proj
 				s, err = alpha.UnsupervisedFrom(zRef, lo, hi, opt)
 			} else {

@@ -118,8 +118,8 @@ func (in *catInputs) scoreKey(o *Options, mode string) featcache.ScoreKey {
 	seed := binary.LittleEndian.AppendUint64(nil, o.Seed)
 	parts := [][]byte{[]byte(scoreVersion), in.fingerprint[:], []byte(mode), featcache.Keys(in.keys)}
 	_, d := in.z.Dims()
-	switch mode {
-	case rundir.ModeUnsupervised:
+	switch rundir.Mode(mode).Source() {
+	case rundir.SourceOthers:
 		n := in.zRef.Len()
 		refs, proj := o.Refs, o.Proj
 		if refs == 0 || (refs+1)/2*2 >= n-1 {
@@ -132,7 +132,7 @@ func (in *catInputs) scoreKey(o *Options, mode string) featcache.ScoreKey {
 		if refs != 0 || proj != 0 {
 			parts = append(parts, seed)
 		}
-	case rundir.ModeSemi:
+	case rundir.SourceBank:
 		proj := o.SemiProj
 		if proj >= d {
 			proj = 0
@@ -203,7 +203,7 @@ func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat str
 			b.Finish()
 		}
 	}()
-	if mode == rundir.ModeUnsupervised {
+	if rundir.Mode(mode).Source() == rundir.SourceOthers {
 		opt.Refs, opt.Proj = o.Refs, o.Proj
 		s, err = alpha.UnsupervisedFrom(in.zRef, 0, N, opt)
 	} else {
@@ -226,8 +226,8 @@ func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat str
 
 // scaleNote describes the score approximations of a mode for the log ("" when exact).
 func scaleNote(o *Options, mode string, nRef, d int) string {
-	switch mode {
-	case rundir.ModeUnsupervised:
+	switch rundir.Mode(mode).Source() {
+	case rundir.SourceOthers:
 		note := ""
 		if o.Refs > 0 && (o.Refs+1)/2*2 < nRef-1 {
 			note = fmt.Sprintf("%d sampled reference images of %d", (o.Refs+1)/2*2, nRef-1)
@@ -239,7 +239,7 @@ func scaleNote(o *Options, mode string, nRef, d int) string {
 			note += fmt.Sprintf("two-stage search (PCA %d)", o.Proj)
 		}
 		return note
-	case rundir.ModeSemi:
+	case rundir.SourceBank:
 		if o.SemiProj > 0 && o.SemiProj < d {
 			return fmt.Sprintf("two-stage search (PCA %d)", o.SemiProj)
 		}

@@ -16,6 +16,11 @@ import (
 // object/texture/all means (plain and image-weighted); per mode the scores at
 // one tau, the tau with the best plain mean NMI over all categories. Within a
 // row the best value of each metric across modes is marked.
+//
+// It is rundir.SummaryBlocks (the table of summary.md and of the report's
+// full table) restricted to each mode's headline tau and transposed: a
+// block becomes one line, its rows (one per mode) become column groups, and
+// the block's best marks are the best across modes.
 func buildSummary(rows []rundir.Row, run *rundir.Run) summaryView {
 	var modes []string
 	seen := map[string]bool{}
@@ -25,87 +30,85 @@ func buildSummary(rows []rundir.Row, run *rundir.Run) summaryView {
 			modes = append(modes, r.Mode)
 		}
 	}
-	// Headline tau per mode.
-	type key struct {
-		mode string
-		tau  float64
+	headline := headlineTaus(rows)
+	var v summaryView
+	for _, m := range modes {
+		tau, ok := headline[m]
+		col := modeHead{Mode: m, Color: cssColor(modeColors[m])}
+		if ok && rundir.Mode(m).HasTau() {
+			col.Tau = "τ = " + rundir.TauName(tau)
+		}
+		v.Modes = append(v.Modes, col)
 	}
-	headline := map[string]key{}
+	var shown []rundir.Row
+	for _, r := range rows {
+		if tau, ok := headline[r.Mode]; ok && (!r.HasTau || r.Tau == tau) {
+			shown = append(shown, r)
+		}
+	}
+	for _, b := range rundir.SummaryBlocks(shown) {
+		v.Rows = append(v.Rows, summaryLine(b, modes))
+	}
+	v.Protocol = run.Protocol
+	return v
+}
+
+// headlineTaus picks each mode's headline tau: the one with the best plain
+// mean NMI over all categories (the first of equals).
+func headlineTaus(rows []rundir.Row) map[string]float64 {
+	headline := map[string]float64{}
 	for _, r := range rows {
 		if r.Kind != rundir.KindMean || r.Category != rundir.GroupAll || r.Weighting != rundir.WeightPlain {
 			continue
 		}
 		h, ok := headline[r.Mode]
-		if !ok || r.NMI > bestNMI(rows, h.mode, h.tau) {
-			headline[r.Mode] = key{r.Mode, r.Tau}
+		if !ok || r.NMI > bestNMI(rows, r.Mode, h) {
+			headline[r.Mode] = r.Tau
 		}
 	}
-	var v summaryView
+	return headline
+}
+
+// summaryLine is one line of the headline table: block b (the rows of one
+// category or mean at the headline taus), 3 cells per mode of modes.
+func summaryLine(b rundir.SummaryBlock, modes []string) summaryRow {
+	sr := summaryRow{Name: b.Category, Mean: b.Kind == rundir.KindMean}
+	at := map[string]int{} // mode -> index in b.Rows
+	for i, r := range b.Rows {
+		at[r.Mode] = i
+	}
+	// The details come from the row of the last mode present: a mean
+	// without a mode's scores for some categories (semi without train
+	// images) counts fewer categories in that mode.
+	var any rundir.Row
 	for _, m := range modes {
-		h, ok := headline[m]
-		col := modeHead{Mode: m, Color: cssColor(modeColors[m])}
-		if ok && rundir.Mode(m).HasTau() {
-			col.Tau = "τ = " + rundir.TauName(h.tau)
+		if i, ok := at[m]; ok {
+			any = b.Rows[i]
 		}
-		v.Modes = append(v.Modes, col)
 	}
-	// Rows in order: categories (run order), then groups.
-	type rowKey struct{ kind, cat, weight string }
-	var order []rowKey
-	cells := map[rowKey]map[string]rundir.Row{}
-	for _, r := range rows {
-		k := rowKey{r.Kind, r.Category, r.Weighting}
-		if h, ok := headline[r.Mode]; !ok || (r.HasTau && r.Tau != h.tau) {
-			continue
-		}
-		if cells[k] == nil {
-			cells[k] = map[string]rundir.Row{}
-			order = append(order, k)
-		}
-		cells[k][r.Mode] = r
+	if sr.Mean {
+		sr.Name = fmt.Sprintf("%s mean (%s)", title(b.Category), b.Weighting)
+		sr.Detail = fmt.Sprintf("%s, %d images", plural(any.NCategories, "category", "categories"), any.NImages)
+		sr.Group = b.Category
+	} else {
+		sr.Detail = fmt.Sprintf("%d images", any.NImages)
+		sr.Anchor = anchor(b.Category)
 	}
-	for _, k := range order {
-		sr := summaryRow{Name: k.cat, Mean: k.kind == rundir.KindMean}
-		var any rundir.Row
-		for _, m := range modes {
-			if r, ok := cells[k][m]; ok {
-				any = r
+	for _, m := range modes {
+		i, ok := at[m]
+		for j := range 3 {
+			c := scoreCell{Missing: !ok}
+			if ok {
+				c.Text = fmt.Sprintf("%.3f", b.Rows[i].Scores()[j])
+				// SummaryBlocks marks nothing in a block of one row;
+				// here a lone mode is still the best of its line when
+				// the run has several modes.
+				c.Best = len(modes) > 1 && (b.Best[i][j] || len(b.Rows) == 1)
 			}
+			sr.Cells = append(sr.Cells, c)
 		}
-		if sr.Mean {
-			sr.Name = fmt.Sprintf("%s mean (%s)", title(k.cat), k.weight)
-			sr.Detail = fmt.Sprintf("%s, %d images", plural(any.NCategories, "category", "categories"), any.NImages)
-			sr.Group = k.cat
-		} else {
-			sr.Detail = fmt.Sprintf("%d images", any.NImages)
-			sr.Anchor = anchor(k.cat)
-		}
-		var best [3]float64
-		for j := range best {
-			best[j] = math.Inf(-1)
-		}
-		for _, m := range modes {
-			if r, ok := cells[k][m]; ok {
-				for j, x := range []float64{r.NMI, r.ARI, r.F1} {
-					best[j] = max(best[j], round3(x))
-				}
-			}
-		}
-		for _, m := range modes {
-			r, ok := cells[k][m]
-			for j, x := range []float64{r.NMI, r.ARI, r.F1} {
-				c := scoreCell{Missing: !ok}
-				if ok {
-					c.Text = fmt.Sprintf("%.3f", x)
-					c.Best = len(modes) > 1 && round3(x) == best[j]
-				}
-				sr.Cells = append(sr.Cells, c)
-			}
-		}
-		v.Rows = append(v.Rows, sr)
 	}
-	v.Protocol = run.Protocol
-	return v
+	return sr
 }
 
 func bestNMI(rows []rundir.Row, mode string, tau float64) float64 {

@@ -21,3 +21,21 @@ func TestModeProperties(t *testing.T) {
 		}
 	}
 }
+
+func TestModeTable(t *testing.T) {
+	want := map[string]Source{ModeUnsupervised: SourceOthers, ModeSemi: SourceBank, ModeAverage: SourceNone}
+	if got := Modes(); len(got) != len(want) || got[0] != ModeUnsupervised || got[1] != ModeSemi || got[2] != ModeAverage {
+		t.Errorf("Modes() = %v", got)
+	}
+	for m, src := range want {
+		if !Mode(m).Known() || Mode(m).Source() != src {
+			t.Errorf("%s: Known %v Source %v, want true %v", m, Mode(m).Known(), Mode(m).Source(), src)
+		}
+	}
+	if Mode("nope").Known() {
+		t.Error("unknown mode is Known")
+	}
+	if !AnyFrom([]string{ModeAverage, ModeSemi}, SourceBank) || AnyFrom([]string{ModeAverage, ModeSemi}, SourceOthers) {
+		t.Error("AnyFrom wrong")
+	}
+}

@@ -58,9 +58,6 @@ const (
 	ModeAverage      = "average"
 )
 
-// Modes lists the weighting modes in the order runs process them.
-func Modes() []string { return []string{ModeUnsupervised, ModeSemi, ModeAverage} }
-
 // Protocols (docs/METHOD.md §5), as written in run.json and metrics.json.
 const (
 	ProtocolMVTec       = "mvtec: good kept, combined dropped"

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"sort"
+
+	"github.com/anomclust/anomclust/bench"
 )
 
 // benchTarget is one `anomclust bench <name>` target.
@@ -15,7 +17,7 @@ type benchTarget struct {
 
 // defaultPython is the interpreter the bench targets run their PyTorch or
 // NumPy references with unless --python names another.
-const defaultPython = "/usr/bin/python3"
+const defaultPython = bench.DefaultPython
 
 // pythonFlag adds --python, shared by every bench target that runs Python.
 func pythonFlag(fs *flag.FlagSet) *string {
