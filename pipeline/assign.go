@@ -228,11 +228,11 @@ func assignWeights(s rundir.Settings, m *model.Model, mode string, sc *alpha.Sco
 	case WeightImageStd:
 		return alpha.Alpha(alpha.StandardizeRows(sc), tau)
 	case WeightSetStd:
-		if mode == rundir.ModeAverage {
+		if !rundir.Mode(mode).Scored() {
 			return alpha.Alpha(sc, tau)
 		}
 		ref := m.Unsupervised
-		if mode == rundir.ModeSemi {
+		if rundir.Mode(mode).Source() == rundir.SourceBank {
 			ref = m.Semi
 		}
 		if ref == nil || !(ref.ScoreSD > 0) {
