@@ -140,8 +140,11 @@ func TestSignalExit(t *testing.T) {
 				code = ee.ExitCode()
 			}
 			t.Logf("exit %d after %v", code, took)
-			if code != c.code || !(took < time.Second) {
-				t.Errorf("exit %d after %v; want %d within 1 s (stderr: %s)", code, took, c.code, stderr.String())
+			// The program exits by itself 0.7 s after the signal at the latest
+			// (the stuck child's backbone would run 30 s); the rest of the
+			// allowance is for a loaded machine (1.17 s was seen at load 19).
+			if code != c.code || !(took < 2500*time.Millisecond) {
+				t.Errorf("exit %d after %v; want %d within 2.5 s (stderr: %s)", code, took, c.code, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), "anomclust run: interrupted") {
 				t.Errorf("stderr does not say interrupted: %s", stderr.String())
