@@ -41,15 +41,15 @@ type Config struct {
 	// (1 = the plain mean of METHOD §4); the semi-supervised score is
 	// measured when a category has train images.
 	Intervals []float64
-	// Refs > 0 scores the unsupervised patches against that many seeded
-	// reference images only (alpha.RefPairMinima); 0 uses all.
-	Refs int
-	// ScoreDim > 0 computes the scores (not X) on patch embeddings
-	// randomly projected to that dimension (alpha.Project).
-	ScoreDim int
-	// Coreset in (0, 1) subsamples the semi-supervised memory bank
-	// (PatchCore's greedy coreset, alpha.Options.Coreset).
-	Coreset float64
+	// Refs, Proj, SemiProj and Coreset are the score approximations of
+	// pipeline.Options (the same fields, the same functions: an eval row
+	// and a run with the same options score the patches identically):
+	// Refs sampled reference images per image for the unsupervised score
+	// (0 = every other), Proj / SemiProj the PCA dimension of the
+	// two-stage nearest-patch search (0 = exact), Coreset in (0, 1) the
+	// semi-supervised memory bank's greedy coreset fraction (0 = all).
+	Refs, Proj, SemiProj int
+	Coreset              float64
 	// Pooling variants: softmax temperatures, top-k fractions, target
 	// effective fractions (alpha.TopK, alpha.EffectiveTemperature).
 	Taus, TopK, Effective []float64
@@ -272,24 +272,11 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 		}
 		return nil
 	}
-	opt := alpha.Options{Workers: c.Workers, Seed: c.Seed, Done: ctx.Done()}
-	semiOpt := opt
-	semiOpt.Coreset = c.Coreset
+	base0 := alpha.Options{Workers: c.Workers, Seed: c.Seed, Done: ctx.Done()}
 	var variants []scored
 	if len(c.Intervals) > 0 {
 		t0 := time.Now()
-		zr, err := alpha.Project(f.ZRef, c.ScoreDim, c.Seed)
-		if err != nil {
-			return nil, nil, err
-		}
-		var pm *alpha.PairMinima
-		if c.Refs > 0 {
-			pm, err = alpha.RefPairMinima(zr, N, alpha.SampleRefs(len(zr), c.Refs, c.Seed), opt)
-		} else {
-			o2 := opt
-			o2.Queries = N
-			pm, err = alpha.AllPairMinima(zr, o2)
-		}
+		pm, err := alpha.PairMinimaFrom(alpha.Tensors(f.ZRef), 0, N, c.unsupervisedOptions(base0))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -310,15 +297,9 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 	}
 	if f.Bank != nil {
 		t0 := time.Now()
-		zt, err := alpha.Project(f.Z, c.ScoreDim, c.Seed)
-		if err != nil {
-			return nil, nil, err
-		}
-		zb, err := alpha.Project(f.Bank, c.ScoreDim, c.Seed)
-		if err != nil {
-			return nil, nil, err
-		}
-		s, err := alpha.SemiSupervised(zt, zb, semiOpt)
+		semi := alpha.ScaleOptions{Options: base0, Proj: c.SemiProj}
+		semi.Coreset = c.Coreset
+		s, err := alpha.SemiFrom(alpha.Tensors(f.Z), 0, N, alpha.Tensors(f.Bank), semi)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -374,6 +355,12 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 		}
 	}
 	return rows, xs, nil
+}
+
+// unsupervisedOptions are the unsupervised score's approximations, as the
+// pipeline sets them for the same options.
+func (c Config) unsupervisedOptions(o alpha.Options) alpha.ScaleOptions {
+	return alpha.ScaleOptions{Options: o, Refs: c.Refs, Proj: c.Proj}
 }
 
 // uniform returns equal weights 1/m for n images of m patches.
