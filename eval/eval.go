@@ -78,6 +78,10 @@ type Result struct {
 	N, K                    int
 	NMI, ARI, F1            float64
 	Seconds                 float64 // scores (shared by the options using them) + weights + X + clustering
+	// Label-free evidence (criteria.go): Sil is the silhouette of the
+	// row's clusters in its X, Peak the mean top-1% standardised patch
+	// score of the score maps it was weighted with (0 for average).
+	Sil, Peak float64
 }
 
 // Option names the option of a result, without the set and backbone.
@@ -177,10 +181,11 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			}
 		}
 		t0 := time.Now()
-		sc, err := clusterScore(x, n, d, r.K, truth[cat])
+		sc, pred, err := clusterScore(x, n, d, r.K, truth[cat])
 		if err != nil {
 			return nil, err
 		}
+		r.Sil = silhouette(x, n, d, pred)
 		r.Backbone = name
 		r.NMI, r.ARI, r.F1 = sc.NMI, sc.ARI, sc.F1
 		r.Seconds = time.Since(t0).Seconds()
@@ -190,12 +195,13 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 }
 
 // clusterScore clusters X with Ward into k clusters and scores them.
-func clusterScore(x []float32, n, d, k int, truth []int) (metrics.Scores, error) {
+func clusterScore(x []float32, n, d, k int, truth []int) (metrics.Scores, []int, error) {
 	pred, _, err := cluster.WardLabels(x, n, d, k)
 	if err != nil {
-		return metrics.Scores{}, err
+		return metrics.Scores{}, nil, err
 	}
-	return metrics.Evaluate(truth, pred)
+	sc, err := metrics.Evaluate(truth, pred)
+	return sc, pred, err
 }
 
 // l2Rows returns a copy of the (n x d) rows of x scaled to unit length.
@@ -252,16 +258,23 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 	var rows []Result
 	var xs [][]float32
 	emit := func(r Result, x []float32, d int, t0 time.Time, extra float64) error {
-		for _, post := range []string{"raw", "l2"} {
-			xx := x
-			if post == "l2" {
+		for _, post := range []string{"raw", "l2", "pcaw"} {
+			xx, dd := x, d
+			switch post {
+			case "l2":
 				xx = l2Rows(x, N, d)
+			case "pcaw":
+				var err error
+				if xx, dd, err = pcaWhiten(x, N, d); err != nil {
+					return err
+				}
 			}
-			sc, err := clusterScore(xx, N, d, f.K, f.Truth)
+			sc, pred, err := clusterScore(xx, N, dd, f.K, f.Truth)
 			if err != nil {
 				return err
 			}
 			r.Post, r.NMI, r.ARI, r.F1 = post, sc.NMI, sc.ARI, sc.F1
+			r.Sil = silhouette(xx, N, dd, pred)
 			r.Seconds = extra + time.Since(t0).Seconds()
 			rows = append(rows, r)
 			if post == "l2" {
@@ -332,7 +345,7 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 				return nil, nil, err
 			}
 			r := base
-			r.Mode, r.Score, r.Pool = v.mode, v.name, p.name
+			r.Mode, r.Score, r.Pool, r.Peak = v.mode, v.name, p.name, peak(v.s)
 			if err := emit(r, x.Data, D, t0, v.secs); err != nil {
 				return nil, nil, err
 			}

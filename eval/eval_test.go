@@ -62,8 +62,8 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Average + (2 unsupervised + 1 semi) x (6 pools + 4 zoom variants of
-	// one pool), each raw and l2.
-	want := 2 * (1 + 3*(6+4))
+	// one pool), each raw, l2 and PCA-whitened.
+	want := 3 * (1 + 3*(6+4))
 	if len(rows) != want {
 		t.Fatalf("%d rows, want %d", len(rows), want)
 	}
