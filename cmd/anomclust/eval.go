@@ -40,8 +40,6 @@ func runEval(args []string) error {
 	shared := fs.String("shared", filepath.Join("..", "shared", "data"), "root of the shared data sets")
 	sets := fs.String("sets", "screw,metal_nut,neu,xsdd,deeppcb", "sets to run (screw, metal_nut, neu, xsdd, deeppcb)")
 	perClass := fs.Int("max-per-class", 50, "images per class of the class-per-folder sets (neu, xsdd, deeppcb); 0 = all")
-	backbones := fs.String("backbones", "mobilenet_v2", "backbones; with several, their L2-normalised X are also concatenated")
-	layers := fs.String("layers", "stride8,stride16", "backbone taps")
 	cache := fs.String("cache", "", "feature cache folder (default: the user cache dir's, 'none' to disable)")
 	intervals := fs.String("intervals", "1,0.3", "unsupervised score variants: MuSc interval fractions r (1 = plain mean)")
 	taus := fs.String("taus", "0,1,2,4,8", "softmax temperatures")
@@ -57,6 +55,8 @@ func runEval(args []string) error {
 	if err != nil {
 		return err
 	}
+	backbones := fs.String("backbones", auto.Backbone, "backbones; with several, their L2-normalised X are also concatenated (default: the auto preset's)")
+	layers := fs.String("layers", strings.Join(auto.Layers, ","), "backbone taps")
 	scale := addScaleFlags(fs) // --refs, --proj, --semi-proj, --exact as run's (defaults: the auto preset's)
 	coreset := fs.Float64("coreset", auto.Coreset, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
 	csvOut := fs.String("csv", "", "write every row as CSV to this file")
