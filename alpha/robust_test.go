@@ -20,16 +20,30 @@ func randomZ(r *rand.Rand, n, m, d int) []*tensor.Tensor {
 	return z
 }
 
-// TestIntervalMeanIsUnsupervised: with r = 1 the interval average is the
-// plain mean over all other images, i.e. Unsupervised, also with queries.
+// TestIntervalMeanIsUnsupervised: with r = 1 the interval average of
+// PairMinimaFrom is UnsupervisedFrom bit for bit, with every reference, a
+// sample of them, the two-stage search, and a query slice.
 func TestIntervalMeanIsUnsupervised(t *testing.T) {
-	z := randomZ(rand.New(rand.NewPCG(7, 8)), 7, 12, 16)
-	for _, q := range []int{0, 3} {
-		want, err := Unsupervised(z, Options{Queries: q})
+	z := Tensors(randomZ(rand.New(rand.NewPCG(7, 8)), 9, 12, 16))
+	for _, zi := range z { // distances below 1: not whole multiples of 2⁻²⁴
+		for k := range zi.Data {
+			zi.Data[k] *= 0.05
+		}
+	}
+	for _, c := range []struct {
+		lo, hi int
+		opt    ScaleOptions
+	}{
+		{0, 9, ScaleOptions{}},
+		{2, 6, ScaleOptions{Options: Options{Workers: 3}}},
+		{0, 9, ScaleOptions{Refs: 4, Options: Options{Seed: 5, Workers: 2}, ChunkImages: 3}},
+		{1, 7, ScaleOptions{Refs: 4, Proj: 6, Options: Options{Seed: 5}}},
+	} {
+		want, err := UnsupervisedFrom(z, c.lo, c.hi, c.opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pm, err := AllPairMinima(z, Options{Queries: q, Workers: 3})
+		pm, err := PairMinimaFrom(z, c.lo, c.hi, c.opt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,11 +52,25 @@ func TestIntervalMeanIsUnsupervised(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.N != want.N || got.M != want.M {
-			t.Fatalf("queries %d: shape %dx%d, want %dx%d", q, got.N, got.M, want.N, want.M)
+			t.Fatalf("%+v: shape %dx%d, want %dx%d", c, got.N, got.M, want.N, want.M)
 		}
 		for k := range want.S {
-			if e := math.Abs(got.S[k] - want.S[k]); !(e <= 1e-5*math.Max(1, want.S[k])) {
-				t.Fatalf("queries %d: score %d = %v, Unsupervised %v", q, k, got.S[k], want.S[k])
+			if got.S[k] != want.S[k] {
+				t.Fatalf("%+v: score %d = %v, UnsupervisedFrom %v", c, k, got.S[k], want.S[k])
+			}
+		}
+		// A sample leaves the non-references at +Inf: refs per image finite.
+		if c.opt.Refs > 0 {
+			for i := 0; i < pm.Q; i++ {
+				n := 0
+				for j := 0; j < pm.N; j++ {
+					if !math.IsInf(float64(pm.Row(i)[j*pm.M]), 1) {
+						n++
+					}
+				}
+				if n != 4 {
+					t.Fatalf("%+v: query %d has %d references, want 4", c, i, n)
+				}
 			}
 		}
 	}
@@ -53,7 +81,7 @@ func TestIntervalMeanIsUnsupervised(t *testing.T) {
 // the lowest ceil(r (N-1)) averaged.
 func TestIntervalScores(t *testing.T) {
 	z := randomZ(rand.New(rand.NewPCG(9, 10)), 6, 5, 4)
-	pm, err := AllPairMinima(z, Options{})
+	pm, err := PairMinimaFrom(Tensors(z), 0, len(z), ScaleOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +149,7 @@ func TestIntervalKeepsSharedDefect(t *testing.T) {
 			copy(z[i].Data[:d], defect)
 		}
 	}
-	pm, err := AllPairMinima(z, Options{})
+	pm, err := PairMinimaFrom(Tensors(z), 0, len(z), ScaleOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,82 +163,9 @@ func TestIntervalKeepsSharedDefect(t *testing.T) {
 	for i := 3; i < 7; i++ {
 		clear(z[i].Data[:d])
 	}
-	pm, _ = AllPairMinima(z, Options{})
+	pm, _ = PairMinimaFrom(Tensors(z), 0, len(z), ScaleOptions{})
 	robust, _ = IntervalScores(pm, 0.3)
 	if !(robust.S[0] > 5*robust.S[1]) {
 		t.Errorf("defect shared by 2 others: interval score %v, normal patch %v", robust.S[0], robust.S[1])
-	}
-}
-
-// TestRefPairMinima: the minima against a reference subset are the
-// matching columns of AllPairMinima (self +Inf), and their interval
-// average counts only the finite ones.
-func TestRefPairMinima(t *testing.T) {
-	z := randomZ(rand.New(rand.NewPCG(13, 14)), 8, 10, 12)
-	all, err := AllPairMinima(z, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	refs := []int{1, 4, 6}
-	sub, err := RefPairMinima(z, 5, refs, Options{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 5; i++ {
-		for k, j := range refs {
-			for m := 0; m < 10; m++ {
-				got, want := sub.D[(i*3+k)*10+m], all.D[(i*8+j)*10+m]
-				if !(math.Abs(float64(got-want)) <= 1e-4) && !(math.IsInf(float64(got), 1) && math.IsInf(float64(want), 1)) {
-					t.Fatalf("query %d ref %d patch %d: %v, want %v", i, j, m, got, want)
-				}
-			}
-		}
-	}
-	s, err := IntervalScores(sub, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Image 1 is a reference: its mean is over refs 4 and 6 only.
-	want := (float64(all.D[(1*8+4)*10]) + float64(all.D[(1*8+6)*10])) / 2
-	if !(math.Abs(s.S[10]-want) <= 1e-4) {
-		t.Errorf("image 1 patch 0: %v, want %v", s.S[10], want)
-	}
-	if got := SampleRefs(8, 3, 1); len(got) != 3 || !slices.IsSorted(got) {
-		t.Errorf("SampleRefs(8, 3) = %v", got)
-	}
-	if got := SampleRefs(4, 0, 1); !slices.Equal(got, []int{0, 1, 2, 3}) {
-		t.Errorf("SampleRefs(4, 0) = %v", got)
-	}
-}
-
-// TestProject: a 1024 -> 256 random projection keeps pairwise distances
-// within 20% (JL: relative error ~ sqrt(2/256) ≈ 9% one sigma).
-func TestProject(t *testing.T) {
-	z := randomZ(rand.New(rand.NewPCG(15, 16)), 2, 20, 1024)
-	p, err := Project(z, 256, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p[0].Shape[1] != 256 {
-		t.Fatalf("shape %v", p[0].Shape)
-	}
-	dist := func(a, b []float32) float64 {
-		var s float64
-		for k := range a {
-			d := float64(a[k] - b[k])
-			s += d * d
-		}
-		return math.Sqrt(s)
-	}
-	for m := 0; m < 20; m++ {
-		d0 := dist(z[0].Data[m*1024:(m+1)*1024], z[1].Data[m*1024:(m+1)*1024])
-		d1 := dist(p[0].Data[m*256:(m+1)*256], p[1].Data[m*256:(m+1)*256])
-		if !(math.Abs(d1/d0-1) <= 0.2) {
-			t.Errorf("patch %d: distance %v projected to %v", m, d0, d1)
-		}
-	}
-	same, _ := Project(z, 1024, 3)
-	if &same[0].Data[0] != &z[0].Data[0] {
-		t.Error("dim >= D should return z unchanged")
 	}
 }

@@ -41,15 +41,15 @@ type Config struct {
 	// (1 = the plain mean of METHOD §4); the semi-supervised score is
 	// measured when a category has train images.
 	Intervals []float64
-	// Refs > 0 scores the unsupervised patches against that many seeded
-	// reference images only (alpha.RefPairMinima); 0 uses all.
-	Refs int
-	// ScoreDim > 0 computes the scores (not X) on patch embeddings
-	// randomly projected to that dimension (alpha.Project).
-	ScoreDim int
-	// Coreset in (0, 1) subsamples the semi-supervised memory bank
-	// (PatchCore's greedy coreset, alpha.Options.Coreset).
-	Coreset float64
+	// Refs, Proj, SemiProj and Coreset are the score approximations of
+	// pipeline.Options (the same fields, the same functions: an eval row
+	// and a run with the same options score the patches identically):
+	// Refs sampled reference images per image for the unsupervised score
+	// (0 = every other), Proj / SemiProj the PCA dimension of the
+	// two-stage nearest-patch search (0 = exact), Coreset in (0, 1) the
+	// semi-supervised memory bank's greedy coreset fraction (0 = all).
+	Refs, Proj, SemiProj int
+	Coreset              float64
 	// Pooling variants: softmax temperatures, top-k fractions, target
 	// effective fractions (alpha.TopK, alpha.EffectiveTemperature).
 	Taus, TopK, Effective []float64
@@ -78,6 +78,10 @@ type Result struct {
 	N, K                    int
 	NMI, ARI, F1            float64
 	Seconds                 float64 // scores (shared by the options using them) + weights + X + clustering
+	// Label-free evidence (criteria.go): Sil is the silhouette of the
+	// row's clusters in its X, Peak the mean top-1% standardised patch
+	// score of the score maps it was weighted with (0 for average).
+	Sil, Peak float64
 }
 
 // Option names the option of a result, without the set and backbone.
@@ -177,10 +181,11 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			}
 		}
 		t0 := time.Now()
-		sc, err := clusterScore(x, n, d, r.K, truth[cat])
+		sc, pred, err := clusterScore(x, n, d, r.K, truth[cat])
 		if err != nil {
 			return nil, err
 		}
+		r.Sil = silhouette(x, n, d, pred)
 		r.Backbone = name
 		r.NMI, r.ARI, r.F1 = sc.NMI, sc.ARI, sc.F1
 		r.Seconds = time.Since(t0).Seconds()
@@ -190,12 +195,13 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 }
 
 // clusterScore clusters X with Ward into k clusters and scores them.
-func clusterScore(x []float32, n, d, k int, truth []int) (metrics.Scores, error) {
+func clusterScore(x []float32, n, d, k int, truth []int) (metrics.Scores, []int, error) {
 	pred, _, err := cluster.WardLabels(x, n, d, k)
 	if err != nil {
-		return metrics.Scores{}, err
+		return metrics.Scores{}, nil, err
 	}
-	return metrics.Evaluate(truth, pred)
+	sc, err := metrics.Evaluate(truth, pred)
+	return sc, pred, err
 }
 
 // l2Rows returns a copy of the (n x d) rows of x scaled to unit length.
@@ -252,16 +258,23 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 	var rows []Result
 	var xs [][]float32
 	emit := func(r Result, x []float32, d int, t0 time.Time, extra float64) error {
-		for _, post := range []string{"raw", "l2"} {
-			xx := x
-			if post == "l2" {
+		for _, post := range []string{"raw", "l2", "pcaw"} {
+			xx, dd := x, d
+			switch post {
+			case "l2":
 				xx = l2Rows(x, N, d)
+			case "pcaw":
+				var err error
+				if xx, dd, err = pcaWhiten(x, N, d); err != nil {
+					return err
+				}
 			}
-			sc, err := clusterScore(xx, N, d, f.K, f.Truth)
+			sc, pred, err := clusterScore(xx, N, dd, f.K, f.Truth)
 			if err != nil {
 				return err
 			}
 			r.Post, r.NMI, r.ARI, r.F1 = post, sc.NMI, sc.ARI, sc.F1
+			r.Sil = silhouette(xx, N, dd, pred)
 			r.Seconds = extra + time.Since(t0).Seconds()
 			rows = append(rows, r)
 			if post == "l2" {
@@ -272,24 +285,11 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 		}
 		return nil
 	}
-	opt := alpha.Options{Workers: c.Workers, Seed: c.Seed, Done: ctx.Done()}
-	semiOpt := opt
-	semiOpt.Coreset = c.Coreset
+	base0 := alpha.Options{Workers: c.Workers, Seed: c.Seed, Done: ctx.Done()}
 	var variants []scored
 	if len(c.Intervals) > 0 {
 		t0 := time.Now()
-		zr, err := alpha.Project(f.ZRef, c.ScoreDim, c.Seed)
-		if err != nil {
-			return nil, nil, err
-		}
-		var pm *alpha.PairMinima
-		if c.Refs > 0 {
-			pm, err = alpha.RefPairMinima(zr, N, alpha.SampleRefs(len(zr), c.Refs, c.Seed), opt)
-		} else {
-			o2 := opt
-			o2.Queries = N
-			pm, err = alpha.AllPairMinima(zr, o2)
-		}
+		pm, err := alpha.PairMinimaFrom(alpha.Tensors(f.ZRef), 0, N, c.unsupervisedOptions(base0))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -310,15 +310,9 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 	}
 	if f.Bank != nil {
 		t0 := time.Now()
-		zt, err := alpha.Project(f.Z, c.ScoreDim, c.Seed)
-		if err != nil {
-			return nil, nil, err
-		}
-		zb, err := alpha.Project(f.Bank, c.ScoreDim, c.Seed)
-		if err != nil {
-			return nil, nil, err
-		}
-		s, err := alpha.SemiSupervised(zt, zb, semiOpt)
+		semi := alpha.ScaleOptions{Options: base0, Proj: c.SemiProj}
+		semi.Coreset = c.Coreset
+		s, err := alpha.SemiFrom(alpha.Tensors(f.Z), 0, N, alpha.Tensors(f.Bank), semi)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -351,7 +345,7 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 				return nil, nil, err
 			}
 			r := base
-			r.Mode, r.Score, r.Pool = v.mode, v.name, p.name
+			r.Mode, r.Score, r.Pool, r.Peak = v.mode, v.name, p.name, peak(v.s)
 			if err := emit(r, x.Data, D, t0, v.secs); err != nil {
 				return nil, nil, err
 			}
@@ -374,6 +368,12 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 		}
 	}
 	return rows, xs, nil
+}
+
+// unsupervisedOptions are the unsupervised score's approximations, as the
+// pipeline sets them for the same options.
+func (c Config) unsupervisedOptions(o alpha.Options) alpha.ScaleOptions {
+	return alpha.ScaleOptions{Options: o, Refs: c.Refs, Proj: c.Proj}
 }
 
 // uniform returns equal weights 1/m for n images of m patches.

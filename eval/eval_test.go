@@ -49,7 +49,7 @@ func TestRun(t *testing.T) {
 		Sets:      []Set{{Name: "synth", Data: data}},
 		Backbones: []string{"mobilenet_v2"},
 		Intervals: []float64{1, 0.3}, Taus: []float64{0, 1}, TopK: []float64{0.1}, Effective: []float64{0.1}, StdTaus: []float64{1},
-		Refs: 0, ScoreDim: 4,
+		Refs: 0, Proj: 4, SemiProj: 4,
 		ZoomPools: []string{"tau=1"}, Zoom: ZoomConfig{Window: 0.25, Margin: 0.25, MinSide: 0.3, R: 0.3},
 		Tweak: func(o *pipeline.Options) {
 			o.Net, o.NetID, o.Layers = meanNet{}, "meannet", []string{"p8"}
@@ -62,8 +62,8 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Average + (2 unsupervised + 1 semi) x (6 pools + 4 zoom variants of
-	// one pool), each raw and l2.
-	want := 2 * (1 + 3*(6+4))
+	// one pool), each raw, l2 and PCA-whitened.
+	want := 3 * (1 + 3*(6+4))
 	if len(rows) != want {
 		t.Fatalf("%d rows, want %d", len(rows), want)
 	}
@@ -85,5 +85,59 @@ func TestRun(t *testing.T) {
 	var csv bytes.Buffer
 	if err := WriteCSV(&csv, rows); err != nil || strings.Count(csv.String(), "\n") != want+1 {
 		t.Errorf("csv: %v, %d lines", err, strings.Count(csv.String(), "\n"))
+	}
+}
+
+// TestRowMatchesRun: an eval row and pipeline.Run with the same options
+// (sampled references, two-stage search, coreset, set-standardised
+// weights) score the same: eval uses the pipeline's score functions.
+func TestRowMatchesRun(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if _, err := synth.Generate(context.Background(), data, synth.Options{Categories: 1, Train: 6, PerType: 4, Size: 64, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	tweak := func(o *pipeline.Options) {
+		o.Net, o.NetID, o.Layers = meanNet{}, "meannet", []string{"p8"}
+		o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize = 8, 8, 64, 64
+		o.Cache = ""
+	}
+	c := Config{
+		Sets: []Set{{Name: "synth", Data: data}}, Backbones: []string{"mobilenet_v2"},
+		Intervals: []float64{1}, StdTaus: []float64{0.5},
+		Refs: 4, Proj: 3, SemiProj: 3, Coreset: 0.5, Tweak: tweak,
+	}
+	rows, err := Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := pipeline.Preset(pipeline.PresetAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Data, o.Out = data, filepath.Join(dir, "out")
+	o.Refs, o.Proj, o.SemiProj, o.Coreset = 4, 3, 3, 0.5
+	o.Weighting, o.Taus = pipeline.WeightSetStd, []float64{0.5}
+	tweak(&o)
+	res, err := pipeline.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, r := range rows {
+		if r.Post != "raw" || r.Zoom != "-" || (r.Mode != "average" && r.Pool != "std-tau=0.5") {
+			continue
+		}
+		for _, s := range res.Summary {
+			if s.Kind == "category" && s.Mode == r.Mode && (r.Mode == "average" || s.Tau == 0.5) {
+				checked++
+				if s.NMI != r.NMI || s.ARI != r.ARI {
+					t.Errorf("%s: eval NMI %v ARI %v, run %v %v", r.Mode, r.NMI, r.ARI, s.NMI, s.ARI)
+				}
+			}
+		}
+	}
+	if checked != 3 {
+		t.Errorf("compared %d modes, want 3 (average, unsupervised, semi)", checked)
 	}
 }

@@ -12,11 +12,11 @@ import (
 // WriteCSV writes the rows as CSV with a header.
 func WriteCSV(w io.Writer, rows []Result) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"set", "category", "backbone", "mode", "score", "pool", "post", "zoom", "n", "k", "nmi", "ari", "f1", "seconds"})
+	_ = cw.Write([]string{"set", "category", "backbone", "mode", "score", "pool", "post", "zoom", "n", "k", "nmi", "ari", "f1", "seconds", "sil", "peak"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	for _, r := range rows {
 		_ = cw.Write([]string{r.Set, r.Category, r.Backbone, r.Mode, r.Score, r.Pool, r.Post, r.Zoom,
-			strconv.Itoa(r.N), strconv.Itoa(r.K), f(r.NMI), f(r.ARI), f(r.F1), strconv.FormatFloat(r.Seconds, 'f', 2, 64)})
+			strconv.Itoa(r.N), strconv.Itoa(r.K), f(r.NMI), f(r.ARI), f(r.F1), strconv.FormatFloat(r.Seconds, 'f', 2, 64), f(r.Sil), f(r.Peak)})
 	}
 	cw.Flush()
 	return cw.Error()

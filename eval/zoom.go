@@ -74,16 +74,7 @@ func zoomRows(ctx context.Context, c Config, prep *pipeline.Prepared, f pipeline
 	out = append(out, zoomed{"concat-avg", concatL2(xg, D, xu.Data, Dc, N), D + Dc, embedSecs + time.Since(t1).Seconds()})
 	// The crops scored against each other.
 	t2 := time.Now()
-	zp, err := alpha.Project(zc, c.ScoreDim, c.Seed)
-	if err != nil {
-		return nil, err
-	}
-	var pm *alpha.PairMinima
-	if c.Refs > 0 {
-		pm, err = alpha.RefPairMinima(zp, N, alpha.SampleRefs(N, c.Refs, c.Seed), alpha.Options{Workers: c.Workers, Done: ctx.Done()})
-	} else {
-		pm, err = alpha.AllPairMinima(zp, alpha.Options{Workers: c.Workers, Done: ctx.Done()})
-	}
+	pm, err := alpha.PairMinimaFrom(alpha.Tensors(zc), 0, N, c.unsupervisedOptions(alpha.Options{Workers: c.Workers, Seed: c.Seed, Done: ctx.Done()}))
 	if err != nil {
 		return nil, err
 	}

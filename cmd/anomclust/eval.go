@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/anomclust/anomclust/eval"
 	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/internal/atomicfile"
+	"github.com/anomclust/anomclust/pipeline"
 )
 
 // sharedSets are the labelled sets of ../shared/data the ablation runs on:
@@ -38,8 +40,6 @@ func runEval(args []string) error {
 	shared := fs.String("shared", filepath.Join("..", "shared", "data"), "root of the shared data sets")
 	sets := fs.String("sets", "screw,metal_nut,neu,xsdd,deeppcb", "sets to run (screw, metal_nut, neu, xsdd, deeppcb)")
 	perClass := fs.Int("max-per-class", 50, "images per class of the class-per-folder sets (neu, xsdd, deeppcb); 0 = all")
-	backbones := fs.String("backbones", "mobilenet_v2", "backbones; with several, their L2-normalised X are also concatenated")
-	layers := fs.String("layers", "stride8,stride16", "backbone taps")
 	cache := fs.String("cache", "", "feature cache folder (default: the user cache dir's, 'none' to disable)")
 	intervals := fs.String("intervals", "1,0.3", "unsupervised score variants: MuSc interval fractions r (1 = plain mean)")
 	taus := fs.String("taus", "0,1,2,4,8", "softmax temperatures")
@@ -51,9 +51,14 @@ func runEval(args []string) error {
 	zm := fs.Float64("zoom-margin", 0.25, "zoom margin on each side, fraction of the window side")
 	zmin := fs.Float64("zoom-min", 0.2, "smallest crop side, fraction of the image's short side")
 	zr := fs.Float64("zoom-r", 0.3, "MuSc interval fraction of the crops' own scores")
-	refs := fs.Int("refs", 0, "score the unsupervised patches against this many seeded reference images (0: all)")
-	scoreDim := fs.Int("score-dim", 0, "compute scores on patch embeddings randomly projected to this dimension (0: full)")
-	coreset := fs.Float64("coreset", 0, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
+	auto, err := pipeline.Preset(pipeline.PresetAuto)
+	if err != nil {
+		return err
+	}
+	backbones := fs.String("backbones", auto.Backbone, "backbones; with several, their L2-normalised X are also concatenated (default: the auto preset's)")
+	layers := fs.String("layers", strings.Join(auto.Layers, ","), "backbone taps")
+	scale := addScaleFlags(fs) // --refs, --proj, --semi-proj, --exact as run's (defaults: the auto preset's)
+	coreset := fs.Float64("coreset", auto.Coreset, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
 	csvOut := fs.String("csv", "", "write every row as CSV to this file")
 	mdOut := fs.String("md", "", "write the table as Markdown to this file")
 	seed := fs.Uint64("seed", 0, "seed of the per-class pick")
@@ -64,11 +69,16 @@ func runEval(args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed, Refs: *refs, ScoreDim: *scoreDim, Coreset: *coreset,
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := scale.apply(&auto, set); err != nil {
+		return err
+	}
+	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed,
+		Refs: auto.Refs, Proj: auto.Proj, SemiProj: auto.SemiProj, Coreset: *coreset,
 		ZoomPools: splitList(*zoomPools),
 		Zoom:      eval.ZoomConfig{Window: *zw, Margin: *zm, MinSide: *zmin, R: *zr},
 		Log:       os.Stderr, Progress: os.Stderr}
-	var err error
 	switch *cache {
 	case "none":
 	case "":
