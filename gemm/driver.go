@@ -21,8 +21,12 @@ const (
 	// mcBlockMax caps mc when k is small.
 	mcBlockMax = 448
 	// minParallelFlops is the work below which a product runs on the calling
-	// goroutine alone: starting workers costs a few microseconds.
-	minParallelFlops = 1 << 22
+	// goroutine alone. Waking a worker costs a few microseconds on an idle
+	// core and far more on a busy one, and each worker packs its own A
+	// block: on the Zen 3 machine (AVX2, shared) 128³ (4.2 MFLOP) ran at
+	// 35-51 GFLOP/s on two threads against 51 on one, so the line is at
+	// 16.8 MFLOP (about 200 µs on one core).
+	minParallelFlops = 1 << 24
 )
 
 // config selects the kernel and the number of workers. The exported
@@ -201,6 +205,11 @@ func (cfg config) matMulSrc(m int, src aSource, pb *PackedB, c []float32, ldc in
 	kern := pb.kern
 	tiles, panels := ceilDiv(m, kern.mr), ceilDiv(n, kern.nr)
 	t := cfg.workers(2 * float64(m) * float64(n) * float64(k))
+	if t == 1 {
+		// One goroutine: no chunking, no closures.
+		cfg.gemmRange(0, m, 0, panels, 0, src, pb, c, ldc, accumulate, ep)
+		return
+	}
 	tr, tc := grid(t, tiles, panels, kern.mr, kern.nr, k)
 	if tc == 1 {
 		// Rows only: dynamic chunks of at most one A block.
@@ -229,9 +238,12 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, src aSource, pb *PackedB, c
 	mr, nr := kern.mr, kern.nr
 	kc := balancedBlock(k, cfg.kcMax(), 1)
 	mc := balancedBlock(i1-i0, max(mr, cfg.mcMax(kc)/mr*mr), mr)
-	abuf := getBuf(mc * kc)
+	// The packed A block, then one mr x nr scratch tile for the partial
+	// tiles at the edges (a local array would escape to the heap: the
+	// kernel is called through a func value).
+	abuf := getBuf(mc*kc + 16*64)
 	defer putBuf(abuf)
-	ap := abuf.view
+	ap, tile := abuf.view[:mc*kc], abuf.view[mc*kc:]
 	a, lda := src.a, src.lda
 	var stage []float32 // gathered rows of one micro-panel, in L1/L2
 	if src.gather != nil {
@@ -239,7 +251,6 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, src aSource, pb *PackedB, c
 		defer putBuf(sbuf)
 		stage = sbuf.view
 	}
-	var tile [16 * 64]float32 // one mr x nr tile for the partial tiles at the edges
 	for ic := i0; ic < i1; ic += mc {
 		mcb := min(mc, i1-ic)
 		for pc := 0; pc < k; pc += kc {

@@ -17,13 +17,15 @@ var shapes = [][3]int{ // m, n, k
 }
 
 // testConfigs are all kernels, each on 1 worker, on 3 (more workers than
-// cores, and 3 forces uneven row and column splits) and on 2 with tiny cache
-// blocks (kc = 24, mc = 2 tiles) so that small matrices cross many k and m
-// block edges; serialBelow 0 so that even the small shapes are split.
+// cores, and 3 forces uneven row and column splits) and on 1 and 2 with tiny
+// cache blocks (kc = 24, mc = 2 tiles) so that small matrices cross many k
+// and m block edges (on 1 worker, inside the single serial gemmRange call);
+// serialBelow 0 so that even the small shapes are split.
 func testConfigs() []config {
 	var cs []config
 	for _, k := range testKernels() {
 		cs = append(cs, config{kern: k, threads: 1}, config{kern: k, threads: 3},
+			config{kern: k, threads: 1, kc: 24, mc: 2 * k.mr},
 			config{kern: k, threads: 2, kc: 24, mc: 2 * k.mr})
 	}
 	return cs

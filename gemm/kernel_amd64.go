@@ -15,10 +15,35 @@ const haveAsm = true
 func kernel14x32(kc int, a, b, c *float32, ldc int, accumulate bool)
 
 // kernel6x16 is the AVX2+FMA kernel with the same contract for a 6x16 tile
-// (a[p*6+i], b[p*16+j]); accumulators Y0-Y11.
+// (a[p*6+i], b[p*16+j]); accumulators Y0-Y11, the k loop unrolled 4 times.
 //
 //go:noescape
 func kernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+// The row-edge variants of kernel6x16: kernel6x16r<r> computes only the
+// first r rows of the tile (A still packed 6 wide, a[p*6+i]) and writes
+// only those rows of C.
+
+//go:noescape
+func kernel6x16r1(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel6x16r2(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel6x16r3(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel6x16r4(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func kernel6x16r5(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+// rows6x16 are the row-edge variants of kernel6x16, indexed by the number
+// of rows.
+var rows6x16 = []func(kc int, a, b, c *float32, ldc int, accumulate bool){
+	nil, kernel6x16r1, kernel6x16r2, kernel6x16r3, kernel6x16r4, kernel6x16r5,
+}
 
 // The row-edge variants of kernel14x32: kernel14x32r<r> computes only the
 // first r rows of the tile (A still packed 14 wide, a[p*14+i]) and writes

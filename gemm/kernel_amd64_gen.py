@@ -7,7 +7,7 @@ k step), which is tedious to write by hand but trivial to generate.
 Contract: see kernel.go (type kernel) and kernel_amd64.go.
 """
 
-def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astride=None):
+def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astride=None, unroll=1):
     """mr rows are computed; A is packed with astride (>= mr) floats per k step."""
     astride = astride or mr
     width = 64 if vec == 'Z' else 32      # bytes per vector
@@ -27,15 +27,28 @@ def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astr
             w(f'\tPREFETCHT0 {line}(R9)' if line else '\tPREFETCHT0 (R9)')
         if i < mr - 1:
             w('\tADDQ R8, R9')
+    def step(u):
+        """One k step at offset u steps from SI/DI."""
+        for v in range(nacc_per_row):
+            w(f'\tVMOVUPS {u*4*nr+v*width}(DI), {vec}{breg+v}')
+        for i in range(mr):
+            bz = bcast_regs[i % len(bcast_regs)]
+            w(f'\tVBROADCASTSS {u*4*astride+4*i}(SI), {vec}{bz}')
+            for v in range(nacc_per_row):
+                w(f'\tVFMADD231PS {vec}{breg+v}, {vec}{bz}, {vec}{nacc_per_row*i+v}')
+    if unroll > 1:
+        # unroll k steps per iteration (less loop overhead and fewer
+        # pointer updates between FMAs), then the kc % unroll remaining steps.
+        w(f'\tMOVQ CX, BX\n\tSHRQ ${unroll.bit_length()-1}, BX\n\tANDQ ${unroll-1}, CX')
+        w(f'\tTESTQ BX, BX\n\tJLE tail{label}')
+        w(f'unrolled{label}:')
+        for u in range(unroll):
+            step(u)
+        w(f'\tADDQ ${4*astride*unroll}, SI\n\tADDQ ${4*nr*unroll}, DI\n\tDECQ BX\n\tJNZ unrolled{label}')
+        w(f'tail{label}:')
     w(f'\tTESTQ CX, CX\n\tJLE store{label}')
     w(f'loop{label}:')
-    for v in range(nacc_per_row):
-        w(f'\tVMOVUPS {v*width}(DI), {vec}{breg+v}')
-    for i in range(mr):
-        bz = bcast_regs[i % len(bcast_regs)]
-        w(f'\tVBROADCASTSS {4*i}(SI), {vec}{bz}')
-        for v in range(nacc_per_row):
-            w(f'\tVFMADD231PS {vec}{breg+v}, {vec}{bz}, {vec}{nacc_per_row*i+v}')
+    step(0)
     w(f'\tADDQ ${4*astride}, SI\n\tADDQ ${4*nr}, DI\n\tDECQ CX\n\tJNZ loop{label}')
     w(f'store{label}:')
     w(f'\tMOVBQZX accumulate+40(FP), AX\n\tTESTQ AX, AX\n\tJNZ accum{label}')
@@ -124,6 +137,9 @@ def gen_copy32(w):
     w('\tVZEROUPPER\n\tRET\n')
 
 
+KC_UNROLL_AVX2 = 4
+
+
 def main():
     out = []
     w = out.append
@@ -137,7 +153,11 @@ def main():
     for r in range(1, 14):
         gen_kernel(w, f'kernel14x32r{r}', r, 32, 'Z', 2, 28, [30, 31], f'r{r}', astride=14)
     # AVX2: 6 rows x 2 ymm = 12 accumulators Y0-Y11, B in Y12-Y13, A in Y14.
-    gen_kernel(w, 'kernel6x16', 6, 16, 'Y', 2, 12, [14], '256')
+    # The k loop is unrolled 4 times (KC_UNROLL_AVX2).
+    gen_kernel(w, 'kernel6x16', 6, 16, 'Y', 2, 12, [14], '256', unroll=KC_UNROLL_AVX2)
+    # Row-edge variants of the 6x16 tile (A still packed 6 wide).
+    for r in range(1, 6):
+        gen_kernel(w, f'kernel6x16r{r}', r, 16, 'Y', 2, 12, [14], f'a{r}', astride=6, unroll=KC_UNROLL_AVX2)
     gen_transpose(w)
     gen_transpose(w, 14)
     gen_copy32(w)

@@ -18,3 +18,6 @@ func kernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool) {
 // rows14x32 has no row-edge variants in pure Go: partial tiles use the full
 // kernel into a scratch tile.
 var rows14x32 []func(kc int, a, b, c *float32, ldc int, accumulate bool)
+
+// rows6x16 likewise: no row-edge variants in pure Go.
+var rows6x16 []func(kc int, a, b, c *float32, ldc int, accumulate bool)

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +27,9 @@ func threadCPU() time.Duration {
 //
 //	GEMM_TUNE=1 go test -run TuneBlocking -v ./gemm      (785x2304x768)
 //	GEMM_TUNE=k3072 ... (785x768x3072), GEMM_TUNE=1024 ... (1024³)
+//
+// GEMM_TUNE_THREADS=2 runs each product on 2 workers (MatMul, B packed
+// lazily, as the bench's nn column) and logs process CPU time / threads.
 func TestTuneBlocking(t *testing.T) {
 	shape := os.Getenv("GEMM_TUNE")
 	if shape == "" {
@@ -48,9 +52,21 @@ func TestTuneBlocking(t *testing.T) {
 	if defaultKernel.mr == 6 { // the AVX2 tile: Zen 3 has a 512 KiB L2, 32 KiB L1
 		kcs, mcs = []int{256, 384, 512, 768, 1024}, []int{48, 96, 144, 192, 288}
 	}
+	threads, _ := strconv.Atoi(os.Getenv("GEMM_TUNE_THREADS"))
+	threads = max(threads, 1)
 	for _, kc := range kcs {
 		for _, mc := range mcs {
-			cfgs = append(cfgs, config{kern: defaultKernel, threads: 1, kc: kc, mc: mc})
+			cfgs = append(cfgs, config{kern: defaultKernel, threads: threads, kc: kc, mc: mc})
+		}
+	}
+	cpu := threadCPU
+	if threads > 1 {
+		cpu = func() time.Duration {
+			var ru syscall.Rusage
+			if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+				return 0
+			}
+			return time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) / time.Duration(threads)
 		}
 	}
 	pb := cfgs[0].packB(k, n, bm, n, false, false)
@@ -59,14 +75,18 @@ func TestTuneBlocking(t *testing.T) {
 	const rounds = 10
 	for r := 0; r < rounds; r++ {
 		for i, cfg := range cfgs {
-			c0, w0 := threadCPU(), time.Now()
-			cfg.matMulPacked(m, a, k, pb, c, n, false)
-			total[i] += threadCPU() - c0
+			c0, w0 := cpu(), time.Now()
+			if threads > 1 {
+				cfg.matMul(m, n, k, a, k, bm, n, false, c, n, false)
+			} else {
+				cfg.matMulPacked(m, a, k, pb, c, n, false)
+			}
+			total[i] += cpu() - c0
 			best[i] = max(best[i], flops/time.Since(w0).Seconds()/1e9)
 		}
 	}
 	for i, cfg := range cfgs {
-		t.Logf("kc %4d mc %3d: %6.1f GFLOP/s thread CPU time, best %6.1f", cfg.kc, cfg.mc, flops*rounds/total[i].Seconds()/1e9, best[i])
+		t.Logf("kc %4d mc %3d: %6.1f GFLOP/s CPU time, best %6.1f", cfg.kc, cfg.mc, flops*rounds/total[i].Seconds()/1e9, best[i])
 	}
 }
 
