@@ -55,18 +55,29 @@ const CoresetStarts = 10
 // (the first on ties, as torch.argmax). Seeded by seed; indices come back in
 // selection order.
 func Coreset(x []float32, n, d int, fraction float64, seed uint64, workers int) ([]int, error) {
+	proj, k, starts, num, err := coresetInput(x, n, d, fraction, seed)
+	if err != nil {
+		return nil, err
+	}
+	return greedyCoreset(proj, n, k, starts, num, max(workers, 1)), nil
+}
+
+// coresetInput checks Coreset's arguments and returns what both greedy
+// searches start from: the projected rows (n x k), the starting rows and
+// the number of rows to select.
+func coresetInput(x []float32, n, d int, fraction float64, seed uint64) (proj []float32, k int, starts []int, num int, err error) {
 	if !(fraction > 0 && fraction < 1) {
-		return nil, fmt.Errorf("alpha: coreset fraction %v not in (0, 1)", fraction)
+		return nil, 0, nil, 0, fmt.Errorf("alpha: coreset fraction %v not in (0, 1)", fraction)
 	}
 	if len(x) != n*d {
-		return nil, fmt.Errorf("alpha: coreset input has %d values, want %d x %d", len(x), n, d)
+		return nil, 0, nil, 0, fmt.Errorf("alpha: coreset input has %d values, want %d x %d", len(x), n, d)
 	}
-	num := int(float64(n) * fraction)
+	num = int(float64(n) * fraction)
 	if num == 0 {
-		return nil, fmt.Errorf("alpha: coreset fraction %v of %d patches keeps none", fraction, n)
+		return nil, 0, nil, 0, fmt.Errorf("alpha: coreset fraction %v of %d patches keeps none", fraction, n)
 	}
 	r := rand.New(rand.NewPCG(seed, 0x636f72657365)) // "corese"
-	proj, k := x, d
+	proj, k = x, d
 	if d != CoresetDim {
 		k = CoresetDim
 		w := make([]float32, k*d)
@@ -77,8 +88,8 @@ func Coreset(x []float32, n, d int, fraction float64, seed uint64, workers int) 
 		proj = make([]float32, n*k)
 		gemm.MatMulT(n, k, d, x, d, w, d, proj, k, false)
 	}
-	starts := r.Perm(n)[:min(CoresetStarts, n)]
-	return greedyCoreset(proj, n, k, starts, num, max(workers, 1)), nil
+	starts = r.Perm(n)[:min(CoresetStarts, n)]
+	return proj, k, starts, num, nil
 }
 
 // greedyCoreset is ApproximateGreedyCoresetSampler._compute_greedy_coreset_indices
@@ -86,17 +97,7 @@ func Coreset(x []float32, n, d int, fraction float64, seed uint64, workers int) 
 // keeps squared distances (the arg-max is the same) except for the initial
 // mean, which PatchCore takes over distances.
 func greedyCoreset(p []float32, n, k int, starts []int, num, workers int) []int {
-	far := make([]float32, n) // squared distance to the nearest selected row
-	parallel.Range(n, workers, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			var s float64
-			for _, st := range starts {
-				s += math.Sqrt(float64(sqDist(p[r*k:(r+1)*k], p[st*k:(st+1)*k])))
-			}
-			m := float32(s / float64(len(starts)))
-			far[r] = m * m
-		}
-	})
+	far := initialFar(p, n, k, starts, workers) // squared distance to the nearest selected row
 	type best struct {
 		v   float32
 		idx int
@@ -151,6 +152,23 @@ func greedyCoreset(p []float32, n, k int, starts []int, num, workers int) []int 
 		}
 	}
 	return out
+}
+
+// initialFar is the greedy search's starting value of every row: the
+// square of its mean distance to the starting rows.
+func initialFar(p []float32, n, k int, starts []int, workers int) []float32 {
+	far := make([]float32, n)
+	parallel.Range(n, workers, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			var s float64
+			for _, st := range starts {
+				s += math.Sqrt(float64(sqDist(p[r*k:(r+1)*k], p[st*k:(st+1)*k])))
+			}
+			m := float32(s / float64(len(starts)))
+			far[r] = m * m
+		}
+	})
+	return far
 }
 
 // sqDist is ||a - b||² in float32 with four partial sums.

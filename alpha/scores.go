@@ -63,6 +63,10 @@ type Options struct {
 	// that fraction of its patches with PatchCore's approximate greedy
 	// coreset (see Coreset). 0 (the default) or 1 keeps every patch.
 	Coreset float64
+	// CoresetExact selects the coreset with the plain sequential greedy
+	// search (Coreset) instead of the blocked one (CoresetBlocked, the
+	// default: the same selection up to float32 rounding, much faster).
+	CoresetExact bool
 	// Seed seeds the coreset's random projection and starting points.
 	Seed uint64
 	// Progress, when not nil, is told after each unit of work that n more
@@ -287,7 +291,7 @@ func SemiSupervised(test, bank []*tensor.Tensor, opt Options) (*Scores, error) {
 		for _, b := range bank {
 			all = append(all, b.Data...)
 		}
-		idx, err := Coreset(all, len(bank)*bm, D, opt.Coreset, opt.Seed, opt.workers())
+		idx, err := opt.coreset(all, len(bank)*bm, D)
 		if err != nil {
 			return nil, err
 		}

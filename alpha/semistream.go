@@ -51,7 +51,7 @@ func SemiFrom(test Source, lo, hi int, bank Source, opt ScaleOptions) (*Scores, 
 	switch {
 	case opt.Coreset == 0 || opt.Coreset == 1:
 	case opt.Coreset > 0 && opt.Coreset < 1:
-		idx, err := Coreset(rows, nb, D, opt.Coreset, opt.Seed, opt.workers())
+		idx, err := opt.coreset(rows, nb, D)
 		if err != nil {
 			return nil, err
 		}

@@ -101,7 +101,11 @@ func (ms *modelSaver) save(ctx context.Context, catDir string, log io.Writer) er
 			}
 			all = append(all, zi...)
 		}
-		idx, err := alpha.Coreset(all, nb*M, D, frac, o.Seed, o.Workers)
+		coreset := alpha.CoresetBlocked
+		if o.CoresetExact {
+			coreset = alpha.Coreset
+		}
+		idx, err := coreset(all, nb*M, D, frac, o.Seed, o.Workers)
 		if err != nil {
 			return err
 		}

@@ -77,6 +77,9 @@ type Options struct {
 	// Coreset in (0, 1) subsamples the memory bank (PatchCore's greedy
 	// coreset); 0 keeps every patch.
 	Coreset float64
+	// CoresetExact selects the coreset with the plain sequential greedy
+	// search instead of the blocked GEMM one (alpha.CoresetBlocked).
+	CoresetExact bool
 	// Refs is the number of reference images each image's unsupervised
 	// score is a mean over: a seeded sample of the other images (an
 	// unbiased estimate of the mean over all). 0 = every other image

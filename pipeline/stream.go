@@ -142,6 +142,9 @@ func (in *catInputs) scoreKey(o *Options, mode string) featcache.ScoreKey {
 			coreset = 0
 		}
 		parts = append(parts, featcache.Keys(in.bankKeys), num("coreset", coreset), num("proj", float64(proj)))
+		if coreset != 0 && !o.CoresetExact {
+			parts = append(parts, []byte("coreset-search=blocked")) // may round differently
+		}
 		if proj != 0 {
 			parts = append(parts, []byte("pca=rows-sample-16384")) // alpha.PCARows since its first version
 		}
@@ -185,7 +188,7 @@ func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat str
 		return nil, false, err
 	}
 	var bar atomic.Pointer[barT]
-	opt := alpha.ScaleOptions{Options: alpha.Options{Workers: o.Workers, Coreset: o.Coreset, Seed: o.Seed, Done: ctx.Done(),
+	opt := alpha.ScaleOptions{Options: alpha.Options{Workers: o.Workers, Coreset: o.Coreset, CoresetExact: o.CoresetExact, Seed: o.Seed, Done: ctx.Done(),
 		Progress: func(n, total int) {
 			b := bar.Load()
 			if b == nil {

@@ -44,7 +44,10 @@ func register(c command) {
 var errUsage = errors.New("usage error")
 
 func main() {
-	os.Exit(runMain(os.Args[1:], os.Stdout, os.Stderr))
+	stop := startProfile()
+	code := runMain(os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 func runMain(args []string, stdout, stderr io.Writer) int {

@@ -14,7 +14,7 @@ import (
 // size (issue 13): --refs, --proj, --semi-proj, --exact, --cache-max.
 type scaleFlags struct {
 	refs, proj, semiProj, cacheMax *string
-	exact                          *bool
+	exact, coresetExact            *bool
 }
 
 func addScaleFlags(fs *flag.FlagSet) *scaleFlags {
@@ -30,11 +30,12 @@ func addScaleFlags(fs *flag.FlagSet) *scaleFlags {
 		refs = strconv.Itoa(d.Refs)
 	}
 	return &scaleFlags{
-		refs:     fs.String("refs", refs, "unsupervised: reference images per image, a seeded sample of the other images (\"all\" = every other image, exact, O(N²))"),
-		proj:     fs.String("proj", exactOr(d.Proj), "unsupervised: two-stage nearest-patch search, candidates from a PCA projection to this many dimensions, exact distances for them (\"exact\" = every distance in full dimension)"),
-		semiProj: fs.String("semi-proj", exactOr(d.SemiProj), "semi: two-stage search against the memory bank, as --proj (\"exact\" = full dimension)"),
-		exact:    fs.Bool("exact", false, "exact patch scores: --refs all --proj exact --semi-proj exact"),
-		cacheMax: fs.String("cache-max", "20G", "cap of the cache folder's size (features and scores); the least recently used entries are removed after the run (\"0\" = no cap)"),
+		refs:         fs.String("refs", refs, "unsupervised: reference images per image, a seeded sample of the other images (\"all\" = every other image, exact, O(N²))"),
+		proj:         fs.String("proj", exactOr(d.Proj), "unsupervised: two-stage nearest-patch search, candidates from a PCA projection to this many dimensions, exact distances for them (\"exact\" = every distance in full dimension)"),
+		semiProj:     fs.String("semi-proj", exactOr(d.SemiProj), "semi: two-stage search against the memory bank, as --proj (\"exact\" = full dimension)"),
+		exact:        fs.Bool("exact", false, "exact patch scores: --refs all --proj exact --semi-proj exact --coreset-exact"),
+		coresetExact: fs.Bool("coreset-exact", false, "semi: select the --coreset with the plain sequential greedy search (default: the blocked GEMM search, the same selection up to float32 rounding, much faster on big banks)"),
+		cacheMax:     fs.String("cache-max", "20G", "cap of the cache folder's size (features and scores); the least recently used entries are removed after the run (\"0\" = no cap)"),
 	}
 }
 
@@ -68,6 +69,9 @@ func (s *scaleFlags) apply(o *pipeline.Options, set map[string]bool) error {
 	var err error
 	if *s.exact {
 		o.Refs, o.Proj, o.SemiProj = 0, 0, 0
+	}
+	if *s.exact || *s.coresetExact {
+		o.CoresetExact = true
 	}
 	if o.CacheMax, err = featcache.ParseSize(*s.cacheMax); err != nil {
 		return fmt.Errorf("--cache-max: %w", err)

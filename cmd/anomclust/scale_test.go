@@ -27,8 +27,14 @@ func TestScaleFlags(t *testing.T) {
 		t.Errorf("explicit: %d %d %d %d %v", o.Refs, o.Proj, o.SemiProj, o.CacheMax, err)
 	}
 	o, err = parse("--refs", "12", "--proj", "64", "--semi-proj", "32", "--exact")
-	if err != nil || o.Refs != 0 || o.Proj != 0 || o.SemiProj != 0 {
-		t.Errorf("--exact: %d %d %d %v", o.Refs, o.Proj, o.SemiProj, err)
+	if err != nil || o.Refs != 0 || o.Proj != 0 || o.SemiProj != 0 || !o.CoresetExact {
+		t.Errorf("--exact: %d %d %d %v %v", o.Refs, o.Proj, o.SemiProj, o.CoresetExact, err)
+	}
+	if o, err = parse("--coreset-exact"); err != nil || !o.CoresetExact || o.Refs != d.Refs {
+		t.Errorf("--coreset-exact: %v refs %d, %v", o.CoresetExact, o.Refs, err)
+	}
+	if o, _ = parse(); o.CoresetExact {
+		t.Error("default: sequential coreset search, want the blocked one")
 	}
 	if o, err = parse("--refs", "ALL"); err != nil || o.Refs != 0 {
 		t.Errorf("--refs ALL: %d %v", o.Refs, err)
