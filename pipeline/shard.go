@@ -597,7 +597,7 @@ func (r *shardRun) score(ctx context.Context, sh Shard) (int, error) {
 		}
 		for _, mode := range scoreModes(o, p) {
 			t0 := time.Now()
-			opt := alpha.ScaleOptions{Options: alpha.Options{Workers: o.Workers, Coreset: o.Coreset, Seed: o.Seed, Done: ctx.Done()}}
+			opt := alpha.ScaleOptions{Options: alpha.Options{Workers: o.Workers, Coreset: o.Coreset, CoresetExact: o.CoresetExact, Seed: o.Seed, Done: ctx.Done()}}
 			var s *alpha.Scores
 			if rundir.Mode(mode).Source() == rundir.SourceOthers {
 				opt.Refs, opt.Proj = o.Refs, o.Proj
