@@ -16,7 +16,7 @@ import (
 // set: the recommended setting is semi at
 // the preset's semi tau (train images exist), X rows have unit length and
 // run.json records the choices. Without train images the recommendation is
-// unsupervised at its own tau (RecommendTauUnsupervised).
+// unsupervised at its own tau.
 func TestAutoPreset(t *testing.T) {
 	auto, err := pipeline.Preset(pipeline.PresetAuto)
 	if err != nil {
@@ -42,7 +42,7 @@ func TestAutoPreset(t *testing.T) {
 	}
 	s := run.Settings
 	if s.Weighting != pipeline.WeightSetStd || s.Refs != 6 || s.Coreset != auto.Coreset || !s.NormalizeX ||
-		s.RecommendTau != *auto.RecommendTau || s.RecommendTauUnsupervised != *auto.RecommendTauUnsupervised {
+		s.RecommendTau != 0.5 || s.RecommendTauUnsupervised != 1 {
 		t.Errorf("run.json settings %+v", s)
 	}
 	nrec := map[string]int{}
@@ -62,11 +62,8 @@ func TestAutoPreset(t *testing.T) {
 			t.Errorf("%s: %d recommended rows, want 1", c.Name, nrec[c.Name])
 		}
 	}
-	// Without train images (semi not run): unsupervised at its own tau
-	// (auto uses 0.5 in both modes; 1 here tells the two apart).
+	// Without train images (semi not run): unsupervised at tau 1.
 	o2 := o
-	one := 1.0
-	o2.RecommendTauUnsupervised = &one
 	o2.Out = filepath.Join(t.TempDir(), "out2")
 	o2.Modes = []string{rundir.ModeUnsupervised, rundir.ModeAverage}
 	res2, err := pipeline.Run(context.Background(), o2)

@@ -181,10 +181,9 @@ func SeedTaus() []float64 {
 
 // Preset returns the method settings of a named preset ("" is the default,
 // PresetAuto):
-//   - auto: mobilenet_v1 (Coral int8 TFLite) with mobilenet's taps and the
-//     label-free score and weighting choices measured with anomclust eval
-//     (autoScoring, docs/QUALITY.md): one setting per mode, no tau to pick
-//     by hand.
+//   - auto: mobilenet's backbone and taps with the label-free score and
+//     weighting choices measured with anomclust eval (autoScoring,
+//     docs/QUALITY.md): one setting per mode, no tau to pick by hand.
 //   - mobilenet: mobilenet_v2 (int8 TFLite, weights from ANOMCLUST_WEIGHTS_PATH
 //     or downloaded), taps stride8 and stride16 (28x28 and 14x14 at 224),
 //     1024/1024, no LayerNorm, tau 0,1,2: the method as published, on a
@@ -209,7 +208,7 @@ func Preset(name string) (Options, error) {
 	switch name {
 	case "", PresetAuto:
 		o.Preset = PresetAuto
-		o.Backbone = "mobilenet_v1"
+		o.Backbone = "mobilenet_v2"
 		o.Layers = []string{"stride8", "stride16"}
 		o.PretrainDim, o.TargetDim = 1024, 1024
 		autoScoring(&o)

@@ -65,9 +65,8 @@ func postX(o *Options, x *tensor.Tensor) {
 // choices, measured with anomclust eval on ../shared/data
 // (docs/QUALITY.md): the softmax of the scores standardised over the
 // category (WeightSetStd), recommended at tau = 0.5 standard deviations
-// in both modes (with mobilenet_v1 features; 1 for the unsupervised scores
-// cost metal_nut 0.025 NMI and gained nothing elsewhere); the unsupervised
-// score against 20 sampled
+// for the semi-supervised scores (sharp: a clean normal bank) and 1 for the
+// unsupervised ones (noisier); the unsupervised score against 20 sampled
 // reference images (Options.Refs; the plain mean: MuSc's r = 0.3 helped
 // metal_nut but cost the texture sets more, so it stays in anomclust eval);
 // a 10% coreset of the memory bank; X as is.
@@ -76,6 +75,6 @@ func autoScoring(o *Options) {
 	o.Coreset = 0.1
 	o.Weighting = WeightSetStd
 	o.Taus = []float64{0.5, 1}
-	semi, unsup := 0.5, 0.5
+	semi, unsup := 0.5, 1.0
 	o.RecommendTau, o.RecommendTauUnsupervised = &semi, &unsup
 }

@@ -54,7 +54,7 @@ func newRunFlags() *runFlags {
 	f.in = addInputFlags(fs)
 	f.out = fs.String("out", "", "output folder (run.json, summary.csv/.md, one folder per category)")
 	f.categories = fs.String("categories", "", "comma-separated categories to run (default: all found)")
-	f.preset = fs.String("preset", pipeline.PresetAuto, "method settings: auto (mobilenet_v1 with the label-free score/weighting choices of docs/QUALITY.md: set-standardised scores, tau 0.5 recommended, 1 too), mobilenet (mobilenet_v2 stride8,stride16, 1024/1024, the published method, tau 0,1,2), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
+	f.preset = fs.String("preset", pipeline.PresetAuto, "method settings: auto (mobilenet_v2 with the label-free score/weighting choices of docs/QUALITY.md: set-standardised scores, tau 0.5 and 1), mobilenet (mobilenet_v2 stride8,stride16, 1024/1024, the published method, tau 0,1,2), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
 	f.backbone = fs.String("backbone", d.Backbone, "backbone registry name (anomclust weights list shows them)")
 	f.weights = fs.String("weights", "", "weights file (default: found in "+weights.EnvWeightsPath+" or the cache, else downloaded)")
 	f.layers = fs.String("layers", strings.Join(d.Layers, ","), "comma-separated backbone layers; the first fixes the patch grid")

@@ -103,12 +103,9 @@ func TestUnlabelledEndToEnd(t *testing.T) {
 	if code := runMain([]string{"draw", "--run", out, "--data", moved}, &o1, &e1); code != 0 {
 		t.Errorf("draw --data: exit %d, %s", code, e1.String())
 	}
-	// draw's default is the recommended setting: auto's unsupervised tau.
-	auto, _ := pipeline.Preset(pipeline.PresetAuto)
-	recDir := "unsupervised_tau_" + rundir.TauName(*auto.RecommendTauUnsupervised)
-	if fs, _ := filepath.Glob(filepath.Join(out, "draw", "photos", recDir, "*.png")); len(fs) == 0 {
+	if fs, _ := filepath.Glob(filepath.Join(out, "draw", "photos", "unsupervised_tau_1", "*.png")); len(fs) == 0 {
 		entries, _ := filepath.Glob(filepath.Join(out, "draw", "*", "*"))
-		t.Errorf("draw wrote nothing for %s (found %v)", recDir, entries)
+		t.Errorf("draw wrote nothing for unsupervised tau 1 (found %v)", entries)
 	}
 	start := time.Now()
 	e1.Reset()
@@ -160,7 +157,7 @@ func TestUnlabelledMobileNet(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := run.Categories[0]
-	if run.Labelled == nil || *run.Labelled || !c.Unlabelled || c.NImages != 16 || c.K != 3 || run.Backbone.Name != "mobilenet_v1" {
+	if run.Labelled == nil || *run.Labelled || !c.Unlabelled || c.NImages != 16 || c.K != 3 || run.Backbone.Name != "mobilenet_v2" {
 		t.Errorf("run.json: labelled %v, category %+v, backbone %s", run.Labelled, c, run.Backbone.Name)
 	}
 	as, err := rundir.ReadAssignments(filepath.Join(rundir.ResultDir(out, c.Name, rundir.ModeUnsupervised, 1), rundir.AssignmentsFile))
