@@ -13,7 +13,7 @@
 //
 // A run is one call:
 //
-//	o, err := pipeline.Preset("")        // auto: mobilenet_v1, stride8+stride16, ...
+//	o, err := pipeline.Preset("")        // the method's settings: mobilenet_v2, stride8+stride16, ...
 //	o.Data, o.Out = "mvtec", "out"       // an MVTec AD root, a category folder or a class-per-folder set
 //	res, err := pipeline.Run(ctx, o)     // res.Summary: NMI, ARI, F1 per category, mode and tau
 //
