@@ -272,31 +272,16 @@ func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []run
 	}
 
 	// Dendrogram, from linkage.npy when the method was Ward.
-	lpath := filepath.Join(dir, rundir.LinkageFile)
-	link, shape, err := npy.Read[float64](lpath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		cv.DendroNote = "no linkage.npy (clustered with " + orDash(m.Cluster) + ")"
-	case err != nil:
-		return nil, fmt.Errorf("read %s: %w", lpath, err)
-	case len(shape) != 2 || shape[1] != 4 || shape[0] != len(as)-1:
-		return nil, fmt.Errorf("%s: shape %v, want (%d, 4)", lpath, shape, len(as)-1)
-	default:
-		leafCluster := make([]int, len(as))
-		leafColor := make([]color.RGBA, len(as))
-		for i, a := range as {
-			leafCluster[i] = a.Cluster
-			leafColor[i] = labelColor(labelIdx[a.Label])
-		}
-		k := m.K
-		if k == 0 {
-			k = len(match)
-		}
-		svg, err := dendrogram(link, len(as), k, leafCluster, clusterColor, leafColor)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", lpath, err)
-		}
-		cv.Dendrogram = template.HTML(svg)
+	leafColor := make([]color.RGBA, len(as))
+	for i, a := range as {
+		leafColor[i] = labelColor(labelIdx[a.Label])
+	}
+	k := m.K
+	if k == 0 {
+		k = len(match)
+	}
+	if err := addDendrogram(cv, dir, m.Cluster, as, k, clusterColor, leafColor); err != nil {
+		return nil, err
 	}
 
 	alpha, err := src.ReadAlpha(dir)
@@ -579,4 +564,32 @@ func openResult(cv *categoryView, runDir string, run *rundir.Run, category, dir 
 		return nil, nil, fmt.Errorf("%s: %d assignments for %d images", dir, len(as), len(src.Items))
 	}
 	return src, as, nil
+}
+
+// addDendrogram draws the result folder dir's Ward tree (linkage.npy) cut
+// into k clusters, leaves coloured by leafColor; without linkage.npy (a
+// method other than Ward, named by method) it leaves a note instead.
+func addDendrogram(cv *categoryView, dir, method string, as []rundir.Assignment, k int,
+	clusterColor func(int) color.RGBA, leafColor []color.RGBA) error {
+	lpath := filepath.Join(dir, rundir.LinkageFile)
+	link, shape, err := npy.Read[float64](lpath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		cv.DendroNote = "no linkage.npy (clustered with " + orDash(method) + ")"
+		return nil
+	case err != nil:
+		return fmt.Errorf("read %s: %w", lpath, err)
+	case len(shape) != 2 || shape[1] != 4 || shape[0] != len(as)-1:
+		return fmt.Errorf("%s: shape %v, want (%d, 4)", lpath, shape, len(as)-1)
+	}
+	leafCluster := make([]int, len(as))
+	for i, a := range as {
+		leafCluster[i] = a.Cluster
+	}
+	svg, err := dendrogram(link, len(as), k, leafCluster, clusterColor, leafColor)
+	if err != nil {
+		return fmt.Errorf("%s: %w", lpath, err)
+	}
+	cv.Dendrogram = template.HTML(svg)
+	return nil
 }

@@ -1,15 +1,9 @@
 package report
 
 import (
-	"errors"
-	"fmt"
-	"html/template"
 	"image/color"
-	"io/fs"
-	"path/filepath"
 
 	"github.com/anomclust/anomclust/draw"
-	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/rundir"
 )
 
@@ -38,27 +32,12 @@ func buildUnlabelled(cv *categoryView, runDir string, run *rundir.Run, c rundir.
 	}
 	clusterColor := func(k int) color.RGBA { return labelColor(k) }
 
-	lpath := filepath.Join(dir, rundir.LinkageFile)
-	link, shape, err := npy.Read[float64](lpath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		cv.DendroNote = "no linkage.npy (clustered with " + orDash(run.Settings.Cluster) + ")"
-	case err != nil:
-		return nil, fmt.Errorf("read %s: %w", lpath, err)
-	case len(shape) != 2 || shape[1] != 4 || shape[0] != len(as)-1:
-		return nil, fmt.Errorf("%s: shape %v, want (%d, 4)", lpath, shape, len(as)-1)
-	default:
-		leafCluster := make([]int, len(as))
-		leafColor := make([]color.RGBA, len(as))
-		for i, a := range as {
-			leafCluster[i] = a.Cluster
-			leafColor[i] = clusterColor(a.Cluster)
-		}
-		svg, err := dendrogram(link, len(as), max(c.K, len(match)), leafCluster, clusterColor, leafColor)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", lpath, err)
-		}
-		cv.Dendrogram = template.HTML(svg)
+	leafColor := make([]color.RGBA, len(as))
+	for i, a := range as {
+		leafColor[i] = clusterColor(a.Cluster)
+	}
+	if err := addDendrogram(cv, dir, run.Settings.Cluster, as, max(c.K, len(match)), clusterColor, leafColor); err != nil {
+		return nil, err
 	}
 	alpha, err := src.ReadAlpha(dir)
 	if err != nil {
