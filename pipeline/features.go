@@ -139,6 +139,19 @@ type extractor struct {
 	hits, misses int
 }
 
+// openExtractor opens the backbone of o (openNet), checks the requested
+// taps (checkLayers) and returns the patch feature extractor over it.
+func openExtractor(ctx context.Context, o *Options, log io.Writer) (*extractor, error) {
+	n, err := openNet(ctx, o, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLayers(n, o); err != nil {
+		return nil, err
+	}
+	return newExtractor(n, o, log)
+}
+
 func newExtractor(n *net, o *Options, log io.Writer) (*extractor, error) {
 	p := n.bb.Preprocess()
 	x := &extractor{net: n, opt: o, log: log,

@@ -51,14 +51,7 @@ func Prepare(ctx context.Context, o Options) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := openNet(ctx, &o, log)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkLayers(n, &o); err != nil {
-		return nil, err
-	}
-	ex, err := newExtractor(n, &o, log)
+	ex, err := openExtractor(ctx, &o, log)
 	if err != nil {
 		return nil, err
 	}

@@ -81,20 +81,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}()
 	final := o.Out
 	o.Out, o.in.out = stage.Dir, stage.Final
-	n, err := openNet(ctx, &o, log)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkLayers(n, &o); err != nil {
-		return nil, err
-	}
-	ex, err := newExtractor(n, &o, log)
+	ex, err := openExtractor(ctx, &o, log)
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
 	}
+	n := ex.net
 	run := &rundir.Run{
 		Format: rundir.Format, Tool: "anomclust", Version: o.Version, GoVersion: runtime.Version(),
 		Command: o.Command, Settings: o.settings(),
