@@ -196,10 +196,16 @@ func topRows(far []float32, c int, buf []int) (rows []int, tv float32, ti int) {
 	return h, tv, ti
 }
 
-// coreset is the coreset of the (n x d) rows x that opt asks for.
+// coreset is the coreset of the (n x d) rows x that opt asks for; it
+// tells opt.CoresetPicked.
 func (opt Options) coreset(x []float32, n, d int) ([]int, error) {
+	pick := CoresetBlocked
 	if opt.CoresetExact {
-		return Coreset(x, n, d, opt.Coreset, opt.Seed, opt.workers())
+		pick = Coreset
 	}
-	return CoresetBlocked(x, n, d, opt.Coreset, opt.Seed, opt.workers())
+	idx, err := pick(x, n, d, opt.Coreset, opt.Seed, opt.workers())
+	if err == nil && opt.CoresetPicked != nil {
+		opt.CoresetPicked(idx)
+	}
+	return idx, err
 }

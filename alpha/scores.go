@@ -67,6 +67,10 @@ type Options struct {
 	// search (Coreset) instead of the blocked one (CoresetBlocked, the
 	// default: the same selection up to float32 rounding, much faster).
 	CoresetExact bool
+	// CoresetPicked, when not nil, is told the bank rows the coreset kept
+	// (indices into the images' patch rows, concatenated in bank order),
+	// so that a caller that needs the same coreset need not select it again.
+	CoresetPicked func(idx []int)
 	// Seed seeds the coreset's random projection and starting points.
 	Seed uint64
 	// Progress, when not nil, is told after each unit of work that n more

@@ -105,7 +105,16 @@ func TestAssignPartB(t *testing.T) {
 		if o.Weighting != pipeline.WeightSetStd {
 			t.Fatalf("auto preset weighting %q: this test is about %q", o.Weighting, pipeline.WeightSetStd)
 		}
+		if !(o.Coreset > 0 && o.Coreset < 1) {
+			t.Fatalf("auto preset coreset %v: this test also checks that the model reuses the scores' coreset", o.Coreset)
+		}
+		before := pipeline.CoresetSelections.Load()
 		assignPartB(t, o)
+		// The semi scores selected the bank's coreset (no score cache hit
+		// in a fresh cache); the model's bank must reuse it.
+		if n := pipeline.CoresetSelections.Load() - before; n != 0 {
+			t.Errorf("the model selected the bank coreset again (%d times) instead of reusing the scores' selection", n)
+		}
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 
 	"github.com/anomclust/anomclust/alpha"
 	"github.com/anomclust/anomclust/model"
@@ -25,7 +26,17 @@ type modelSaver struct {
 	// stats holds each mode's score mean and standard deviation
 	// (alpha.MeanStd of the run's scores), saved with its reference.
 	stats map[string][2]float64
+	// coreset is the bank coreset the semi scores selected (nil when they
+	// came from the score cache or used the whole bank).
+	coreset []int
 }
+
+// keepCoreset records the bank coreset the semi scores selected, so that
+// save reuses it for the model's bank instead of selecting it again.
+func (ms *modelSaver) keepCoreset(idx []int) { ms.coreset = slices.Clone(idx) }
+
+// coresetSelections counts the coresets save selected itself (tests).
+var coresetSelections atomic.Int64
 
 // scoreStats records the mean and standard deviation of a mode's scores.
 func (ms *modelSaver) scoreStats(mode string, s *alpha.Scores) {
@@ -101,13 +112,17 @@ func (ms *modelSaver) save(ctx context.Context, catDir string, log io.Writer) er
 			}
 			all = append(all, zi...)
 		}
-		coreset := alpha.CoresetBlocked
-		if o.CoresetExact {
-			coreset = alpha.Coreset
-		}
-		idx, err := coreset(all, nb*M, D, frac, o.Seed, o.Workers)
-		if err != nil {
-			return err
+		idx := ms.coreset
+		if frac != o.Coreset || idx == nil {
+			coreset := alpha.CoresetBlocked
+			if o.CoresetExact {
+				coreset = alpha.Coreset
+			}
+			var err error
+			if idx, err = coreset(all, nb*M, D, frac, o.Seed, o.Workers); err != nil {
+				return err
+			}
+			coresetSelections.Add(1)
 		}
 		data := make([]float32, len(idx)*D)
 		for k, row := range idx {

@@ -375,7 +375,7 @@ func runMode(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string
 	_, D := in.z.Dims()
 	var rows []rundir.Row
 	sw.start("scores")
-	s, hit, err := scores(ctx, o, mode, in, p.cat.Name, log)
+	s, hit, err := scores(ctx, o, mode, in, p.cat.Name, log, ms.keepCoreset)
 	if err != nil {
 		return nil, err
 	}

@@ -159,7 +159,7 @@ func (in *catInputs) scoreKey(o *Options, mode string) featcache.ScoreKey {
 // or takes them from the score cache; hit reports the latter. The
 // unsupervised score of an image is a mean over other images of in.zRef
 // (every one, or a sample of o.Refs).
-func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat string, log io.Writer) (s *alpha.Scores, hit bool, err error) {
+func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat string, log io.Writer, coresetPicked func([]int)) (s *alpha.Scores, hit bool, err error) {
 	N := in.z.Len()
 	M, _ := in.z.Dims()
 	if !rundir.Mode(mode).Scored() { // uniform weights
@@ -188,7 +188,7 @@ func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat str
 		return nil, false, err
 	}
 	var bar atomic.Pointer[barT]
-	opt := alpha.ScaleOptions{Options: alpha.Options{Workers: o.Workers, Coreset: o.Coreset, CoresetExact: o.CoresetExact, Seed: o.Seed, Done: ctx.Done(),
+	opt := alpha.ScaleOptions{Options: alpha.Options{Workers: o.Workers, Coreset: o.Coreset, CoresetExact: o.CoresetExact, CoresetPicked: coresetPicked, Seed: o.Seed, Done: ctx.Done(),
 		Progress: func(n, total int) {
 			b := bar.Load()
 			if b == nil {

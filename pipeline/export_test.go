@@ -1,0 +1,5 @@
+package pipeline
+
+// CoresetSelections counts the bank coresets the model saver selected
+// itself instead of reusing the semi scores' selection.
+var CoresetSelections = &coresetSelections
