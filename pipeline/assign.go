@@ -62,6 +62,10 @@ type AssignResult struct {
 	Tau      float64 // meaningless for average
 	K        int
 	Rows     []Assigned
+	// X is the new images' image embeddings, len(Rows) x D (row-major),
+	// as they were placed.
+	X []float32
+	D int
 }
 
 // ErrWeightsMismatch: the backbone's weights differ from the run's.
@@ -151,8 +155,8 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 		return nil, err
 	}
 	postX(&Options{NormalizeX: s.NormalizeX}, x)
-	res := &AssignResult{Category: cat.Name, Mode: mode, Tau: tau, K: cl.K}
 	D := x.Shape[1]
+	res := &AssignResult{Category: cat.Name, Mode: mode, Tau: tau, K: cl.K, X: x.Data, D: D}
 	for i, p := range ao.Images {
 		r := Assigned{Path: p, Placement: cl.Nearest(x.Data[i*D : (i+1)*D]), Score: math.NaN()}
 		if rundir.Mode(mode).Scored() {

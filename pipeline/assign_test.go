@@ -187,7 +187,8 @@ func assignPartB(t *testing.T, o pipeline.Options) {
 			}
 		}
 		acc := float64(right) / float64(len(b))
-		t.Logf("%s tau %v: clustering F1 on A %.3f (N=%d), assignment accuracy on B %.3f (N=%d), %d new", mode, tau, met.F1, met.N, acc, len(b), nNew)
+		t.Logf("%s tau %v: clustering F1 on A %.3f (N=%d), assignment accuracy on B %.3f (N=%d), %d new; other placements %v",
+			mode, tau, met.F1, met.N, acc, len(b), nNew, placementAccuracies(t, dir, res, label, bLabels))
 		if !(acc >= met.F1-0.05) {
 			t.Errorf("%s: accuracy on B %.3f, F1 on A %.3f: more than 0.05 below", mode, acc, met.F1)
 		}
