@@ -133,3 +133,36 @@ func (c *Clusters) Nearest(x []float32) Placement {
 	}
 	return c.Describe(x, best)
 }
+
+// wardCost is the growth of Ward's objective (the within-cluster sum of
+// squares) when x joins cluster l: Size/(Size+1) |x - centre|^2.
+func (c *Clusters) wardCost(x []float32, l int) float64 {
+	d := c.dist(x, l)
+	return float64(c.Size[l]) / float64(c.Size[l]+1) * d * d
+}
+
+// Place puts a new image x in the cluster whose Ward objective grows least
+// by taking it in (the merge cost Ward's clustering itself minimises), so
+// a small cluster weighs a little less than its centre distance says.
+// Distance, Relative and New are as Describe's for that cluster;
+// Confidence is w2 / (w1 + w2) with w the square roots of the merge costs
+// of that cluster and of the next cheapest (0.5 on the boundary, 1 when
+// K = 1).
+func (c *Clusters) Place(x []float32) Placement {
+	best, bc, next := 0, math.Inf(1), math.Inf(1)
+	for l := 0; l < c.K; l++ {
+		cost := c.wardCost(x, l)
+		switch {
+		case cost < bc:
+			best, bc, next = l, cost, bc
+		case cost < next:
+			next = cost
+		}
+	}
+	p := c.Describe(x, best)
+	p.Confidence = 1
+	if w1, w2 := math.Sqrt(bc), math.Sqrt(next); !math.IsInf(w2, 1) && w1+w2 > 0 {
+		p.Confidence = w2 / (w1 + w2)
+	}
+	return p
+}

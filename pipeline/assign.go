@@ -75,9 +75,9 @@ var ErrWeightsMismatch = errors.New("weights differ from the run's")
 // embeddings with the run's settings and backbone (weights checked by
 // SHA-256), patch scores against the reference the run saved in
 // <cat>/model/ (see package model), X with the chosen result's tau, and
-// the nearest cluster centre of that result (model.Clusters.Nearest:
-// distance, confidence, and New beyond the cluster's own members' 95th
-// percentile distance).
+// the cluster of that result whose Ward objective grows least by taking
+// the image (model.Clusters.Place: distance to its centre, confidence, and
+// New beyond the cluster's own members' 95th percentile distance).
 func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if len(ao.Images) == 0 {
 		return nil, errors.New("assign: no images given")
@@ -158,7 +158,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	D := x.Shape[1]
 	res := &AssignResult{Category: cat.Name, Mode: mode, Tau: tau, K: cl.K, X: x.Data, D: D}
 	for i, p := range ao.Images {
-		r := Assigned{Path: p, Placement: cl.Nearest(x.Data[i*D : (i+1)*D]), Score: math.NaN()}
+		r := Assigned{Path: p, Placement: cl.Place(x.Data[i*D : (i+1)*D]), Score: math.NaN()}
 		if rundir.Mode(mode).Scored() {
 			r.Score = maxOf(sc.Row(i))
 		}

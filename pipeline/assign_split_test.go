@@ -29,12 +29,14 @@ type splitOutcome struct {
 	agree   float64            // A's own images assigned back to their cluster
 	// Mean max patch score: A by the run, A by assign, B by assign.
 	scoreRunA, scoreAssignA, scoreAssignB float64
-	accA float64 // A's accuracy under the same cluster->label matching
+	accA                                  float64 // A's accuracy under the same cluster->label matching
 }
 
 // placementRules are the ways of placing a new image measured beside
-// assign's own (nearest centre).
-var placementRules = []string{"centre", "ward", "member", "knn3", "knn5", "knn7"}
+// assign's own ("assign", Ward merge cost): nearest centre, Ward merge
+// cost recomputed here, nearest clustered image, majority of the k
+// nearest clustered images.
+var placementRules = []string{"assign", "centre", "ward", "member", "knn3", "knn5", "knn7"}
 
 // runSplit clusters part A of src (split seed, swapped or not) and assigns
 // part B.
@@ -151,8 +153,9 @@ func placementAccuracies(t *testing.T, dir string, res *pipeline.AssignResult, l
 	right := map[string]int{}
 	for i, r := range res.Rows {
 		xb := res.X[i*D : (i+1)*D]
-		got := map[string]int{"centre": r.Cluster}
-		got["ward"] = wardPlace(xa, predA, res.K, D, xb)
+		got := map[string]int{"assign": r.Cluster}
+		got["centre"] = centrePlace(xa, predA, res.K, D, xb, false)
+		got["ward"] = centrePlace(xa, predA, res.K, D, xb, true)
 		for _, k := range []int{1, 3, 5, 7} {
 			name := "member"
 			if k > 1 {
@@ -182,9 +185,9 @@ func sqDist(a, b []float32) float64 {
 	return s
 }
 
-// wardPlace: the cluster whose Ward objective grows least by adding x,
-// n_l/(n_l+1) |x - c_l|^2.
-func wardPlace(xa []float32, pred []int, k, d int, x []float32) int {
+// centrePlace: the nearest centre or, with ward, the cluster whose Ward
+// objective grows least by adding x, n_l/(n_l+1) |x - c_l|^2.
+func centrePlace(xa []float32, pred []int, k, d int, x []float32, ward bool) int {
 	ctr := make([]float64, k*d)
 	n := make([]int, k)
 	for i, l := range pred {
@@ -203,8 +206,11 @@ func wardPlace(xa []float32, pred []int, k, d int, x []float32) int {
 			t := float64(x[j]) - ctr[l*d+j]/float64(n[l])
 			s += t * t
 		}
-		if c := float64(n[l]) / float64(n[l]+1) * s; c < bc {
-			best, bc = l, c
+		if ward {
+			s *= float64(n[l]) / float64(n[l]+1)
+		}
+		if s < bc {
+			best, bc = l, s
 		}
 	}
 	return best
@@ -298,21 +304,4 @@ func splitRealSeeded(t *testing.T, src string, seed uint64, swap bool) (aRoot st
 		}
 	}
 	return aRoot, b, bLabels
-}
-
-// TestAssignRealSplitsMeasure prints runSplit over several splits.
-func TestAssignRealSplitsMeasure(t *testing.T) {
-	sets := os.Getenv("ANOMCLUST_ASSIGN_REAL")
-	if sets == "" {
-		t.Skip("set ANOMCLUST_ASSIGN_REAL")
-	}
-	shared, _ := filepath.Abs(filepath.Join("..", "..", "shared"))
-	t.Setenv("ANOMCLUST_WEIGHTS_PATH", filepath.Join(shared, "weights"))
-	for _, set := range filepath.SplitList(sets) {
-		for s := 0; s < 6; s++ {
-			o := runSplit(t, filepath.Join(shared, "data", set), uint64(s/2), s%2 == 1)
-			t.Logf("%s seed %d swap %v %s tau %v nA %d nB %d F1A %.3f accA %.3f acc %v new %d accKept %.3f agree %.3f score run A %.3f assign A %.3f assign B %.3f",
-				set, s/2, s%2 == 1, o.mode, o.tau, o.nA, o.nB, o.f1, o.accA, o.acc, o.nNew, o.accKept, o.agree, o.scoreRunA, o.scoreAssignA, o.scoreAssignB)
-		}
-	}
 }
