@@ -80,7 +80,7 @@ func runDemo(args []string) error {
 	if err := writeReport(o.Out, os.Stdout); err != nil {
 		return err
 	}
-	fmt.Printf("demo done in %.0f s. Next: open %s, or run `anomclust run --data DIR --k N --out DIR` on a folder of your own images.\n",
+	fmt.Printf("demo done in %.0f s. Next: open %s, or run `anomclust run --data DIR --out DIR` on a folder of your own images (K is estimated; --k N fixes it).\n",
 		time.Since(start).Seconds(), filepath.Join(o.Out, "report.html"))
 	return nil
 }
