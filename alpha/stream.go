@@ -359,33 +359,3 @@ func (pw *pairWork) twoStage(a, b *loaded, M, D, P int, serial bool) {
 		pw.colMin[m] = float32(math.Sqrt(float64(sqDist(b.z[m*D:(m+1)*D], a.z[n*D:(n+1)*D]))))
 	}
 }
-
-// pairArgMinima is pairMinima's arg-min twin: rowArg[i] = argmin_j
-// ||a_i - b_j|| and colArg[j] = argmin_i ||a_i - b_j|| from the (m x m) dot
-// products and squared norms (the first on ties).
-func pairArgMinima(dot []float32, m int, na, nb []float32, rowArg, colArg []int32) {
-	inf := float32(math.Inf(1))
-	colV := make([]float32, m) // small; the products dominate
-	for j := range colV {
-		colV[j] = inf
-		colArg[j] = 0
-	}
-	for i := 0; i < m; i++ {
-		row := dot[i*m : (i+1)*m]
-		nai := na[i]
-		rmin, rarg := inf, int32(0)
-		cv := colV[:len(row)]
-		ca := colArg[:len(row)]
-		nbs := nb[:len(row)]
-		for j, t := range row {
-			t2 := t + t
-			if v := nbs[j] - t2; v < rmin {
-				rmin, rarg = v, int32(j)
-			}
-			if v := nai - t2; v < cv[j] {
-				cv[j], ca[j] = v, int32(i)
-			}
-		}
-		rowArg[i] = rarg
-	}
-}
