@@ -201,17 +201,7 @@ func pairAt(p int) (i, j int) {
 
 // rowNorms returns ||row||² of each of the m rows of the (m x d) matrix a,
 // accumulated in float64 and rounded to float32 once.
-func rowNorms(a []float32, m, d int) []float32 {
-	out := make([]float32, m)
-	for r := range out {
-		var s float64
-		for _, v := range a[r*d : (r+1)*d] {
-			s += float64(v) * float64(v)
-		}
-		out[r] = float32(s)
-	}
-	return out
-}
+func rowNorms(a []float32, m, d int) []float32 { return rowNormsInto(nil, a, m, d) }
 
 // pairMinima turns the (m x m) dot products dot[i*m+j] = a_i·b_j into the
 // nearest-neighbour distances both ways:

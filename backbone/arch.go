@@ -1,6 +1,21 @@
 package backbone
 
-import "github.com/anomclust/anomclust/checkpoint"
+import (
+	"fmt"
+
+	"github.com/anomclust/anomclust/checkpoint"
+)
+
+// ArchAs returns a as the family's own architecture type C, or an error
+// naming the family when a belongs to another one (a Family's New and
+// RandomWeights receive the Arch interface).
+func ArchAs[C Arch](family string, a Arch) (C, error) {
+	c, ok := a.(C)
+	if !ok {
+		return c, fmt.Errorf("%s: architecture %T is not a %T", family, a, c)
+	}
+	return c, nil
+}
 
 // Arch is the architecture of one backbone as its family package
 // describes it (resnet.Config, vit.Config, mobilenet.Config): the single

@@ -226,25 +226,22 @@ func pickResult(run *rundir.Run, cat *rundir.Category, mode string, tau *float64
 // run's score statistics of the mode, saved in the model, not with their
 // own (a batch of one image, or of one defect type, has other statistics).
 func assignWeights(s rundir.Settings, m *model.Model, mode string, sc *alpha.Scores, tau float64) ([]float64, error) {
-	switch s.Weighting {
-	case "", WeightSoftmax:
-		return alpha.Alpha(sc, tau)
-	case WeightImageStd:
-		return alpha.Alpha(alpha.StandardizeRows(sc), tau)
-	case WeightSetStd:
+	if s.Weighting != "" && !slices.Contains(Weightings(), s.Weighting) {
+		return nil, fmt.Errorf("assign: the run's weighting %q is unknown to this version", s.Weighting)
+	}
+	return weigh(s.Weighting, sc, tau, func() (float64, float64, error) {
 		if !rundir.Mode(mode).Scored() {
-			return alpha.Alpha(sc, tau)
+			return 0, 1, nil // no scores to standardise: (s - 0) / 1 leaves them as they are
 		}
 		ref := m.Unsupervised
 		if rundir.Mode(mode).Source() == rundir.SourceBank {
 			ref = m.Semi
 		}
 		if ref == nil || !(ref.ScoreSD > 0) {
-			return nil, fmt.Errorf("assign: the run used --weighting %s but its model has no score statistics for %s (made by an older version: run it again)", WeightSetStd, mode)
+			return 0, 0, fmt.Errorf("assign: the run used --weighting %s but its model has no score statistics for %s (made by an older version: run it again)", WeightSetStd, mode)
 		}
-		return alpha.Alpha(alpha.StandardizeWith(sc, ref.ScoreMean, ref.ScoreSD), tau)
-	}
-	return nil, fmt.Errorf("assign: the run's weighting %q is unknown to this version", s.Weighting)
+		return ref.ScoreMean, ref.ScoreSD, nil
+	})
 }
 
 // loadClusters fits the clusters of a result folder from its X.npy and

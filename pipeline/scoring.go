@@ -26,17 +26,32 @@ const (
 // Weightings lists the weighting names.
 func Weightings() []string { return []string{WeightSoftmax, WeightImageStd, WeightSetStd} }
 
-// patchWeights turns scores into alpha for tau with the options' weighting.
+// patchWeights turns scores into alpha for tau with the options' weighting
+// (set-std: standardised with the statistics of s itself).
 func patchWeights(o *Options, s *alpha.Scores, tau float64) ([]float64, error) {
-	switch o.Weighting {
+	return weigh(o.Weighting, s, tau, func() (float64, float64, error) {
+		mean, sd := alpha.MeanStd(s)
+		return mean, sd, nil
+	})
+}
+
+// weigh turns scores into alpha for tau with a weighting; setStats gives
+// the mean and standard deviation that set-std standardises with (the
+// run's own scores, or for assign the run's saved statistics).
+func weigh(weighting string, s *alpha.Scores, tau float64, setStats func() (mean, sd float64, err error)) ([]float64, error) {
+	switch weighting {
 	case "", WeightSoftmax:
 		return alpha.Alpha(s, tau)
 	case WeightImageStd:
 		return alpha.Alpha(alpha.StandardizeRows(s), tau)
 	case WeightSetStd:
-		return alpha.Alpha(alpha.Standardize(s, s), tau)
+		mean, sd, err := setStats()
+		if err != nil {
+			return nil, err
+		}
+		return alpha.Alpha(alpha.StandardizeWith(s, mean, sd), tau)
 	}
-	return nil, fmt.Errorf("unknown weighting %q", o.Weighting)
+	return nil, fmt.Errorf("unknown weighting %q", weighting)
 }
 
 // postX L2-normalises the rows of X in place when o.NormalizeX is set.

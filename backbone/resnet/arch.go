@@ -18,9 +18,9 @@ const FamilyName = "resnet"
 var Family = backbone.Family{
 	Name: FamilyName,
 	New: func(a backbone.Arch, sd checkpoint.StateDict, only []string) (backbone.Backbone, error) {
-		c, ok := a.(Config)
-		if !ok {
-			return nil, fmt.Errorf("resnet: architecture %T is not a resnet.Config", a)
+		c, err := backbone.ArchAs[Config](FamilyName, a)
+		if err != nil {
+			return nil, err
 		}
 		if len(only) > 0 {
 			c.Stages = StagesFor(only)
@@ -32,9 +32,9 @@ var Family = backbone.Family{
 		return m.Backbone(), nil
 	},
 	RandomWeights: func(a backbone.Arch, seed uint64) (checkpoint.StateDict, error) {
-		c, ok := a.(Config)
-		if !ok {
-			return nil, fmt.Errorf("resnet: architecture %T is not a resnet.Config", a)
+		c, err := backbone.ArchAs[Config](FamilyName, a)
+		if err != nil {
+			return nil, err
 		}
 		return RandomWeights(c, seed), nil
 	},

@@ -20,9 +20,9 @@ const FamilyName = "vit"
 var Family = backbone.Family{
 	Name: FamilyName,
 	New: func(a backbone.Arch, sd checkpoint.StateDict, _ []string) (backbone.Backbone, error) {
-		c, ok := a.(Config)
-		if !ok {
-			return nil, fmt.Errorf("vit: architecture %T is not a vit.Config", a)
+		c, err := backbone.ArchAs[Config](FamilyName, a)
+		if err != nil {
+			return nil, err
 		}
 		m, err := New(c, sd)
 		if err != nil {
@@ -31,9 +31,9 @@ var Family = backbone.Family{
 		return m.Backbone(), nil
 	},
 	RandomWeights: func(a backbone.Arch, seed uint64) (checkpoint.StateDict, error) {
-		c, ok := a.(Config)
-		if !ok {
-			return nil, fmt.Errorf("vit: architecture %T is not a vit.Config", a)
+		c, err := backbone.ArchAs[Config](FamilyName, a)
+		if err != nil {
+			return nil, err
 		}
 		return RandomWeights(c, seed), nil
 	},
