@@ -55,7 +55,7 @@ func TestCheckImageTruncated(t *testing.T) {
 			}
 		}
 	}
-	errs, err := decodeAll(context.Background(), paths, 0)
+	errs, _, err := decodeAll(context.Background(), paths, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestCheckImageTruncated(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := decodeAll(ctx, paths, 1); err == nil {
+	if _, _, err := decodeAll(ctx, paths, 1, nil); err == nil {
 		t.Error("a cancelled check returned no error")
 	}
 }

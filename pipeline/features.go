@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -135,6 +136,8 @@ type extractor struct {
 	pre   preprocess.Options
 	cache *featcache.Cache // nil: no cache
 	log   io.Writer
+	memo  keyMemo    // the images' cache keys, hashed once per run
+	logMu sync.Mutex // log lines from the pre-flight check's goroutines
 
 	hits, misses int
 }
@@ -196,7 +199,7 @@ func (x *extractor) zKeys(ctx context.Context, paths []string, what string, prog
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		k, err := featcache.KeyOf(p)
+		k, err := x.memo.keyOf(p)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read image %s: %w", p, err)
 		}

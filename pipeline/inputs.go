@@ -99,8 +99,10 @@ func (o *Options) rels(paths []string) []string {
 // checkImages opens every image of the plans (clustered, reference-only
 // and bank images) before any backbone work. Without SkipBad every
 // unreadable file is listed in one error; with it they are dropped from
-// the plans (which are checked again: K, two images) and recorded.
-func checkImages(ctx context.Context, o *Options, plans []plan, log io.Writer) ([]plan, error) {
+// the plans (which are checked again: K, two images) and recorded. Images
+// whose Z the extractor x (nil = none) finds in its feature cache only
+// have their header checked (decodeAll).
+func checkImages(ctx context.Context, o *Options, plans []plan, x *extractor, log io.Writer) ([]plan, error) {
 	if o.in.merge != nil {
 		return plans, nil // checked by the embed stage
 	}
@@ -117,11 +119,15 @@ func checkImages(ctx context.Context, o *Options, plans []plan, log io.Writer) (
 		}
 	}
 	start := time.Now()
-	errs, err := decodeAll(ctx, paths, o.Workers)
+	errs, hits, err := decodeAll(ctx, paths, o.Workers, x)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "data: %d images decoded in %s, %d unreadable\n", len(paths), time.Since(start).Round(10*time.Millisecond), countErrs(errs))
+	cached := ""
+	if hits > 0 {
+		cached = fmt.Sprintf(" (%d with cached features: header only)", hits)
+	}
+	fmt.Fprintf(log, "data: %d images checked in %s%s, %d unreadable\n", len(paths), time.Since(start).Round(10*time.Millisecond), cached, countErrs(errs))
 	bad := map[string]string{}
 	var order []string
 	for i, e := range errs {

@@ -61,7 +61,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if plans, err = checkImages(ctx, &o, plans, log); err != nil {
+	// The backbone is opened (not run) before the images are checked, so
+	// that the check can skip decoding images whose Z is in the cache.
+	n, err := openNet(ctx, &o, log)
+	if err != nil {
+		return nil, err
+	}
+	ex, err := newExtractor(n, &o, log)
+	if err != nil {
+		return nil, err
+	}
+	if plans, err = checkImages(ctx, &o, plans, ex, log); err != nil {
+		return nil, err
+	}
+	if err := checkLayers(n, &o); err != nil {
 		return nil, err
 	}
 	// The run is written to a temporary sibling of Out, renamed into place
@@ -81,14 +94,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}()
 	final := o.Out
 	o.Out, o.in.out = stage.Dir, stage.Final
-	ex, err := openExtractor(ctx, &o, log)
-	if err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("output folder: %w", err)
 	}
-	n := ex.net
 	run := &rundir.Run{
 		Format: rundir.Format, Tool: "anomclust", Version: o.Version, GoVersion: runtime.Version(),
 		Command: o.Command, Settings: o.settings(),

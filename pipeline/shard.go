@@ -393,11 +393,15 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if plans, err = checkImages(ctx, o, plans, r.log); err != nil {
-		return 0, err
-	}
 	n, err := openNet(ctx, o, r.log)
 	if err != nil {
+		return 0, err
+	}
+	ex, err := newExtractor(n, o, r.log)
+	if err != nil {
+		return 0, err
+	}
+	if plans, err = checkImages(ctx, o, plans, ex, r.log); err != nil {
 		return 0, err
 	}
 	if err := checkLayers(n, o); err != nil {
@@ -464,10 +468,6 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 	lo, hi := sh.slice(len(all))
 	mine := all[lo:hi]
 	fmt.Fprintf(r.log, "embed shard %s: %d of %d images\n", sh, len(mine), len(all))
-	ex, err := newExtractor(n, o, r.log)
-	if err != nil {
-		return 0, err
-	}
 	// A retried shard keeps what it stored before (whole objects only).
 	var todo []job
 	for _, jb := range mine {
