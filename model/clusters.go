@@ -29,6 +29,12 @@ type Clusters struct {
 	// their centre (linear interpolation, numpy's default): a new image
 	// farther than its nearest cluster's Radius is "new".
 	Radius []float64
+	// Weight is D per-feature weights of Place's cost: the inverse of each
+	// feature's pooled within-cluster variance (the members' mean squared
+	// deviation from their centre), plus 1e-6 of the mean variance so that
+	// a constant feature has a finite weight; all 1 when every member sits
+	// on its centre.
+	Weight []float64
 }
 
 // Fit computes the clusters of the rows of x (n x d) labelled by pred in
@@ -65,7 +71,34 @@ func Fit(x []float32, n, d int, pred []int, k int) (*Clusters, error) {
 		c.Spread[l] = math.Sqrt(c.Spread[l] / float64(c.Size[l]))
 		c.Radius[l] = quantile(dists[l], OpenSetQuantile)
 	}
+	c.Weight = withinWeights(x, n, d, pred, c.Centre)
 	return c, nil
+}
+
+// withinWeights is Clusters.Weight: 1 / (v_j + 1e-6 mean(v)), v_j the
+// pooled within-cluster variance of feature j.
+func withinWeights(x []float32, n, d int, pred []int, centre []float64) []float64 {
+	v := make([]float64, d)
+	for i, l := range pred {
+		ctr := centre[l*d : (l+1)*d]
+		for j, xv := range x[i*d : (i+1)*d] {
+			t := float64(xv) - ctr[j]
+			v[j] += t * t
+		}
+	}
+	var mean float64
+	for j := range v {
+		v[j] /= float64(n)
+		mean += v[j] / float64(d)
+	}
+	w := make([]float64, d)
+	for j := range w {
+		w[j] = 1
+		if mean > 0 {
+			w[j] = 1 / (v[j] + 1e-6*mean)
+		}
+	}
+	return w
 }
 
 // quantile is numpy.quantile(v, q) with linear interpolation.
@@ -135,19 +168,35 @@ func (c *Clusters) Nearest(x []float32) Placement {
 }
 
 // wardCost is the growth of Ward's objective (the within-cluster sum of
-// squares) when x joins cluster l: Size/(Size+1) |x - centre|^2.
+// squares) when x joins cluster l, with every feature standardised by its
+// pooled within-cluster standard deviation: Size/(Size+1) sum_j
+// Weight_j (x_j - centre_j)^2.
 func (c *Clusters) wardCost(x []float32, l int) float64 {
-	d := c.dist(x, l)
-	return float64(c.Size[l]) / float64(c.Size[l]+1) * d * d
+	var s float64
+	ctr := c.Centre[l*c.D : (l+1)*c.D]
+	w := c.Weight
+	for j, v := range x {
+		t := float64(v) - ctr[j]
+		if w != nil {
+			s += w[j] * t * t
+		} else {
+			s += t * t
+		}
+	}
+	return float64(c.Size[l]) / float64(c.Size[l]+1) * s
 }
 
 // Place puts a new image x in the cluster whose Ward objective grows least
-// by taking it in (the merge cost Ward's clustering itself minimises), so
-// a small cluster weighs a little less than its centre distance says.
-// Distance, Relative and New are as Describe's for that cluster;
-// Confidence is w2 / (w1 + w2) with w the square roots of the merge costs
-// of that cluster and of the next cheapest (0.5 on the boundary, 1 when
-// K = 1).
+// by taking it in (the merge cost Ward's clustering itself minimises, so a
+// small cluster weighs a little less than its centre distance says), with
+// the features standardised by their pooled within-cluster standard
+// deviations (Weight: the shared diagonal covariance of the clusters, as
+// in a diagonal linear discriminant), so that a feature that varies much
+// inside every cluster does not outvote one that separates them.
+// Distance, Relative and New are as Describe's for that cluster
+// (Euclidean); Confidence is w2 / (w1 + w2) with w the square roots of the
+// merge costs of that cluster and of the next cheapest (0.5 on the
+// boundary, 1 when K = 1).
 func (c *Clusters) Place(x []float32) Placement {
 	best, bc, next := 0, math.Inf(1), math.Inf(1)
 	for l := 0; l < c.K; l++ {

@@ -66,3 +66,52 @@ func TestPlaceWard(t *testing.T) {
 		t.Errorf("K = 1: %+v", p)
 	}
 }
+
+// TestPlaceStandardised: Place weighs each feature by the inverse of its
+// pooled within-cluster variance. Two clusters of 4, centres (0, 0) and
+// (4, 20), members +-1 along feature 0 and +-10 along feature 1 (pooled
+// variances 0.5 and 50). The point (1, 18) is nearer cluster 1 in plain
+// distance (9+4 = 13 against 1+324 = 325) but 1.4 within-SDs from
+// cluster 0 along feature 0 against 4.2 from cluster 1, and only 2.5
+// along the noisy feature: standardised it joins cluster 0 (2*1 +
+// 0.02*324 = 8.5 against 2*9 + 0.02*4 = 18.1, times 4/5).
+func TestPlaceStandardised(t *testing.T) {
+	var x []float32
+	var pred []int
+	for l, ctr := range [][2]float32{{0, 0}, {4, 20}} {
+		for _, p := range [][2]float32{{-1, 0}, {1, 0}, {0, -10}, {0, 10}} {
+			x = append(x, ctr[0]+p[0], ctr[1]+p[1])
+			pred = append(pred, l)
+		}
+	}
+	c, err := Fit(x, 8, 2, pred, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := 1e-6 * (0.5 + 50) / 2
+	if !(math.Abs(c.Weight[0]-1/(0.5+eps)) < 1e-12) || !(math.Abs(c.Weight[1]-1/(50+eps)) < 1e-12) {
+		t.Fatalf("weights %v, want %v %v", c.Weight, 1/(0.5+eps), 1/(50+eps))
+	}
+	if p := c.Nearest([]float32{1, 18}); p.Cluster != 1 {
+		t.Fatalf("nearest centre of (1, 18): %+v, want 1 (else this test checks nothing)", p)
+	}
+	p := c.Place([]float32{1, 18})
+	w0 := math.Sqrt(0.8 * (c.Weight[0]*1 + c.Weight[1]*324))
+	w1 := math.Sqrt(0.8 * (c.Weight[0]*9 + c.Weight[1]*4))
+	if p.Cluster != 0 || !(math.Abs(p.Distance-math.Sqrt(325)) < 1e-9) || !(math.Abs(p.Confidence-w1/(w0+w1)) < 1e-12) {
+		t.Errorf("Place(1, 18) = %+v, want cluster 0, Euclidean distance %v, confidence %v", p, math.Sqrt(325), w1/(w0+w1))
+	}
+	// Along the clean feature the standardised cost agrees: (3, 10) is
+	// 1 from cluster 1 along feature 0.
+	if p := c.Place([]float32{3, 10}); p.Cluster != 1 {
+		t.Errorf("Place(3, 10) = %+v, want 1", p)
+	}
+	// Every member on its centre: no variance to standardise by, weights 1.
+	c1, err := Fit([]float32{0, 0, 5, 5}, 2, 2, []int{0, 1}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.Weight[0] != 1 || c1.Weight[1] != 1 {
+		t.Errorf("weights of one-member clusters %v, want 1", c1.Weight)
+	}
+}

@@ -75,9 +75,11 @@ var ErrWeightsMismatch = errors.New("weights differ from the run's")
 // embeddings with the run's settings and backbone (weights checked by
 // SHA-256), patch scores against the reference the run saved in
 // <cat>/model/ (see package model), X with the chosen result's tau, and
-// the cluster of that result whose Ward objective grows least by taking
-// the image (model.Clusters.Place: distance to its centre, confidence, and
-// New beyond the cluster's own members' 95th percentile distance).
+// the cluster of that result whose Ward objective, with each feature
+// standardised by its pooled within-cluster standard deviation, grows
+// least by taking the image (model.Clusters.Place: distance to its centre,
+// confidence, and New beyond the cluster's own members' 95th percentile
+// distance).
 func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if len(ao.Images) == 0 {
 		return nil, errors.New("assign: no images given")

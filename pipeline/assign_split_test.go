@@ -35,19 +35,29 @@ type splitOutcome struct {
 	// upper bound, as F1 on A is for A): its excess over the accuracy with
 	// A's matching is the part of the gap due to the matching.
 	accBRematched float64
+	// accALeaveOut is A's accuracy when each A image is judged by the
+	// matching fitted to the other A images: the F1 on A without the
+	// Hungarian matching's optimism of scoring the images it was fitted on.
+	accALeaveOut float64
+	// accACrossFit: A's halves judged by each other's matching
+	// (crossFitAccuracy).
+	accACrossFit float64
+	// xDrift is |X_assign(A) - X_run(A)| / |X_run(A)| (Frobenius): how far
+	// the X assign computes for the clustered images is from the run's.
+	xDrift float64
 }
 
 // placementRules are the ways of placing a new image measured beside
 // assign's own ("assign", Ward merge cost): nearest centre, Ward merge
 // cost recomputed here, nearest clustered image, majority of the k
 // nearest clustered images.
-var placementRules = []string{"assign", "centre", "ward", "member", "knn3", "knn5", "knn7"}
+var placementRules = []string{"assign", "centre", "ward", "member", "knn3", "knn5", "knn7", "zcentre", "diag"}
 
 // runSplit clusters part A of src (split seed, swapped or not) and assigns
 // part B.
-func runSplit(t *testing.T, src string, seed uint64, swap bool) splitOutcome {
+func runSplit(t *testing.T, src string, seed uint64, swap bool, perClass int, dump string) splitOutcome {
 	t.Helper()
-	aRoot, b, bLabels := splitRealSeeded(t, src, seed, swap)
+	aRoot, b, bLabels := splitRealSeeded(t, src, seed, swap, perClass)
 	o, err := pipeline.Preset(pipeline.PresetAuto)
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +152,21 @@ func runSplit(t *testing.T, src string, seed uint64, swap bool) splitOutcome {
 	out.scoreRunA = mean(func(i int) float64 { return as[i].Score }, len(as))
 	out.scoreAssignA = mean(func(i int) float64 { return resA.Rows[i].Score }, len(as))
 	out.scoreAssignB = mean(func(i int) float64 { return res.Rows[i].Score }, len(res.Rows))
+	xa, _, err := npy.Read[float32](filepath.Join(dir, rundir.XFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.xDrift = relDiff(resA.X, xa)
+	predA, labelsA := make([]int, len(as)), make([]string, len(as))
+	for i, a := range as {
+		predA[i], labelsA[i] = a.Cluster, a.Label
+	}
+	out.accALeaveOut = leaveOneOutAccuracy(t, predA, labelsA)
+	out.accACrossFit = crossFitAccuracy(t, predA, labelsA)
+	if dump != "" {
+		dumpSplit(t, dump, splitDump{Mode: res.Mode, Tau: res.Tau, F1: met.F1, D: res.D, PredA: predA, LabelsA: labelsA,
+			LabelsB: bLabels, AssignB: clustersOf(res), AssignA: clustersOf(resA)}, xa, res.X, resA.X)
+	}
 	return out
 }
 
@@ -172,6 +197,8 @@ func placementAccuracies(t *testing.T, dir string, res *pipeline.AssignResult, l
 		got := map[string]int{"assign": r.Cluster}
 		got["centre"] = centrePlace(xa, predA, res.K, D, xb, false)
 		got["ward"] = centrePlace(xa, predA, res.K, D, xb, true)
+		got["zcentre"] = scaledCentrePlace(xa, predA, res.K, D, xb, false)
+		got["diag"] = scaledCentrePlace(xa, predA, res.K, D, xb, true)
 		for _, k := range []int{1, 3, 5, 7} {
 			name := "member"
 			if k > 1 {
@@ -262,8 +289,10 @@ func knnPlace(xa []float32, pred []int, d int, x []float32, k int) int {
 
 // splitRealSeeded is splitReal with a seeded half of each label (seed 0:
 // every other image in name order, as splitReal) and, with swap, the
-// halves exchanged.
-func splitRealSeeded(t *testing.T, src string, seed uint64, swap bool) (aRoot string, b, bLabels []string) {
+// halves exchanged. perClass > 0 first keeps a seeded pick of at most
+// perClass images of each label (the same pick for every split seed), as
+// run's --max-per-class does for the whole set.
+func splitRealSeeded(t *testing.T, src string, seed uint64, swap bool, perClass int) (aRoot string, b, bLabels []string) {
 	t.Helper()
 	aRoot = filepath.Join(t.TempDir(), filepath.Base(src))
 	link := func(from, to string) {
@@ -303,6 +332,15 @@ func splitRealSeeded(t *testing.T, src string, seed uint64, swap bool) (aRoot st
 			}
 		}
 		slices.Sort(imgs)
+		if perClass > 0 && len(imgs) > perClass {
+			pick := rand.New(rand.NewPCG(0, 0x9e4c1a55)).Perm(len(imgs))[:perClass]
+			kept := make([]string, 0, perClass)
+			for _, j := range pick {
+				kept = append(kept, imgs[j])
+			}
+			slices.Sort(kept)
+			imgs = kept
+		}
 		inA := make([]bool, len(imgs))
 		for i := range imgs {
 			inA[i] = i%2 == 0
@@ -320,4 +358,57 @@ func splitRealSeeded(t *testing.T, src string, seed uint64, swap bool) (aRoot st
 		}
 	}
 	return aRoot, b, bLabels
+}
+
+// scaledCentrePlace: the nearest centre with each feature divided by its
+// standard deviation over the clustered images (zcentre) or, with within,
+// by its pooled within-cluster standard deviation (diag: a diagonal
+// Mahalanobis distance with one covariance shared by the clusters).
+func scaledCentrePlace(xa []float32, pred []int, k, d int, x []float32, within bool) int {
+	n := len(pred)
+	ctr := make([]float64, k*d)
+	cnt := make([]int, k)
+	mean := make([]float64, d)
+	for i, l := range pred {
+		cnt[l]++
+		for j := 0; j < d; j++ {
+			ctr[l*d+j] += float64(xa[i*d+j])
+			mean[j] += float64(xa[i*d+j]) / float64(n)
+		}
+	}
+	for l := 0; l < k; l++ {
+		for j := 0; j < d; j++ {
+			ctr[l*d+j] /= float64(max(cnt[l], 1))
+		}
+	}
+	v := make([]float64, d)
+	for i, l := range pred {
+		for j := 0; j < d; j++ {
+			c := mean[j]
+			if within {
+				c = ctr[l*d+j]
+			}
+			t := float64(xa[i*d+j]) - c
+			v[j] += t * t
+		}
+	}
+	var vm float64
+	for j := range v {
+		vm += v[j] / float64(d)
+	}
+	best, bc := 0, math.Inf(1)
+	for l := 0; l < k; l++ {
+		if cnt[l] == 0 {
+			continue
+		}
+		var s float64
+		for j := 0; j < d; j++ {
+			t := float64(x[j]) - ctr[l*d+j]
+			s += t * t / (v[j] + 1e-6*vm)
+		}
+		if s < bc {
+			best, bc = l, s
+		}
+	}
+	return best
 }
