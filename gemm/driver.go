@@ -268,9 +268,7 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, src aSource, pb *PackedB, c
 			last := ep != nil && pc+kcb == k
 			for qi := 0; qi < q1-q0; qi++ {
 				q := q0 + (qi+rot)%(q1-q0)
-				if pc == 0 {
-					pb.ready(q)
-				}
+				pb.ready(q, pc, pc+kcb)
 				bp := &pb.data[(q*k+pc)*nr]
 				j := q * nr
 				nw := min(nr, n-j)
