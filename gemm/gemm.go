@@ -47,7 +47,10 @@
 //     PackBank and reused by MatMulPacked / NearestDistancesPacked. MatMul
 //     and MatMulT pack B lazily: the first worker to need a panel of B packs
 //     it, so there is no separate packing phase and the panel is still in
-//     cache when the kernel first reads it.
+//     cache when the kernel first reads it. With the AVX2 tile the unit is
+//     4 adjacent panels x one k block, so that each row of B is read as
+//     256 contiguous bytes (one page walk and one miss per 64 floats
+//     instead of per 16 when B's rows are kilobytes apart).
 //   - Epilogue: MatMulPackedEpilogue applies a per-column bias, a residual
 //     matrix, ReLU/ReLU6 (AVX-512 epilogue32, Go twin epilogueGo) and an
 //     optional per-row hook (GELU) to each finished mc x nr block of C (a
