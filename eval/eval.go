@@ -217,6 +217,10 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			return nil, err
 		}
 		r.Sil = silhouette(x, n, d, pred)
+		r.pred = pred
+		if r.KEst, err = c.kEstimate(x, n, d); err != nil {
+			return nil, err
+		}
 		r.Backbone = name
 		r.NMI, r.ARI, r.F1 = sc.NMI, sc.ARI, sc.F1
 		r.Seconds = time.Since(t0).Seconds()
