@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -15,7 +16,9 @@ import (
 	"github.com/anomclust/anomclust/tensor"
 )
 
-// Kind names an image descriptor.
+// Kind names an image descriptor. The three mean+std kinds take an
+// optional weight of the std part after a colon ("meanstd-u:0.5": the
+// L2-normalised std part scaled by 0.5; default 1).
 type Kind string
 
 const (
@@ -43,12 +46,23 @@ const GeMP = 3
 // Kinds lists every kind, Mean first.
 func Kinds() []Kind { return []Kind{Mean, MeanStd, MeanStdU, UMeanStd, GeM} }
 
-// Parse returns the kind named s.
+// Parse returns the kind named s (with its std weight, if any).
 func Parse(s string) (Kind, error) {
+	base, w, hasW := strings.Cut(s, ":")
 	for _, k := range Kinds() {
-		if string(k) == s {
-			return k, nil
+		if string(k) != base {
+			continue
 		}
+		if hasW {
+			if k.Dim(1) != 2 {
+				return "", fmt.Errorf("x-pool %q: only the mean+std kinds take a std weight", s)
+			}
+			v, err := strconv.ParseFloat(w, 64)
+			if err != nil || !(v > 0 && v <= 100) {
+				return "", fmt.Errorf("x-pool %q: std weight %q, want a number in (0, 100]", s, w)
+			}
+		}
+		return Kind(s), nil
 	}
 	names := make([]string, 0, len(Kinds()))
 	for _, k := range Kinds() {
@@ -57,9 +71,25 @@ func Parse(s string) (Kind, error) {
 	return "", fmt.Errorf("x-pool %q: want one of %s", s, strings.Join(names, ", "))
 }
 
+// base is the kind without its std weight.
+func (k Kind) base() Kind {
+	b, _, _ := strings.Cut(string(k), ":")
+	return Kind(b)
+}
+
+// stdWeight is the weight of the std part (1 unless given).
+func (k Kind) stdWeight() float64 {
+	_, w, ok := strings.Cut(string(k), ":")
+	if !ok {
+		return 1
+	}
+	v, _ := strconv.ParseFloat(w, 64) // checked by Parse
+	return v
+}
+
 // Dim is the length of X for patches of dimension d.
 func (k Kind) Dim(d int) int {
-	switch k {
+	switch k.base() {
 	case MeanStd, MeanStdU, UMeanStd:
 		return 2 * d
 	}
@@ -77,6 +107,7 @@ func Embed(src alpha.Source, alphas [][]float64, kind Kind, opt alpha.Options) (
 	if kind == Mean {
 		return alpha.ImageEmbeddingsFrom(src, alphas, opt)
 	}
+	base, stdW := kind.base(), kind.stdWeight()
 	N := src.Len()
 	if N == 0 {
 		return nil, fmt.Errorf("xpool: no images")
@@ -120,7 +151,7 @@ func Embed(src alpha.Source, alphas [][]float64, kind Kind, opt alpha.Options) (
 					return
 				}
 				for k, a := range alphas {
-					if err := acc.image(kind, zi, a[i*M:(i+1)*M], out[k].Data[i*kind.Dim(D):(i+1)*kind.Dim(D)]); err != nil {
+					if err := acc.image(base, stdW, zi, a[i*M:(i+1)*M], out[k].Data[i*kind.Dim(D):(i+1)*kind.Dim(D)]); err != nil {
 						errs[w] = fmt.Errorf("xpool: image %d: %w", i, err)
 						return
 					}
@@ -147,7 +178,7 @@ func newAccum(d int) *accum {
 }
 
 // image writes the descriptor of one image (z: M x D, a: M weights) to x.
-func (ac *accum) image(kind Kind, z []float32, a []float64, x []float32) error {
+func (ac *accum) image(kind Kind, stdW float64, z []float32, a []float64, x []float32) error {
 	D := len(ac.s1)
 	M := len(a)
 	var total float64
@@ -211,6 +242,11 @@ func (ac *accum) image(kind Kind, z []float32, a []float64, x []float32) error {
 	}
 	l2(mean)
 	l2(std)
+	if stdW != 1 {
+		for d, v := range std {
+			std[d] = float32(float64(v) * stdW)
+		}
+	}
 	return nil
 }
 

@@ -135,6 +135,33 @@ func TestEmbedMatchesReference(t *testing.T) {
 	}
 }
 
+// A std weight scales the std part of the unweighted kind and nothing else.
+func TestStdWeight(t *testing.T) {
+	const n, m, d = 3, 8, 4
+	z, a := data(n, m, d, 5)
+	for _, base := range []Kind{MeanStd, MeanStdU, UMeanStd} {
+		k, err := Parse(string(base) + ":0.25")
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, err := Embed(alpha.Tensors(z), [][]float64{a}, k, alpha.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			want := reference(base, z[i].Data, a[i*m:(i+1)*m], d)
+			for j := range want {
+				if j >= d {
+					want[j] *= 0.25
+				}
+				if got := xs[0].Data[i*2*d+j]; !(math.Abs(float64(got)-want[j]) <= 1e-5) {
+					t.Fatalf("%s image %d value %d: %v, want %v", k, i, j, got, want[j])
+				}
+			}
+		}
+	}
+}
+
 func TestMeanIsImageEmbeddings(t *testing.T) {
 	z, a := data(4, 9, 6, 2)
 	want, err := alpha.ImageEmbeddings(z, a)
@@ -210,7 +237,12 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q) = %q, %v", k, got, err)
 		}
 	}
-	if _, err := Parse("mean+std"); err == nil {
-		t.Error("Parse accepted mean+std")
+	for _, bad := range []string{"mean+std", "mean:0.5", "gem:2", "meanstd:0", "meanstd:-1", "meanstd:x", "meanstd:NaN"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse accepted %q", bad)
+		}
+	}
+	if k, err := Parse("meanstd-u:0.5"); err != nil || k.Dim(3) != 6 || k.stdWeight() != 0.5 {
+		t.Errorf("Parse(meanstd-u:0.5) = %q (dim %d, weight %v), %v", k, k.Dim(3), k.stdWeight(), err)
 	}
 }
