@@ -12,7 +12,7 @@ func xpoolNames() string {
 	for _, k := range xpool.Kinds() {
 		s = append(s, string(k))
 	}
-	return strings.Join(s, ", ")
+	return strings.Join(s, ", ") + " (the mean+std kinds take :W, the std part's weight, e.g. meanstd-u:0.5)"
 }
 
 // parseXPools parses a comma-separated list of image descriptors.
