@@ -14,6 +14,7 @@ import (
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/weights"
+	"github.com/anomclust/anomclust/xpool"
 )
 
 // Cluster methods (docs/METHOD.md §5); the table of methods is in package
@@ -63,6 +64,9 @@ type Options struct {
 	Weighting string
 	// NormalizeX L2-normalises each image embedding before clustering.
 	NormalizeX bool
+	// XPool is the image descriptor built from the weighted patches
+	// (package xpool; "" = xpool.Mean, METHOD §5's weighted mean).
+	XPool string
 	// RecommendTau is the temperature summary.csv marks as recommended
 	// (with the mode: semi when a category has train images, else
 	// unsupervised); nil means the one of Taus nearest to 2.
@@ -310,6 +314,11 @@ func (o *Options) validate() error {
 	if o.Coreset < 0 || o.Coreset > 1 {
 		return fmt.Errorf("coreset fraction %v not in [0, 1]", o.Coreset)
 	}
+	if o.XPool != "" {
+		if _, err := xpool.Parse(o.XPool); err != nil {
+			return err
+		}
+	}
 	if !slices.Contains(append(Weightings(), ""), o.Weighting) {
 		return fmt.Errorf("unknown weighting %q (known: %s)", o.Weighting, strings.Join(Weightings(), ", "))
 	}
@@ -372,7 +381,7 @@ func (o *Options) settings() rundir.Settings {
 		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
 		Cluster: o.Cluster, K: o.K, KAuto: o.KAuto, KRange: kRangeOf(o), ExportClusters: o.ExportClusters, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
-		Weighting: o.Weighting, NormalizeX: o.NormalizeX, RecommendTau: recommendedTau(o, rundir.ModeSemi),
+		Weighting: o.Weighting, NormalizeX: o.NormalizeX, XPool: o.XPool, RecommendTau: recommendedTau(o, rundir.ModeSemi),
 		RecommendTauUnsupervised: recommendedTau(o, rundir.ModeUnsupervised),
 	}
 }

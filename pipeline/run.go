@@ -16,6 +16,7 @@ import (
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tensor"
+	"github.com/anomclust/anomclust/xpool"
 )
 
 // Result is what Run returns: run.json's content and the summary rows
@@ -409,7 +410,7 @@ func runMode(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string
 			return nil, err
 		}
 	}
-	xs, err := alpha.ImageEmbeddingsFrom(in.z, alphas, alpha.Options{Workers: o.Workers, Done: ctx.Done()})
+	xs, err := xpool.Embed(in.z, alphas, xPoolKind(o.XPool), alpha.Options{Workers: o.Workers, Done: ctx.Done()})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

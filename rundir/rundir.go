@@ -162,6 +162,7 @@ type Settings struct {
 	// Score and weighting options beyond METHOD.md (the auto preset).
 	Weighting    string  `json:"weighting,omitempty"`   // "" or "softmax": softmax(s/tau)
 	NormalizeX   bool    `json:"normalize_x,omitempty"` // X rows L2-normalised before clustering
+	XPool        string  `json:"x_pool,omitempty"`      // image descriptor (package xpool); "" = weighted mean
 	RecommendTau float64 `json:"recommend_tau"`         // tau of the recommended setting (semi)
 	// RecommendTauUnsupervised is the recommended tau when the recommended
 	// mode is unsupervised (no train images).

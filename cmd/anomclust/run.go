@@ -18,6 +18,7 @@ import (
 	"github.com/anomclust/anomclust/report"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/weights"
+	"github.com/anomclust/anomclust/xpool"
 	"golang.org/x/term"
 )
 
@@ -41,6 +42,7 @@ type runFlags struct {
 	defectsOnly, layerNorm, report                   *bool
 	weighting                                        *string
 	normalizeX                                       *bool
+	xPool                                            *string
 	scale                                            *scaleFlags
 	in                                               *inputFlags
 	shard                                            *shardFlags
@@ -80,6 +82,7 @@ func newRunFlags() *runFlags {
 	f.report = fs.Bool("report", false, "also write the HTML report OUT/report.html")
 	f.weighting = fs.String("weighting", d.Weighting, "scores to weights per tau: softmax (of the scores), image-std (of each image's standardised scores) or set-std (of the scores standardised over the category)")
 	f.normalizeX = fs.Bool("normalize-x", d.NormalizeX, "L2-normalise each image embedding before clustering")
+	f.xPool = fs.String("x-pool", string(xpool.Mean), "image descriptor from the weighted patches: "+xpoolNames())
 	f.scale = addScaleFlags(fs)
 	f.shard = addShardFlags(fs)
 	return f
@@ -148,6 +151,9 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	}
 	if set["normalize-x"] {
 		o.NormalizeX = *f.normalizeX
+	}
+	if set["x-pool"] {
+		o.XPool = *f.xPool
 	}
 	if set["train-ratio"] {
 		o.TrainRatio = *f.trainRatio
