@@ -74,6 +74,8 @@ type Config struct {
 	// Tweak, when not nil, edits each set's pipeline options after the
 	// config is applied (tests: a fake backbone, small images).
 	Tweak func(o *pipeline.Options)
+	// Input is the preprocessing (input size, object crop; input.go).
+	Input Input
 }
 
 // Result is one row of the ablation: an option on one category.
@@ -145,6 +147,9 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			}
 			if name, layers, ok := strings.Cut(bb, "@"); ok { // name@tap+tap: this backbone's own taps
 				o.Backbone, o.Layers = name, strings.Split(layers, "+")
+			}
+			if err := c.Input.apply(&o); err != nil {
+				return nil, err
 			}
 			o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}
 			o.SkipSemiWithoutTrain = true

@@ -25,6 +25,10 @@ import (
 // changes Z, so that older cache entries become misses.
 const zVersion = "anomclust-z/2" // 2: Winograd F(4x4) convs in ResNets (Z differs ~1e-6)
 
+// objectCropVersion changes whenever preprocess.ObjectBox changes the
+// boxes it finds (its cache entries become misses).
+const objectCropVersion = "1"
+
 // net is the backbone of a run and what identifies its weights.
 type net struct {
 	bb     backbone.Backbone
@@ -110,7 +114,7 @@ func checkLayers(n *net, o *Options) error {
 func cacheSettings(n *net, o *Options) []string {
 	p := n.bb.Preprocess()
 	f := func(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
-	return []string{
+	s := []string{
 		zVersion,
 		"backbone=" + n.bb.Name(),
 		"weights=" + n.id,
@@ -124,6 +128,11 @@ func cacheSettings(n *net, o *Options) []string {
 		"target=" + strconv.Itoa(o.TargetDim),
 		"layernorm=" + strconv.FormatBool(o.LayerNorm),
 	}
+	if o.ObjectCrop {
+		// Only when on, so the keys of earlier runs stay valid.
+		s = append(s, "object_crop="+objectCropVersion)
+	}
+	return s
 }
 
 // extractor computes Z for image files: from the cache when it has a valid
@@ -155,7 +164,7 @@ func openExtractor(ctx context.Context, o *Options, log io.Writer) (*extractor, 
 func newExtractor(n *net, o *Options, log io.Writer) (*extractor, error) {
 	p := n.bb.Preprocess()
 	x := &extractor{net: n, opt: o, log: log,
-		pre: preprocess.Options{Resize: o.Resize, Crop: o.ImageSize, Mean: p.Mean, Std: p.Std}}
+		pre: preprocess.Options{Resize: o.Resize, Crop: o.ImageSize, Mean: p.Mean, Std: p.Std, ObjectCrop: o.ObjectCrop}}
 	switch {
 	case o.Cache != "" && n.id == "":
 		fmt.Fprintf(log, "feature cache not used: Options.Net %q has no NetID to tell its weights apart\n", n.bb.Name())

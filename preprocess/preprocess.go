@@ -31,6 +31,10 @@ type Options struct {
 	Mean, Std [3]float32
 	// Grey16 chooses how 16-bit greyscale images become 8-bit.
 	Grey16 Grey16
+	// ObjectCrop first crops the image to the square around its
+	// foreground object (ObjectBox, objcrop.go), or keeps it whole when
+	// none is found; the resize and centre crop follow.
+	ObjectCrop bool
 }
 
 // ImageNet returns PatchCore's settings: Resize(256), CenterCrop(224),
@@ -93,6 +97,10 @@ func (o Options) ApplyImage(img image.Image) (Result, error) {
 		for y := 0; y < h; y++ {
 			copy(p.pix[y*w:(y+1)*w], g.Pix[y*g.Stride:])
 		}
+		if o.ObjectCrop {
+			r, _ := objectBox(p, o.objectKeep())
+			p = p.sub(r)
+		}
 		c, err := resizeCropPlane(p, o.Resize, o.Crop)
 		if err != nil {
 			return Result{}, err
@@ -106,6 +114,10 @@ func (o Options) ApplyImage(img image.Image) (Result, error) {
 func (o Options) Apply(m *RGB) (Result, error) {
 	if err := o.check(); err != nil {
 		return Result{}, err
+	}
+	if o.ObjectCrop {
+		r, _ := ObjectBox(m, o.objectKeep())
+		m = CropRGB(m, r)
 	}
 	c, err := ResizeCrop(m, o.Resize, o.Crop)
 	if err != nil {

@@ -39,7 +39,7 @@ type runFlags struct {
 	exportClusters                                   *bool
 	trainRatio, coreset                              *float64
 	seed                                             *uint64
-	defectsOnly, layerNorm, report                   *bool
+	defectsOnly, layerNorm, report, objectCrop       *bool
 	weighting                                        *string
 	normalizeX                                       *bool
 	xPool                                            *string
@@ -65,6 +65,7 @@ func newRunFlags() *runFlags {
 	f.patch = fs.Int("patchsize", d.PatchSize, "patch neighbourhood side")
 	f.imageSize = fs.Int("image-size", d.ImageSize, "centre-crop side in pixels")
 	f.resize = fs.Int("resize", d.Resize, "short side in pixels before the crop")
+	f.objectCrop = fs.Bool("object-crop", d.ObjectCrop, "crop each image to the square around its foreground object (plain background: estimated from the border) before the resize; the whole image when none is found")
 	f.layerNorm = fs.Bool("layernorm", d.LayerNorm, "apply the seed's per-map LayerNorm to every layer (on in the seed preset)")
 	f.mode = fs.String("mode", "all", "weighting: unsupervised, semi, average or all (comma-separated list allowed)")
 	f.tau = fs.String("tau", "0,1,2", "comma-separated softmax temperatures (0 = hard arg-max)")
@@ -126,6 +127,9 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	}
 	if set["layernorm"] {
 		o.LayerNorm = *f.layerNorm
+	}
+	if set["object-crop"] {
+		o.ObjectCrop = *f.objectCrop
 	}
 	if set["tau"] {
 		if o.Taus, err = parseTaus(*f.tau); err != nil {
