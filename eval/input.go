@@ -20,6 +20,9 @@ type Input struct {
 	// ObjectCrop crops each image to its foreground's square box before
 	// the resize (pipeline.Options.ObjectCrop).
 	ObjectCrop bool
+	// ObjectAlign turns the part to a canonical pose, then crops it
+	// (pipeline.Options.ObjectAlign).
+	ObjectAlign bool
 }
 
 // apply sets the input options on o.
@@ -34,7 +37,7 @@ func (in Input) apply(o *pipeline.Options) error {
 	if o.Resize < o.ImageSize {
 		return fmt.Errorf("resize %d smaller than image size %d", o.Resize, o.ImageSize)
 	}
-	o.ObjectCrop = in.ObjectCrop
+	o.ObjectCrop, o.ObjectAlign = in.ObjectCrop, in.ObjectAlign
 	return nil
 }
 

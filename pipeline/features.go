@@ -132,6 +132,9 @@ func cacheSettings(n *net, o *Options) []string {
 		// Only when on, so the keys of earlier runs stay valid.
 		s = append(s, "object_crop="+objectCropVersion)
 	}
+	if o.ObjectAlign {
+		s = append(s, "object_align="+objectCropVersion)
+	}
 	return s
 }
 
@@ -164,7 +167,7 @@ func openExtractor(ctx context.Context, o *Options, log io.Writer) (*extractor, 
 func newExtractor(n *net, o *Options, log io.Writer) (*extractor, error) {
 	p := n.bb.Preprocess()
 	x := &extractor{net: n, opt: o, log: log,
-		pre: preprocess.Options{Resize: o.Resize, Crop: o.ImageSize, Mean: p.Mean, Std: p.Std, ObjectCrop: o.ObjectCrop}}
+		pre: preprocess.Options{Resize: o.Resize, Crop: o.ImageSize, Mean: p.Mean, Std: p.Std, ObjectCrop: o.ObjectCrop, ObjectAlign: o.ObjectAlign}}
 	switch {
 	case o.Cache != "" && n.id == "":
 		fmt.Fprintf(log, "feature cache not used: Options.Net %q has no NetID to tell its weights apart\n", n.bb.Name())

@@ -54,6 +54,9 @@ type Options struct {
 	// ObjectCrop crops each image to the square around its foreground
 	// object before the resize (preprocess.ObjectBox; off by default).
 	ObjectCrop bool
+	// ObjectAlign turns an elongated part to one canonical pose, then
+	// crops it (preprocess.AlignObject; off by default).
+	ObjectAlign bool
 
 	// Modes are rundir.ModeUnsupervised, ModeSemi, ModeAverage. The
 	// unsupervised score of a clustered image is its mean distance to
@@ -379,7 +382,7 @@ func (o *Options) settings() rundir.Settings {
 		Out: o.Out, Categories: o.Categories, Preset: o.Preset,
 		Backbone: o.Backbone, Weights: o.Weights, Layers: o.Layers,
 		PretrainDim: o.PretrainDim, TargetDim: o.TargetDim, PatchSize: o.PatchSize,
-		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm, ObjectCrop: o.ObjectCrop,
+		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm, ObjectCrop: o.ObjectCrop, ObjectAlign: o.ObjectAlign,
 		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
 		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
 		Cluster: o.Cluster, K: o.K, KAuto: o.KAuto, KRange: kRangeOf(o), ExportClusters: o.ExportClusters, Seed: o.Seed, DefectsOnly: o.DefectsOnly,

@@ -80,8 +80,36 @@ func (p plane) sub(r image.Rectangle) plane {
 // objectBox is ObjectBox on a plane.
 func objectBox(p plane, keep float64) (image.Rectangle, bool) {
 	whole := image.Rect(0, 0, p.w, p.h)
-	if p.w < 8 || p.h < 8 {
+	fg, ok := findObject(p)
+	if !ok {
 		return whole, false
+	}
+	var box image.Rectangle
+	for i, on := range fg.mask {
+		if on {
+			x, y := i%fg.w, i/fg.w
+			box = box.Union(image.Rect(x, y, x+1, y+1))
+		}
+	}
+	// Back to full resolution (the last block may be partial).
+	f := fg.f
+	box = image.Rect(box.Min.X*f, box.Min.Y*f, min(p.w, box.Max.X*f), min(p.h, box.Max.Y*f))
+	return squareAround(box, p.w, p.h, keep)
+}
+
+// foreground is the part found in an image, on the scan grid: block f x f
+// of the image is cell (x, y) of the w x h mask.
+type foreground struct {
+	w, h, f int
+	mask    []bool
+	bg      [3]float64 // background colour per channel
+}
+
+// findObject finds the foreground of p (steps 1-4 of the object crop
+// without the box); ok is false when there is none.
+func findObject(p plane) (foreground, bool) {
+	if p.w < 8 || p.h < 8 {
+		return foreground{}, false
 	}
 	f := (max(p.w, p.h) + objScan - 1) / objScan
 	small := boxDown(p, f)
@@ -147,7 +175,6 @@ func objectBox(p plane, keep float64) (image.Rectangle, bool) {
 	label := make([]int32, sw*sh)
 	type comp struct {
 		area int
-		box  image.Rectangle
 	}
 	var comps []comp
 	var stack []int
@@ -156,7 +183,7 @@ func objectBox(p plane, keep float64) (image.Rectangle, bool) {
 			continue
 		}
 		id := int32(len(comps) + 1)
-		c := comp{box: image.Rect(i%sw, i/sw, i%sw+1, i/sw+1)}
+		var c comp
 		label[i] = id
 		stack = append(stack[:0], i)
 		for len(stack) > 0 {
@@ -164,7 +191,6 @@ func objectBox(p plane, keep float64) (image.Rectangle, bool) {
 			stack = stack[:len(stack)-1]
 			x, y := j%sw, j/sw
 			c.area++
-			c.box = c.box.Union(image.Rect(x, y, x+1, y+1))
 			for yy := max(0, y-1); yy <= min(sh-1, y+1); yy++ {
 				for xx := max(0, x-1); xx <= min(sw-1, x+1); xx++ {
 					k := yy*sw + xx
@@ -182,17 +208,15 @@ func objectBox(p plane, keep float64) (image.Rectangle, bool) {
 		largest = max(largest, c.area)
 	}
 	if largest == 0 || float64(largest) < objMinArea*float64(sw*sh) {
-		return whole, false
+		return foreground{}, false
 	}
-	var box image.Rectangle
-	for _, c := range comps {
-		if float64(c.area) >= objKeep*float64(largest) {
-			box = box.Union(c.box)
+	fg := foreground{w: sw, h: sh, f: f, mask: make([]bool, sw*sh), bg: bg}
+	for i, id := range label {
+		if id > 0 && float64(comps[id-1].area) >= objKeep*float64(largest) {
+			fg.mask[i] = true
 		}
 	}
-	// Back to full resolution (the last block may be partial).
-	box = image.Rect(box.Min.X*f, box.Min.Y*f, min(p.w, box.Max.X*f), min(p.h, box.Max.Y*f))
-	return squareAround(box, p.w, p.h, keep)
+	return fg, true
 }
 
 // squareAround grows box by ObjectMargin, squares it around its centre,

@@ -35,6 +35,9 @@ type Options struct {
 	// foreground object (ObjectBox, objcrop.go), or keeps it whole when
 	// none is found; the resize and centre crop follow.
 	ObjectCrop bool
+	// ObjectAlign turns an elongated part to a canonical pose before
+	// the object crop (AlignObject, objalign.go); it implies ObjectCrop.
+	ObjectAlign bool
 }
 
 // ImageNet returns PatchCore's settings: Resize(256), CenterCrop(224),
@@ -97,7 +100,10 @@ func (o Options) ApplyImage(img image.Image) (Result, error) {
 		for y := 0; y < h; y++ {
 			copy(p.pix[y*w:(y+1)*w], g.Pix[y*g.Stride:])
 		}
-		if o.ObjectCrop {
+		switch {
+		case o.ObjectAlign:
+			p, _ = alignObject(p, o.objectKeep())
+		case o.ObjectCrop:
 			r, _ := objectBox(p, o.objectKeep())
 			p = p.sub(r)
 		}
@@ -115,7 +121,10 @@ func (o Options) Apply(m *RGB) (Result, error) {
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
-	if o.ObjectCrop {
+	switch {
+	case o.ObjectAlign:
+		m, _ = AlignObject(m, o.objectKeep())
+	case o.ObjectCrop:
 		r, _ := ObjectBox(m, o.objectKeep())
 		m = CropRGB(m, r)
 	}

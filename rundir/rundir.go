@@ -131,10 +131,11 @@ type Settings struct {
 	PretrainDim int       `json:"pretrain_dim"`
 	TargetDim   int       `json:"target_dim"`
 	PatchSize   int       `json:"patchsize"`
-	ImageSize   int       `json:"image_size"`            // centre-crop side, pixels
-	Resize      int       `json:"resize"`                // short side before the crop, pixels
-	LayerNorm   bool      `json:"layernorm"`             // the seed's per-map LayerNorm quirk
-	ObjectCrop  bool      `json:"object_crop,omitempty"` // --object-crop: crop to the foreground object first
+	ImageSize   int       `json:"image_size"`             // centre-crop side, pixels
+	Resize      int       `json:"resize"`                 // short side before the crop, pixels
+	LayerNorm   bool      `json:"layernorm"`              // the seed's per-map LayerNorm quirk
+	ObjectCrop  bool      `json:"object_crop,omitempty"`  // --object-crop: crop to the foreground object first
+	ObjectAlign bool      `json:"object_align,omitempty"` // --object-align: turn the part to a canonical pose, then crop
 	Modes       []string  `json:"modes"`
 	Taus        []float64 `json:"taus"`
 	TrainRatio  float64   `json:"train_ratio"`

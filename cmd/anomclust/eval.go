@@ -70,6 +70,7 @@ func runEval(args []string) error {
 	imageSize := fs.Int("image-size", 0, "network input (centre-crop) side in pixels, as run's (0 = the preset's 224)")
 	resize := fs.Int("resize", 0, "short side in pixels before the crop, as run's (0 = image-size*256/224)")
 	objectCrop := fs.Bool("object-crop", false, "crop each image to its foreground object first, as run's --object-crop")
+	objectAlign := fs.Bool("object-align", false, "turn the part to a canonical pose, then crop it, as run's --object-align")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func runEval(args []string) error {
 	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed,
 		Refs: auto.Refs, Proj: auto.Proj, SemiProj: auto.SemiProj, Coreset: *coreset,
 		ZoomPools: splitList(*zoomPools),
-		Input:     eval.Input{ImageSize: *imageSize, Resize: *resize, ObjectCrop: *objectCrop},
+		Input:     eval.Input{ImageSize: *imageSize, Resize: *resize, ObjectCrop: *objectCrop, ObjectAlign: *objectAlign},
 		Zoom:      eval.ZoomConfig{Window: *zw, Margin: *zm, MinSide: *zmin, R: *zr},
 		Log:       os.Stderr, Progress: os.Stderr,
 		Posts: splitList(*posts), KAuto: *kAuto, ConsensusPools: splitList(*consPools)}
