@@ -121,6 +121,16 @@ func (o Options) Apply(m *RGB) (Result, error) {
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
+	c, err := ResizeCrop(o.Object(m), o.Resize, o.Crop)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{X: o.Normalize(c), Cropped: c}, nil
+}
+
+// Object is the object step of Apply: m aligned (ObjectAlign) or cropped
+// (ObjectCrop) around its part, or m itself.
+func (o Options) Object(m *RGB) *RGB {
 	switch {
 	case o.ObjectAlign:
 		m, _ = AlignObject(m, o.objectKeep())
@@ -128,11 +138,7 @@ func (o Options) Apply(m *RGB) (Result, error) {
 		r, _ := ObjectBox(m, o.objectKeep())
 		m = CropRGB(m, r)
 	}
-	c, err := ResizeCrop(m, o.Resize, o.Crop)
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{X: o.Normalize(c), Cropped: c}, nil
+	return m
 }
 
 func (o Options) check() error {
