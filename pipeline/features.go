@@ -27,7 +27,7 @@ const zVersion = "anomclust-z/2" // 2: Winograd F(4x4) convs in ResNets (Z diffe
 
 // objectCropVersion changes whenever preprocess.ObjectBox changes the
 // boxes it finds (its cache entries become misses).
-const objectCropVersion = "1"
+const objectCropVersion = "2" // 2: compact parts turned by their rotational harmonic
 
 // net is the backbone of a run and what identifies its weights.
 type net struct {

@@ -8,9 +8,11 @@ import "math"
 // alike across images:
 //
 //   - the part's foreground (findObject) gives its centroid and principal
-//     axis (second moments); a part whose axes differ by less than
-//     objElongation in spread (a nut, a disc) has no reliable axis and gets
-//     the plain object crop;
+//     axis (second moments);
+//   - a compact part (axes' spreads within objElongation: a nut) is turned
+//     instead by its strongest rotational harmonic (order 3..8: a 4-lug
+//     nut's pose is fixed modulo 90°); one without (a disc) gets the plain
+//     object crop;
 //   - the image is turned so that the axis is horizontal, the end with the
 //     longer tail of the foreground's distribution along it (third moment
 //     > 0; e.g. a screw's tip, the head being the heavier end) to the
@@ -18,7 +20,15 @@ import "math"
 //   - the square around the turned part's extent, with ObjectMargin and the
 //     centre crop's keep as in ObjectBox, is sampled bilinearly from the
 //     original pixels; what falls outside the image is the background colour.
-const objElongation = 2.0
+const (
+	objElongation = 2.0
+	// objMaxOrder and objHarmonic: a compact part is turned by its
+	// strongest rotational harmonic of order 3..objMaxOrder when that
+	// harmonic's magnitude (radius-weighted, over the radius sum) is at
+	// least objHarmonic.
+	objMaxOrder = 8
+	objHarmonic = 0.02
+)
 
 // alignObject is the object alignment of p; ok is false when no part was
 // found (p is returned unchanged).
@@ -57,19 +67,43 @@ func alignObject(p plane, keep float64) (plane, bool) {
 	// Eigenvalues of the covariance.
 	mid, rad := (sxx+syy)/2, math.Hypot((sxx-syy)/2, sxy)
 	l1, l2 := mid+rad, mid-rad
-	if !(l1 >= objElongation*l2) {
-		r, _ := objectBox(p, keep)
-		return p.sub(r), true
-	}
-	theta := 0.5 * math.Atan2(2*sxy, sxx-syy)
-	ux, uy := math.Cos(theta), math.Sin(theta)
-	var m3 float64
-	for i := range xs {
-		t := (xs[i]-cx)*ux + (ys[i]-cy)*uy
-		m3 += t * t * t
-	}
-	if m3 < 0 {
-		ux, uy = -ux, -uy
+	var ux, uy float64
+	if l1 >= objElongation*l2 {
+		theta := 0.5 * math.Atan2(2*sxy, sxx-syy)
+		ux, uy = math.Cos(theta), math.Sin(theta)
+		var m3 float64
+		for i := range xs {
+			t := (xs[i]-cx)*ux + (ys[i]-cy)*uy
+			m3 += t * t * t
+		}
+		if m3 < 0 {
+			ux, uy = -ux, -uy
+		}
+	} else {
+		// A compact part: its strongest rotational harmonic of order
+		// 3..objMaxOrder (the mass around the centroid, weighted by the
+		// radius) fixes its pose modulo 2π/m; none strong enough (a
+		// disc): the plain object crop.
+		best, phase, order := 0.0, 0.0, 0
+		for m := 3; m <= objMaxOrder; m++ {
+			var re, im, sr float64
+			for i := range xs {
+				dx, dy := xs[i]-cx, ys[i]-cy
+				r, a := math.Hypot(dx, dy), math.Atan2(dy, dx)
+				re += r * math.Cos(float64(m)*a)
+				im += r * math.Sin(float64(m)*a)
+				sr += r
+			}
+			if h := math.Hypot(re, im) / sr; h > best {
+				best, phase, order = h, math.Atan2(im, re), m
+			}
+		}
+		if !(best >= objHarmonic) {
+			r, _ := objectBox(p, keep)
+			return p.sub(r), true
+		}
+		phi := phase / float64(order)
+		ux, uy = math.Cos(phi), math.Sin(phi)
 	}
 	vx, vy := -uy, ux // u turned by +90°: a rotation of the frame
 	tmin, tmax, smin, smax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
