@@ -12,9 +12,9 @@ import (
 	"github.com/anomclust/anomclust/rundir"
 )
 
-// TestSourceObjectStep: a run with --object-crop or --object-align is
-// drawn on the image as the backbone saw it (the same preprocess step),
-// and its masks are not drawn.
+// TestSourceObjectStep: a run with --object-crop or --object-align (or a
+// category --object-auto aligned) is drawn on the image as the backbone
+// saw it (the same preprocess step), and its masks are not drawn.
 func TestSourceObjectStep(t *testing.T) {
 	dir := t.TempDir()
 	img := image.NewGray(image.Rect(0, 0, 300, 300))
@@ -36,15 +36,19 @@ func TestSourceObjectStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	for _, st := range []rundir.Settings{{ObjectCrop: true}, {ObjectAlign: true}, {}} {
+	for _, c := range []struct {
+		st       rundir.Settings
+		catAlign bool // --object-auto's decision for the category
+	}{{rundir.Settings{ObjectCrop: true}, false}, {rundir.Settings{ObjectAlign: true}, false}, {rundir.Settings{}, true}, {rundir.Settings{}, false}} {
+		st := c.st
 		st.ImageSize, st.Resize = 56, 64
-		src := &Source{RunDir: dir, Run: &rundir.Run{Settings: st}, Items: []rundir.Item{{Path: path, Mask: path}}}
+		src := &Source{RunDir: dir, Run: &rundir.Run{Settings: st}, Cat: rundir.Category{ObjectAlign: c.catAlign}, Items: []rundir.Item{{Path: path, Mask: path}}}
 		got, err := src.Crop(0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		o := preprocess.Options{Resize: 64, Crop: 56, Mean: [3]float32{0, 0, 0}, Std: [3]float32{1, 1, 1},
-			ObjectCrop: st.ObjectCrop, ObjectAlign: st.ObjectAlign}
+			ObjectCrop: st.ObjectCrop, ObjectAlign: st.ObjectAlign || c.catAlign}
 		want, err := o.Load(path)
 		if err != nil {
 			t.Fatal(err)
@@ -56,7 +60,7 @@ func TestSourceObjectStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if object := st.ObjectCrop || st.ObjectAlign; (m == nil) != object || src.HasMasks() == object {
+		if object := st.ObjectCrop || st.ObjectAlign || c.catAlign; (m == nil) != object || src.HasMasks() == object {
 			t.Errorf("%+v: mask %v, HasMasks %v", st, m != nil, src.HasMasks())
 		}
 	}

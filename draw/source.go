@@ -104,7 +104,7 @@ func (s *Source) HasMasks() bool {
 // objectStep reports whether the run cropped or aligned the images to
 // their part (--object-crop, --object-align).
 func (s *Source) objectStep() bool {
-	return s.Run.Settings.ObjectCrop || s.Run.Settings.ObjectAlign
+	return s.Run.Settings.ObjectCrop || s.Run.Settings.ObjectAlign || s.Cat.ObjectAlign
 }
 
 func (s *Source) load(p string) (*preprocess.RGB, error) {
@@ -119,7 +119,7 @@ func (s *Source) load(p string) (*preprocess.RGB, error) {
 	}
 	// The run's object crop or alignment, as the backbone saw the image.
 	st := s.Run.Settings
-	m = preprocess.Options{Resize: resize, Crop: crop, ObjectCrop: st.ObjectCrop, ObjectAlign: st.ObjectAlign}.Object(m)
+	m = preprocess.Options{Resize: resize, Crop: crop, ObjectCrop: st.ObjectCrop, ObjectAlign: st.ObjectAlign || s.Cat.ObjectAlign}.Object(m)
 	out, err := preprocess.ResizeCrop(m, resize, crop)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", q, err)

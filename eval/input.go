@@ -23,6 +23,9 @@ type Input struct {
 	// ObjectAlign turns the part to a canonical pose, then crops it
 	// (pipeline.Options.ObjectAlign).
 	ObjectAlign bool
+	// ObjectAuto aligns the parts of the categories the object gate
+	// picks (pipeline.Options.ObjectAuto).
+	ObjectAuto bool
 }
 
 // apply sets the input options on o.
@@ -37,7 +40,7 @@ func (in Input) apply(o *pipeline.Options) error {
 	if o.Resize < o.ImageSize {
 		return fmt.Errorf("resize %d smaller than image size %d", o.Resize, o.ImageSize)
 	}
-	o.ObjectCrop, o.ObjectAlign = in.ObjectCrop, in.ObjectAlign
+	o.ObjectCrop, o.ObjectAlign, o.ObjectAuto = in.ObjectCrop, in.ObjectAlign, in.ObjectAuto
 	return nil
 }
 

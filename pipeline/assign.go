@@ -113,7 +113,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	s := run.Settings
 	o := Options{Data: ".", Out: ".", Backbone: s.Backbone, Weights: s.Weights, Layers: run.Layers,
 		PretrainDim: s.PretrainDim, TargetDim: s.TargetDim, PatchSize: s.PatchSize, ImageSize: s.ImageSize,
-		Resize: s.Resize, LayerNorm: s.LayerNorm, ObjectCrop: s.ObjectCrop, ObjectAlign: s.ObjectAlign, Batch: s.Batch, Workers: ao.Workers, Cache: ao.Cache,
+		Resize: s.Resize, LayerNorm: s.LayerNorm, ObjectCrop: s.ObjectCrop, ObjectAlign: s.ObjectAlign || cat.ObjectAlign, Batch: s.Batch, Workers: ao.Workers, Cache: ao.Cache,
 		Net: ao.Net, NetID: ao.NetID, Store: ao.Store}
 	if ao.Weights != "" {
 		o.Weights = ao.Weights

@@ -57,6 +57,10 @@ type Options struct {
 	// ObjectAlign turns an elongated part to one canonical pose, then
 	// crops it (preprocess.AlignObject; off by default).
 	ObjectAlign bool
+	// ObjectAuto turns ObjectAlign on per category when the object gate
+	// finds one part on a plain background in its images (objectgate.go);
+	// run.json's category records the decision (object_align).
+	ObjectAuto bool
 
 	// Modes are rundir.ModeUnsupervised, ModeSemi, ModeAverage. The
 	// unsupervised score of a clustered image is its mean distance to
@@ -382,7 +386,7 @@ func (o *Options) settings() rundir.Settings {
 		Out: o.Out, Categories: o.Categories, Preset: o.Preset,
 		Backbone: o.Backbone, Weights: o.Weights, Layers: o.Layers,
 		PretrainDim: o.PretrainDim, TargetDim: o.TargetDim, PatchSize: o.PatchSize,
-		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm, ObjectCrop: o.ObjectCrop, ObjectAlign: o.ObjectAlign,
+		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm, ObjectCrop: o.ObjectCrop, ObjectAlign: o.ObjectAlign, ObjectAuto: o.ObjectAuto,
 		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
 		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
 		Cluster: o.Cluster, K: o.K, KAuto: o.KAuto, KRange: kRangeOf(o), ExportClusters: o.ExportClusters, Seed: o.Seed, DefectsOnly: o.DefectsOnly,

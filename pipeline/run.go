@@ -315,6 +315,11 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	}
 
 	sw.start("features")
+	ex, aligned, err := gateCategory(ctx, o, ex, p.cat.Name, paths)
+	if err != nil {
+		return info, nil, err
+	}
+	info.ObjectAlign = aligned
 	h0, m0 := ex.hits, ex.misses
 	var bp []string
 	if p.semi {

@@ -284,3 +284,19 @@ func median(v []float64) float64 {
 	}
 	return (v[n/2-1] + v[n/2]) / 2
 }
+
+// PartArea returns the area of m's foreground part (the object crop's
+// components) as a fraction of the image, and whether one was found.
+func PartArea(m *RGB) (float64, bool) {
+	fg, ok := findObject(toPlane(m))
+	if !ok {
+		return 0, false
+	}
+	n := 0
+	for _, on := range fg.mask {
+		if on {
+			n++
+		}
+	}
+	return float64(n) / float64(len(fg.mask)), true
+}

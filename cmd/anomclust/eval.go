@@ -71,6 +71,7 @@ func runEval(args []string) error {
 	resize := fs.Int("resize", 0, "short side in pixels before the crop, as run's (0 = image-size*256/224)")
 	objectCrop := fs.Bool("object-crop", false, "crop each image to its foreground object first, as run's --object-crop")
 	objectAlign := fs.Bool("object-align", false, "turn the part to a canonical pose, then crop it, as run's --object-align")
+	objectAuto := fs.Bool("object-auto", false, "--object-align on the categories whose images show one part on a plain background, as run's --object-auto")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func runEval(args []string) error {
 	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed,
 		Refs: auto.Refs, Proj: auto.Proj, SemiProj: auto.SemiProj, Coreset: *coreset,
 		ZoomPools: splitList(*zoomPools),
-		Input:     eval.Input{ImageSize: *imageSize, Resize: *resize, ObjectCrop: *objectCrop, ObjectAlign: *objectAlign},
+		Input:     eval.Input{ImageSize: *imageSize, Resize: *resize, ObjectCrop: *objectCrop, ObjectAlign: *objectAlign, ObjectAuto: *objectAuto},
 		Zoom:      eval.ZoomConfig{Window: *zw, Margin: *zm, MinSide: *zmin, R: *zr},
 		Log:       os.Stderr, Progress: os.Stderr,
 		Posts: splitList(*posts), KAuto: *kAuto, ConsensusPools: splitList(*consPools)}
