@@ -85,17 +85,26 @@ func (s *Source) Crop(i int) (*preprocess.RGB, error) {
 }
 
 // Mask returns image i's ground-truth mask under the same resize and crop,
-// or nil when the image has none.
+// or nil when the image has none or the run cropped or aligned the
+// images to their part (objectStep).
 func (s *Source) Mask(i int) (*preprocess.RGB, error) {
-	if s.Items[i].Mask == "" {
+	if s.Items[i].Mask == "" || s.objectStep() {
 		return nil, nil
 	}
 	return s.load(s.Items[i].Mask)
 }
 
-// HasMasks reports whether any image of the category has a mask.
+// HasMasks reports whether any image of the category has a mask (never
+// under an object crop or alignment: the mask would need the image's box
+// or pose, so none is drawn).
 func (s *Source) HasMasks() bool {
-	return slices.ContainsFunc(s.Items, func(it rundir.Item) bool { return it.Mask != "" })
+	return !s.objectStep() && slices.ContainsFunc(s.Items, func(it rundir.Item) bool { return it.Mask != "" })
+}
+
+// objectStep reports whether the run cropped or aligned the images to
+// their part (--object-crop, --object-align).
+func (s *Source) objectStep() bool {
+	return s.Run.Settings.ObjectCrop || s.Run.Settings.ObjectAlign || s.Cat.ObjectAlign
 }
 
 func (s *Source) load(p string) (*preprocess.RGB, error) {
@@ -108,6 +117,9 @@ func (s *Source) load(p string) (*preprocess.RGB, error) {
 		}
 		return nil, fmt.Errorf("image %s: %w", q, err)
 	}
+	// The run's object crop or alignment, as the backbone saw the image.
+	st := s.Run.Settings
+	m = preprocess.Options{Resize: resize, Crop: crop, ObjectCrop: st.ObjectCrop, ObjectAlign: st.ObjectAlign || s.Cat.ObjectAlign}.Object(m)
 	out, err := preprocess.ResizeCrop(m, resize, crop)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", q, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/anomclust/anomclust/metrics"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/xpool"
 )
 
 // Set is one data set of the ablation.
@@ -62,9 +63,19 @@ type Config struct {
 	Zoom      ZoomConfig
 	Log       io.Writer
 	Progress  io.Writer
+	// Descriptor options (descriptor.go): XPools are the image
+	// descriptors measured (nil = mean only), Posts the X
+	// post-processings (nil = raw, l2, pcaw), KAuto records kselect's K
+	// estimate of every row, ConsensusPools adds consensus rows.
+	XPools         []xpool.Kind
+	Posts          []string
+	KAuto          bool
+	ConsensusPools []string
 	// Tweak, when not nil, edits each set's pipeline options after the
 	// config is applied (tests: a fake backbone, small images).
 	Tweak func(o *pipeline.Options)
+	// Input is the preprocessing (input size, object crop; input.go).
+	Input Input
 }
 
 // Result is one row of the ablation: an option on one category.
@@ -82,11 +93,20 @@ type Result struct {
 	// row's clusters in its X, Peak the mean top-1% standardised patch
 	// score of the score maps it was weighted with (0 for average).
 	Sil, Peak float64
+	// XPool is the image descriptor ("" or "mean" = METHOD §5's weighted
+	// mean); KEst kselect's K estimate on the row's X (0 = not asked).
+	XPool string
+	KEst  int
+	pred  []int // the row's clusters, for the consensus rows
 }
 
 // Option names the option of a result, without the set and backbone.
 func (r Result) Option() string {
-	return strings.Join([]string{r.Mode, r.Score, r.Pool, r.Post, "zoom=" + r.Zoom}, " ")
+	post := r.Post
+	if r.XPool != "" && r.XPool != string(xpool.Mean) {
+		post = r.XPool + "/" + r.Post
+	}
+	return strings.Join([]string{r.Mode, r.Score, r.Pool, post, "zoom=" + r.Zoom}, " ")
 }
 
 // scored is one score variant of a category.
@@ -104,6 +124,11 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	if log == nil {
 		log = io.Discard
 	}
+	for _, p := range c.Posts {
+		if p != "raw" && p != "l2" && p != "pcaw" {
+			return nil, fmt.Errorf("eval: X post-processing %q: want raw, l2 or pcaw", p)
+		}
+	}
 	var rows []Result
 	xs := map[string][][]float32{} // category|option -> L2 X per backbone
 	meta := map[string]Result{}
@@ -119,6 +144,12 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			o.Backbone, o.Cache, o.Seed, o.Workers = bb, c.Cache, c.Seed, c.Workers
 			if len(c.Layers) > 0 {
 				o.Layers = c.Layers
+			}
+			if name, layers, ok := strings.Cut(bb, "@"); ok { // name@tap+tap: this backbone's own taps
+				o.Backbone, o.Layers = name, strings.Split(layers, "+")
+			}
+			if err := c.Input.apply(&o); err != nil {
+				return nil, err
 			}
 			o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}
 			o.SkipSemiWithoutTrain = true
@@ -157,6 +188,11 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			}
 		}
 	}
+	cons, err := consensusRows(c, rows, truth)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, cons...)
 	if len(c.Backbones) < 2 {
 		return rows, nil
 	}
@@ -186,6 +222,10 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			return nil, err
 		}
 		r.Sil = silhouette(x, n, d, pred)
+		r.pred = pred
+		if r.KEst, err = c.kEstimate(x, n, d); err != nil {
+			return nil, err
+		}
 		r.Backbone = name
 		r.NMI, r.ARI, r.F1 = sc.NMI, sc.ARI, sc.F1
 		r.Seconds = time.Since(t0).Seconds()
@@ -258,7 +298,7 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 	var rows []Result
 	var xs [][]float32
 	emit := func(r Result, x []float32, d int, t0 time.Time, extra float64) error {
-		for _, post := range []string{"raw", "l2", "pcaw"} {
+		for _, post := range c.posts() {
 			xx, dd := x, d
 			switch post {
 			case "l2":
@@ -273,6 +313,10 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 			if err != nil {
 				return err
 			}
+			if r.KEst, err = c.kEstimate(xx, N, dd); err != nil {
+				return err
+			}
+			r.pred = pred
 			r.Post, r.NMI, r.ARI, r.F1 = post, sc.NMI, sc.ARI, sc.F1
 			r.Sil = silhouette(xx, N, dd, pred)
 			r.Seconds = extra + time.Since(t0).Seconds()
@@ -321,15 +365,17 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 	}
 	// Average: uniform weights.
 	{
-		t0 := time.Now()
-		x, err := alpha.ImageEmbeddings(f.Z, uniform(N, M))
-		if err != nil {
-			return nil, nil, err
-		}
-		r := base
-		r.Mode, r.Score, r.Pool = rundir.ModeAverage, "-", "uniform"
-		if err := emit(r, x.Data, D, t0, 0); err != nil {
-			return nil, nil, err
+		for _, kind := range c.xpools() {
+			t0 := time.Now()
+			x, err := xpool.Embed(alpha.Tensors(f.Z), [][]float64{uniform(N, M)}, kind, base0)
+			if err != nil {
+				return nil, nil, err
+			}
+			r := base
+			r.Mode, r.Score, r.Pool, r.XPool = rundir.ModeAverage, "-", "uniform", string(kind)
+			if err := emit(r, x[0].Data, kind.Dim(D), t0, 0); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	pools := c.pools()
@@ -346,9 +392,22 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 			}
 			r := base
 			r.Mode, r.Score, r.Pool, r.Peak = v.mode, v.name, p.name, peak(v.s)
-			if err := emit(r, x.Data, D, t0, v.secs); err != nil {
-				return nil, nil, err
+			wsecs := time.Since(t0).Seconds() // weights and the mean X
+			for _, kind := range c.xpools() {
+				xk, tk := x, time.Now()
+				if kind != xpool.Mean {
+					xx, err := xpool.Embed(alpha.Tensors(f.Z), [][]float64{a}, kind, base0)
+					if err != nil {
+						return nil, nil, err
+					}
+					xk = xx[0]
+				}
+				r.XPool = string(kind)
+				if err := emit(r, xk.Data, kind.Dim(D), tk, v.secs+wsecs); err != nil {
+					return nil, nil, err
+				}
 			}
+			r.XPool = string(xpool.Mean)
 			for _, zp := range c.ZoomPools {
 				if zp != p.name {
 					continue

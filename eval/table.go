@@ -12,11 +12,11 @@ import (
 // WriteCSV writes the rows as CSV with a header.
 func WriteCSV(w io.Writer, rows []Result) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"set", "category", "backbone", "mode", "score", "pool", "post", "zoom", "n", "k", "nmi", "ari", "f1", "seconds", "sil", "peak"})
+	_ = cw.Write([]string{"set", "category", "backbone", "mode", "score", "pool", "post", "zoom", "n", "k", "nmi", "ari", "f1", "seconds", "sil", "peak", "xpool", "kest"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	for _, r := range rows {
 		_ = cw.Write([]string{r.Set, r.Category, r.Backbone, r.Mode, r.Score, r.Pool, r.Post, r.Zoom,
-			strconv.Itoa(r.N), strconv.Itoa(r.K), f(r.NMI), f(r.ARI), f(r.F1), strconv.FormatFloat(r.Seconds, 'f', 2, 64), f(r.Sil), f(r.Peak)})
+			strconv.Itoa(r.N), strconv.Itoa(r.K), f(r.NMI), f(r.ARI), f(r.F1), strconv.FormatFloat(r.Seconds, 'f', 2, 64), f(r.Sil), f(r.Peak), r.XPool, strconv.Itoa(r.KEst)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -66,10 +66,18 @@ func WriteTable(w io.Writer, rows []Result) {
 				n++
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |", r0.Backbone, r0.Mode, r0.Score, r0.Pool, r0.Post, r0.Zoom)
+		post := r0.Post
+		if r0.XPool != "" && r0.XPool != "mean" {
+			post = r0.XPool + " " + r0.Post
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |", r0.Backbone, r0.Mode, r0.Score, r0.Pool, post, r0.Zoom)
 		for _, s := range sets {
 			if r, ok := cell[key{opt, s}]; ok {
-				fmt.Fprintf(&b, " %.3f/%.3f/%.3f |", r.NMI, r.ARI, r.F1)
+				fmt.Fprintf(&b, " %.3f/%.3f/%.3f", r.NMI, r.ARI, r.F1)
+				if r.KEst > 0 {
+					fmt.Fprintf(&b, " k%d", r.KEst)
+				}
+				b.WriteString(" |")
 			} else {
 				b.WriteString(" - |")
 			}

@@ -28,6 +28,11 @@ func transpose8x8AVX2(src *float32, ld int, dst *float32, ldd int)
 //go:noescape
 func copy16AVX2(rows int, src *float32, ld int, dst *float32)
 
+// copy16GroupAVX2 is copy16GroupGo in AVX2, rows and groups positive.
+//
+//go:noescape
+func copy16GroupAVX2(rows, groups int, src *float32, ld int, dst *float32, dstride int)
+
 // rowMinAVX2 is rowMin in AVX2+FMA (nn_avx2_amd64.s).
 //
 //go:noescape
@@ -73,4 +78,16 @@ func copy16(rows int, src []float32, ld int, dst []float32) {
 		return
 	}
 	copy16Go(rows, src, ld, dst)
+}
+
+// copy16Group packs groups adjacent 16-column panels in one pass:
+// dst[q*dstride+p*16+j] = src[p*ld+q*16+j] for p < rows, q < groups, j < 16.
+func copy16Group(rows, groups int, src []float32, ld int, dst []float32, dstride int) {
+	if haveAVX2 && rows > 0 && groups > 0 {
+		_ = src[(rows-1)*ld+16*groups-1] // copy16GroupAVX2 reads this far
+		_ = dst[(groups-1)*dstride+rows*16-1]
+		copy16GroupAVX2(rows, groups, &src[0], ld, &dst[0], dstride)
+		return
+	}
+	copy16GroupGo(rows, groups, src, ld, dst, dstride)
 }

@@ -14,6 +14,12 @@ func transpose8x8(src []float32, ld int, dst []float32, ldd int) { transpose8x8G
 // copy16 copies rows rows of 16 floats: dst[p*16+j] = src[p*ld+j].
 func copy16(rows int, src []float32, ld int, dst []float32) { copy16Go(rows, src, ld, dst) }
 
+// copy16Group packs groups adjacent 16-column panels in one pass:
+// dst[q*dstride+p*16+j] = src[p*ld+q*16+j] for p < rows, q < groups, j < 16.
+func copy16Group(rows, groups int, src []float32, ld int, dst []float32, dstride int) {
+	copy16GroupGo(rows, groups, src, ld, dst, dstride)
+}
+
 func rowMinAVX2(n int, c, norms *float32) (v float32, j int) {
 	panic("gemm: no AVX2 assembly")
 }

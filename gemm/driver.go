@@ -268,14 +268,27 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, src aSource, pb *PackedB, c
 			last := ep != nil && pc+kcb == k
 			for qi := 0; qi < q1-q0; qi++ {
 				q := q0 + (qi+rot)%(q1-q0)
-				if pc == 0 {
-					pb.ready(q)
-				}
+				pb.ready(q, pc, pc+kcb)
 				bp := &pb.data[(q*k+pc)*nr]
 				j := q * nr
 				nw := min(nr, n-j)
+				var bnext *float32 // the B micro-panel used after this one
+				if kern.next != nil {
+					nq, npc := q0+(qi+1+rot)%(q1-q0), pc
+					if qi+1 == q1-q0 {
+						npc = pc + kc
+						if npc >= k {
+							npc = 0
+						}
+					}
+					bnext = &pb.data[(nq*k+npc)*nr]
+				}
 				for ir := 0; ir < mcb; ir += mr {
 					mh := min(mr, mcb-ir)
+					if mh == mr && nw == nr && bnext != nil {
+						kern.next(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc, bnext)
+						continue
+					}
 					fn, rowsOK := kern.fn, mh == mr
 					if mh < mr && kern.rows != nil {
 						fn, rowsOK = kern.rows[mh], true // writes only the mh valid rows

@@ -20,7 +20,11 @@
 //     operands in cache (about 115 GFLOP/s per core: the CPU found here runs
 //     512-bit FMAs at 32 flop/cycle, Zen 4 style). The 6x16 kernel's k
 //     loop is unrolled 4 times (98% of the FMA peak of a Zen 3 core with its
-//     operands in cache, TestTuneKernel). Generated row-edge variants
+//     operands in cache, TestTuneKernel); its variant kernel6x16n, used
+//     for the full tiles, also prefetches the B micro-panel the driver uses
+//     next (one line per k step), since on the Zen 3 machine B arriving
+//     from L3 or memory at the first tile of each panel was the kernel's
+//     largest stall in a full product. Generated row-edge variants
 //     (kernel14x32r1..r13, kernel6x16r1..r5) make a partial row tile cost
 //     only its rows. Every assembly kernel has a Go twin (kernel_noasm.go, build tag
 //     noasm) and the tests run all kernels the machine has on the same
@@ -43,7 +47,10 @@
 //     PackBank and reused by MatMulPacked / NearestDistancesPacked. MatMul
 //     and MatMulT pack B lazily: the first worker to need a panel of B packs
 //     it, so there is no separate packing phase and the panel is still in
-//     cache when the kernel first reads it.
+//     cache when the kernel first reads it. With the AVX2 tile the unit is
+//     4 adjacent panels x one k block, so that each row of B is read as
+//     256 contiguous bytes (one page walk and one miss per 64 floats
+//     instead of per 16 when B's rows are kilobytes apart).
 //   - Epilogue: MatMulPackedEpilogue applies a per-column bias, a residual
 //     matrix, ReLU/ReLU6 (AVX-512 epilogue32, Go twin epilogueGo) and an
 //     optional per-row hook (GELU) to each finished mc x nr block of C (a

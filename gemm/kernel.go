@@ -23,6 +23,16 @@ type kernel struct {
 	// rows, when not nil, holds variants for a partial row tile: rows[r]
 	// computes and writes only the first r rows (A still packed mr wide).
 	rows []func(kc int, a, b, c *float32, ldc int, accumulate bool)
+	// lazyGroup is the number of adjacent B panels that MatMul packs as one
+	// unit on first use, a k block at a time (0 or 1: whole panels, one at
+	// a time). Packing g panels reads each row of B as g*nr contiguous
+	// floats instead of nr: a B whose rows are 3 KiB or more apart costs
+	// one page walk and one latency-bound miss per g*nr floats instead of
+	// per nr.
+	lazyGroup int
+	// next, when not nil, is fn that also prefetches bnext, the kc x nr B
+	// micro-panel the driver will use next; it gives the same bits as fn.
+	next func(kc int, a, b, c *float32, ldc int, accumulate bool, bnext *float32)
 }
 
 // Kernels in order of preference. The AVX-512 tile 14x32 uses 28 of the 32
@@ -32,7 +42,7 @@ type kernel struct {
 // AVX2 tile 6x16 is the classic 12-accumulator ymm layout.
 var (
 	kernelAVX512 = &kernel{name: "avx512-14x32", mr: 14, nr: 32, fn: kernel14x32, rows: rows14x32}
-	kernelAVX2   = &kernel{name: "avx2-6x16", mr: 6, nr: 16, fn: kernel6x16, rows: rows6x16}
+	kernelAVX2   = &kernel{name: "avx2-6x16", mr: 6, nr: 16, fn: kernel6x16, rows: rows6x16, next: kernel6x16n, lazyGroup: 4}
 	kernelGo     = &kernel{name: "go-4x16", mr: 4, nr: 16, fn: kernelGo4x16}
 	// kernelNEON is the arm64 ASIMD tile (kernel_arm64.go).
 	kernelNEON = &kernel{name: "neon-8x12", mr: 8, nr: 12, fn: kernel8x12, rows: rows8x12}

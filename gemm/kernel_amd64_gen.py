@@ -7,13 +7,26 @@ k step), which is tedious to write by hand but trivial to generate.
 Contract: see kernel.go (type kernel) and kernel_amd64.go.
 """
 
-def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astride=None, unroll=1):
-    """mr rows are computed; A is packed with astride (>= mr) floats per k step."""
+def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astride=None, unroll=1, bnext=False):
+    """mr rows are computed; A is packed with astride (>= mr) floats per k step.
+
+    With bnext the function takes a seventh argument, the B micro-panel the
+    caller will use next, and prefetches one 64-byte line of it per k step of
+    the unrolled loop (nr*4 = 64 bytes of B per step, so the whole next
+    micro-panel is requested while this one is computed).
+    """
     astride = astride or mr
     width = 64 if vec == 'Z' else 32      # bytes per vector
-    w(f'// func {name}(kc int, a, b, c *float32, ldc int, accumulate bool)')
-    w(f'TEXT ·{name}(SB), NOSPLIT, $0-41')
+    if bnext:
+        assert 4 * nr == 64
+        w(f'// func {name}(kc int, a, b, c *float32, ldc int, accumulate bool, bnext *float32)')
+        w(f'TEXT ·{name}(SB), NOSPLIT, $0-56')
+    else:
+        w(f'// func {name}(kc int, a, b, c *float32, ldc int, accumulate bool)')
+        w(f'TEXT ·{name}(SB), NOSPLIT, $0-41')
     w('\tMOVQ kc+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ b+16(FP), DI\n\tMOVQ c+24(FP), DX\n\tMOVQ ldc+32(FP), R8\n\tSHLQ $2, R8')
+    if bnext:
+        w('\tMOVQ bnext+48(FP), R12')
     nacc = mr * nacc_per_row
     for r in range(nacc):
         w(f'\tVPXORD {vec}{r}, {vec}{r}, {vec}{r}' if vec == 'Z' else f'\tVXORPS {vec}{r}, {vec}{r}, {vec}{r}')
@@ -43,8 +56,13 @@ def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astr
         w(f'\tTESTQ BX, BX\n\tJLE tail{label}')
         w(f'unrolled{label}:')
         for u in range(unroll):
+            if bnext:
+                w(f'\tPREFETCHT0 {u*64}(R12)' if u else '\tPREFETCHT0 (R12)')
             step(u)
-        w(f'\tADDQ ${4*astride*unroll}, SI\n\tADDQ ${4*nr*unroll}, DI\n\tDECQ BX\n\tJNZ unrolled{label}')
+        w(f'\tADDQ ${4*astride*unroll}, SI\n\tADDQ ${4*nr*unroll}, DI')
+        if bnext:
+            w(f'\tADDQ ${64*unroll}, R12')
+        w(f'\tDECQ BX\n\tJNZ unrolled{label}')
         w(f'tail{label}:')
     w(f'\tTESTQ CX, CX\n\tJLE store{label}')
     w(f'loop{label}:')
@@ -155,6 +173,10 @@ def main():
     # AVX2: 6 rows x 2 ymm = 12 accumulators Y0-Y11, B in Y12-Y13, A in Y14.
     # The k loop is unrolled 4 times (KC_UNROLL_AVX2).
     gen_kernel(w, 'kernel6x16', 6, 16, 'Y', 2, 12, [14], '256', unroll=KC_UNROLL_AVX2)
+    # The same kernel prefetching the next B micro-panel (the driver's full
+    # tiles): B streamed from L3 or memory for the first tile of each panel
+    # is otherwise the kernel's largest stall (see kernel_amd64.go).
+    gen_kernel(w, 'kernel6x16n', 6, 16, 'Y', 2, 12, [14], 'n256', unroll=KC_UNROLL_AVX2, bnext=True)
     # Row-edge variants of the 6x16 tile (A still packed 6 wide).
     for r in range(1, 6):
         gen_kernel(w, f'kernel6x16r{r}', r, 16, 'Y', 2, 12, [14], f'a{r}', astride=6, unroll=KC_UNROLL_AVX2)

@@ -1,8 +1,11 @@
 package gemm
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/anomclust/anomclust/internal/isa"
 )
 
 // TestKernels checks every kernel this machine can run against goKernel at
@@ -90,5 +93,40 @@ func TestRowKernels(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestNextKernels checks the prefetching variants: next must write exactly
+// the bits of fn (the same FMAs in the same order; the prefetch of bnext is
+// only a hint), for depths around the 4-step unroll, into a strided C, and
+// leave the rest of C untouched.
+func TestNextKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	tested := 0
+	for _, kern := range testKernels() {
+		if kern.next == nil {
+			continue
+		}
+		tested++
+		mr, nr, ldc := kern.mr, kern.nr, kern.nr+5
+		for _, kc := range []int{0, 1, 3, 4, 5, 8, 13, 300} {
+			for _, acc := range []bool{false, true} {
+				a, b := randSlice(rng, max(kc*mr, 1)), randSlice(rng, max(kc*nr, 1))
+				bnext := randSlice(rng, max(kc*nr, 1))
+				c0 := randSlice(rng, mr*ldc)
+				want := append([]float32(nil), c0...)
+				got := append([]float32(nil), c0...)
+				kern.fn(kc, &a[0], &b[0], &want[0], ldc, acc)
+				kern.next(kc, &a[0], &b[0], &got[0], ldc, acc, &bnext[0])
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s next kc=%d acc=%v: C[%d][%d] = %g, fn gives %g", kern.name, kc, acc, i/ldc, i%ldc, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+	if haveAsm && isa.Has(isa.AVX2) && tested == 0 {
+		t.Fatal("the AVX2 kernel has no prefetching variant")
 	}
 }

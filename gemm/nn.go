@@ -193,6 +193,22 @@ func (cfg config) nnRange(i0, i1, q0, q1 int, a []float32, lda int, bank *Packed
 				kcb := min(kc, d-pc)
 				for q := qb; q < qe; q++ {
 					bp := &pb.data[(q*d+pc)*nr]
+					if kern.next != nil {
+						// Prefetch the B micro-panel used next (same
+						// bits as kern.fn).
+						nq, npc := q+1, pc
+						if nq == qe {
+							nq, npc = qb, pc+kc
+							if npc >= d {
+								nq, npc = min(qe, q1-1), 0
+							}
+						}
+						bnext := &pb.data[(nq*d+npc)*nr]
+						for ir := 0; ir < mcb; ir += mr {
+							kern.next(kcb, &ap[pc*mcPad+ir*kcb], bp, &cp[ir*nb+(q-qb)*nr], nb, pc > 0, bnext)
+						}
+						continue
+					}
 					for ir := 0; ir < mcb; ir += mr {
 						kern.fn(kcb, &ap[pc*mcPad+ir*kcb], bp, &cp[ir*nb+(q-qb)*nr], nb, pc > 0)
 					}

@@ -37,3 +37,15 @@ func copy16Go(rows int, src []float32, ld int, dst []float32) {
 		copy(dst[p*16:p*16+16], src[p*ld:p*ld+16])
 	}
 }
+
+// copy16GroupGo is the Go twin of copy16GroupAVX2: groups adjacent
+// 16-column panels packed in one pass, dst[q*dstride+p*16+j] =
+// src[p*ld+q*16+j] for p < rows, q < groups, j < 16.
+func copy16GroupGo(rows, groups int, src []float32, ld int, dst []float32, dstride int) {
+	for p := 0; p < rows; p++ {
+		row := src[p*ld : p*ld+16*groups]
+		for q := 0; q < groups; q++ {
+			copy(dst[q*dstride+p*16:q*dstride+p*16+16], row[q*16:q*16+16])
+		}
+	}
+}

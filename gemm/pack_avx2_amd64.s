@@ -141,3 +141,37 @@ c16loop:
 	JNZ c16loop
 	VZEROUPPER
 	RET
+
+// func copy16GroupAVX2(rows, groups int, src *float32, ld int, dst *float32, dstride int)
+// dst[q*dstride+p*16+j] = src[p*ld+q*16+j] for p < rows, q < groups (both
+// positive), j < 16 (strides in floats): adjacent 16-column B panels of
+// C = A·B packed in one pass, each row of B read as groups*64 contiguous
+// bytes.
+TEXT ·copy16GroupAVX2(SB), NOSPLIT, $0-48
+	MOVQ rows+0(FP), CX
+	MOVQ groups+8(FP), BX
+	MOVQ src+16(FP), SI
+	MOVQ ld+24(FP), DX
+	SHLQ $2, DX
+	MOVQ dst+32(FP), DI
+	MOVQ dstride+40(FP), R8
+	SHLQ $2, R8
+c16grows:
+	MOVQ SI, R9
+	MOVQ DI, R10
+	MOVQ BX, R11
+c16gcols:
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y1
+	VMOVUPS Y0, (R10)
+	VMOVUPS Y1, 32(R10)
+	ADDQ $64, R9
+	ADDQ R8, R10
+	DECQ R11
+	JNZ c16gcols
+	ADDQ DX, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ c16grows
+	VZEROUPPER
+	RET

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -222,6 +223,72 @@ func TestCopy16(t *testing.T) {
 		}
 		if dst[rows*16] != -7 {
 			t.Fatalf("%s: copy16 wrote past its rows", level)
+		}
+	}
+}
+
+// TestCopy16Group checks the grouped B panel copy against its definition
+// for 1 and several panels, with a destination stride wider than the
+// panel and sentinels between the panels and after the last one.
+func TestCopy16Group(t *testing.T) {
+	rng := rand.New(rand.NewPCG(29, 30))
+	const rows, ld, dstride = 9, 70, 9*16 + 5
+	for _, level := range packLevels() {
+		for _, groups := range []int{1, 2, 4} {
+			src := randSlice(rng, (rows-1)*ld+16*groups)
+			dst := make([]float32, groups*dstride)
+			for i := range dst {
+				dst[i] = -7
+			}
+			if level == "go" {
+				copy16GroupGo(rows, groups, src, ld, dst, dstride)
+			} else {
+				copy16Group(rows, groups, src, ld, dst, dstride)
+			}
+			for q := 0; q < groups; q++ {
+				for i := 0; i < dstride; i++ {
+					want := float32(-7)
+					if p, j := i/16, i%16; p < rows {
+						want = src[p*ld+q*16+j]
+					}
+					if got := dst[q*dstride+i]; got != want {
+						t.Fatalf("%s groups=%d: dst[%d][%d] = %g, want %g", level, groups, q, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLazyGroups checks MatMul through the grouped lazy packing of B
+// (kernel.lazyGroup) on shapes whose panels do not fill the last group,
+// whose last panel is partial, and whose k spans several k blocks, on 1 and
+// 2 workers, with NaN in B's padding (a pack that read past n would poison
+// C): the result must equal the same product with B packed up front.
+func TestLazyGroups(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, kern := range testKernels() {
+		for _, group := range []int{2, 3, 4} {
+			k2 := *kern
+			k2.lazyGroup = group
+			for _, sh := range [][3]int{{13, 16 * 7, 50}, {20, 16*5 + 9, 61}, {7, 40, 100}, {30, 16 * 9, 7}} {
+				m, n, k := sh[0], sh[1], sh[2]
+				lda, ldb, ldc := k+1, n+3, n+2
+				a := padded(rng, m, k, lda, float32(math.NaN()))
+				b := padded(rng, k, n, ldb, float32(math.NaN()))
+				for _, threads := range []int{1, 2} {
+					cfg := config{kern: &k2, threads: threads, kc: 24}
+					want := make([]float32, m*ldc)
+					cfg.matMulPacked(m, a, lda, cfg.packB(k, n, b, ldb, false, false), want, ldc, false)
+					got := make([]float32, m*ldc)
+					cfg.matMul(m, n, k, a, lda, b, ldb, false, got, ldc, false)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s group %d %v t%d: C[%d] = %g, want %g", kern.name, group, sh, threads, i, got[i], want[i])
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -20,34 +20,59 @@ type PackedB struct {
 }
 
 // lazySrc is the unpacked B behind a PackedB made by MatMul / MatMulT: the
-// first worker that needs a panel packs it (others needing it meanwhile
+// first worker that needs a unit of it packs it (others needing it meanwhile
 // wait), so packing is spread over the workers without a separate phase
-// and a panel is still in cache when the kernel first reads it.
+// and a unit is still in cache when the kernel first reads it. A unit is
+// group adjacent panels by kc rows of B (kernel.lazyGroup; kc = k, whole
+// panels, for the kernels without it).
 type lazySrc struct {
-	b     []float32
-	ldb   int
-	trans bool
-	state []atomic.Uint32 // per panel: 0 not packed, 1 being packed, 2 packed
+	b         []float32
+	ldb       int
+	trans     bool
+	group, kc int             // panels and rows of B per unit
+	kblocks   int             // ceil(k / kc)
+	state     []atomic.Uint32 // per unit: 0 not packed, 1 being packed, 2 packed
 }
 
-// ready makes sure panel q is packed. The atomic state gives the reader a
-// happens-before edge from the packing worker's writes.
-func (pb *PackedB) ready(q int) {
+// ready makes sure rows [p0, p1) of panel q are packed. The atomic state
+// gives the reader a happens-before edge from the packing worker's writes.
+func (pb *PackedB) ready(q, p0, p1 int) {
 	l := pb.lazy
 	if l == nil {
 		return
 	}
-	st := &l.state[q]
-	if st.Load() == 2 {
-		return
+	for kb := p0 / l.kc; kb*l.kc < p1; kb++ {
+		g := q / l.group
+		st := &l.state[g*l.kblocks+kb]
+		if st.Load() == 2 {
+			continue
+		}
+		if st.CompareAndSwap(0, 1) {
+			pb.packUnit(g*l.group, min(g*l.group+l.group, ceilDiv(pb.n, pb.kern.nr)), kb*l.kc, min(kb*l.kc+l.kc, pb.k))
+			st.Store(2)
+			continue
+		}
+		for st.Load() != 2 {
+			runtime.Gosched()
+		}
 	}
-	if st.CompareAndSwap(0, 1) {
-		pb.packPanel(q, l.b, l.ldb, l.trans)
-		st.Store(2)
-		return
+}
+
+// packUnit packs rows [p0, p1) of panels [q0, q1) of the lazy B: the full
+// 16-wide panels of B (not transposed) in one pass over its rows
+// (copy16Group), any other panel alone.
+func (pb *PackedB) packUnit(q0, q1, p0, p1 int) {
+	l := pb.lazy
+	k, n, nr := pb.k, pb.n, pb.kern.nr
+	full := q0 // panels [q0, full) go through copy16Group
+	if !l.trans && nr == 16 && q1-q0 > 1 {
+		full = min(q1, n/nr)
 	}
-	for st.Load() != 2 {
-		runtime.Gosched()
+	if full > q0 {
+		copy16Group(p1-p0, full-q0, l.b[p0*l.ldb+q0*nr:], l.ldb, pb.data[(q0*k+p0)*nr:], k*nr)
+	}
+	for q := full; q < q1; q++ {
+		pb.packPanelRows(q, p0, p1, l.b, l.ldb, l.trans)
 	}
 }
 
@@ -133,19 +158,31 @@ func (cfg config) packB(k, n int, b []float32, ldb int, trans, pooled bool) *Pac
 }
 
 // lazyB wraps B (k x n, or n x k when trans) in a PackedB with pooled
-// storage whose panels are packed on first use; the caller must
+// storage whose panels are packed on first use, in units of kc rows (the
+// driver's k block) when the kernel groups panels; the caller must
 // putBuf(pb.buf) when done.
 func (cfg config) lazyB(k, n int, b []float32, ldb int, trans bool) *PackedB {
 	nr := cfg.kern.nr
 	panels := ceilDiv(n, nr)
 	pb := &PackedB{k: k, n: n, kern: cfg.kern, buf: getBuf(max(panels*k*nr, 1))}
 	pb.data = pb.buf.view
-	pb.lazy = &lazySrc{b: b, ldb: ldb, trans: trans, state: make([]atomic.Uint32, panels)}
+	group, kc := 1, max(k, 1)
+	if cfg.kern.lazyGroup > 1 {
+		group, kc = cfg.kern.lazyGroup, balancedBlock(k, cfg.kcMax(), 1)
+	}
+	kblocks := ceilDiv(max(k, 1), kc)
+	pb.lazy = &lazySrc{b: b, ldb: ldb, trans: trans, group: group, kc: kc, kblocks: kblocks,
+		state: make([]atomic.Uint32, ceilDiv(panels, group)*kblocks)}
 	return pb
 }
 
 // packPanel packs panel q (columns q*nr ... q*nr+nr-1 of B, all k rows).
 func (pb *PackedB) packPanel(q int, b []float32, ldb int, trans bool) {
+	pb.packPanelRows(q, 0, pb.k, b, ldb, trans)
+}
+
+// packPanelRows packs rows [p0, p1) of panel q.
+func (pb *PackedB) packPanelRows(q, p0, p1 int, b []float32, ldb int, trans bool) {
 	k, n, nr := pb.k, pb.n, pb.kern.nr
 	j := q * nr
 	nw := min(nr, n-j)
@@ -154,12 +191,12 @@ func (pb *PackedB) packPanel(q int, b []float32, ldb int, trans bool) {
 		// Transposing in chunks of 256 columns of B keeps the destination
 		// (256 x nr floats) in L1/L2 while nr source rows are read
 		// sequentially.
-		for p := 0; p < k; p += 256 {
-			kb := min(256, k-p)
+		for p := p0; p < p1; p += 256 {
+			kb := min(256, p1-p)
 			packT(nw, kb, b[j*ldb+p:], ldb, dst[p*nr:], nr)
 		}
 	} else {
-		packN(k, nw, b[j:], ldb, dst, nr)
+		packN(p1-p0, nw, b[p0*ldb+j:], ldb, dst[p0*nr:], nr)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tensor"
 	"github.com/anomclust/anomclust/weights"
+	"github.com/anomclust/anomclust/xpool"
 )
 
 // AssignOptions say which run's clusters new images are placed in.
@@ -114,7 +115,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	s := run.Settings
 	o := Options{Data: ".", Out: ".", Backbone: s.Backbone, Weights: s.Weights, Layers: run.Layers,
 		PretrainDim: s.PretrainDim, TargetDim: s.TargetDim, PatchSize: s.PatchSize, ImageSize: s.ImageSize,
-		Resize: s.Resize, LayerNorm: s.LayerNorm, Batch: s.Batch, Workers: ao.Workers, Cache: ao.Cache,
+		Resize: s.Resize, LayerNorm: s.LayerNorm, ObjectCrop: s.ObjectCrop, ObjectAlign: s.ObjectAlign || cat.ObjectAlign, Batch: s.Batch, Workers: ao.Workers, Cache: ao.Cache,
 		Net: ao.Net, NetID: ao.NetID, Store: ao.Store}
 	if ao.Weights != "" {
 		o.Weights = ao.Weights
@@ -141,8 +142,9 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if M, D := z[0].Shape[0], z[0].Shape[1]; M != mdl.GridM || D != mdl.Dim || D != cl.D {
-		return nil, fmt.Errorf("assign: new images give %d x %d patch embeddings, the run %d x %d", M, D, mdl.GridM, mdl.Dim)
+	if M, D := z[0].Shape[0], z[0].Shape[1]; M != mdl.GridM || D != mdl.Dim || xPoolKind(s.XPool).Dim(D) != cl.D {
+		return nil, fmt.Errorf("assign: new images give %d x %d patch embeddings (X of %d values), the run %d x %d (X of %d)",
+			M, D, xPoolKind(s.XPool).Dim(D), mdl.GridM, mdl.Dim, cl.D)
 	}
 	sc, err := referenceScores(ctx, filepath.Join(catDir, rundir.ModelDir), mdl, mode, z, ao.Workers)
 	if err != nil {
@@ -152,10 +154,11 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := alpha.ImageEmbeddings(z, a)
+	xs, err := xpool.Embed(alpha.Tensors(z), [][]float64{a}, xPoolKind(s.XPool), alpha.Options{Workers: ao.Workers, Done: ctx.Done()})
 	if err != nil {
 		return nil, err
 	}
+	x := xs[0]
 	postX(&Options{NormalizeX: s.NormalizeX}, x)
 	D := x.Shape[1]
 	res := &AssignResult{Category: cat.Name, Mode: mode, Tau: tau, K: cl.K, X: x.Data, D: D}

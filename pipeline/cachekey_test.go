@@ -49,6 +49,8 @@ func TestCacheKey(t *testing.T) {
 		{"layers", func(o *pipeline.Options) { o.Layers = []string{"pool8"} }},
 		{"weights id", func(o *pipeline.Options) { o.NetID = "poolnet-v2" }},
 		{"backbone name", func(o *pipeline.Options) { o.Net = &poolNet{name: "poolnet-b"} }},
+		{"object crop", func(o *pipeline.Options) { o.ObjectCrop = true }},
+		{"object align", func(o *pipeline.Options) { o.ObjectAlign = true }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

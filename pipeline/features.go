@@ -26,6 +26,10 @@ import (
 // changes Z, so that older cache entries become misses.
 const zVersion = "anomclust-z/2" // 2: Winograd F(4x4) convs in ResNets (Z differs ~1e-6)
 
+// objectCropVersion changes whenever preprocess.ObjectBox changes the
+// boxes it finds (its cache entries become misses).
+const objectCropVersion = "2" // 2: compact parts turned by their rotational harmonic
+
 // net is the backbone of a run and what identifies its weights.
 type net struct {
 	bb     backbone.Backbone
@@ -111,7 +115,7 @@ func checkLayers(n *net, o *Options) error {
 func cacheSettings(n *net, o *Options) []string {
 	p := n.bb.Preprocess()
 	f := func(v float32) string { return strconv.FormatFloat(float64(v), 'g', -1, 32) }
-	return []string{
+	s := []string{
 		zVersion,
 		"backbone=" + n.bb.Name(),
 		"weights=" + n.id,
@@ -125,6 +129,14 @@ func cacheSettings(n *net, o *Options) []string {
 		"target=" + strconv.Itoa(o.TargetDim),
 		"layernorm=" + strconv.FormatBool(o.LayerNorm),
 	}
+	if o.ObjectCrop {
+		// Only when on, so the keys of earlier runs stay valid.
+		s = append(s, "object_crop="+objectCropVersion)
+	}
+	if o.ObjectAlign {
+		s = append(s, "object_align="+objectCropVersion)
+	}
+	return s
 }
 
 // extractor computes Z for image files: from the cache when it has a valid
@@ -158,7 +170,7 @@ func openExtractor(ctx context.Context, o *Options, log io.Writer) (*extractor, 
 func newExtractor(n *net, o *Options, log io.Writer) (*extractor, error) {
 	p := n.bb.Preprocess()
 	x := &extractor{net: n, opt: o, log: log,
-		pre: preprocess.Options{Resize: o.Resize, Crop: o.ImageSize, Mean: p.Mean, Std: p.Std}}
+		pre: preprocess.Options{Resize: o.Resize, Crop: o.ImageSize, Mean: p.Mean, Std: p.Std, ObjectCrop: o.ObjectCrop, ObjectAlign: o.ObjectAlign}}
 	switch {
 	case o.Cache != "" && n.id == "":
 		fmt.Fprintf(log, "feature cache not used: Options.Net %q has no NetID to tell its weights apart\n", n.bb.Name())

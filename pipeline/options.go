@@ -14,6 +14,7 @@ import (
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/weights"
+	"github.com/anomclust/anomclust/xpool"
 )
 
 // Cluster methods (docs/METHOD.md §5); the table of methods is in package
@@ -50,6 +51,16 @@ type Options struct {
 	ImageSize   int      // centre-crop side in pixels (224)
 	Resize      int      // short side before the crop in pixels (256)
 	LayerNorm   bool     // the seed's per-map LayerNorm quirk (docs/METHOD.md §2)
+	// ObjectCrop crops each image to the square around its foreground
+	// object before the resize (preprocess.ObjectBox; off by default).
+	ObjectCrop bool
+	// ObjectAlign turns an elongated part to one canonical pose, then
+	// crops it (preprocess.AlignObject; off by default).
+	ObjectAlign bool
+	// ObjectAuto turns ObjectAlign on per category when the object gate
+	// finds one part on a plain background in its images (objectgate.go);
+	// run.json's category records the decision (object_align).
+	ObjectAuto bool
 
 	// Modes are rundir.ModeUnsupervised, ModeSemi, ModeAverage. The
 	// unsupervised score of a clustered image is its mean distance to
@@ -63,6 +74,9 @@ type Options struct {
 	Weighting string
 	// NormalizeX L2-normalises each image embedding before clustering.
 	NormalizeX bool
+	// XPool is the image descriptor built from the weighted patches
+	// (package xpool; "" = xpool.Mean, METHOD §5's weighted mean).
+	XPool string
 	// RecommendTau is the temperature summary.csv marks as recommended
 	// (with the mode: semi when a category has train images, else
 	// unsupervised); nil means the one of Taus nearest to 2.
@@ -310,6 +324,11 @@ func (o *Options) validate() error {
 	if o.Coreset < 0 || o.Coreset > 1 {
 		return fmt.Errorf("coreset fraction %v not in [0, 1]", o.Coreset)
 	}
+	if o.XPool != "" {
+		if _, err := xpool.Parse(o.XPool); err != nil {
+			return err
+		}
+	}
 	if !slices.Contains(append(Weightings(), ""), o.Weighting) {
 		return fmt.Errorf("unknown weighting %q (known: %s)", o.Weighting, strings.Join(Weightings(), ", "))
 	}
@@ -367,12 +386,12 @@ func (o *Options) settings() rundir.Settings {
 		Out: o.Out, Categories: o.Categories, Preset: o.Preset,
 		Backbone: o.Backbone, Weights: o.Weights, Layers: o.Layers,
 		PretrainDim: o.PretrainDim, TargetDim: o.TargetDim, PatchSize: o.PatchSize,
-		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm,
+		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm, ObjectCrop: o.ObjectCrop, ObjectAlign: o.ObjectAlign, ObjectAuto: o.ObjectAuto,
 		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
 		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
 		Cluster: o.Cluster, K: o.K, KAuto: o.KAuto, KRange: kRangeOf(o), ExportClusters: o.ExportClusters, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
-		Weighting: o.Weighting, NormalizeX: o.NormalizeX, RecommendTau: recommendedTau(o, rundir.ModeSemi),
+		Weighting: o.Weighting, NormalizeX: o.NormalizeX, XPool: o.XPool, RecommendTau: recommendedTau(o, rundir.ModeSemi),
 		RecommendTauUnsupervised: recommendedTau(o, rundir.ModeUnsupervised),
 	}
 }

@@ -27,6 +27,9 @@ type Features struct {
 	Z, ZRef, Bank []*tensor.Tensor
 	BankPaths     []string
 	Grid          int // patches per side (M = Grid²)
+	// ObjectAlign: the images were aligned to their part (Options.
+	// ObjectAlign, or the object gate of Options.ObjectAuto).
+	ObjectAlign bool
 }
 
 // Prepared holds a backbone ready to embed more images (crops).
@@ -72,7 +75,11 @@ func prepareCategory(ctx context.Context, o *Options, p plan, ex *extractor) (Fe
 		f.Truth = append(f.Truth, it.LabelIndex)
 		f.Paths = append(f.Paths, it.Path)
 	}
-	var err error
+	ex, aligned, err := gateCategory(ctx, o, ex, p.cat.Name, f.Paths)
+	if err != nil {
+		return f, err
+	}
+	f.ObjectAlign = aligned
 	if f.Z, err = ex.Z(ctx, f.Paths, p.cat.Name+" features", o.Progress); err != nil {
 		return f, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tensor"
+	"github.com/anomclust/anomclust/xpool"
 )
 
 // Result is what Run returns: run.json's content and the summary rows
@@ -322,6 +323,11 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	}
 
 	sw.start("features")
+	ex, aligned, err := gateCategory(ctx, o, ex, p.cat.Name, paths)
+	if err != nil {
+		return info, nil, err
+	}
+	info.ObjectAlign = aligned
 	h0, m0 := ex.hits, ex.misses
 	var bp []string
 	if p.semi {
@@ -417,7 +423,7 @@ func runMode(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string
 			return nil, err
 		}
 	}
-	xs, err := alpha.ImageEmbeddingsFrom(in.z, alphas, alpha.Options{Workers: o.Workers, Done: ctx.Done()})
+	xs, err := xpool.Embed(in.z, alphas, xPoolKind(o.XPool), alpha.Options{Workers: o.Workers, Done: ctx.Done()})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -270,6 +270,11 @@ func RunShard(ctx context.Context, o Options, stage string, sh Shard) error {
 	if o.Net != nil && o.NetID == "" {
 		return errors.New("a sharded run with Options.Net needs its NetID (the shards must tell its weights apart)")
 	}
+	if o.ObjectAuto {
+		// The gate decides per category; the embed shards split the
+		// images across categories. --object-align works.
+		return errors.New("--object-auto is not supported by sharded runs: give --object-align (or not) per category")
+	}
 	loc := o.Out
 	if err := o.validate(); err != nil {
 		return err

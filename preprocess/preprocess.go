@@ -31,6 +31,13 @@ type Options struct {
 	Mean, Std [3]float32
 	// Grey16 chooses how 16-bit greyscale images become 8-bit.
 	Grey16 Grey16
+	// ObjectCrop first crops the image to the square around its
+	// foreground object (ObjectBox, objcrop.go), or keeps it whole when
+	// none is found; the resize and centre crop follow.
+	ObjectCrop bool
+	// ObjectAlign turns an elongated part to a canonical pose before
+	// the object crop (AlignObject, objalign.go); it implies ObjectCrop.
+	ObjectAlign bool
 }
 
 // ImageNet returns PatchCore's settings: Resize(256), CenterCrop(224),
@@ -93,6 +100,13 @@ func (o Options) ApplyImage(img image.Image) (Result, error) {
 		for y := 0; y < h; y++ {
 			copy(p.pix[y*w:(y+1)*w], g.Pix[y*g.Stride:])
 		}
+		switch {
+		case o.ObjectAlign:
+			p, _ = alignObject(p, o.objectKeep())
+		case o.ObjectCrop:
+			r, _ := objectBox(p, o.objectKeep())
+			p = p.sub(r)
+		}
 		c, err := resizeCropPlane(p, o.Resize, o.Crop)
 		if err != nil {
 			return Result{}, err
@@ -107,11 +121,24 @@ func (o Options) Apply(m *RGB) (Result, error) {
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
-	c, err := ResizeCrop(m, o.Resize, o.Crop)
+	c, err := ResizeCrop(o.Object(m), o.Resize, o.Crop)
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{X: o.Normalize(c), Cropped: c}, nil
+}
+
+// Object is the object step of Apply: m aligned (ObjectAlign) or cropped
+// (ObjectCrop) around its part, or m itself.
+func (o Options) Object(m *RGB) *RGB {
+	switch {
+	case o.ObjectAlign:
+		m, _ = AlignObject(m, o.objectKeep())
+	case o.ObjectCrop:
+		r, _ := ObjectBox(m, o.objectKeep())
+		m = CropRGB(m, r)
+	}
+	return m
 }
 
 func (o Options) check() error {

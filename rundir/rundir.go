@@ -131,9 +131,12 @@ type Settings struct {
 	PretrainDim int       `json:"pretrain_dim"`
 	TargetDim   int       `json:"target_dim"`
 	PatchSize   int       `json:"patchsize"`
-	ImageSize   int       `json:"image_size"` // centre-crop side, pixels
-	Resize      int       `json:"resize"`     // short side before the crop, pixels
-	LayerNorm   bool      `json:"layernorm"`  // the seed's per-map LayerNorm quirk
+	ImageSize   int       `json:"image_size"`             // centre-crop side, pixels
+	Resize      int       `json:"resize"`                 // short side before the crop, pixels
+	LayerNorm   bool      `json:"layernorm"`              // the seed's per-map LayerNorm quirk
+	ObjectCrop  bool      `json:"object_crop,omitempty"`  // --object-crop: crop to the foreground object first
+	ObjectAlign bool      `json:"object_align,omitempty"` // --object-align: turn the part to a canonical pose, then crop
+	ObjectAuto  bool      `json:"object_auto,omitempty"`  // --object-auto: --object-align where the object gate says so (Category.ObjectAlign)
 	Modes       []string  `json:"modes"`
 	Taus        []float64 `json:"taus"`
 	TrainRatio  float64   `json:"train_ratio"`
@@ -162,6 +165,7 @@ type Settings struct {
 	// Score and weighting options beyond METHOD.md (the auto preset).
 	Weighting    string  `json:"weighting,omitempty"`   // "" or "softmax": softmax(s/tau)
 	NormalizeX   bool    `json:"normalize_x,omitempty"` // X rows L2-normalised before clustering
+	XPool        string  `json:"x_pool,omitempty"`      // image descriptor (package xpool); "" = weighted mean
 	RecommendTau float64 `json:"recommend_tau"`         // tau of the recommended setting (semi)
 	// RecommendTauUnsupervised is the recommended tau when the recommended
 	// mode is unsupervised (no train images).
@@ -211,6 +215,9 @@ type Category struct {
 	Dim       int `json:"dim"` // D, the patch embedding length
 	ImageSize int `json:"image_size"`
 	Resize    int `json:"resize"`
+	// ObjectAlign: the category's images were aligned to their part
+	// (--object-align, or --object-auto's gate said so).
+	ObjectAlign bool `json:"object_align,omitempty"`
 	// NBank is the number of train/good images in the semi-supervised
 	// memory bank (0 when semi was not run); BankImages are their paths.
 	NBank      int      `json:"n_bank"`

@@ -59,9 +59,19 @@ func runEval(args []string) error {
 	layers := fs.String("layers", strings.Join(auto.Layers, ","), "backbone taps")
 	scale := addScaleFlags(fs) // --refs, --proj, --semi-proj, --exact as run's (defaults: the auto preset's)
 	coreset := fs.Float64("coreset", auto.Coreset, "semi: keep this fraction of the memory bank's patches (PatchCore greedy coreset); 0 = all")
+	xPools := fs.String("x-pools", "mean", "image descriptors to measure: "+xpoolNames())
+	posts := fs.String("posts", "raw,l2,pcaw", "X post-processings to measure (raw, l2, pcaw)")
+	kAuto := fs.Bool("kauto", false, "record the K estimate of run --k auto on every row's X (table: kN)")
+	consPools := fs.String("consensus-pools", "", "add consensus rows over every row with these pools (co-association, average and Ward linkage)")
+	predsOut := fs.String("preds", "", "write every row's clusters as JSON lines to this file")
 	csvOut := fs.String("csv", "", "write every row as CSV to this file")
 	mdOut := fs.String("md", "", "write the table as Markdown to this file")
 	seed := fs.Uint64("seed", 0, "seed of the per-class pick")
+	imageSize := fs.Int("image-size", 0, "network input (centre-crop) side in pixels, as run's (0 = the preset's 224)")
+	resize := fs.Int("resize", 0, "short side in pixels before the crop, as run's (0 = image-size*256/224)")
+	objectCrop := fs.Bool("object-crop", false, "crop each image to its foreground object first, as run's --object-crop")
+	objectAlign := fs.Bool("object-align", false, "turn the part to a canonical pose, then crop it, as run's --object-align")
+	objectAuto := fs.Bool("object-auto", false, "--object-align on the categories whose images show one part on a plain background, as run's --object-auto")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,8 +87,13 @@ func runEval(args []string) error {
 	c := eval.Config{Backbones: splitList(*backbones), Layers: splitList(*layers), Seed: *seed,
 		Refs: auto.Refs, Proj: auto.Proj, SemiProj: auto.SemiProj, Coreset: *coreset,
 		ZoomPools: splitList(*zoomPools),
+		Input:     eval.Input{ImageSize: *imageSize, Resize: *resize, ObjectCrop: *objectCrop, ObjectAlign: *objectAlign, ObjectAuto: *objectAuto},
 		Zoom:      eval.ZoomConfig{Window: *zw, Margin: *zm, MinSide: *zmin, R: *zr},
-		Log:       os.Stderr, Progress: os.Stderr}
+		Log:       os.Stderr, Progress: os.Stderr,
+		Posts: splitList(*posts), KAuto: *kAuto, ConsensusPools: splitList(*consPools)}
+	if c.XPools, err = parseXPools(*xPools); err != nil {
+		return fmt.Errorf("--x-pools: %w", err)
+	}
 	switch *cache {
 	case "none":
 	case "":
@@ -122,6 +137,11 @@ func runEval(args []string) error {
 	}
 	if *csvOut != "" {
 		if err := atomicfile.Write(*csvOut, func(w io.Writer) error { return eval.WriteCSV(w, rows) }); err != nil {
+			return err
+		}
+	}
+	if *predsOut != "" {
+		if err := atomicfile.Write(*predsOut, func(w io.Writer) error { return eval.WritePreds(w, rows) }); err != nil {
 			return err
 		}
 	}
