@@ -275,6 +275,13 @@ func RunShard(ctx context.Context, o Options, stage string, sh Shard) error {
 		// images across categories. --object-align works.
 		return errors.New("--object-auto is not supported by sharded runs: give --object-align (or not) per category")
 	}
+	if intervalOf(&o) != 1 {
+		return errors.New("--score-interval is not supported by sharded runs (their score shards take the plain mean)")
+	}
+	// The auto preset's per-category choice needs each category's images
+	// before its embed shards: sharded runs use the preset's settings for
+	// every category (whole images, plain mean scores, the weighted mean X).
+	o.PerCategory, o.Fixed = false, nil
 	loc := o.Out
 	if err := o.validate(); err != nil {
 		return err
