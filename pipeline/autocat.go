@@ -61,21 +61,9 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 	}
 	c := categoryConfigs[object]
 	co := *o
-	fixed := func(s string) bool { return slices.Contains(o.Fixed, s) }
-	if !fixed(FixAlign) {
-		co.ObjectAlign = c.align
-	} else if o.ObjectAuto && !o.ObjectAlign {
+	c.apply(&co)
+	if slices.Contains(o.Fixed, FixAlign) && o.ObjectAuto && !o.ObjectAlign {
 		co.ObjectAlign = object // --object-auto: the same gate
-	}
-	if !fixed(FixInterval) {
-		co.ScoreInterval = c.interval
-	}
-	if !fixed(FixXPool) {
-		co.XPool = string(c.xPool)
-	}
-	if !fixed(FixTau) {
-		t := c.tauUnsup
-		co.RecommendTauUnsupervised = &t
 	}
 	info.Choice = &rundir.CategoryChoice{Kind: c.kind, Found: found, Fixed: slices.Clone(o.Fixed), Why: gateWhy(object, found, cv)}
 	if !math.IsInf(cv, 0) && !math.IsNaN(cv) {
@@ -95,6 +83,36 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 		}
 	}
 	return &co, ex, nil
+}
+
+// apply sets c's settings in o, except those named in o.Fixed.
+func (c categoryConfig) apply(o *Options) {
+	fixed := func(s string) bool { return slices.Contains(o.Fixed, s) }
+	if !fixed(FixAlign) {
+		o.ObjectAlign = c.align
+	}
+	if !fixed(FixInterval) {
+		o.ScoreInterval = c.interval
+	}
+	if !fixed(FixXPool) {
+		o.XPool = string(c.xPool)
+	}
+	if !fixed(FixTau) {
+		t := c.tauUnsup
+		o.RecommendTauUnsupervised = &t
+	}
+}
+
+// forShards turns Options.PerCategory into fixed settings for a sharded
+// run, whose embed shards split a category's images before any gate
+// could see them: every category gets the texture configuration (the
+// one that does not align), as the log says.
+func forShards(o *Options) {
+	if !o.PerCategory {
+		return
+	}
+	categoryConfigs[false].apply(o)
+	o.PerCategory, o.Fixed = false, nil
 }
 
 // gateWhy is run.json's and the log's account of a gate decision.

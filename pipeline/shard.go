@@ -278,10 +278,8 @@ func RunShard(ctx context.Context, o Options, stage string, sh Shard) error {
 	if intervalOf(&o) != 1 {
 		return errors.New("--score-interval is not supported by sharded runs (their score shards take the plain mean)")
 	}
-	// The auto preset's per-category choice needs each category's images
-	// before its embed shards: sharded runs use the preset's settings for
-	// every category (whole images, plain mean scores, the weighted mean X).
-	o.PerCategory, o.Fixed = false, nil
+	perCategory := o.PerCategory
+	forShards(&o)
 	loc := o.Out
 	if err := o.validate(); err != nil {
 		return err
@@ -289,6 +287,10 @@ func RunShard(ctx context.Context, o Options, stage string, sh Shard) error {
 	log := o.Log
 	if log == nil {
 		log = io.Discard
+	}
+	if perCategory {
+		fmt.Fprintf(log, "sharded run: the auto preset's per-category choice is off; every category gets its %s configuration (x-pool %s, whole images unless --object-align)\n",
+			rundir.KindTexture, o.XPool)
 	}
 	st, err := runstore.Open(ctx, loc)
 	if err != nil {
