@@ -113,6 +113,22 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	}
 
 	s := run.Settings
+	// The auto preset's per-category choice (run.json's category)
+	// replaces the run's descriptor and score interval.
+	if cat.XPool != "" {
+		s.XPool = cat.XPool
+	}
+	if cat.ScoreInterval != 0 {
+		s.ScoreInterval = cat.ScoreInterval
+	}
+	if !(s.ScoreInterval >= 0 && s.ScoreInterval <= 1) {
+		return nil, fmt.Errorf("assign: the run's score interval %v is not in [0, 1]", s.ScoreInterval)
+	}
+	if s.XPool != "" {
+		if _, err := xpool.Parse(s.XPool); err != nil {
+			return nil, fmt.Errorf("assign: the run's x-pool: %w", err)
+		}
+	}
 	o := Options{Data: ".", Out: ".", Backbone: s.Backbone, Weights: s.Weights, Layers: run.Layers,
 		PretrainDim: s.PretrainDim, TargetDim: s.TargetDim, PatchSize: s.PatchSize, ImageSize: s.ImageSize,
 		Resize: s.Resize, LayerNorm: s.LayerNorm, ObjectCrop: s.ObjectCrop, ObjectAlign: s.ObjectAlign || cat.ObjectAlign, Batch: s.Batch, Workers: ao.Workers, Cache: ao.Cache,
@@ -146,7 +162,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 		return nil, fmt.Errorf("assign: new images give %d x %d patch embeddings (X of %d values), the run %d x %d (X of %d)",
 			M, D, xPoolKind(s.XPool).Dim(D), mdl.GridM, mdl.Dim, cl.D)
 	}
-	sc, err := referenceScores(ctx, filepath.Join(catDir, rundir.ModelDir), mdl, mode, z, ao.Workers)
+	sc, err := referenceScores(ctx, filepath.Join(catDir, rundir.ModelDir), mdl, mode, z, ao.Workers, intervalOf(&Options{ScoreInterval: s.ScoreInterval}))
 	if err != nil {
 		return nil, err
 	}
@@ -273,8 +289,10 @@ func loadClusters(dir string) (*model.Clusters, error) {
 }
 
 // referenceScores are the new images' patch scores against the model's
-// reference of the mode (all zero for average).
-func referenceScores(ctx context.Context, dir string, m *model.Model, mode string, z []*tensor.Tensor, workers int) (*alpha.Scores, error) {
+// reference of the mode (all zero for average); the unsupervised ones
+// reduce the distances to the reference images with MuSc's interval r
+// (1: their mean), as the run did.
+func referenceScores(ctx context.Context, dir string, m *model.Model, mode string, z []*tensor.Tensor, workers int, r float64) (*alpha.Scores, error) {
 	N, M := len(z), z[0].Shape[0]
 	opt := alpha.Options{Workers: workers, Done: ctx.Done()}
 	wrap := func(err error) error {
@@ -315,15 +333,30 @@ func referenceScores(ctx context.Context, dir string, m *model.Model, mode strin
 		}
 		R, P, D := shape[0], shape[1], shape[2]
 		out := &alpha.Scores{N: N, M: M, S: make([]float64, N*M)}
-		for r := 0; r < R; r++ {
-			ref := tensor.From(data[r*P*D:(r+1)*P*D], P, D)
+		var pm *alpha.PairMinima // the distances per reference, for r < 1
+		if r != 1 {
+			pm = &alpha.PairMinima{Q: N, N: R, M: M, D: make([]float32, N*R*M)}
+		}
+		for j := 0; j < R; j++ {
+			ref := tensor.From(data[j*P*D:(j+1)*P*D], P, D)
 			s, err := alpha.SemiSupervised(z, []*tensor.Tensor{ref}, opt)
 			if err != nil {
 				return nil, wrap(err)
 			}
+			if pm != nil {
+				for i := 0; i < N; i++ {
+					for k := 0; k < M; k++ {
+						pm.D[(i*R+j)*M+k] = float32(s.S[i*M+k])
+					}
+				}
+				continue
+			}
 			for k, v := range s.S {
 				out.S[k] += v / float64(R)
 			}
+		}
+		if pm != nil {
+			return alpha.IntervalScores(pm, r)
 		}
 		return out, nil
 	}

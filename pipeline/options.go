@@ -61,6 +61,14 @@ type Options struct {
 	// finds one part on a plain background in its images (objectgate.go);
 	// run.json's category records the decision (object_align).
 	ObjectAuto bool
+	// PerCategory (the auto preset) chooses the alignment, the
+	// unsupervised ScoreInterval, the recommended unsupervised tau and the
+	// XPool of each category from the object gate's decision
+	// (categoryConfigs, autocat.go); run.json's category records the
+	// choice. Fixed names the settings (FixAlign, FixInterval, FixTau,
+	// FixXPool) the caller gave explicitly: they are kept as given.
+	PerCategory bool
+	Fixed       []string
 
 	// Modes are rundir.ModeUnsupervised, ModeSemi, ModeAverage. The
 	// unsupervised score of a clustered image is its mean distance to
@@ -77,6 +85,11 @@ type Options struct {
 	// XPool is the image descriptor built from the weighted patches
 	// (package xpool; "" = xpool.Mean, METHOD §5's weighted mean).
 	XPool string
+	// ScoreInterval is MuSc's interval fraction r in (0, 1] of the
+	// unsupervised score (alpha.IntervalScores): each patch's score is the
+	// mean of its lowest r of distances to the reference images. 0 or 1 =
+	// the plain mean.
+	ScoreInterval float64
 	// RecommendTau is the temperature summary.csv marks as recommended
 	// (with the mode: semi when a category has train images, else
 	// unsupervised); nil means the one of Taus nearest to 2.
@@ -197,7 +210,9 @@ func SeedTaus() []float64 {
 // PresetAuto):
 //   - auto: mobilenet's backbone and taps with the label-free score and
 //     weighting choices measured with anomclust eval (autoScoring,
-//     docs/QUALITY.md): one setting per mode, no tau to pick by hand.
+//     docs/QUALITY.md): one setting per mode, no tau to pick by hand;
+//     per category (PerCategory) the object gate picks the alignment,
+//     score interval, unsupervised tau and X descriptor (categoryConfigs).
 //   - mobilenet: mobilenet_v2 (int8 TFLite, weights from ANOMCLUST_WEIGHTS_PATH
 //     or downloaded), taps stride8 and stride16 (28x28 and 14x14 at 224),
 //     1024/1024, no LayerNorm, tau 0,1,2: the method as published, on a
@@ -226,6 +241,7 @@ func Preset(name string) (Options, error) {
 		o.Layers = []string{"stride8", "stride16"}
 		o.PretrainDim, o.TargetDim = 1024, 1024
 		autoScoring(&o)
+		o.PerCategory = true
 	case PresetMobileNet:
 		o.Preset = PresetMobileNet
 		o.Backbone = "mobilenet_v2"
@@ -324,6 +340,14 @@ func (o *Options) validate() error {
 	if o.Coreset < 0 || o.Coreset > 1 {
 		return fmt.Errorf("coreset fraction %v not in [0, 1]", o.Coreset)
 	}
+	if !(o.ScoreInterval >= 0 && o.ScoreInterval <= 1) {
+		return fmt.Errorf("score interval %v: want a fraction in (0, 1] (0 = 1, the plain mean)", o.ScoreInterval)
+	}
+	for _, f := range o.Fixed {
+		if !slices.Contains([]string{FixAlign, FixInterval, FixTau, FixXPool}, f) {
+			return fmt.Errorf("fixed setting %q: want %s, %s, %s or %s", f, FixAlign, FixInterval, FixTau, FixXPool)
+		}
+	}
 	if o.XPool != "" {
 		if _, err := xpool.Parse(o.XPool); err != nil {
 			return err
@@ -391,7 +415,8 @@ func (o *Options) settings() rundir.Settings {
 		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
 		Cluster: o.Cluster, K: o.K, KAuto: o.KAuto, KRange: kRangeOf(o), ExportClusters: o.ExportClusters, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,
-		Weighting: o.Weighting, NormalizeX: o.NormalizeX, XPool: o.XPool, RecommendTau: recommendedTau(o, rundir.ModeSemi),
+		Weighting: o.Weighting, NormalizeX: o.NormalizeX, XPool: o.XPool, ScoreInterval: o.ScoreInterval,
+		PerCategory: o.PerCategory, Fixed: o.Fixed, RecommendTau: recommendedTau(o, rundir.ModeSemi),
 		RecommendTauUnsupervised: recommendedTau(o, rundir.ModeUnsupervised),
 	}
 }

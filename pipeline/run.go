@@ -114,14 +114,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	var rows []rundir.Row
 	for _, p := range plans {
-		c, crows, err := runCategory(ctx, &o, p, ex, log)
+		c, crows, co, err := runCategory(ctx, &o, p, ex, log)
 		if err != nil {
 			return nil, fmt.Errorf("category %s: %w", p.cat.Name, err)
 		}
-		markRecommended(&o, crows, p.semi)
-		c.RecommendedMode = recommendedMode(&o, p.semi)
+		markRecommended(co, crows, p.semi)
+		c.RecommendedMode = recommendedMode(co, p.semi)
 		if rundir.Mode(c.RecommendedMode).HasTau() {
-			c.RecommendedTau = recommendedTau(&o, c.RecommendedMode)
+			c.RecommendedTau = recommendedTau(co, c.RecommendedMode)
 		}
 		run.Categories = append(run.Categories, c)
 		for k, v := range c.Stages {
@@ -295,8 +295,9 @@ func (s *stopwatch) stop() {
 	}
 }
 
-// runCategory runs every mode and tau of one category and writes its files.
-func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.Writer) (rundir.Category, []rundir.Row, error) {
+// runCategory runs every mode and tau of one category and writes its
+// files; it returns the options the category ran with (chooseCategory).
+func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.Writer) (rundir.Category, []rundir.Row, *Options, error) {
 	sw := &stopwatch{m: map[string]float64{}}
 	defer sw.stop()
 	set := p.set
@@ -315,19 +316,18 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	}
 	catDir := rundir.CategoryDir(o.Out, p.cat.Name)
 	if err := os.MkdirAll(catDir, 0o755); err != nil {
-		return info, nil, err
+		return info, nil, o, err
 	}
 	sw.start("write")
 	if err := rundir.WriteItems(filepath.Join(catDir, rundir.ItemsFile), items); err != nil {
-		return info, nil, err
+		return info, nil, o, err
 	}
 
 	sw.start("features")
-	ex, aligned, err := gateCategory(ctx, o, ex, p.cat.Name, paths)
+	o, ex, err := chooseCategory(ctx, o, ex, p.cat.Name, paths, &info)
 	if err != nil {
-		return info, nil, err
+		return info, nil, nil, err
 	}
-	info.ObjectAlign = aligned
 	h0, m0 := ex.hits, ex.misses
 	var bp []string
 	if p.semi {
@@ -342,7 +342,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	// clustered images, then the reference-only ones.
 	in, err := ex.inputs(ctx, paths, refPaths, bp, p.cat.Name, o.Progress)
 	if err != nil {
-		return info, nil, err
+		return info, nil, o, err
 	}
 	nz := in.zRef.Len() + in.bank.Len()
 	info.CacheHits, info.CacheMisses = ex.hits-h0, ex.misses-m0
@@ -351,7 +351,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	M, D := in.z.Dims()
 	g, err := gridOf(M)
 	if err != nil {
-		return info, nil, err
+		return info, nil, o, err
 	}
 	info.GridH, info.GridW, info.Dim = g, g, D
 	if ex.cache != nil {
@@ -368,15 +368,15 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 		}
 		r, err := runMode(ctx, o, sw, p, mode, in, &info, ms, truth, items, log)
 		if err != nil {
-			return info, nil, err
+			return info, nil, o, err
 		}
 		rows = append(rows, r...)
 	}
 	sw.start("model")
 	if err := ms.save(ctx, catDir, log); err != nil {
-		return info, nil, fmt.Errorf("saving the model for assign: %w", err)
+		return info, nil, o, fmt.Errorf("saving the model for assign: %w", err)
 	}
-	return info, rows, nil
+	return info, rows, o, nil
 }
 
 // runMode scores the patches of one weighting mode, then for each of its

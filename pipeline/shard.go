@@ -275,6 +275,11 @@ func RunShard(ctx context.Context, o Options, stage string, sh Shard) error {
 		// images across categories. --object-align works.
 		return errors.New("--object-auto is not supported by sharded runs: give --object-align (or not) per category")
 	}
+	if intervalOf(&o) != 1 {
+		return errors.New("--score-interval is not supported by sharded runs (their score shards take the plain mean)")
+	}
+	perCategory := o.PerCategory
+	forShards(&o)
 	loc := o.Out
 	if err := o.validate(); err != nil {
 		return err
@@ -282,6 +287,10 @@ func RunShard(ctx context.Context, o Options, stage string, sh Shard) error {
 	log := o.Log
 	if log == nil {
 		log = io.Discard
+	}
+	if perCategory {
+		fmt.Fprintf(log, "sharded run: the auto preset's per-category choice is off; every category gets its %s configuration (x-pool %s, whole images unless --object-align)\n",
+			rundir.KindTexture, o.XPool)
 	}
 	st, err := runstore.Open(ctx, loc)
 	if err != nil {

@@ -129,6 +129,9 @@ func (in *catInputs) scoreKey(o *Options, mode string) featcache.ScoreKey {
 			proj = 0
 		}
 		parts = append(parts, featcache.Keys(in.refKeys), num("refs", float64(refs)), num("proj", float64(proj)))
+		if r := intervalOf(o); r != 1 {
+			parts = append(parts, num("interval", r)) // absent for the plain mean: earlier entries stay valid
+		}
 		if refs != 0 || proj != 0 {
 			parts = append(parts, seed)
 		}
@@ -208,7 +211,11 @@ func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat str
 	}()
 	if rundir.Mode(mode).Source() == rundir.SourceOthers {
 		opt.Refs, opt.Proj = o.Refs, o.Proj
-		s, err = alpha.UnsupervisedFrom(in.zRef, 0, N, opt)
+		if r := intervalOf(o); r != 1 {
+			s, err = intervalScores(in.zRef, N, r, opt)
+		} else {
+			s, err = alpha.UnsupervisedFrom(in.zRef, 0, N, opt)
+		}
 	} else {
 		opt.Proj = o.SemiProj
 		s, err = alpha.SemiFrom(in.z, 0, N, in.bank, opt)
@@ -282,4 +289,16 @@ func writeScores(o *Options, cat, mode string, s *alpha.Scores) error {
 		v[i] = float32(x)
 	}
 	return npy.Write(filepath.Join(dir, rundir.ScoresFile), v, s.N, s.M)
+}
+
+// intervalScores are the unsupervised scores of the first n images of src
+// with MuSc's interval averaging r (Options.ScoreInterval): the pair
+// minima of the same reference sample and search as UnsupervisedFrom
+// (memory n x src.Len() x M float32), reduced by alpha.IntervalScores.
+func intervalScores(src alpha.Source, n int, r float64, opt alpha.ScaleOptions) (*alpha.Scores, error) {
+	pm, err := alpha.PairMinimaFrom(src, 0, n, opt)
+	if err != nil {
+		return nil, err
+	}
+	return alpha.IntervalScores(pm, r)
 }

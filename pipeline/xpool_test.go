@@ -25,6 +25,7 @@ func TestAssignXPool(t *testing.T) {
 	o.Out, o.Cache, o.Net, o.NetID, o.Layers = f.Out, f.Cache, f.Net, f.NetID, f.Layers
 	o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize, o.Batch = f.PretrainDim, f.TargetDim, f.ImageSize, f.Resize, f.Batch
 	o.XPool = string(xpool.MeanStd)
+	o.Fixed = []string{pipeline.FixXPool} // kept over the preset's per-category choice
 	var b []string
 	o.Data, b, _ = splitSynth(t)
 	o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}

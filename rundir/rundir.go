@@ -163,10 +163,18 @@ type Settings struct {
 	Batch          int    `json:"batch"`
 	Report         bool   `json:"report"`
 	// Score and weighting options beyond METHOD.md (the auto preset).
-	Weighting    string  `json:"weighting,omitempty"`   // "" or "softmax": softmax(s/tau)
-	NormalizeX   bool    `json:"normalize_x,omitempty"` // X rows L2-normalised before clustering
-	XPool        string  `json:"x_pool,omitempty"`      // image descriptor (package xpool); "" = weighted mean
-	RecommendTau float64 `json:"recommend_tau"`         // tau of the recommended setting (semi)
+	Weighting  string `json:"weighting,omitempty"`   // "" or "softmax": softmax(s/tau)
+	NormalizeX bool   `json:"normalize_x,omitempty"` // X rows L2-normalised before clustering
+	XPool      string `json:"x_pool,omitempty"`      // image descriptor (package xpool); "" = weighted mean
+	// ScoreInterval is MuSc's interval fraction r of the unsupervised
+	// score (0 or 1: the plain mean over the reference images).
+	ScoreInterval float64 `json:"score_interval,omitempty"`
+	// PerCategory: the auto preset chose the alignment, score interval,
+	// recommended unsupervised tau and X descriptor per category
+	// (Category.Choice); Fixed names the ones given explicitly.
+	PerCategory  bool     `json:"per_category,omitempty"`
+	Fixed        []string `json:"fixed,omitempty"`
+	RecommendTau float64  `json:"recommend_tau"` // tau of the recommended setting (semi)
 	// RecommendTauUnsupervised is the recommended tau when the recommended
 	// mode is unsupervised (no train images).
 	RecommendTauUnsupervised float64 `json:"recommend_tau_unsupervised"`
@@ -218,6 +226,12 @@ type Category struct {
 	// ObjectAlign: the category's images were aligned to their part
 	// (--object-align, or --object-auto's gate said so).
 	ObjectAlign bool `json:"object_align,omitempty"`
+	// Choice is the auto preset's per-category configuration and why
+	// (Settings.PerCategory; nil otherwise). XPool and ScoreInterval are
+	// the category's own when set, replacing Settings'.
+	Choice        *CategoryChoice `json:"choice,omitempty"`
+	XPool         string          `json:"x_pool,omitempty"`
+	ScoreInterval float64         `json:"score_interval,omitempty"`
 	// NBank is the number of train/good images in the semi-supervised
 	// memory bank (0 when semi was not run); BankImages are their paths.
 	NBank      int      `json:"n_bank"`
@@ -456,4 +470,23 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return nil
+}
+
+// Kinds of category the auto preset tells apart (CategoryChoice.Kind).
+const (
+	KindObject  = "object"  // one part on a plain background
+	KindTexture = "texture" // anything else: surfaces, boards, scenes
+)
+
+// CategoryChoice records the auto preset's per-category configuration:
+// the kind the object gate decided on, its evidence (the fraction of
+// sampled images where a part was found and the coefficient of variation
+// of its area; nil when fewer than two parts were found) and the settings
+// the caller fixed instead.
+type CategoryChoice struct {
+	Kind   string   `json:"kind"`
+	Found  float64  `json:"gate_found"`
+	AreaCV *float64 `json:"gate_area_cv,omitempty"`
+	Why    string   `json:"why"`
+	Fixed  []string `json:"fixed,omitempty"`
 }

@@ -44,6 +44,7 @@ type runFlags struct {
 	weighting                                        *string
 	normalizeX                                       *bool
 	xPool                                            *string
+	scoreInterval                                    *float64
 	scale                                            *scaleFlags
 	in                                               *inputFlags
 	shard                                            *shardFlags
@@ -57,7 +58,7 @@ func newRunFlags() *runFlags {
 	f.in = addInputFlags(fs)
 	f.out = fs.String("out", "", "output folder (run.json, summary.csv/.md, one folder per category)")
 	f.categories = fs.String("categories", "", "comma-separated categories to run (default: all found)")
-	f.preset = fs.String("preset", pipeline.PresetAuto, "method settings: auto (mobilenet_v2 with the label-free score/weighting choices of docs/QUALITY.md: set-standardised scores, tau 0.5 and 1), mobilenet (mobilenet_v2 stride8,stride16, 1024/1024, the published method, tau 0,1,2), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
+	f.preset = fs.String("preset", pipeline.PresetAuto, "method settings: auto (mobilenet_v2 with the label-free score/weighting choices of docs/QUALITY.md: set-standardised scores, tau 0.5 and 1; per category, parts on a plain background are aligned and scored with --score-interval 0.3, others get --x-pool meanstd-u), mobilenet (mobilenet_v2 stride8,stride16, 1024/1024, the published method, tau 0,1,2), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
 	f.backbone = fs.String("backbone", d.Backbone, "backbone registry name (anomclust weights list shows them)")
 	f.weights = fs.String("weights", "", "weights file (default: found in "+weights.EnvWeightsPath+" or the cache, else downloaded)")
 	f.layers = fs.String("layers", strings.Join(d.Layers, ","), "comma-separated backbone layers; the first fixes the patch grid")
@@ -87,6 +88,7 @@ func newRunFlags() *runFlags {
 	f.weighting = fs.String("weighting", d.Weighting, "scores to weights per tau: softmax (of the scores), image-std (of each image's standardised scores) or set-std (of the scores standardised over the category)")
 	f.normalizeX = fs.Bool("normalize-x", d.NormalizeX, "L2-normalise each image embedding before clustering")
 	f.xPool = fs.String("x-pool", string(xpool.Mean), "image descriptor from the weighted patches: "+xpoolNames())
+	f.scoreInterval = fs.Float64("score-interval", 0, "unsupervised score: mean of each patch's lowest fraction r of distances to the reference images (MuSc's interval averaging; 0 or 1 = the plain mean; the auto preset picks 0.3 for parts on a plain background, 1 otherwise)")
 	f.scale = addScaleFlags(fs)
 	f.shard = addShardFlags(fs)
 	return f
@@ -168,6 +170,18 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	if set["x-pool"] {
 		o.XPool = *f.xPool
 	}
+	if set["score-interval"] {
+		o.ScoreInterval = *f.scoreInterval
+	}
+	// Settings given explicitly win over the auto preset's per-category
+	// choice.
+	for flagName, fix := range map[string]string{"object-align": pipeline.FixAlign, "object-auto": pipeline.FixAlign,
+		"score-interval": pipeline.FixInterval, "tau": pipeline.FixTau, "x-pool": pipeline.FixXPool} {
+		if set[flagName] && !slices.Contains(o.Fixed, fix) {
+			o.Fixed = append(o.Fixed, fix)
+		}
+	}
+	slices.Sort(o.Fixed)
 	if set["train-ratio"] {
 		o.TrainRatio = *f.trainRatio
 	}

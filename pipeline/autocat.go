@@ -1,0 +1,134 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/xpool"
+)
+
+// The settings Options.PerCategory (the auto preset) may fix per category;
+// a name in Options.Fixed keeps the caller's value for every category.
+// They are the run flags' names.
+const (
+	FixAlign    = "object-align"   // ObjectAlign (and ObjectAuto)
+	FixInterval = "score-interval" // ScoreInterval
+	FixTau      = "tau"            // the recommended unsupervised tau
+	FixXPool    = "x-pool"         // XPool
+)
+
+// categoryConfig is what the auto preset sets for a category of one
+// kind.
+type categoryConfig struct {
+	kind     string  // rundir.KindObject or rundir.KindTexture
+	align    bool    // Options.ObjectAlign
+	interval float64 // Options.ScoreInterval, MuSc's r of the unsupervised score (1 = plain mean)
+	tauUnsup float64 // recommended unsupervised tau (std-tau: set-std weighting)
+	xPool    xpool.Kind
+}
+
+// categoryConfigs maps the object gate's decision (objectGate: one part
+// on a plain background, or not) to the auto preset's settings, measured
+// on ../shared/data (docs/QUALITY.md, "The recommended default"): parts
+// are aligned and scored with MuSc's interval r = 0.3 at std-tau 0.5
+// (screw semi 0.669, unsupervised 0.465, metal_nut 0.493); other
+// categories keep whole images, plain mean scores at std-tau 1 and the
+// weighted mean + uniform std descriptor (neu 0.875, xsdd 0.818). The semi
+// tau is 0.5 in both (the preset's RecommendTau).
+var categoryConfigs = map[bool]categoryConfig{
+	true:  {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.5, xPool: xpool.Mean},
+	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU},
+}
+
+// chooseCategory returns the options and extractor one category runs
+// with, and fills info's record of the choice. Without PerCategory it is
+// the --object-auto gate alone (gateCategory) and o itself; with it the
+// gate's decision picks a categoryConfig whose settings replace o's,
+// except those named in o.Fixed.
+func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string, paths []string, info *rundir.Category) (*Options, *extractor, error) {
+	if !o.PerCategory {
+		ex, aligned, err := gateCategory(ctx, o, ex, name, paths)
+		info.ObjectAlign = aligned
+		return o, ex, err
+	}
+	object, found, cv, err := objectGate(ctx, paths, ex.pre.Grey16)
+	if err != nil {
+		return nil, nil, fmt.Errorf("category %s: %w", name, err)
+	}
+	c := categoryConfigs[object]
+	co := *o
+	c.apply(&co)
+	if slices.Contains(o.Fixed, FixAlign) && o.ObjectAuto && !o.ObjectAlign {
+		co.ObjectAlign = object // --object-auto: the same gate
+	}
+	info.Choice = &rundir.CategoryChoice{Kind: c.kind, Found: found, Fixed: slices.Clone(o.Fixed), Why: gateWhy(object, found, cv)}
+	if !math.IsInf(cv, 0) && !math.IsNaN(cv) {
+		info.Choice.AreaCV = &cv
+	}
+	info.ObjectAlign = co.ObjectAlign
+	info.XPool, info.ScoreInterval = co.XPool, intervalOf(&co)
+	var kept string
+	if len(o.Fixed) > 0 {
+		kept = " (kept as given: " + strings.Join(o.Fixed, ", ") + ")"
+	}
+	fmt.Fprintf(ex.log, "%s: %s -> %s: object align %v, unsupervised score interval r = %g, x-pool %s, recommended unsupervised tau %g%s\n",
+		name, info.Choice.Why, c.kind, co.ObjectAlign, intervalOf(&co), xPoolKind(co.XPool), recommendedTau(&co, rundir.ModeUnsupervised), kept)
+	if co.ObjectAlign && !ex.pre.ObjectAlign {
+		if ex, err = ex.withObjectAlign(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return &co, ex, nil
+}
+
+// apply sets c's settings in o, except those named in o.Fixed.
+func (c categoryConfig) apply(o *Options) {
+	fixed := func(s string) bool { return slices.Contains(o.Fixed, s) }
+	if !fixed(FixAlign) {
+		o.ObjectAlign = c.align
+	}
+	if !fixed(FixInterval) {
+		o.ScoreInterval = c.interval
+	}
+	if !fixed(FixXPool) {
+		o.XPool = string(c.xPool)
+	}
+	if !fixed(FixTau) {
+		t := c.tauUnsup
+		o.RecommendTauUnsupervised = &t
+	}
+}
+
+// forShards turns Options.PerCategory into fixed settings for a sharded
+// run, whose embed shards split a category's images before any gate
+// could see them: every category gets the texture configuration (the
+// one that does not align), as the log says.
+func forShards(o *Options) {
+	if !o.PerCategory {
+		return
+	}
+	categoryConfigs[false].apply(o)
+	o.PerCategory, o.Fixed = false, nil
+}
+
+// gateWhy is run.json's and the log's account of a gate decision.
+func gateWhy(object bool, found, cv float64) string {
+	verdict := fmt.Sprintf("not one part on a plain background (needs found >= %.0f%% and area CV <= %.2f)", 100*gateFound, gateCV)
+	if object {
+		verdict = "one part on a plain background"
+	}
+	return fmt.Sprintf("object gate: part found in %.0f%% of the sampled images, area CV %.2f: %s", 100*found, cv, verdict)
+}
+
+// intervalOf is the MuSc interval fraction of the unsupervised score
+// (Options.ScoreInterval; 0 means 1, the plain mean).
+func intervalOf(o *Options) float64 {
+	if o.ScoreInterval <= 0 {
+		return 1
+	}
+	return o.ScoreInterval
+}

@@ -1,0 +1,153 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/anomclust/anomclust/pipeline"
+	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/xpool"
+)
+
+// perCategoryOptions are fakeOptions with the auto preset's score,
+// weighting and per-category settings, unsupervised only (writeSet has no
+// train images).
+func perCategoryOptions(t *testing.T, data string) pipeline.Options {
+	t.Helper()
+	auto, err := pipeline.Preset(pipeline.PresetAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !auto.PerCategory {
+		t.Fatal("the auto preset does not choose per category")
+	}
+	o := fakeOptions(t, &poolNet{})
+	o.Data, o.Categories = data, nil
+	o.Preset, o.PerCategory, o.Weighting = auto.Preset, auto.PerCategory, auto.Weighting
+	o.Taus, o.RecommendTau, o.RecommendTauUnsupervised = auto.Taus, auto.RecommendTau, auto.RecommendTauUnsupervised
+	o.Modes = []string{rundir.ModeUnsupervised}
+	o.Refs = 6
+	return o
+}
+
+// runCat runs o and returns run.json's only category and the X.npy of
+// the unsupervised result at tau.
+func runCat(t *testing.T, o pipeline.Options, tau float64) (rundir.Category, []byte) {
+	t.Helper()
+	if _, err := pipeline.Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	run, err := rundir.ReadRun(o.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := run.Categories[0]
+	x, err := os.ReadFile(filepath.Join(rundir.ResultDir(o.Out, c.Name, rundir.ModeUnsupervised, tau), rundir.XFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, x
+}
+
+// TestPerCategory: the auto preset gives a category of parts on a plain
+// background the object configuration (aligned, MuSc interval 0.3,
+// recommended unsupervised tau 0.5, weighted-mean X) and a category of
+// blobs on a surface the texture one (whole images, plain mean scores,
+// tau 1, mean + uniform std X). run.json records the kind and the gate's
+// evidence; the X of each equals that of a run given the same settings
+// explicitly; assign rebuilds the same X and scores from the recorded
+// choice; a setting named in Fixed keeps the caller's value.
+func TestPerCategory(t *testing.T) {
+	for _, tc := range []struct {
+		parts    bool
+		kind     string
+		interval float64
+		pool     xpool.Kind
+		tau      float64
+	}{
+		{true, rundir.KindObject, 0.3, xpool.Mean, 0.5},
+		{false, rundir.KindTexture, 1, xpool.MeanStdU, 1},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			data := writeSet(t, tc.parts)
+			o := perCategoryOptions(t, data)
+			c, x := runCat(t, o, tc.tau)
+			ch := c.Choice
+			if ch == nil || ch.Kind != tc.kind || c.ObjectAlign != tc.parts || c.XPool != string(tc.pool) ||
+				c.ScoreInterval != tc.interval || c.RecommendedMode != rundir.ModeUnsupervised || c.RecommendedTau != tc.tau {
+				t.Fatalf("category record %+v, choice %+v", c, ch)
+			}
+			if tc.parts && (ch.Found != 1 || ch.AreaCV == nil || !(*ch.AreaCV <= 0.2)) || ch.Why == "" {
+				t.Errorf("gate evidence %+v", ch)
+			}
+			// The same settings given explicitly, without the choice.
+			e := fakeOptions(t, &poolNet{})
+			e.Data, e.Categories, e.Modes, e.Refs, e.Weighting, e.Taus = data, nil, o.Modes, o.Refs, o.Weighting, o.Taus
+			e.ObjectAlign, e.ScoreInterval, e.XPool = tc.parts, tc.interval, string(tc.pool)
+			ec, ex := runCat(t, e, tc.tau)
+			if ec.Choice != nil || !bytes.Equal(x, ex) {
+				t.Errorf("X of the per-category run differs from the explicit run's (choice %+v)", ec.Choice)
+			}
+			// assign: the per-category run and the explicit one place
+			// the same images with the same X and scores.
+			imgs := []string{filepath.Join(data, "a", "0.png"), filepath.Join(data, "b", "3.png")}
+			assign := func(out string) *pipeline.AssignResult {
+				t.Helper()
+				tau := tc.tau
+				r, err := pipeline.Assign(context.Background(), pipeline.AssignOptions{Run: out, Mode: rundir.ModeUnsupervised, Tau: &tau,
+					Images: imgs, Net: o.Net, NetID: o.NetID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			a1, a2 := assign(o.Out), assign(e.Out)
+			if a1.D != tc.pool.Dim(16) || a1.D != a2.D || !equalF32(a1.X, a2.X) || a1.Rows[0].Score != a2.Rows[0].Score || a1.Rows[1].Score != a2.Rows[1].Score {
+				t.Errorf("assign on the per-category run differs from the explicit run's: D %d, %d; scores %v %v, %v %v",
+					a1.D, a2.D, a1.Rows[0].Score, a2.Rows[0].Score, a1.Rows[1].Score, a2.Rows[1].Score)
+			}
+			if tc.interval != 1 {
+				// The interval matters to run and assign: the plain mean
+				// scores give another X (on the same score cache: its
+				// key tells the two apart).
+				p := e
+				p.Out, p.ScoreInterval = filepath.Join(t.TempDir(), "plain"), 1
+				if _, px := runCat(t, p, tc.tau); bytes.Equal(px, x) {
+					t.Error("run's X with r = 0.3 equals the plain mean's")
+				}
+				if a3 := assign(p.Out); equalF32(a3.X, a1.X) || a3.Rows[0].Score == a1.Rows[0].Score {
+					t.Error("assign's X and scores with r = 0.3 equal those with the plain mean")
+				}
+			}
+			// Fixed settings are kept.
+			f := perCategoryOptions(t, data)
+			f.XPool, f.ScoreInterval, f.ObjectAlign = string(xpool.GeM), 0.5, false
+			f.Fixed = []string{pipeline.FixAlign, pipeline.FixInterval, pipeline.FixTau, pipeline.FixXPool}
+			fc, _ := runCat(t, f, 1)
+			if fc.Choice == nil || fc.Choice.Kind != tc.kind || len(fc.Choice.Fixed) != 4 || fc.ObjectAlign || fc.XPool != string(xpool.GeM) ||
+				fc.ScoreInterval != 0.5 || fc.RecommendedTau != 1 {
+				t.Errorf("fixed settings not kept: %+v, choice %+v", fc, fc.Choice)
+			}
+		})
+	}
+	o := perCategoryOptions(t, writeSet(t, true))
+	o.Fixed = []string{"layers"}
+	if _, err := pipeline.Run(context.Background(), o); err == nil {
+		t.Error("an unknown fixed setting was accepted")
+	}
+}
+
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
