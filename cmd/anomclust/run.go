@@ -117,31 +117,23 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	if set["layers"] {
 		o.Layers = splitList(*f.layers)
 	}
-	ints := map[string]struct {
-		dst *int
-		v   int
-	}{
+	copyFlags(set, map[string]flagCopy[int]{
 		"pretrain-dim": {&o.PretrainDim, *f.pretrain}, "target-dim": {&o.TargetDim, *f.target},
 		"patchsize": {&o.PatchSize, *f.patch}, "image-size": {&o.ImageSize, *f.imageSize},
 		"resize": {&o.Resize, *f.resize}, "batch": {&o.Batch, *f.batch},
-	}
-	for name, p := range ints {
-		if set[name] {
-			*p.dst = p.v
-		}
-	}
-	if set["layernorm"] {
-		o.LayerNorm = *f.layerNorm
-	}
-	if set["object-crop"] {
-		o.ObjectCrop = *f.objectCrop
-	}
-	if set["object-align"] {
-		o.ObjectAlign = *f.objectAlign
-	}
-	if set["object-auto"] {
-		o.ObjectAuto = *f.objectAuto
-	}
+	})
+	copyFlags(set, map[string]flagCopy[bool]{
+		"layernorm": {&o.LayerNorm, *f.layerNorm}, "object-crop": {&o.ObjectCrop, *f.objectCrop},
+		"object-align": {&o.ObjectAlign, *f.objectAlign}, "object-auto": {&o.ObjectAuto, *f.objectAuto},
+		"normalize-x": {&o.NormalizeX, *f.normalizeX},
+	})
+	copyFlags(set, map[string]flagCopy[string]{
+		"weighting": {&o.Weighting, *f.weighting}, "x-pool": {&o.XPool, *f.xPool},
+		"cluster": {&o.Cluster, *f.cluster},
+	})
+	copyFlags(set, map[string]flagCopy[float64]{
+		"score-interval": {&o.ScoreInterval, *f.scoreInterval}, "train-ratio": {&o.TrainRatio, *f.trainRatio},
+	})
 	if set["tau"] {
 		if o.Taus, err = parseTaus(*f.tau); err != nil {
 			return o, err
@@ -161,18 +153,6 @@ func (f *runFlags) options() (pipeline.Options, error) {
 			o.Modes = append(o.Modes, m)
 		}
 	}
-	if set["weighting"] {
-		o.Weighting = *f.weighting
-	}
-	if set["normalize-x"] {
-		o.NormalizeX = *f.normalizeX
-	}
-	if set["x-pool"] {
-		o.XPool = *f.xPool
-	}
-	if set["score-interval"] {
-		o.ScoreInterval = *f.scoreInterval
-	}
 	// Settings given explicitly win over the auto preset's per-category
 	// choice.
 	for flagName, fix := range map[string]string{"object-align": pipeline.FixAlign, "object-auto": pipeline.FixAlign,
@@ -182,12 +162,6 @@ func (f *runFlags) options() (pipeline.Options, error) {
 		}
 	}
 	slices.Sort(o.Fixed)
-	if set["train-ratio"] {
-		o.TrainRatio = *f.trainRatio
-	}
-	if set["cluster"] {
-		o.Cluster = *f.cluster
-	}
 	f.in.apply(&o)
 	if set["coreset"] {
 		o.Coreset = *f.coreset
@@ -354,4 +328,20 @@ func absPath(path string) string {
 		return a
 	}
 	return path
+}
+
+// flagCopy is where a flag's parsed value goes in the options.
+type flagCopy[T any] struct {
+	dst *T
+	v   T
+}
+
+// copyFlags stores each named flag's value that was given on the command
+// line, so the preset's value stays for the others.
+func copyFlags[T any](set map[string]bool, flags map[string]flagCopy[T]) {
+	for name, p := range flags {
+		if set[name] {
+			*p.dst = p.v
+		}
+	}
 }
