@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/xpool"
@@ -71,12 +70,8 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 	}
 	info.ObjectAlign = co.ObjectAlign
 	info.XPool, info.ScoreInterval = co.XPool, intervalOf(&co)
-	var kept string
-	if len(o.Fixed) > 0 {
-		kept = " (kept as given: " + strings.Join(o.Fixed, ", ") + ")"
-	}
-	fmt.Fprintf(ex.log, "%s: %s -> %s: object align %v, unsupervised score interval r = %g, x-pool %s, recommended unsupervised tau %g%s\n",
-		name, info.Choice.Why, c.kind, co.ObjectAlign, intervalOf(&co), xPoolKind(co.XPool), recommendedTau(&co, rundir.ModeUnsupervised), kept)
+	fmt.Fprintf(ex.log, "%s: %s -> treated as %s: %s; recommended unsupervised tau %g\n",
+		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(&co, rundir.ModeUnsupervised))
 	if co.ObjectAlign && !ex.pre.ObjectAlign {
 		if ex, err = ex.withObjectAlign(); err != nil {
 			return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/anomclust/anomclust/pipeline"
@@ -74,7 +75,13 @@ func TestPerCategory(t *testing.T) {
 		t.Run(tc.kind, func(t *testing.T) {
 			data := writeSet(t, tc.parts)
 			o := perCategoryOptions(t, data)
+			var log bytes.Buffer
+			o.Log = &log
 			c, x := runCat(t, o, tc.tau)
+			// The log says what the gate decided, why, and the settings.
+			if want := "-> treated as " + ch0(tc.kind) + ": " + c.ChoiceSettings() + "; recommended unsupervised tau "; !strings.Contains(log.String(), want) {
+				t.Errorf("log lacks %q:\n%s", want, log.String())
+			}
 			ch := c.Choice
 			if ch == nil || ch.Kind != tc.kind || c.ObjectAlign != tc.parts || c.XPool != string(tc.pool) ||
 				c.ScoreInterval != tc.interval || c.RecommendedMode != rundir.ModeUnsupervised || c.RecommendedTau != tc.tau {
@@ -150,4 +157,12 @@ func equalF32(a, b []float32) bool {
 		}
 	}
 	return true
+}
+
+// ch0 is the kind with its article, as the log writes it.
+func ch0(kind string) string {
+	if kind == rundir.KindObject {
+		return "an object"
+	}
+	return "a " + kind
 }
