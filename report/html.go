@@ -66,6 +66,7 @@ type categoryView struct {
 	Name                string
 	N, K, GridH, GridW  int
 	ImageSize, NBank    int
+	Choice              string // the auto preset's per-category choice and why ("" without one)
 	Labels              []labelView
 	Plots               []template.HTML
 	KAuto               bool // the last plot is the K estimate's
@@ -268,7 +269,8 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 <section class="category" id="{{.Anchor}}">
 <h2>{{.Name}}</h2>
 <p class="meta">{{.N}} images · K = {{.K}} clusters · patch grid {{.GridH}}×{{.GridW}} on a {{.ImageSize}} px crop{{if .NBank}} · memory bank {{.NBank}} images{{end}}</p>
-<div class="chips">{{range .Labels}}<span class="chip"><span class="dot" style="background:{{.Color}}"></span>{{.Name}} <span class="detail">{{.Count}}</span></span>{{end}}</div>
+{{if .Choice}}<p class="meta choice">{{.Choice}}</p>
+{{end}}<div class="chips">{{range .Labels}}<span class="chip"><span class="dot" style="background:{{.Color}}"></span>{{.Name}} <span class="detail">{{.Count}}</span></span>{{end}}</div>
 {{if .Plots}}<h3>{{if not .Unlabelled}}Scores against τ{{if .KAuto}}; {{end}}{{end}}{{if .KAuto}}the K estimate (k.json){{end}}</h3>
 {{if not .Unlabelled}}<div class="legend"><span><span class="line" style="border-color:#1f77b4"></span>unsupervised</span><span><span class="line" style="border-color:#ff7f0e"></span>semi-supervised</span><span><span class="line dash" style="border-color:#7f7f7f"></span>average (no weighting)</span></div>{{end}}
 <div class="plots">{{range .Plots}}{{.}}{{end}}</div>{{end}}

@@ -203,6 +203,11 @@ var unmatchedColor = color.RGBA{0x44, 0x44, 0x44, 255}
 
 func buildCategory(runDir string, run *rundir.Run, c rundir.Category, rows []rundir.Row, perCluster int, opt Options) (*categoryView, error) {
 	cv := &categoryView{Name: c.Name, N: c.NImages, K: c.K, GridH: c.GridH, GridW: c.GridW, ImageSize: c.ImageSize, NBank: c.NBank}
+	if c.Choice != nil {
+		cv.Choice = fmt.Sprintf("Settings chosen for this category (auto preset): %s -> treated as %s: %s.", c.Choice.Why, c.Choice.KindWords(), c.ChoiceSettings())
+	} else if c.ObjectAlign {
+		cv.Choice = "Images aligned to their part (--object-align or --object-auto's gate)."
+	}
 	for i, l := range c.Labels {
 		n := 0
 		if i < len(c.LabelCounts) {
