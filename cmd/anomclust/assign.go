@@ -36,14 +36,15 @@ func runAssign(args []string) error {
 	data := fs.String("data", "", "folder of new images (searched recursively; label = an image's folder name below DIR)")
 	out := fs.String("out", "", "CSV file to write (default: stdout)")
 	category := fs.String("category", "", "category of the run (default: its only one)")
-	mode := fs.String("mode", "", "result whose clusters are used: unsupervised, semi or average (default: unsupervised if run)")
-	tau := fs.String("tau", "", "tau of that result (default: the run's first tau)")
+	mode := fs.String("mode", "", "result whose clusters are used: unsupervised, semi or average (default: the run's recommended setting, else unsupervised if run)")
+	tau := fs.String("tau", "", "tau of that result (default: the recommended tau, else the run's first tau)")
 	weightsFile := fs.String("weights", "", "weights file (default: the run's, found as run does); its SHA-256 must match the run's")
 	cache := fs.String("cache", "", "feature cache folder (default as run; \"none\" disables)")
-	if err := fs.Parse(args); err != nil {
+	images, err := parseInterspersed(fs, args) // flags after the images too, as the usage line shows
+	if err != nil {
 		return err
 	}
-	if *runDir == "" || (*data == "") == (fs.NArg() == 0) {
+	if *runDir == "" || (*data == "") == (len(images) == 0) {
 		fmt.Fprintln(fs.Output(), "anomclust assign: --run and either --data DIR or image files are required")
 		fs.Usage()
 		return errUsage
@@ -69,12 +70,12 @@ func runAssign(args []string) error {
 		}
 		ao.Images = imgs
 	} else {
-		for _, p := range fs.Args() {
+		for _, p := range images {
 			if _, err := os.Stat(p); err != nil {
 				return fmt.Errorf("image %s: %w", p, err)
 			}
 		}
-		ao.Images = fs.Args()
+		ao.Images = images
 	}
 	switch *cache {
 	case "none", "off":
@@ -113,7 +114,7 @@ func runAssign(args []string) error {
 	if *mode == "" && *tau == "" {
 		why = ", the run's recommended setting"
 	}
-	fmt.Fprintf(os.Stderr, "%d images placed in %d clusters of %s (%s, tau %s%s); %d new (beyond their cluster's 95th percentile)\n",
+	fmt.Fprintf(os.Stderr, "%d images placed among the %d clusters of %s (%s, tau %s%s); %d new (beyond their cluster's 95th percentile)\n",
 		len(res.Rows), res.K, res.Category, res.Mode, tauText, why, nNew)
 	if *out == "" {
 		return writeCSVTo(os.Stdout, rows)
