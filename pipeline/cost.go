@@ -95,14 +95,14 @@ func announceScores(o *Options, mode string, in *catInputs, cat string, log io.W
 	M, D := in.z.Dims()
 	var notes []string
 	if rundir.Mode(mode).Source() == rundir.SourceBank && o.Coreset > 0 && o.Coreset < 1 {
-		notes = append(notes, "before the coreset reduction")
+		notes = append(notes, "counted before the coreset reduction of the memory bank")
 	}
 	if proj := map[rundir.Source]int{rundir.SourceOthers: o.Proj, rundir.SourceBank: o.SemiProj}[rundir.Mode(mode).Source()]; proj > 0 && proj < D {
-		notes = append(notes, "at the exact search's rate (the PCA pre-search is faster)")
+		notes = append(notes, "at the exact search's rate, and the PCA pre-search is faster")
 	}
 	note := ""
 	if len(notes) > 0 {
-		note = "; " + strings.Join(notes, ", ")
+		note = " (likely less: " + strings.Join(notes, "; ") + ")"
 	}
 	fmt.Fprintf(log, "%s: %s patch scores: %d image pairs of %d x %d patches, D = %d (%.3g TFLOP); one pair took %s, so about %s on %d workers%s\n",
 		cat, mode, c.Pairs, M, M, D, c.FLOP/1e12, c.PerPair.Round(time.Microsecond*100), roundDur(c.Est), c.Workers, note)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +72,30 @@ func TestScoreCost(t *testing.T) {
 	}
 	if _, err := estimateScores(o, rundir.ModeUnsupervised, alpha.Tensors(randZ(2, MaxPatches+1, 1, 3)), 2, 0); err == nil {
 		t.Error("a patch grid beyond MaxPatches accepted")
+	}
+}
+
+// TestAnnounceScoresWording: the cost line gives the estimate, then why
+// the real time is likely less (PCA pre-search; semi: coreset), in one
+// parenthesis after the estimate, not as a dangling clause.
+func TestAnnounceScoresWording(t *testing.T) {
+	z := alpha.Tensors(randZ(4, 16, 32, 5))
+	for _, tc := range []struct {
+		mode string
+		o    Options
+		want string
+	}{
+		{rundir.ModeUnsupervised, Options{Workers: 1, Proj: 8}, " workers (likely less: at the exact search's rate, and the PCA pre-search is faster)\n"},
+		{rundir.ModeSemi, Options{Workers: 1, SemiProj: 8, Coreset: 0.1}, " workers (likely less: counted before the coreset reduction of the memory bank; at the exact search's rate, and the PCA pre-search is faster)\n"},
+		{rundir.ModeUnsupervised, Options{Workers: 1}, " workers\n"},
+	} {
+		var b strings.Builder
+		in := &catInputs{z: z, zRef: z, bank: z}
+		if err := announceScores(&tc.o, tc.mode, in, "c", &b); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(b.String(), tc.want) || !strings.HasPrefix(b.String(), "c: "+tc.mode+" patch scores: ") {
+			t.Errorf("%s %+v: %q, want it to end with %q", tc.mode, tc.o, b.String(), tc.want)
+		}
 	}
 }
