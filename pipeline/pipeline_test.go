@@ -156,6 +156,8 @@ func fakeOptions(t *testing.T, net backbone.Backbone) pipeline.Options {
 func TestRunOutputs(t *testing.T) {
 	net := &poolNet{}
 	o := fakeOptions(t, net)
+	var log strings.Builder
+	o.Log = &log
 	res, err := pipeline.Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +175,9 @@ func TestRunOutputs(t *testing.T) {
 			t.Errorf("category %+v", c)
 		}
 		// train ratio 1 asks for 12 bank images, 4 exist: all used.
+		if want := c.Name + ": the memory bank uses all 4 normal images (--train-ratio 1 would take 12, 1 per clustered image)\n"; !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q", want)
+		}
 		if c.NBank != 4 || c.CacheMisses != 16 || c.CacheHits != 0 {
 			t.Errorf("category %s: bank %d, cache %d hits %d misses", c.Name, c.NBank, c.CacheHits, c.CacheMisses)
 		}

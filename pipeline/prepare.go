@@ -99,7 +99,7 @@ func prepareCategory(ctx context.Context, o *Options, p plan, ex *extractor) (Fe
 		for _, it := range p.train {
 			f.BankPaths = append(f.BankPaths, it.Path)
 		}
-		if f.Bank, err = ex.Z(ctx, f.BankPaths, p.cat.Name+" train/good features", o.Progress); err != nil {
+		if f.Bank, err = ex.Z(ctx, f.BankPaths, p.cat.Name+" normal-image features", o.Progress); err != nil {
 			return f, err
 		}
 	}

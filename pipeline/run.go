@@ -221,8 +221,8 @@ func makePlans(o *Options, log io.Writer) ([]plan, error) {
 					return nil, fmt.Errorf("category %s: %w", c.Name, err)
 				}
 				if capped {
-					fmt.Fprintf(log, "%s: train ratio %g asks for %d normal images, %d available: using all\n",
-						c.Name, o.TrainRatio, int(o.TrainRatio*float64(len(set.Items))), len(train))
+					fmt.Fprintf(log, "%s: the memory bank uses all %d normal images (--train-ratio %g would take %d, %g per clustered image)\n",
+						c.Name, len(train), o.TrainRatio, int(o.TrainRatio*float64(len(set.Items))), o.TrainRatio)
 				}
 				for _, i := range idx {
 					p.train = append(p.train, train[i])

@@ -80,7 +80,7 @@ func (x *extractor) inputs(ctx context.Context, paths, refPaths, bankPaths []str
 	}
 	var zb []*tensor.Tensor
 	if len(bankPaths) > 0 {
-		if zb, in.bankKeys, err = x.zKeys(ctx, bankPaths, cat+" train/good features", progress, keep); err != nil {
+		if zb, in.bankKeys, err = x.zKeys(ctx, bankPaths, cat+" normal-image features", progress, keep); err != nil {
 			return nil, err
 		}
 	}
