@@ -27,10 +27,13 @@ func printUnlabelled(w io.Writer, run *rundir.Run) {
 		}
 		dir := rundir.ResultDir(run.Settings.Out, c.Name, mode, tau)
 		fmt.Fprintf(w, "  %s: %d images, %s, K = %d: %s\n", c.Name, c.NImages, setting, k, filepath.Join(dir, rundir.AssignmentsFile))
+		if run.Settings.ExportClusters {
+			fmt.Fprintf(w, "    its images, one folder per cluster: %s%c\n", filepath.Join(dir, "clusters"), filepath.Separator)
+		}
 	}
 	fmt.Fprintln(w, "  (columns path,label,cluster,distance,confidence,score; k.csv beside it shows the K evidence)")
 	if run.Settings.ExportClusters {
-		fmt.Fprintf(w, "  one folder of images per cluster: %s/clusters/cluster_<NN>/ beside each assignments.csv\n", filepath.Join(run.Settings.Out, "<category>/<mode>/tau_<tau>"))
+		fmt.Fprintln(w, "  (--export-clusters: every result folder has its clusters/cluster_<N>/, the same images as hard links or copies)")
 	}
 	fmt.Fprintf(w, "\noutputs: %s (run.json, <category>/<mode>/tau_<tau>/, <category>/model/ for assign)\n", run.Settings.Out)
 	fmt.Fprintf(w, "next: anomclust report --run %s   (galleries per cluster);   anomclust assign --run %s NEW_IMAGES...\n", run.Settings.Out, run.Settings.Out)

@@ -59,6 +59,7 @@ func TestUnlabelledEndToEnd(t *testing.T) {
 	o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize = 8, 8, 64, 64
 	o.SkipSemiWithoutTrain = true
 	o.SkipBad = true
+	o.ExportClusters = true
 	if err := os.WriteFile(filepath.Join(flat, "broken.png"), []byte("truncated"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -68,6 +69,16 @@ func TestUnlabelledEndToEnd(t *testing.T) {
 	}
 	if s := stdout.String(); !strings.Contains(s, "no labels, so no metrics") || strings.Contains(s, "NMI") {
 		t.Errorf("stdout:\n%s", s)
+	}
+	// --export-clusters: the log names the recommended result's folder.
+	run, err := rundir.ReadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := run.Categories[0]
+	clusters := filepath.Join(rundir.ResultDir(out, c.Name, c.RecommendedMode, c.RecommendedTau), "clusters")
+	if d, err := os.ReadDir(clusters); err != nil || len(d) != 3 || !strings.Contains(stdout.String(), "one folder per cluster: "+clusters+string(filepath.Separator)+"\n") {
+		t.Errorf("export: %d folders in %s (%v); stdout:\n%s", len(d), clusters, err, stdout.String())
 	}
 	if !strings.Contains(stderr.String(), "data: a flat folder of") {
 		t.Errorf("stderr does not say what was detected:\n%s", stderr.String())
