@@ -78,7 +78,7 @@ func newRunFlags() *runFlags {
 	f.cluster = fs.String("cluster", d.Cluster, "clustering: "+strings.Join(cluster.Methods(), " or "))
 	f.k = fs.String("k", "", "number of clusters, or auto to estimate it from the data (default: the number of labels of each category; auto when there are none)")
 	f.kRange = fs.String("k-range", "2,15", "candidates of --k auto: min,max")
-	f.exportClusters = fs.Bool("export-clusters", false, "write <result>/clusters/cluster_<NN>/ with every image (hard links, else copies)")
+	f.exportClusters = fs.Bool("export-clusters", false, "write <result>/clusters/cluster_<N>/ (N zero-padded to the digits of K-1) with every image of every result (hard links, else copies)")
 	f.seed = fs.Uint64("seed", 0, "random seed (bank pick, subsampling, coreset, k-means)")
 	f.defectsOnly = fs.Bool("defects-only", false, "drop the good images (protocol of other papers); default keeps good as a class")
 	f.maxPerClass = fs.Int("max-per-class", 0, "keep at most N images per label, seeded pick (for big class-per-folder sets); 0 = all")
