@@ -61,8 +61,11 @@ type AssignResult struct {
 	Category string
 	Mode     string
 	Tau      float64 // meaningless for average
-	K        int
-	Rows     []Assigned
+	// Recommended: Mode and Tau are the setting the run recommended for
+	// the category (run.json's recommended_mode and recommended_tau).
+	Recommended bool
+	K           int
+	Rows        []Assigned
 	// X is the new images' image embeddings, len(Rows) x D (row-major),
 	// as they were placed.
 	X []float32
@@ -177,7 +180,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	x := xs[0]
 	postX(&Options{NormalizeX: s.NormalizeX}, x)
 	D := x.Shape[1]
-	res := &AssignResult{Category: cat.Name, Mode: mode, Tau: tau, K: cl.K, X: x.Data, D: D}
+	res := &AssignResult{Category: cat.Name, Mode: mode, Tau: tau, Recommended: isRecommended(cat, mode, tau), K: cl.K, X: x.Data, D: D}
 	for i, p := range ao.Images {
 		r := Assigned{Path: p, Placement: cl.Place(x.Data[i*D : (i+1)*D]), Score: math.NaN()}
 		if rundir.Mode(mode).Scored() {
@@ -240,6 +243,15 @@ func pickResult(run *rundir.Run, cat *rundir.Category, mode string, tau *float64
 		}
 	}
 	return "", 0, fmt.Errorf("assign: tau %s not in the run (it has %v)", rundir.TauName(*tau), run.Settings.Taus)
+}
+
+// isRecommended reports whether mode and tau are the setting the run
+// recommended for cat.
+func isRecommended(cat *rundir.Category, mode string, tau float64) bool {
+	if cat == nil || cat.RecommendedMode == "" || mode != cat.RecommendedMode {
+		return false
+	}
+	return !rundir.Mode(mode).HasTau() || rundir.TauName(tau) == rundir.TauName(cat.RecommendedTau)
 }
 
 // assignWeights turns new images' scores into alpha as the run did for

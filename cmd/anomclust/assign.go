@@ -109,13 +109,7 @@ func runAssign(args []string) error {
 		rows = append(rows, []string{r.Path, labels[r.Path], strconv.Itoa(r.Cluster), fmtG(r.Relative),
 			fmtG(r.Confidence), isNew, fmtG(r.Score)})
 	}
-	tauText := rundir.Mode(res.Mode).TauText(res.Tau)
-	why := ""
-	if *mode == "" && *tau == "" {
-		why = ", the run's recommended setting"
-	}
-	fmt.Fprintf(os.Stderr, "%d images placed among the %d clusters of %s (%s, tau %s%s); %d new (beyond their cluster's 95th percentile)\n",
-		len(res.Rows), res.K, res.Category, res.Mode, tauText, why, nNew)
+	fmt.Fprintln(os.Stderr, assignSummary(res, *mode == "" && *tau == "", nNew))
 	if *out == "" {
 		return writeCSVTo(os.Stdout, rows)
 	}
@@ -124,6 +118,29 @@ func runAssign(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "wrote %s\n", *out)
 	return nil
+}
+
+// assignSummary is assign's closing line: how many images went into which
+// result's clusters, saying why that result when the flags chose none
+// (the run's recommended setting, or the default when it marks none).
+func assignSummary(res *pipeline.AssignResult, defaulted bool, nNew int) string {
+	why := ""
+	switch {
+	case res.Recommended:
+		why = ", the run's recommended setting"
+	case defaulted:
+		why = ", the default: the run marks no recommended setting"
+	}
+	return fmt.Sprintf("%s placed among the %d clusters of %s (%s, tau %s%s); %d new (beyond their cluster's 95th percentile)",
+		plural(len(res.Rows), "image", "images"), res.K, res.Category, res.Mode, rundir.Mode(res.Mode).TauText(res.Tau), why, nNew)
+}
+
+// plural is "1 image", "2 images", "0 images".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // listImages lists the images under dir recursively, sorted.
