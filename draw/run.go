@@ -49,8 +49,9 @@ const DefaultOpacity = 0.5
 type Options struct {
 	// Categories to draw; empty means every category of the run.
 	Categories []string
-	// Mode is the weighting mode; "" picks, per category, the mode and tau
-	// with the best NMI (as the report's galleries do).
+	// Mode is the weighting mode; "" picks, per category, the setting the
+	// run recommends (Recommended, as the report's galleries do), or, for
+	// a run that marks none, the mode and tau with the best NMI.
 	Mode string
 	// Tau is the temperature; with HasTau false the best-NMI tau of Mode
 	// is drawn. Ignored for average.
@@ -116,7 +117,9 @@ func drawCategory(runDir string, run *rundir.Run, category string, opt Options) 
 			return nil, err
 		}
 	}
-	if opt.Mode == "" || (rundir.Mode(opt.Mode).HasTau() && !opt.HasTau) {
+	if rs, ok := Recommended(runDir, run, category); ok && opt.Mode == "" {
+		st = rs // as the report shows by default
+	} else if opt.Mode == "" || (rundir.Mode(opt.Mode).HasTau() && !opt.HasTau) {
 		if st, _, err = Best(runDir, run, category, opt.Mode); err != nil {
 			return nil, err
 		}

@@ -16,7 +16,7 @@ func runDraw(args []string) error {
 	fs := newFlags("draw", "--run DIR [--data DIR] [--category C] [--mode M [--tau T]] [--images i,j|paths] [--scale per-image|shared] [--out DIR]")
 	runDir := fs.String("run", "", "run folder (written by anomclust run)")
 	cats := fs.String("category", "", "comma-separated categories (default: all)")
-	mode := fs.String("mode", "", "unsupervised, semi or average (default: the best-NMI setting per category; without labels, the recommended one)")
+	mode := fs.String("mode", "", "unsupervised, semi or average (default: the run's recommended setting per category, as report; the best-NMI one for a run that marks none)")
 	tau := fs.String("tau", "", "tau of --mode (default: the mode's best-NMI tau per category; without labels, the recommended or the middle tau)")
 	images := fs.String("images", "", "comma-separated items.csv indices or image paths (a trailing part such as crack/003.png suffices); default: all")
 	scale := fs.String("scale", "per-image", "colour scale: per-image (each map divided by its maximum) or shared (by the category's maximum)")
