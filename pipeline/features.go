@@ -348,21 +348,25 @@ func newUnitsBar(w io.Writer, n int, what string) *barT {
 	)
 }
 
-// newBar returns a progress bar on w, or a silent one when w is nil.
-func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
+// newBar returns a progress bar of n images on w, or a silent one when w
+// is nil; its rate appears once it can be estimated (imgBar).
+func newBar(w io.Writer, n int, what string) *imgBar {
+	return newBarClock(w, n, what, time.Now)
+}
+
+func newBarClock(w io.Writer, n int, what string, now func() time.Time) *imgBar {
 	if w == nil {
 		w = io.Discard
 	}
-	return progressbar.NewOptions(n,
+	return newImgBar(progressbar.NewOptions(n,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetItsString("img"),
-		progressbar.OptionShowIts(),
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-	)
+	), now)
 }
 
 // gridOf returns the side of the square patch grid of M patches (crops
