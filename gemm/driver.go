@@ -9,11 +9,13 @@ import (
 
 // Cache blocking (see the package comment for the reasoning).
 const (
-	// kcBlock is the largest depth of a k block. On this Zen 4 class CPU
-	// the L2 feeds the kernel fast enough that B micro-panels larger than
-	// L1 (kc*nr*4 = 128 KiB) cost nothing, while every extra k block costs a
-	// pass of loads and stores over C: kc from 256 to 1024 took the packed
-	// 785x2304x768 product from ~98 to ~106 GFLOP/s on one core.
+	// kcBlock is the largest depth of a k block. On a Zen 4 class CPU
+	// (AVX-512) the L2 feeds the kernel fast enough that B micro-panels
+	// larger than L1 (kc*nr*4 = 128 KiB) cost nothing, while every extra k
+	// block costs a pass of loads and stores over C: kc from 256 to 1024
+	// took the packed 785x2304x768 product from ~98 to ~106 GFLOP/s on one
+	// core. On the AVX2-only Zen 3 a sweep of kc 256-1024 x mc 48-768 found
+	// these constants best or tied (docs/PERF.md).
 	kcBlock = 1024
 	// mcBytes bounds a packed A block (mc x kc floats), which is reused
 	// against every B micro-panel and should stay in the 1 MiB L2.
