@@ -1,14 +1,11 @@
 package eval
 
 import (
-	"context"
 	"math"
-	"path/filepath"
 	"testing"
 
 	"github.com/anomclust/anomclust/metrics"
 	"github.com/anomclust/anomclust/pipeline"
-	"github.com/anomclust/anomclust/synth"
 	"github.com/anomclust/anomclust/xpool"
 )
 
@@ -115,55 +112,14 @@ func TestConsensusRecoversAgreement(t *testing.T) {
 // --x-pool of the same name give the same clusters (they share
 // xpool.Embed), for every mode.
 func TestXPoolRowMatchesRun(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if _, err := synth.Generate(context.Background(), data, synth.Options{Categories: 1, Train: 6, PerType: 4, Size: 64, Seed: 3}); err != nil {
-		t.Fatal(err)
-	}
-	tweak := func(o *pipeline.Options) {
-		o.Net, o.NetID, o.Layers = meanNet{}, "meannet", []string{"p8"}
-		o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize = 8, 8, 64, 64
-		o.Cache = ""
-	}
-	c := Config{
-		Sets: []Set{{Name: "synth", Data: data}}, Backbones: []string{"mobilenet_v2"},
-		Intervals: []float64{1}, StdTaus: []float64{0.5}, XPools: []xpool.Kind{xpool.MeanStdU}, Posts: []string{"raw"},
-		Refs: 4, Proj: 3, SemiProj: 3, Coreset: 0.5, Tweak: tweak, KAuto: true,
-	}
-	rows, err := Run(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := pipeline.Preset(pipeline.PresetAuto)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.Data, o.Out = data, filepath.Join(dir, "out")
-	o.Refs, o.Proj, o.SemiProj, o.Coreset = 4, 3, 3, 0.5
-	o.Weighting, o.Taus, o.XPool = pipeline.WeightSetStd, []float64{0.5}, string(xpool.MeanStdU)
-	tweak(&o)
-	res, err := pipeline.Run(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
+	isMeanStdU := func(r Result) bool { return r.XPool == string(xpool.MeanStdU) }
+	rows := rowsMatchRun(t,
+		func(c *Config) { c.XPools, c.Posts, c.KAuto = []xpool.Kind{xpool.MeanStdU}, []string{"raw"}, true },
+		func(o *pipeline.Options) { o.XPool = string(xpool.MeanStdU) },
+		isMeanStdU)
 	for _, r := range rows {
-		if r.XPool != string(xpool.MeanStdU) || (r.Mode != "average" && r.Pool != "std-tau=0.5") {
-			continue
-		}
-		if !(r.KEst >= 2) {
+		if isMeanStdU(r) && (r.Mode == "average" || r.Pool == "std-tau=0.5") && !(r.KEst >= 2) {
 			t.Errorf("%s: K estimate %d with KAuto", r.Mode, r.KEst)
 		}
-		for _, s := range res.Summary {
-			if s.Kind == "category" && s.Mode == r.Mode && (r.Mode == "average" || s.Tau == 0.5) {
-				checked++
-				if s.NMI != r.NMI || s.ARI != r.ARI {
-					t.Errorf("%s: eval NMI %v ARI %v, run %v %v", r.Mode, r.NMI, r.ARI, s.NMI, s.ARI)
-				}
-			}
-		}
-	}
-	if checked != 3 {
-		t.Errorf("compared %d modes, want 3 (average, unsupervised, semi)", checked)
 	}
 }

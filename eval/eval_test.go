@@ -92,6 +92,18 @@ func TestRun(t *testing.T) {
 // (sampled references, two-stage search, coreset, set-standardised
 // weights) score the same: eval uses the pipeline's score functions.
 func TestRowMatchesRun(t *testing.T) {
+	rowsMatchRun(t, func(*Config) {}, func(*pipeline.Options) {},
+		func(r Result) bool { return r.Post == "raw" && r.Zoom == "-" })
+}
+
+// rowsMatchRun runs eval (Config adjusted by cfg) and pipeline.Run
+// (Options adjusted by opt) on one synthetic category with the same score
+// settings, and checks that every row keep accepts, at std-tau 0.5 or in
+// the average mode, has the NMI and ARI of the run's result for its mode,
+// for all three modes. The run's per-category choice is off: the rows name
+// every setting (the auto preset's choice is pipeline.TestPerCategory's).
+func rowsMatchRun(t *testing.T, cfg func(*Config), opt func(*pipeline.Options), keep func(Result) bool) []Result {
+	t.Helper()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	if _, err := synth.Generate(context.Background(), data, synth.Options{Categories: 1, Train: 6, PerType: 4, Size: 64, Seed: 3}); err != nil {
@@ -107,6 +119,7 @@ func TestRowMatchesRun(t *testing.T) {
 		Intervals: []float64{1}, StdTaus: []float64{0.5},
 		Refs: 4, Proj: 3, SemiProj: 3, Coreset: 0.5, Tweak: tweak,
 	}
+	cfg(&c)
 	rows, err := Run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -118,9 +131,8 @@ func TestRowMatchesRun(t *testing.T) {
 	o.Data, o.Out = data, filepath.Join(dir, "out")
 	o.Refs, o.Proj, o.SemiProj, o.Coreset = 4, 3, 3, 0.5
 	o.Weighting, o.Taus = pipeline.WeightSetStd, []float64{0.5}
-	// The rows name every setting; the auto preset's per-category choice
-	// of them is pipeline.TestPerCategory's.
 	o.PerCategory = false
+	opt(&o)
 	tweak(&o)
 	res, err := pipeline.Run(context.Background(), o)
 	if err != nil {
@@ -128,7 +140,7 @@ func TestRowMatchesRun(t *testing.T) {
 	}
 	checked := 0
 	for _, r := range rows {
-		if r.Post != "raw" || r.Zoom != "-" || (r.Mode != "average" && r.Pool != "std-tau=0.5") {
+		if !keep(r) || (r.Mode != "average" && r.Pool != "std-tau=0.5") {
 			continue
 		}
 		for _, s := range res.Summary {
@@ -143,4 +155,5 @@ func TestRowMatchesRun(t *testing.T) {
 	if checked != 3 {
 		t.Errorf("compared %d modes, want 3 (average, unsupervised, semi)", checked)
 	}
+	return rows
 }
