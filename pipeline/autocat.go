@@ -47,37 +47,57 @@ var categoryConfigs = map[bool]categoryConfig{
 // with, and fills info's record of the choice. Without PerCategory it is
 // the --object-auto gate alone (gateCategory) and o itself; with it the
 // gate's decision picks a categoryConfig whose settings replace o's,
-// except those named in o.Fixed.
-func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string, paths []string, info *rundir.Category) (*Options, *extractor, error) {
+// except those named in o.Fixed. known is the gate's result when it was
+// taken before (a sharded run's embed stage stores it); nil runs the gate
+// on paths.
+func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string, paths []string, known *gateResult, info *rundir.Category) (*Options, *extractor, error) {
 	if !o.PerCategory {
-		ex, aligned, err := gateCategory(ctx, o, ex, name, paths)
+		ex, aligned, err := gateCategory(ctx, o, ex, name, paths, known)
 		info.ObjectAlign = aligned
 		return o, ex, err
 	}
-	object, found, cv, err := objectGate(ctx, paths, ex.pre.Grey16)
+	g, err := gateOf(ctx, name, paths, ex.pre.Grey16, known)
 	if err != nil {
-		return nil, nil, fmt.Errorf("category %s: %w", name, err)
+		return nil, nil, err
 	}
-	c := categoryConfigs[object]
-	co := *o
-	c.apply(&co)
-	if slices.Contains(o.Fixed, FixAlign) && o.ObjectAuto && !o.ObjectAlign {
-		co.ObjectAlign = object // --object-auto: the same gate
-	}
-	info.Choice = &rundir.CategoryChoice{Kind: c.kind, Found: found, Fixed: slices.Clone(o.Fixed), Why: gateWhy(object, found, cv)}
-	if !math.IsInf(cv, 0) && !math.IsNaN(cv) {
-		info.Choice.AreaCV = &cv
-	}
+	co, choice := categoryOptions(o, g)
+	info.Choice = choice
 	info.ObjectAlign = co.ObjectAlign
-	info.XPool, info.ScoreInterval = co.XPool, intervalOf(&co)
+	info.XPool, info.ScoreInterval = co.XPool, intervalOf(co)
 	fmt.Fprintf(ex.log, "%s: %s -> treated as %s: %s; recommended unsupervised tau %g\n",
-		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(&co, rundir.ModeUnsupervised))
+		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(co, rundir.ModeUnsupervised))
 	if co.ObjectAlign && !ex.pre.ObjectAlign {
 		if ex, err = ex.withObjectAlign(); err != nil {
 			return nil, nil, err
 		}
 	}
-	return &co, ex, nil
+	return co, ex, nil
+}
+
+// categoryOptions are the options of a category whose gate decided g:
+// o itself without PerCategory (then only --object-auto follows the
+// gate), else o with the categoryConfig of g's kind applied, except the
+// settings named in o.Fixed; and run.json's record of the choice (nil
+// without PerCategory).
+func categoryOptions(o *Options, g gateResult) (*Options, *rundir.CategoryChoice) {
+	co := *o
+	if !o.PerCategory {
+		if o.ObjectAuto && !o.ObjectAlign {
+			co.ObjectAlign = g.object
+		}
+		return &co, nil
+	}
+	c := categoryConfigs[g.object]
+	c.apply(&co)
+	if slices.Contains(o.Fixed, FixAlign) && o.ObjectAuto && !o.ObjectAlign {
+		co.ObjectAlign = g.object // --object-auto: the same gate
+	}
+	choice := &rundir.CategoryChoice{Kind: c.kind, Found: g.found, Fixed: slices.Clone(o.Fixed), Why: gateWhy(g.object, g.found, g.cv)}
+	if !math.IsInf(g.cv, 0) && !math.IsNaN(g.cv) {
+		cv := g.cv
+		choice.AreaCV = &cv
+	}
+	return &co, choice
 }
 
 // apply sets c's settings in o, except those named in o.Fixed.
@@ -96,18 +116,6 @@ func (c categoryConfig) apply(o *Options) {
 		t := c.tauUnsup
 		o.RecommendTauUnsupervised = &t
 	}
-}
-
-// forShards turns Options.PerCategory into fixed settings for a sharded
-// run, whose embed shards split a category's images before any gate
-// could see them: every category gets the texture configuration (the
-// one that does not align), as the log says.
-func forShards(o *Options) {
-	if !o.PerCategory {
-		return
-	}
-	categoryConfigs[false].apply(o)
-	o.PerCategory, o.Fixed = false, nil
 }
 
 // gateWhy is run.json's and the log's account of a gate decision.

@@ -62,23 +62,51 @@ func objectGate(ctx context.Context, paths []string, g preprocess.Grey16) (align
 	return found >= gateFound && cv <= gateCV, found, cv, nil
 }
 
+// gateResult is the object gate's decision on a category (object: one
+// part on a plain background) with its evidence: the fraction of the
+// sampled images with a part found and the area's coefficient of
+// variation (+Inf when fewer than two parts were found).
+type gateResult struct {
+	object    bool
+	found, cv float64
+}
+
+// gateNeeded reports whether o's runs ask the object gate.
+func gateNeeded(o *Options) bool {
+	return o.PerCategory || (o.ObjectAuto && !o.ObjectAlign)
+}
+
+// gateOf is the gate's result on a category: known when it was taken
+// before, else objectGate's on paths.
+func gateOf(ctx context.Context, name string, paths []string, g preprocess.Grey16, known *gateResult) (gateResult, error) {
+	if known != nil {
+		return *known, nil
+	}
+	object, found, cv, err := objectGate(ctx, paths, g)
+	if err != nil {
+		return gateResult{}, fmt.Errorf("category %s: %w", name, err)
+	}
+	return gateResult{object: object, found: found, cv: cv}, nil
+}
+
 // gateCategory applies Options.ObjectAuto to one category: it returns the
 // extractor to embed its images with (ex itself, or ex with the object
-// alignment on) and whether the alignment is on.
-func gateCategory(ctx context.Context, o *Options, ex *extractor, name string, paths []string) (*extractor, bool, error) {
+// alignment on) and whether the alignment is on. known is as for
+// chooseCategory.
+func gateCategory(ctx context.Context, o *Options, ex *extractor, name string, paths []string, known *gateResult) (*extractor, bool, error) {
 	if !o.ObjectAuto || o.ObjectAlign {
 		return ex, o.ObjectAlign, nil
 	}
-	align, found, cv, err := objectGate(ctx, paths, ex.pre.Grey16)
+	g, err := gateOf(ctx, name, paths, ex.pre.Grey16, known)
 	if err != nil {
-		return nil, false, fmt.Errorf("category %s: %w", name, err)
+		return nil, false, err
 	}
 	verdict := "no: whole images"
-	if align {
+	if g.object {
 		verdict = "yes: --object-align"
 	}
-	fmt.Fprintf(ex.log, "%s: object gate: part found in %.0f%% of the sampled images, area CV %.2f -> %s\n", name, 100*found, cv, verdict)
-	if !align {
+	fmt.Fprintf(ex.log, "%s: object gate: part found in %.0f%% of the sampled images, area CV %.2f -> %s\n", name, 100*g.found, g.cv, verdict)
+	if !g.object {
 		return ex, false, nil
 	}
 	x, err := ex.withObjectAlign()

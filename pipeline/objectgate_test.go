@@ -62,8 +62,7 @@ func writeSet(t *testing.T, parts bool) string {
 // TestObjectAuto: the gate aligns a category of parts (run.json's
 // category says so, and its X and cache entries are those of an explicit
 // --object-align run) and leaves defects on a surface whole (those of a
-// plain run);
-// --object-auto is refused by sharded runs.
+// plain run).
 func TestObjectAuto(t *testing.T) {
 	for _, parts := range []bool{true, false} {
 		t.Run(fmt.Sprintf("parts=%v", parts), func(t *testing.T) {
@@ -106,10 +105,5 @@ func TestObjectAuto(t *testing.T) {
 				t.Errorf("gated run on the explicit run's cache: %d hits, %d misses; want 12, 0 (same key)", again.CacheHits, again.CacheMisses)
 			}
 		})
-	}
-	o := fakeOptions(t, &poolNet{})
-	o.ObjectAuto = true
-	if err := pipeline.RunShard(context.Background(), o, pipeline.StageEmbed, pipeline.Shard{I: 0, N: 2}); err == nil {
-		t.Error("sharded run with --object-auto: no error")
 	}
 }

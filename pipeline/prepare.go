@@ -75,7 +75,7 @@ func prepareCategory(ctx context.Context, o *Options, p plan, ex *extractor) (Fe
 		f.Truth = append(f.Truth, it.LabelIndex)
 		f.Paths = append(f.Paths, it.Path)
 	}
-	ex, aligned, err := gateCategory(ctx, o, ex, p.cat.Name, f.Paths)
+	ex, aligned, err := gateCategory(ctx, o, ex, p.cat.Name, f.Paths, p.gate)
 	if err != nil {
 		return f, err
 	}

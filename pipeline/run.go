@@ -37,6 +37,9 @@ type plan struct {
 	// images" of the unsupervised score (docs/METHOD.md §4): combined, and good
 	// under DefectsOnly; with MaxPerClass, the same seeded pick per label.
 	ref []dataset.Item
+	// gate is the object gate's result when it was taken before the run
+	// (a sharded run's embed stage), nil otherwise.
+	gate *gateResult
 }
 
 // Run executes the pipeline and writes its outputs under o.Out (see package
@@ -324,7 +327,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	}
 
 	sw.start("features")
-	o, ex, err := chooseCategory(ctx, o, ex, p.cat.Name, paths, &info)
+	o, ex, err := chooseCategory(ctx, o, ex, p.cat.Name, paths, p.gate, &info)
 	if err != nil {
 		return info, nil, nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -122,10 +123,51 @@ type shardPlan struct {
 	Semi  bool           `json:"semi"`
 	Train []dataset.Item `json:"train,omitempty"`
 	Ref   []dataset.Item `json:"ref,omitempty"`
+	// Gate is the object gate's result on the category (the auto preset,
+	// --object-auto), taken once by every embed shard on the same sample
+	// of the category's images, so that every stage and the merge apply
+	// the same per-category choice as a one-machine run.
+	Gate *shardGate `json:"gate,omitempty"`
+}
+
+// shardGate is a gateResult.
+type shardGate struct {
+	Object bool     `json:"object"`
+	Found  float64  `json:"found"`
+	AreaCV *float64 `json:"area_cv,omitempty"` // absent: fewer than two parts found
+}
+
+func (g *shardGate) result() *gateResult {
+	if g == nil {
+		return nil
+	}
+	r := &gateResult{object: g.Object, found: g.Found, cv: math.Inf(1)}
+	if g.AreaCV != nil {
+		r.cv = *g.AreaCV
+	}
+	return r
 }
 
 func (p shardPlan) plan() plan {
-	return plan{cat: &dataset.Category{Name: p.Name, Dir: p.Dir}, set: p.Set, k: p.K, semi: p.Semi, train: p.Train, ref: p.Ref}
+	return plan{cat: &dataset.Category{Name: p.Name, Dir: p.Dir}, set: p.Set, k: p.K, semi: p.Semi, train: p.Train, ref: p.Ref, gate: p.Gate.result()}
+}
+
+// options are the options p's category runs with (categoryOptions).
+func (p shardPlan) options(o *Options) *Options {
+	if g := p.Gate.result(); g != nil {
+		co, _ := categoryOptions(o, *g)
+		return co
+	}
+	return o
+}
+
+// clustered are the paths of the category's clustered images.
+func (p shardPlan) clustered() []string {
+	paths := make([]string, len(p.Set.Items))
+	for i, it := range p.Set.Items {
+		paths[i] = it.Path
+	}
+	return paths
 }
 
 // images is the category's list of images whose Z the shards store, in
@@ -270,16 +312,6 @@ func RunShard(ctx context.Context, o Options, stage string, sh Shard) error {
 	if o.Net != nil && o.NetID == "" {
 		return errors.New("a sharded run with Options.Net needs its NetID (the shards must tell its weights apart)")
 	}
-	if o.ObjectAuto {
-		// The gate decides per category; the embed shards split the
-		// images across categories. --object-align works.
-		return errors.New("--object-auto is not supported by sharded runs: give --object-align (or not) per category")
-	}
-	if intervalOf(&o) != 1 {
-		return errors.New("--score-interval is not supported by sharded runs (their score shards take the plain mean)")
-	}
-	perCategory := o.PerCategory
-	forShards(&o)
 	loc := o.Out
 	if err := o.validate(); err != nil {
 		return err
@@ -287,10 +319,6 @@ func RunShard(ctx context.Context, o Options, stage string, sh Shard) error {
 	log := o.Log
 	if log == nil {
 		log = io.Discard
-	}
-	if perCategory {
-		fmt.Fprintf(log, "sharded run: the auto preset's per-category choice is off; every category gets its %s configuration (x-pool %s, whole images unless --object-align)\n",
-			rundir.KindTexture, o.XPool)
 	}
 	st, err := runstore.Open(ctx, loc)
 	if err != nil {
@@ -433,7 +461,19 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 		if p.cat.Name+"/" == ShardPrefix {
 			return 0, fmt.Errorf("a category named %q cannot be run in shards: its folder would be the shards' own in %s", p.cat.Name, r.loc)
 		}
-		state.Plans = append(state.Plans, shardPlan{Name: p.cat.Name, Dir: p.cat.Dir, Set: p.set, K: p.k, Semi: p.semi, Train: p.train, Ref: p.ref})
+		sp := shardPlan{Name: p.cat.Name, Dir: p.cat.Dir, Set: p.set, K: p.k, Semi: p.semi, Train: p.train, Ref: p.ref}
+		if gateNeeded(o) {
+			g, err := gateOf(ctx, p.cat.Name, sp.clustered(), ex.pre.Grey16, nil)
+			if err != nil {
+				return 0, err
+			}
+			sp.Gate = &shardGate{Object: g.object, Found: g.found}
+			if !math.IsInf(g.cv, 0) && !math.IsNaN(g.cv) {
+				cv := g.cv
+				sp.Gate.AreaCV = &cv
+			}
+		}
+		state.Plans = append(state.Plans, sp)
 	}
 	b, err := json.MarshalIndent(state, "", " ")
 	if err != nil {
@@ -473,7 +513,13 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 		path string
 	}
 	var all []job
+	exOf := map[string]*extractor{} // the category's extractor (aligned or not: chooseCategory)
 	for _, p := range state.Plans {
+		_, cex, err := chooseCategory(ctx, o, ex, p.Name, p.clustered(), p.Gate.result(), &rundir.Category{})
+		if err != nil {
+			return 0, err
+		}
+		exOf[p.Name] = cex
 		paths, _ := p.images(o)
 		for j, path := range paths {
 			all = append(all, job{p.Name, j, path})
@@ -496,13 +542,19 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 	bar := newBar(o.Progress, len(todo), "embed shard "+sh.String())
 	defer bar.Finish()
 	step := max(o.Batch, 1) * 4
-	for k := 0; k < len(todo); k += step {
-		part := todo[k:min(k+step, len(todo))]
+	for k := 0; k < len(todo); {
+		// A batch of up to step images of one category.
+		end := k + 1
+		for end < len(todo) && end-k < step && todo[end].cat == todo[k].cat {
+			end++
+		}
+		part := todo[k:end]
+		k = end
 		paths := make([]string, len(part))
 		for q, jb := range part {
 			paths[q] = jb.path
 		}
-		z, err := ex.Z(ctx, paths, "", nil)
+		z, err := exOf[part[0].cat].Z(ctx, paths, "", nil)
 		if err != nil {
 			return 0, err
 		}
@@ -609,13 +661,18 @@ func (r *shardRun) score(ctx context.Context, sh Shard) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		co := p.options(o)
 		for _, mode := range scoreModes(o, p) {
 			t0 := time.Now()
 			opt := alpha.ScaleOptions{Options: alpha.Options{Workers: o.Workers, Coreset: o.Coreset, CoresetExact: o.CoresetExact, Seed: o.Seed, Done: ctx.Done()}}
 			var s *alpha.Scores
 			if rundir.Mode(mode).Source() == rundir.SourceOthers {
 				opt.Refs, opt.Proj = o.Refs, o.Proj
-				s, err = alpha.UnsupervisedFrom(zRef, lo, hi, opt)
+				if r := intervalOf(co); r != 1 {
+					s, err = intervalScores(zRef, lo, hi, r, opt)
+				} else {
+					s, err = alpha.UnsupervisedFrom(zRef, lo, hi, opt)
+				}
 			} else {
 				opt.Proj = o.SemiProj
 				s, err = alpha.SemiFrom(z, lo, hi, bank, opt)

@@ -232,3 +232,59 @@ func TestShardErrors(t *testing.T) {
 		t.Errorf("ParseShard(2/3) = %v, %v", s, err)
 	}
 }
+
+// TestShardedPerCategory: a sharded run makes the per-category choice of
+// a one-machine run (the auto preset's table, or --object-auto alone): a
+// category of parts is aligned and scored with the MuSc interval, one of
+// surface defects is not, and the merged files equal the one-machine
+// run's byte for byte.
+func TestShardedPerCategory(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		parts, table bool
+	}{
+		{"parts/auto", true, true},
+		{"surface/auto", false, true},
+		{"parts/object-auto", true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			base := fakeOptions(t, nil)
+			base.Data, base.Categories = writeSet(t, c.parts), nil
+			base.Modes = []string{rundir.ModeUnsupervised, rundir.ModeAverage}
+			base.PerCategory, base.ObjectAuto = c.table, !c.table
+			one := base
+			one.Net = &poolNet{}
+			if _, err := pipeline.Run(context.Background(), one); err != nil {
+				t.Fatal(err)
+			}
+			store := filepath.Join(t.TempDir(), "store")
+			runShards(t, base, store, 3)
+			if _, _, err := pipeline.Merge(context.Background(), store, pipeline.MergeOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			want, err := rundir.ReadRun(one.Out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := rundir.ReadRun(store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, g := want.Categories[0], got.Categories[0]
+			if w.ObjectAlign != c.parts || g.ObjectAlign != c.parts {
+				t.Errorf("object_align: one machine %v, sharded %v; want %v", w.ObjectAlign, g.ObjectAlign, c.parts)
+			}
+			wantR := 1.0
+			if c.parts && c.table {
+				wantR = 0.3 // the object configuration's MuSc interval
+			}
+			if w.ScoreInterval != g.ScoreInterval || (c.table && g.ScoreInterval != wantR) {
+				t.Errorf("score interval: one machine %v, sharded %v; want %v", w.ScoreInterval, g.ScoreInterval, wantR)
+			}
+			if (w.Choice == nil) != (g.Choice == nil) || (g.Choice != nil && (g.Choice.Kind != w.Choice.Kind || g.Choice.Why != w.Choice.Why)) {
+				t.Errorf("choice: one machine %+v, sharded %+v", w.Choice, g.Choice)
+			}
+			sameRuns(t, one.Out, store)
+		})
+	}
+}

@@ -212,7 +212,7 @@ func scores(ctx context.Context, o *Options, mode string, in *catInputs, cat str
 	if rundir.Mode(mode).Source() == rundir.SourceOthers {
 		opt.Refs, opt.Proj = o.Refs, o.Proj
 		if r := intervalOf(o); r != 1 {
-			s, err = intervalScores(in.zRef, N, r, opt)
+			s, err = intervalScores(in.zRef, 0, N, r, opt)
 		} else {
 			s, err = alpha.UnsupervisedFrom(in.zRef, 0, N, opt)
 		}
@@ -291,12 +291,13 @@ func writeScores(o *Options, cat, mode string, s *alpha.Scores) error {
 	return npy.Write(filepath.Join(dir, rundir.ScoresFile), v, s.N, s.M)
 }
 
-// intervalScores are the unsupervised scores of the first n images of src
-// with MuSc's interval averaging r (Options.ScoreInterval): the pair
+// intervalScores are the unsupervised scores of the images [lo, hi) of
+// src with MuSc's interval averaging r (Options.ScoreInterval): the pair
 // minima of the same reference sample and search as UnsupervisedFrom
-// (memory n x src.Len() x M float32), reduced by alpha.IntervalScores.
-func intervalScores(src alpha.Source, n int, r float64, opt alpha.ScaleOptions) (*alpha.Scores, error) {
-	pm, err := alpha.PairMinimaFrom(src, 0, n, opt)
+// (memory (hi-lo) x src.Len() x M float32), reduced by
+// alpha.IntervalScores.
+func intervalScores(src alpha.Source, lo, hi int, r float64, opt alpha.ScaleOptions) (*alpha.Scores, error) {
+	pm, err := alpha.PairMinimaFrom(src, lo, hi, opt)
 	if err != nil {
 		return nil, err
 	}
