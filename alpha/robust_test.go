@@ -59,18 +59,16 @@ func TestIntervalMeanIsUnsupervised(t *testing.T) {
 				t.Fatalf("%+v: score %d = %v, UnsupervisedFrom %v", c, k, got.S[k], want.S[k])
 			}
 		}
-		// A sample leaves the non-references at +Inf: refs per image finite.
+		// Only the references are kept, in ascending order, never the
+		// query itself: 4 with a sample of 4, else every other image.
+		nRef := 8
 		if c.opt.Refs > 0 {
-			for i := 0; i < pm.Q; i++ {
-				n := 0
-				for j := 0; j < pm.N; j++ {
-					if !math.IsInf(float64(pm.Row(i)[j*pm.M]), 1) {
-						n++
-					}
-				}
-				if n != 4 {
-					t.Fatalf("%+v: query %d has %d references, want 4", c, i, n)
-				}
+			nRef = 4
+		}
+		for q := 0; q < pm.Q; q++ {
+			refs := pm.Refs[q]
+			if len(refs) != nRef || len(pm.D[q]) != nRef*pm.M || !slices.IsSorted(refs) || slices.Contains(refs, c.lo+q) {
+				t.Fatalf("%+v: query %d: references %v with %d distances, want %d ascending without the query", c, q, refs, len(pm.D[q]), nRef)
 			}
 		}
 	}

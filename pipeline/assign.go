@@ -347,7 +347,13 @@ func referenceScores(ctx context.Context, dir string, m *model.Model, mode strin
 		out := &alpha.Scores{N: N, M: M, S: make([]float64, N*M)}
 		var pm *alpha.PairMinima // the distances per reference, for r < 1
 		if r != 1 {
-			pm = &alpha.PairMinima{Q: N, N: R, M: M, D: make([]float32, N*R*M)}
+			pm = &alpha.PairMinima{Q: N, M: M, Refs: make([][]int, N), D: make([][]float32, N)}
+			for i := range N {
+				pm.Refs[i], pm.D[i] = make([]int, R), make([]float32, R*M)
+				for j := range R {
+					pm.Refs[i][j] = j
+				}
+			}
 		}
 		for j := 0; j < R; j++ {
 			ref := tensor.From(data[j*P*D:(j+1)*P*D], P, D)
@@ -358,7 +364,7 @@ func referenceScores(ctx context.Context, dir string, m *model.Model, mode strin
 			if pm != nil {
 				for i := 0; i < N; i++ {
 					for k := 0; k < M; k++ {
-						pm.D[(i*R+j)*M+k] = float32(s.S[i*M+k])
+						pm.D[i][j*M+k] = float32(s.S[i*M+k])
 					}
 				}
 				continue
