@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/anomclust/anomclust/gemm"
+	"github.com/anomclust/anomclust/internal/fmapeak"
+	"github.com/anomclust/anomclust/internal/isa"
 	"github.com/anomclust/anomclust/internal/openblas"
 )
 
@@ -26,9 +29,16 @@ type GEMMConfig struct {
 // GEMM times our SGEMM forms (MatMul, MatMulT, MatMulPacked) and, when
 // OpenBLAS is installed, its sgemm on the same operands, interleaving the
 // repetitions so that load from other processes hits all alike, and writes
-// a table of GFLOP/s and ours/OpenBLAS ratios to w. The caller runs it with
+// a table of GFLOP/s and ours/OpenBLAS ratios to w. Each round also runs
+// the FMA loop of internal/fmapeak for the same number of flops, timed the
+// same way: its rate is the peak under the conditions of those rounds, and
+// a second table gives every product's share of it. Before each timed call
+// the process waits until its threads are idle (settle): OpenBLAS's worker
+// threads spin for a while after each call. The caller runs it with
 // OPENBLAS_CORETYPE unset (OpenBLAS reads it once, when loaded).
 func GEMM(w io.Writer, cfg GEMMConfig) error {
+	fmt.Fprintf(w, "CPU: %s, %d logical CPUs, %s; GEMM kernel %s; load average %s at start\n",
+		cpuName(), runtime.NumCPU(), isa.Describe(), gemm.KernelName(), loadAverage())
 	lib, err := openblas.Open()
 	if err != nil {
 		fmt.Fprintf(w, "OpenBLAS not found (%v): reporting ours only\n", err)
@@ -36,11 +46,17 @@ func GEMM(w io.Writer, cfg GEMMConfig) error {
 	} else {
 		fmt.Fprintf(w, "OpenBLAS: %s, core %s\n", lib.Path, lib.CoreName())
 	}
-	fmt.Fprintf(w, "GFLOP/s (%s clock), %s of %d interleaved repetitions. nn = MatMul (B is KxN), nt = MatMulT (B is NxK),\npacked = MatMulPacked with B packed once beforehand (constant weights); ratio = ours / OpenBLAS same form.\n\n", cfg.Clock, cfg.Stat, cfg.Reps)
-	fmt.Fprintf(w, "%-16s %3s  %8s %8s %8s  %8s %8s  %7s %7s %7s\n", "MxNxK", "thr", "nn", "nt", "packed", "OB nn", "OB nt", "nn/OB", "nt/OB", "pk/OB")
+	fmt.Fprintf(w, "GFLOP/s (%s clock), %s of %d interleaved repetitions. nn = MatMul (B is KxN), nt = MatMulT (B is NxK),\n"+
+		"packed = MatMulPacked with B packed once beforehand (constant weights); ratio = ours / OpenBLAS same form;\n"+
+		"peak = the %s FMA loop (internal/fmapeak) on the same threads for the same flops, in the same rounds.\n\n",
+		cfg.Clock, cfg.Stat, cfg.Reps, fmapeak.Measure(1, time.Millisecond).ISA)
+	header := fmt.Sprintf("%-16s %3s  %8s %8s %8s  %8s %8s  %7s %7s %7s  %7s", "MxNxK", "thr", "nn", "nt", "packed", "OB nn", "OB nt", "nn/OB", "nt/OB", "pk/OB", "peak")
+	fmt.Fprintln(w, header)
 	rng := rand.New(rand.NewPCG(1, 2))
 	prevProcs := runtime.GOMAXPROCS(0)
 	defer runtime.GOMAXPROCS(prevProcs)
+	var shares []string // lines of the share-of-peak table
+	bestPeak := map[int]float64{}
 	for _, s := range cfg.Shapes {
 		sh, err := parseShape(s)
 		if err != nil {
@@ -63,6 +79,7 @@ func GEMM(w io.Writer, cfg GEMMConfig) error {
 				func() { gemm.MatMul(m, n, k, a, k, b, n, c, n, false) },
 				func() { gemm.MatMulT(m, n, k, a, k, bt, k, c, n, false) },
 				func() { gemm.MatMulPacked(m, a, k, pb, c, n, false) },
+				func() { fmapeak.Run(t, flops) },
 			}
 			if lib != nil {
 				impls = append(impls,
@@ -70,13 +87,18 @@ func GEMM(w io.Writer, cfg GEMMConfig) error {
 					func() { lib.Sgemm(true, m, n, k, a, k, bt, k, c, n, false) })
 			}
 			res := make([][]float64, len(impls))
+			// A collection now rather than during the timed rounds (the
+			// operands of this shape were just allocated), then one warm-up
+			// call each: pools, page faults, threads.
+			runtime.GC()
 			for _, f := range impls {
-				f() // warm-up: pools, page faults, OpenBLAS threads
+				f()
 			}
 			// Interleaved, so that load from other processes hits all
 			// implementations alike.
 			for r := 0; r < cfg.Reps; r++ {
 				for i, f := range impls {
+					settle()
 					res[i] = append(res[i], rate(flops, cfg.Clock == "cpu", t, f))
 				}
 			}
@@ -88,14 +110,50 @@ func GEMM(w io.Writer, cfg GEMMConfig) error {
 					med[i] = median(res[i])
 				}
 			}
+			peak := med[3]
 			line := fmt.Sprintf("%-16s %3d  %8.1f %8.1f %8.1f", s, t, med[0], med[1], med[2])
+			share := fmt.Sprintf("%-16s %3d  %7.0f%% %7.0f%% %7.0f%%", s, t, 100*med[0]/peak, 100*med[1]/peak, 100*med[2]/peak)
 			if lib != nil {
-				line += fmt.Sprintf("  %8.1f %8.1f  %7.2f %7.2f %7.2f", med[3], med[4], med[0]/med[3], med[1]/med[4], med[2]/med[4])
+				line += fmt.Sprintf("  %8.1f %8.1f  %7.2f %7.2f %7.2f", med[4], med[5], med[0]/med[4], med[1]/med[5], med[2]/med[5])
+				share += fmt.Sprintf("  %7.0f%% %7.0f%%", 100*med[4]/peak, 100*med[5]/peak)
+			} else {
+				line += fmt.Sprintf("  %8s %8s  %7s %7s %7s", "", "", "", "", "")
 			}
-			fmt.Fprintln(w, line)
+			fmt.Fprintf(w, "%s  %7.1f\n", line, peak)
+			shares = append(shares, share)
+			if p := fmapeak.Measure(t, 100*time.Millisecond).GFLOPS; p > bestPeak[t] {
+				bestPeak[t] = p
+			}
 		}
 	}
+	fmt.Fprintf(w, "\nShare of the FMA loop's rate in the same rounds (peak column):\n")
+	fmt.Fprintf(w, "%-16s %3s  %8s %8s %8s  %8s %8s\n", "MxNxK", "thr", "nn", "nt", "packed", "OB nn", "OB nt")
+	for _, l := range shares {
+		fmt.Fprintln(w, l)
+	}
+	var ps []string
+	for _, t := range slices.Sorted(maps.Keys(bestPeak)) {
+		ps = append(ps, fmt.Sprintf("%d thr %.1f", t, bestPeak[t]))
+	}
+	fmt.Fprintf(w, "FMA peak, best 0.25 ms window of the loop after each row (the least disturbed): %s GFLOP/s\n", strings.Join(ps, ", "))
 	return nil
+}
+
+// settle waits, up to half a second, until the process has been idle for
+// 5 ms. OpenBLAS's idle worker threads spin (by default for about 2^28
+// cycles) before they sleep: on the shared 2-core Zen 3 machine a 2-thread
+// sgemm left its worker spinning for 40-60 ms, i.e. through most of the
+// next implementation's turn in the interleaved rounds, which then ran on
+// one core and a half and, by CPU time, was charged the spinning too.
+func settle() {
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		c0 := cpuSeconds()
+		time.Sleep(5 * time.Millisecond)
+		if cpuSeconds()-c0 < 0.5e-3 {
+			return
+		}
+	}
 }
 
 // NNConfig is one nearest-neighbour measurement.

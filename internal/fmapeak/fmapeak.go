@@ -12,6 +12,7 @@
 package fmapeak
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"time"
@@ -82,4 +83,35 @@ func bestRate(d time.Duration) float64 {
 			return best
 		}
 	}
+}
+
+// Run executes the FMA loop for about flops floating-point operations in
+// total, split evenly over threads OS threads, and returns when all are
+// done. Timing it with the clock a benchmark uses for the products it
+// measures, interleaved with them, gives the peak under the same
+// conditions (clock speed, other jobs on the machine) as those products.
+func Run(threads int, flops float64) {
+	threads = max(threads, 1)
+	iters := runIters(threads, flops)
+	var wg sync.WaitGroup
+	for t := 0; t < threads; t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var ab [2 * 16]float32
+			for i := range ab {
+				ab[i] = 1
+			}
+			var out [16]float32
+			fmaLoop(iters, &ab, &out)
+		}()
+	}
+	wg.Wait()
+}
+
+// runIters is the loop count of each of Run's threads (at least one).
+func runIters(threads int, flops float64) int {
+	return max(int(math.Round(flops/float64(threads)/float64(2*chains*lanes))), 1)
 }

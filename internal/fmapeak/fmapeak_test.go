@@ -1,6 +1,7 @@
 package fmapeak
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -79,4 +80,33 @@ func TestMeasure(t *testing.T) {
 		t.Errorf("FMA loop %.1f GFLOP/s, below 70%% of the GEMM's %.1f: the loop is not throughput-bound", peak, gemmRate)
 	}
 	t.Logf("FMA loop %.1f GFLOP/s, GEMM %.1f GFLOP/s (1 thread)", peak, gemmRate)
+}
+
+// TestRun checks that Run does the work it is asked for: its threads'
+// iterations add up to the flops asked (to one iteration each), and it
+// cannot finish faster than that work at the best rate Measure finds
+// (other jobs on the machine can only make it slower), so a Run that
+// dropped most of its work or a thread would come in under the bound.
+func TestRun(t *testing.T) {
+	for _, c := range []struct {
+		threads int
+		flops   float64
+	}{{1, 1e9}, {2, 1e9}, {3, 5e8}, {2, 1}} {
+		per := float64(2 * chains * lanes)
+		got := float64(runIters(c.threads, c.flops)*c.threads) * per
+		if !(math.Abs(got-c.flops) <= float64(c.threads)*per) {
+			t.Errorf("Run(%d, %g) does %g flops", c.threads, c.flops, got)
+		}
+	}
+	for _, threads := range []int{1, 2} {
+		peak := Measure(threads, 30*time.Millisecond).GFLOPS
+		flops := peak * 1e9 * 0.04 // 40 ms at the best rate
+		t0 := time.Now()
+		Run(threads, flops)
+		el := time.Since(t0)
+		if !(el >= 30*time.Millisecond) {
+			t.Errorf("Run(%d, %.3g flops) took %v; at the measured peak %.1f GFLOP/s it needs >= 40 ms", threads, flops, el, peak)
+		}
+	}
+	Run(0, 1) // no threads asked: one, and no hang
 }
