@@ -274,7 +274,7 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, src aSource, pb *PackedB, c
 				bp := &pb.data[(q*k+pc)*nr]
 				j := q * nr
 				nw := min(nr, n-j)
-				var bnext *float32 // the B micro-panel used after this one
+				var bnext []float32 // the B micro-panel used after this one
 				if kern.next != nil {
 					nq, npc := q0+(qi+1+rot)%(q1-q0), pc
 					if qi+1 == q1-q0 {
@@ -283,12 +283,27 @@ func (cfg config) gemmRange(i0, i1, q0, q1, rot int, src aSource, pb *PackedB, c
 							npc = 0
 						}
 					}
-					bnext = &pb.data[(nq*k+npc)*nr]
+					bnext = pb.data[(nq*k+npc)*nr : (nq*k+npc+min(kc, k-npc))*nr]
+				}
+				// With four full row tiles or more and a quarter kernel,
+				// the last four fetch a quarter of the next panel each
+				// (quarter tiles [q4, q4+4)) and the others prefetch
+				// nothing; otherwise every full tile prefetches all of it.
+				q4 := -1
+				if full := mcb / mr; kern.nextQuarter != nil && full >= 4 {
+					q4 = full - 4
 				}
 				for ir := 0; ir < mcb; ir += mr {
 					mh := min(mr, mcb-ir)
 					if mh == mr && nw == nr && bnext != nil {
-						kern.next(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc, bnext)
+						switch ti := ir / mr; {
+						case q4 < 0:
+							kern.next(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc, &bnext[0])
+						case ti >= q4:
+							kern.nextQuarter(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc, &bnext[(ti-q4)*len(bnext)/4])
+						default:
+							kern.fn(kcb, &ap[ir*kcb], bp, &c[(ic+ir)*ldc+j], ldc, acc)
+						}
 						continue
 					}
 					fn, rowsOK := kern.fn, mh == mr

@@ -33,6 +33,12 @@ type kernel struct {
 	// next, when not nil, is fn that also prefetches bnext, the kc x nr B
 	// micro-panel the driver will use next; it gives the same bits as fn.
 	next func(kc int, a, b, c *float32, ldc int, accumulate bool, bnext *float32)
+	// nextQuarter, when not nil, is fn that also prefetches one line per 4
+	// k steps from bnext on: a quarter of a kc x nr panel when nr*4 = 64
+	// bytes. The driver gives the last four full tiles of each B panel one
+	// quarter of the next panel each, and the other tiles prefetch nothing
+	// (kernel6x16q); it gives the same bits as fn.
+	nextQuarter func(kc int, a, b, c *float32, ldc int, accumulate bool, bnext *float32)
 }
 
 // Kernels in order of preference. The AVX-512 tile 14x32 uses 28 of the 32
@@ -42,7 +48,7 @@ type kernel struct {
 // AVX2 tile 6x16 is the classic 12-accumulator ymm layout.
 var (
 	kernelAVX512 = &kernel{name: "avx512-14x32", mr: 14, nr: 32, fn: kernel14x32, rows: rows14x32}
-	kernelAVX2   = &kernel{name: "avx2-6x16", mr: 6, nr: 16, fn: kernel6x16, rows: rows6x16, next: kernel6x16n, lazyGroup: 4}
+	kernelAVX2   = &kernel{name: "avx2-6x16", mr: 6, nr: 16, fn: kernel6x16, rows: rows6x16, next: kernel6x16n, nextQuarter: kernel6x16q, lazyGroup: 4}
 	kernelGo     = &kernel{name: "go-4x16", mr: 4, nr: 16, fn: kernelGo4x16}
 	// kernelNEON is the arm64 ASIMD tile (kernel_arm64.go).
 	kernelNEON = &kernel{name: "neon-8x12", mr: 8, nr: 12, fn: kernel8x12, rows: rows8x12}

@@ -32,6 +32,15 @@ func kernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool)
 //go:noescape
 func kernel6x16n(kc int, a, b, c *float32, ldc int, accumulate bool, bnext *float32)
 
+// kernel6x16q is kernel6x16 (same FMAs, same bits) that also prefetches
+// one 64-byte line per 4 k steps from bnext on: kc*16 bytes, a quarter of
+// a kc x 16 B micro-panel. The driver has four tiles of each B panel (the
+// last four) fetch the next panel this way and the other tiles prefetch
+// nothing (see config.gemmRange).
+//
+//go:noescape
+func kernel6x16q(kc int, a, b, c *float32, ldc int, accumulate bool, bnext *float32)
+
 // The row-edge variants of kernel6x16: kernel6x16r<r> computes only the
 // first r rows of the tile (A still packed 6 wide, a[p*6+i]) and writes
 // only those rows of C.

@@ -7,13 +7,15 @@ k step), which is tedious to write by hand but trivial to generate.
 Contract: see kernel.go (type kernel) and kernel_amd64.go.
 """
 
-def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astride=None, unroll=1, bnext=False):
+def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astride=None, unroll=1, bnext=False, bnext_lines=None):
     """mr rows are computed; A is packed with astride (>= mr) floats per k step.
 
-    With bnext the function takes a seventh argument, the B micro-panel the
-    caller will use next, and prefetches one 64-byte line of it per k step of
-    the unrolled loop (nr*4 = 64 bytes of B per step, so the whole next
-    micro-panel is requested while this one is computed).
+    With bnext the function takes a seventh argument, an address to prefetch
+    from, and prefetches bnext_lines (default: unroll) consecutive 64-byte
+    lines from it per iteration of the unrolled loop. With one line per k
+    step (the default) and nr*4 = 64 bytes of B per step, the whole next
+    micro-panel is requested while this one is computed; with one line per
+    iteration, a quarter of it.
     """
     astride = astride or mr
     width = 64 if vec == 'Z' else 32      # bytes per vector
@@ -55,13 +57,14 @@ def gen_kernel(w, name, mr, nr, vec, nacc_per_row, breg, bcast_regs, label, astr
         w(f'\tMOVQ CX, BX\n\tSHRQ ${unroll.bit_length()-1}, BX\n\tANDQ ${unroll-1}, CX')
         w(f'\tTESTQ BX, BX\n\tJLE tail{label}')
         w(f'unrolled{label}:')
+        lines = bnext_lines or unroll
         for u in range(unroll):
-            if bnext:
+            if bnext and u < lines:
                 w(f'\tPREFETCHT0 {u*64}(R12)' if u else '\tPREFETCHT0 (R12)')
             step(u)
         w(f'\tADDQ ${4*astride*unroll}, SI\n\tADDQ ${4*nr*unroll}, DI')
         if bnext:
-            w(f'\tADDQ ${64*unroll}, R12')
+            w(f'\tADDQ ${64*lines}, R12')
         w(f'\tDECQ BX\n\tJNZ unrolled{label}')
         w(f'tail{label}:')
     w(f'\tTESTQ CX, CX\n\tJLE store{label}')
@@ -177,6 +180,10 @@ def main():
     # tiles): B streamed from L3 or memory for the first tile of each panel
     # is otherwise the kernel's largest stall (see kernel_amd64.go).
     gen_kernel(w, 'kernel6x16n', 6, 16, 'Y', 2, 12, [14], 'n256', unroll=KC_UNROLL_AVX2, bnext=True)
+    # The same kernel prefetching one line per 4 k steps: kc*16 bytes, a
+    # quarter of a kc x 16 B micro-panel, so that four tiles together fetch
+    # the next panel while the others prefetch nothing (kernel_amd64.go).
+    gen_kernel(w, 'kernel6x16q', 6, 16, 'Y', 2, 12, [14], 'q256', unroll=KC_UNROLL_AVX2, bnext=True, bnext_lines=1)
     # Row-edge variants of the 6x16 tile (A still packed 6 wide).
     for r in range(1, 6):
         gen_kernel(w, f'kernel6x16r{r}', r, 16, 'Y', 2, 12, [14], f'a{r}', astride=6, unroll=KC_UNROLL_AVX2)

@@ -21,6 +21,12 @@ func kernel6x16n(kc int, a, b, c *float32, ldc int, accumulate bool, bnext *floa
 	goKernel(6, 16, kc, a, b, c, ldc, accumulate)
 }
 
+// kernel6x16q is the Go twin of kernel6x16q: kernel6x16 (the prefetch of
+// bnext is only a hint).
+func kernel6x16q(kc int, a, b, c *float32, ldc int, accumulate bool, bnext *float32) {
+	goKernel(6, 16, kc, a, b, c, ldc, accumulate)
+}
+
 // rows14x32 has no row-edge variants in pure Go: partial tiles use the full
 // kernel into a scratch tile.
 var rows14x32 []func(kc int, a, b, c *float32, ldc int, accumulate bool)

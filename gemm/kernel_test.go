@@ -123,6 +123,16 @@ func TestNextKernels(t *testing.T) {
 						t.Fatalf("%s next kc=%d acc=%v: C[%d][%d] = %g, fn gives %g", kern.name, kc, acc, i/ldc, i%ldc, got[i], want[i])
 					}
 				}
+				if kern.nextQuarter == nil {
+					continue
+				}
+				got = append(got[:0], c0...)
+				kern.nextQuarter(kc, &a[0], &b[0], &got[0], ldc, acc, &bnext[0])
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s nextQuarter kc=%d acc=%v: C[%d][%d] = %g, fn gives %g", kern.name, kc, acc, i/ldc, i%ldc, got[i], want[i])
+					}
+				}
 			}
 		}
 	}

@@ -12,10 +12,12 @@ import (
 	"time"
 )
 
-// TestTuneAVX2Driver is the measurement behind kernel6x16n (the next B
-// micro-panel prefetched) and the grouped lazy packing of B, not a check:
-// on the bench shapes it runs the AVX2 tile as it is ("avx2") and without
-// those two ("plain", the earlier driver), packed and through MatMul, with
+// TestTuneAVX2Driver is the measurement behind kernel6x16n and kernel6x16q
+// (the next B micro-panel prefetched) and the grouped lazy packing of B,
+// not a check: on the bench shapes it runs the AVX2 tile as it is ("avx2"),
+// with every tile prefetching the whole next panel ("every-tile", the
+// driver before kernel6x16q) and without prefetch or grouped packing
+// ("plain", the driver before both), packed and through MatMul, with
 // the 6x16 kernel alone in L1 on every thread as the reference of what the
 // cores deliver at that moment, all interleaved round robin. It logs the
 // median rate by wall clock and by process CPU time / threads (robust to
@@ -34,6 +36,9 @@ func TestTuneAVX2Driver(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
 	const rounds = 15
 	plain := &kernel{name: "plain", mr: 6, nr: 16, fn: kernel6x16, rows: rows6x16}
+	// The driver before kernel6x16q: every tile prefetches the whole next
+	// B panel.
+	everyTile := &kernel{name: "every-tile", mr: 6, nr: 16, fn: kernel6x16, rows: rows6x16, next: kernel6x16n, lazyGroup: 4}
 	rng := rand.New(rand.NewPCG(3, 3))
 	for _, sh := range benchShapes {
 		m, n, k := sh[0], sh[1], sh[2]
@@ -50,7 +55,7 @@ func TestTuneAVX2Driver(t *testing.T) {
 				}
 			})
 		}}
-		for _, kern := range []*kernel{plain, kernelAVX2} {
+		for _, kern := range []*kernel{plain, everyTile, kernelAVX2} {
 			cfg := config{kern: kern, threads: threads, serialBelow: minParallelFlops}
 			pb := cfg.packB(k, n, bm, n, false, false)
 			names = append(names, kern.name+" packed", kern.name+" MatMul")

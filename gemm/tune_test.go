@@ -50,7 +50,7 @@ func TestTuneBlocking(t *testing.T) {
 	var cfgs []config
 	kcs, mcs := []int{256, 384, 768, 1024, 1536}, []int{56, 112, 224, 448}
 	if defaultKernel.mr == 6 { // the AVX2 tile: Zen 3 has a 512 KiB L2, 32 KiB L1
-		kcs, mcs = []int{256, 384, 512, 768, 1024}, []int{48, 96, 144, 192, 288}
+		kcs, mcs = []int{256, 384, 512, 768, 1024}, []int{48, 96, 144, 192, 288, 396}
 	}
 	threads, _ := strconv.Atoi(os.Getenv("GEMM_TUNE_THREADS"))
 	threads = max(threads, 1)
