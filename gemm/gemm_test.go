@@ -26,7 +26,10 @@ func testConfigs() []config {
 	for _, k := range testKernels() {
 		cs = append(cs, config{kern: k, threads: 1}, config{kern: k, threads: 3},
 			config{kern: k, threads: 1, kc: 24, mc: 2 * k.mr},
-			config{kern: k, threads: 2, kc: 24, mc: 2 * k.mr})
+			config{kern: k, threads: 2, kc: 24, mc: 2 * k.mr},
+			// Five row tiles per block: the last four take the quarter
+			// prefetch kernel (nextQuarter), also with several k blocks.
+			config{kern: k, threads: 1, kc: 24, mc: 5 * k.mr})
 	}
 	return cs
 }

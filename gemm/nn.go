@@ -203,9 +203,22 @@ func (cfg config) nnRange(i0, i1, q0, q1 int, a []float32, lda int, bank *Packed
 								nq, npc = min(qe, q1-1), 0
 							}
 						}
-						bnext := &pb.data[(nq*d+npc)*nr]
+						bnext := pb.data[(nq*d+npc)*nr : (nq*d+npc+min(kc, d-npc))*nr]
+						// As in gemmRange: with four tiles or more, the
+						// last four fetch a quarter of the next panel each.
+						q4 := -1
+						if tiles := mcPad / mr; kern.nextQuarter != nil && tiles >= 4 {
+							q4 = tiles - 4
+						}
 						for ir := 0; ir < mcb; ir += mr {
-							kern.next(kcb, &ap[pc*mcPad+ir*kcb], bp, &cp[ir*nb+(q-qb)*nr], nb, pc > 0, bnext)
+							switch ti := ir / mr; {
+							case q4 < 0:
+								kern.next(kcb, &ap[pc*mcPad+ir*kcb], bp, &cp[ir*nb+(q-qb)*nr], nb, pc > 0, &bnext[0])
+							case ti >= q4:
+								kern.nextQuarter(kcb, &ap[pc*mcPad+ir*kcb], bp, &cp[ir*nb+(q-qb)*nr], nb, pc > 0, &bnext[(ti-q4)*len(bnext)/4])
+							default:
+								kern.fn(kcb, &ap[pc*mcPad+ir*kcb], bp, &cp[ir*nb+(q-qb)*nr], nb, pc > 0)
+							}
 						}
 						continue
 					}
