@@ -83,10 +83,11 @@ func TestMeasure(t *testing.T) {
 }
 
 // TestRun checks that Run does the work it is asked for: its threads'
-// iterations add up to the flops asked (to one iteration each), and it
-// cannot finish faster than that work at the best rate Measure finds
-// (other jobs on the machine can only make it slower), so a Run that
-// dropped most of its work or a thread would come in under the bound.
+// iterations add up to the flops asked (to one iteration each), and, as a
+// gross check of the threads doing them, it does not finish in a quarter
+// of the time that work takes at the best rate Measure finds. (Only a
+// quarter: on a shared machine Measure may have seen no undisturbed
+// window while Run then runs alone.)
 func TestRun(t *testing.T) {
 	for _, c := range []struct {
 		threads int
@@ -99,13 +100,13 @@ func TestRun(t *testing.T) {
 		}
 	}
 	for _, threads := range []int{1, 2} {
-		peak := Measure(threads, 30*time.Millisecond).GFLOPS
+		peak := Measure(threads, 50*time.Millisecond).GFLOPS
 		flops := peak * 1e9 * 0.04 // 40 ms at the best rate
 		t0 := time.Now()
 		Run(threads, flops)
 		el := time.Since(t0)
-		if !(el >= 30*time.Millisecond) {
-			t.Errorf("Run(%d, %.3g flops) took %v; at the measured peak %.1f GFLOP/s it needs >= 40 ms", threads, flops, el, peak)
+		if !(el >= 10*time.Millisecond) {
+			t.Errorf("Run(%d, %.3g flops) took %v; at the measured peak %.1f GFLOP/s it needs 40 ms", threads, flops, el, peak)
 		}
 	}
 	Run(0, 1) // no threads asked: one, and no hang
