@@ -1,13 +1,11 @@
 package gemm
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/anomclust/anomclust/internal/fmapeak"
 )
@@ -38,12 +36,19 @@ func TestTuneBreakdown(t *testing.T) {
 		f    func() float64 // returns the flops it did
 	}
 	all := func(f func()) func() float64 { return func() float64 { f(); return flops } }
+	// The prefetch of the next B panel: none, the whole panel by every
+	// tile (kernel6x16n), a quarter by each of the last four (kernel6x16q).
+	const (
+		noPrefetch = iota
+		everyTile
+		lastFour
+	)
 	var freshC bool
 	// tiles runs the kernel over mc/6 row tiles of a packed A block (mc x
 	// kc) against panels B micro-panels of kc x 16 (each reused by all row
 	// tiles, as the driver does), writing each tile to C with stride ldc,
 	// until about flops are done.
-	tiles := func(kc, mc, panels, ldc int, next bool) func() float64 {
+	tiles := func(kc, mc, panels, ldc int, next int) func() float64 {
 		ap := randSlice(rng, mc*kc)
 		bp := randSlice(rng, panels*kc*16)
 		per := 2.0 * float64(mc*16*kc*panels)
@@ -63,9 +68,12 @@ func TestTuneBreakdown(t *testing.T) {
 					b := &bp[q*kc*16]
 					bn := &bp[((q+1)%panels)*kc*16]
 					for ir := 0; ir < mc; ir += 6 {
-						if next {
+						switch tile := ir / 6; {
+						case next == everyTile:
 							kernel6x16n(kc, &ap[ir*kc], b, &cc[ir*ldc+q*16], ldc, false, bn)
-						} else {
+						case next == lastFour && tile >= mc/6-4:
+							kernel6x16q(kc, &ap[ir*kc], b, &cc[ir*ldc+q*16], ldc, false, &bp[((q+1)%panels)*kc*16+(tile-(mc/6-4))*kc*4])
+						default:
 							kernel6x16(kc, &ap[ir*kc], b, &cc[ir*ldc+q*16], ldc, false)
 						}
 					}
@@ -88,16 +96,17 @@ func TestTuneBreakdown(t *testing.T) {
 	}
 	runs := []run{
 		{"FMA loop", all(func() { fmapeak.Run(1, flops) })},
-		{"L1: kc 256, 1 tile, 1 panel", tiles(256, 6, 1, 16, false)},
-		{"kc 1024, 1 tile, 1 panel (B 64K)", tiles(1024, 6, 1, 16, false)},
-		{"kc 256, mc 156, 1 panel", tiles(256, 156, 1, 16, false)},
-		{"kc 1024, mc 156, 1 panel", tiles(1024, 156, 1, 16, false)},
-		{"kc 1024, mc 78, 1 panel", tiles(1024, 78, 1, 16, false)},
-		{"kc 1024, mc 156, 64 panels, ldc 1024", tiles(1024, 156, 64, 1024, false)},
-		{"  same, prefetching next panel", tiles(1024, 156, 64, 1024, true)},
-		{"  same, C fresh (4 MiB)", fresh(func() func() float64 { return tiles(1024, 156, 64, 1024, true) })},
-		{"kc 1024, mc 156, 64 panels, ldc 1040", tiles(1024, 156, 64, 1040, true)},
-		{"kc 256, mc 144, 64 panels, ldc 1024", tiles(256, 144, 64, 1024, true)},
+		{"L1: kc 256, 1 tile, 1 panel", tiles(256, 6, 1, 16, noPrefetch)},
+		{"kc 1024, 1 tile, 1 panel (B 64K)", tiles(1024, 6, 1, 16, noPrefetch)},
+		{"kc 256, mc 156, 1 panel", tiles(256, 156, 1, 16, noPrefetch)},
+		{"kc 1024, mc 156, 1 panel", tiles(1024, 156, 1, 16, noPrefetch)},
+		{"kc 1024, mc 78, 1 panel", tiles(1024, 78, 1, 16, noPrefetch)},
+		{"kc 1024, mc 156, 64 panels, ldc 1024", tiles(1024, 156, 64, 1024, noPrefetch)},
+		{"  same, every tile prefetching next panel", tiles(1024, 156, 64, 1024, everyTile)},
+		{"  same, last 4 tiles a quarter each", tiles(1024, 156, 64, 1024, lastFour)},
+		{"  same, C fresh (4 MiB)", fresh(func() func() float64 { return tiles(1024, 156, 64, 1024, lastFour) })},
+		{"  same, ldc 1040", tiles(1024, 156, 64, 1040, lastFour)},
+		{"kc 256, mc 144, 64 panels, last 4", tiles(256, 144, 64, 1024, lastFour)},
 		{"packing A alone (packA6, 1024x1024)", packAll},
 		{"packed product 1024³", all(func() { cfg.matMulPacked(m, a, k, pb, c, n, false) })},
 		{"MatMul 1024³", all(func() { cfg.matMul(m, n, k, a, k, bm, n, false, c, n, false) })},
@@ -123,6 +132,4 @@ func TestTuneBreakdown(t *testing.T) {
 	for i, x := range runs {
 		t.Logf("%-40s %6.1f GFLOP/s CPU time = %3.0f%% of the FMA loop", x.name, med(i), 100*med(i)/peak)
 	}
-	_ = fmt.Sprint
-	_ = time.Now
 }
