@@ -20,11 +20,14 @@
 //     operands in cache (about 115 GFLOP/s per core: the CPU found here runs
 //     512-bit FMAs at 32 flop/cycle, Zen 4 style). The 6x16 kernel's k
 //     loop is unrolled 4 times (98% of the FMA peak of a Zen 3 core with its
-//     operands in cache, TestTuneKernel); its variant kernel6x16n, used
-//     for the full tiles, also prefetches the B micro-panel the driver uses
-//     next (one line per k step), since on the Zen 3 machine B arriving
-//     from L3 or memory at the first tile of each panel was the kernel's
-//     largest stall in a full product. Generated row-edge variants
+//     operands in cache, TestTuneKernel). On the Zen 3 machine B arriving
+//     from L3 or memory at the first tile of each B panel was the largest
+//     stall in a full product (that tile took 2.2-3.8x a steady one,
+//     TestTuneTileTimes), so the last four full tiles of each panel run
+//     kernel6x16q, which prefetches a quarter of the next panel (one line
+//     per 4 k steps), and the other tiles prefetch nothing; with fewer
+//     than four full tiles, every tile runs kernel6x16n, which prefetches
+//     the whole next panel (one line per k step). Generated row-edge variants
 //     (kernel14x32r1..r13, kernel6x16r1..r5) make a partial row tile cost
 //     only its rows. Every assembly kernel has a Go twin (kernel_noasm.go, build tag
 //     noasm) and the tests run all kernels the machine has on the same

@@ -23,11 +23,11 @@ func kernel6x16(kc int, a, b, c *float32, ldc int, accumulate bool)
 // kernel6x16n is kernel6x16 (the same FMAs in the same order, so the same
 // bits) that also prefetches, one 64-byte line per k step, the kc*16 floats
 // at bnext: the B micro-panel the driver computes with next. The first tile
-// of each B panel otherwise waits on B coming from L3 or memory; on the Zen 3
-// machine this prefetch took the packed 1024³ and 785x2304x768 products on 2
-// threads from 145-148 to 153-157 and from 129-139 to 145-146 GFLOP/s
-// (process CPU time, interleaved, shared machine), 1-2% on 1 thread.
-// Prefetches never fault, so bnext may point anywhere.
+// of each B panel otherwise waits on B coming from L3 or memory. The driver
+// uses it when a panel has fewer than four full row tiles; with four or
+// more, kernel6x16q on the last four is faster (every tile prefetching the
+// whole panel made all tiles ~5% slower, TestTuneTileTimes). Prefetches
+// never fault, so bnext may point anywhere.
 //
 //go:noescape
 func kernel6x16n(kc int, a, b, c *float32, ldc int, accumulate bool, bnext *float32)
