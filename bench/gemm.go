@@ -145,12 +145,17 @@ func GEMM(w io.Writer, cfg GEMMConfig) error {
 // sgemm left its worker spinning for 40-60 ms, i.e. through most of the
 // next implementation's turn in the interleaved rounds, which then ran on
 // one core and a half and, by CPU time, was charged the spinning too.
-func settle() {
-	deadline := time.Now().Add(500 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		c0 := cpuSeconds()
-		time.Sleep(5 * time.Millisecond)
-		if cpuSeconds()-c0 < 0.5e-3 {
+func settle() { settleWith(cpuSeconds, time.Sleep, time.Now) }
+
+// settleWith is settle with its clocks passed in (tests): cpu is the
+// process's CPU time in seconds.
+func settleWith(cpu func() float64, sleep func(time.Duration), now func() time.Time) {
+	const window, idle, limit = 5 * time.Millisecond, 0.5e-3, 500 * time.Millisecond
+	deadline := now().Add(limit)
+	for now().Before(deadline) {
+		c0 := cpu()
+		sleep(window)
+		if cpu()-c0 < idle {
 			return
 		}
 	}
