@@ -55,7 +55,7 @@ func runCat(t *testing.T, o pipeline.Options, tau float64) (rundir.Category, []b
 
 // TestPerCategory: the auto preset gives a category of parts on a plain
 // background the object configuration (aligned, MuSc interval 0.3,
-// recommended unsupervised tau 0.5, weighted-mean X) and a category of
+// recommended unsupervised tau 0.15, weighted mean + weighted std X) and a category of
 // blobs on a surface the texture one (whole images, plain mean scores,
 // tau 1, mean + uniform std X). run.json records the kind and the gate's
 // evidence; the X of each equals that of a run given the same settings
@@ -69,7 +69,7 @@ func TestPerCategory(t *testing.T) {
 		pool     xpool.Kind
 		tau      float64
 	}{
-		{true, rundir.KindObject, 0.3, xpool.Mean, 0.5},
+		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15},
 		{false, rundir.KindTexture, 1, xpool.MeanStdU, 1},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {

@@ -84,12 +84,14 @@ func postX(o *Options, x *tensor.Tensor) {
 // unsupervised ones (noisier); the unsupervised score against 20 sampled
 // reference images (Options.Refs; the plain mean: MuSc's r = 0.3 helped
 // metal_nut but cost the texture sets more, so it stays in anomclust eval);
-// a 10% coreset of the memory bank; X as is.
+// a 10% coreset of the memory bank; X as is. Tau 0.15 is the object
+// categories' unsupervised one (categoryConfigs), computed for every
+// category since run.json lists one set of taus for the run.
 func autoScoring(o *Options) {
 	o.Refs = 20
 	o.Coreset = 0.1
 	o.Weighting = WeightSetStd
-	o.Taus = []float64{0.5, 1}
+	o.Taus = []float64{0.15, 0.5, 1}
 	semi, unsup := 0.5, 1.0
 	o.RecommendTau, o.RecommendTauUnsupervised = &semi, &unsup
 }

@@ -44,7 +44,7 @@ func TestRunFlagsPreset(t *testing.T) {
 	}
 	d := parse()
 	if d.backbone != "mobilenet_v2" || !slices.Equal(d.layers, []string{"stride8", "stride16"}) || d.pre != 1024 ||
-		!slices.Equal(d.modes, rundir.Modes()) || !d.skipSemi || d.cache != "" || !slices.Equal(d.taus, []float64{0.5, 1}) {
+		!slices.Equal(d.modes, rundir.Modes()) || !d.skipSemi || d.cache != "" || !slices.Equal(d.taus, []float64{0.15, 0.5, 1}) {
 		t.Errorf("default (auto): %+v", d)
 	}
 	if m := parse("--preset", "mobilenet"); m.backbone != "mobilenet_v2" || !slices.Equal(m.taus, []float64{0, 1, 2}) {
