@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/anomclust/anomclust/alpha"
+	"github.com/anomclust/anomclust/cluster"
 )
 
 // Label-free evidence recorded with every row, for choosing between
@@ -15,50 +16,10 @@ import (
 // clusters in its X, and the peak of the score maps it was weighted with.
 
 // silhouette is the mean silhouette (Euclidean) of the n x d rows x under
-// the labels c (a point alone in its cluster scores 0).
+// the labels c (cluster.Silhouette: the criterion run's texture
+// configuration chooses its recommended mode by).
 func silhouette(x []float32, n, d int, c []int) float64 {
-	dist := make([]float64, n*n)
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			var s float64
-			a, b := x[i*d:(i+1)*d], x[j*d:(j+1)*d]
-			for k := range a {
-				v := float64(a[k] - b[k])
-				s += v * v
-			}
-			dist[i*n+j], dist[j*n+i] = math.Sqrt(s), math.Sqrt(s)
-		}
-	}
-	k := slices.Max(c) + 1
-	size := make([]int, k)
-	for _, l := range c {
-		size[l]++
-	}
-	var total float64
-	sum := make([]float64, k)
-	for i := 0; i < n; i++ {
-		clear(sum)
-		for j := 0; j < n; j++ {
-			sum[c[j]] += dist[i*n+j]
-		}
-		if size[c[i]] < 2 {
-			continue
-		}
-		a := sum[c[i]] / float64(size[c[i]]-1)
-		b := math.Inf(1)
-		for l := range k {
-			if l != c[i] && size[l] > 0 {
-				b = min(b, sum[l]/float64(size[l]))
-			}
-		}
-		if math.IsInf(b, 1) {
-			continue
-		}
-		if m := max(a, b); m > 0 {
-			total += (b - a) / m
-		}
-	}
-	return total / float64(n)
+	return cluster.Silhouette(x, n, d, c)
 }
 
 // peak is the mean over images of the mean standardised score of each

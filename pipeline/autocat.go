@@ -28,6 +28,9 @@ type categoryConfig struct {
 	interval float64 // Options.ScoreInterval, MuSc's r of the unsupervised score (1 = plain mean)
 	tauUnsup float64 // recommended unsupervised tau (std-tau: set-std weighting)
 	xPool    xpool.Kind
+	// chooseMode: Options.ChooseMode, the silhouette choice between the
+	// unsupervised and the average mode (modechoice.go).
+	chooseMode bool
 }
 
 // categoryConfigs maps the object gate's decision (objectGate: one part
@@ -43,7 +46,7 @@ type categoryConfig struct {
 // preset's RecommendTau); every tau is one of the preset's Taus.
 var categoryConfigs = map[bool]categoryConfig{
 	true:  {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd},
-	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU},
+	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU, chooseMode: true},
 }
 
 // chooseCategory returns the options and extractor one category runs
@@ -119,6 +122,7 @@ func (c categoryConfig) apply(o *Options) {
 		t := c.tauUnsup
 		o.RecommendTauUnsupervised = &t
 	}
+	o.ChooseMode = c.chooseMode
 }
 
 // gateWhy is run.json's and the log's account of a gate decision.

@@ -69,6 +69,12 @@ type Options struct {
 	// FixXPool) the caller gave explicitly: they are kept as given.
 	PerCategory bool
 	Fixed       []string
+	// ChooseMode recommends, for a category without a semi-supervised
+	// result, the average mode instead of the unsupervised one when its
+	// clusters are better separated (modechoice.go; the auto preset's
+	// texture configuration). recommendAverage is the per-category outcome.
+	ChooseMode       bool
+	recommendAverage bool
 
 	// Modes are rundir.ModeUnsupervised, ModeSemi, ModeAverage. The
 	// unsupervised score of a clustered image is its mean distance to

@@ -379,6 +379,7 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	if err := ms.save(ctx, catDir, log); err != nil {
 		return info, nil, o, fmt.Errorf("saving the model for assign: %w", err)
 	}
+	chooseMode(o, &info, p.semi, log)
 	return info, rows, o, nil
 }
 
@@ -438,7 +439,7 @@ func runMode(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string
 			return nil, err
 		}
 		postX(o, xs[k])
-		r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items)
+		r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items, info)
 		if err != nil {
 			return nil, err
 		}
@@ -497,9 +498,10 @@ func byteSize(n int64) string {
 }
 
 // clusterAndWrite clusters X, scores the clusters and writes the result
-// folder of (mode, tau).
+// folder of (mode, tau); info records its silhouette when the mode
+// choice needs it (noteSilhouette).
 func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, tau float64,
-	a []float64, x *tensor.Tensor, s *alpha.Scores, truth []int, items []rundir.Item) (rundir.Row, *rundir.KChoice, error) {
+	a []float64, x *tensor.Tensor, s *alpha.Scores, truth []int, items []rundir.Item, info *rundir.Category) (rundir.Row, *rundir.KChoice, error) {
 	N := x.Shape[0]
 	sw.start("cluster")
 	pred, link, kc, err := clusterX(o, x, p.k, mode, tau)
@@ -510,6 +512,7 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if kc != nil {
 		k = kc.K
 	}
+	noteSilhouette(o, info, mode, tau, x, pred)
 	hasTau := rundir.Mode(mode).HasTau()
 	var m *rundir.Metrics
 	if !p.set.Unlabelled { // without labels there is nothing to score

@@ -489,4 +489,10 @@ type CategoryChoice struct {
 	AreaCV *float64 `json:"gate_area_cv,omitempty"`
 	Why    string   `json:"why"`
 	Fixed  []string `json:"fixed,omitempty"`
+	// Silhouettes are the mean silhouettes of the clusters in X of the
+	// results the texture configuration chooses the recommended mode from
+	// (mode -> value; the unsupervised one at its recommended tau), and
+	// ModeWhy the sentence of that choice; empty when there was none.
+	Silhouettes map[string]float64 `json:"silhouettes,omitempty"`
+	ModeWhy     string             `json:"mode_why,omitempty"`
 }
