@@ -124,6 +124,10 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if cat.ScoreInterval != 0 {
 		s.ScoreInterval = cat.ScoreInterval
 	}
+	layers := run.Layers
+	if len(cat.Layers) > 0 {
+		layers = cat.Layers
+	}
 	if !(s.ScoreInterval >= 0 && s.ScoreInterval <= 1) {
 		return nil, fmt.Errorf("assign: the run's score interval %v is not in [0, 1]", s.ScoreInterval)
 	}
@@ -132,7 +136,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 			return nil, fmt.Errorf("assign: the run's x-pool: %w", err)
 		}
 	}
-	o := Options{Data: ".", Out: ".", Backbone: s.Backbone, Weights: s.Weights, Layers: run.Layers,
+	o := Options{Data: ".", Out: ".", Backbone: s.Backbone, Weights: s.Weights, Layers: layers,
 		PretrainDim: s.PretrainDim, TargetDim: s.TargetDim, PatchSize: s.PatchSize, ImageSize: s.ImageSize,
 		Resize: s.Resize, LayerNorm: s.LayerNorm, ObjectCrop: s.ObjectCrop, ObjectAlign: s.ObjectAlign || cat.ObjectAlign, Batch: s.Batch, Workers: ao.Workers, Cache: ao.Cache,
 		Net: ao.Net, NetID: ao.NetID, Store: ao.Store}

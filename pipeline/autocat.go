@@ -18,7 +18,13 @@ const (
 	FixInterval = "score-interval" // ScoreInterval
 	FixTau      = "tau"            // the recommended unsupervised tau
 	FixXPool    = "x-pool"         // XPool
+	FixLayers   = "layers"         // Layers (also fixed by --backbone)
 )
+
+// autoLayers are the auto preset's backbone taps; a categoryConfig's own
+// layers replace them only when the run has these (MobileNet's
+// stride8+stride16, not another backbone's or the caller's taps).
+var autoLayers = []string{"stride8", "stride16"}
 
 // categoryConfig is what the auto preset sets for a category of one
 // kind.
@@ -31,6 +37,8 @@ type categoryConfig struct {
 	// chooseMode: Options.ChooseMode, the silhouette choice between the
 	// unsupervised and the average mode (modechoice.go).
 	chooseMode bool
+	// layers replace the run's taps when those are autoLayers (nil: keep).
+	layers []string
 }
 
 // categoryConfigs maps the object gate's decision (objectGate: one part
@@ -42,11 +50,14 @@ type categoryConfig struct {
 // screw unsupervised 0.428 -> 0.515, semi 0.683 -> 0.70; std-tau 0.125
 // gives the same, 0.1 falls off); other categories keep whole images,
 // plain mean scores at std-tau 1 and the weighted mean + uniform std
-// descriptor (neu 0.875, xsdd 0.818). The semi tau is 0.5 in both (the
-// preset's RecommendTau); every tau is one of the preset's Taus.
+// descriptor, add the stride32 tap and recommend the unsupervised or the
+// average result by silhouette (modechoice.go; neu 0.884 -> 0.901, xsdd
+// 0.780 -> 0.796, deeppcb 0.270 -> 0.380). The semi tau is 0.5 in both
+// (the preset's RecommendTau); every tau is one of the preset's Taus.
 var categoryConfigs = map[bool]categoryConfig{
-	true:  {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd},
-	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU, chooseMode: true},
+	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd},
+	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU, chooseMode: true,
+		layers: []string{"stride8", "stride16", "stride32"}},
 }
 
 // chooseCategory returns the options and extractor one category runs
@@ -70,8 +81,16 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 	info.Choice = choice
 	info.ObjectAlign = co.ObjectAlign
 	info.XPool, info.ScoreInterval = co.XPool, intervalOf(co)
+	if !slices.Equal(co.Layers, o.Layers) {
+		info.Layers = slices.Clone(co.Layers)
+	}
 	fmt.Fprintf(ex.log, "%s: %s -> treated as %s: %s; recommended unsupervised tau %g\n",
 		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(co, rundir.ModeUnsupervised))
+	if !slices.Equal(co.Layers, ex.opt.Layers) {
+		if ex, err = ex.withLayers(co.Layers); err != nil {
+			return nil, nil, err
+		}
+	}
 	if co.ObjectAlign && !ex.pre.ObjectAlign {
 		if ex, err = ex.withObjectAlign(); err != nil {
 			return nil, nil, err
@@ -123,6 +142,29 @@ func (c categoryConfig) apply(o *Options) {
 		o.RecommendTauUnsupervised = &t
 	}
 	o.ChooseMode = c.chooseMode
+	if c.layers != nil && !fixed(FixLayers) && slices.Equal(o.Layers, autoLayers) {
+		o.Layers = slices.Clone(c.layers)
+	}
+}
+
+// netLayers are the taps the run's backbone must be able to give: o's
+// and, with PerCategory, those any categoryConfig may replace them with
+// (the net builds only the operators its taps need).
+func netLayers(o *Options) []string {
+	ls := slices.Clone(o.Layers)
+	if !o.PerCategory {
+		return ls
+	}
+	for _, object := range []bool{true, false} {
+		co := *o
+		categoryConfigs[object].apply(&co)
+		for _, l := range co.Layers {
+			if !slices.Contains(ls, l) {
+				ls = append(ls, l)
+			}
+		}
+	}
+	return ls
 }
 
 // gateWhy is run.json's and the log's account of a gate decision.

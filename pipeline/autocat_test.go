@@ -141,7 +141,7 @@ func TestPerCategory(t *testing.T) {
 		})
 	}
 	o := perCategoryOptions(t, writeSet(t, true))
-	o.Fixed = []string{"layers"}
+	o.Fixed = []string{"backbone"}
 	if _, err := pipeline.Run(context.Background(), o); err == nil {
 		t.Error("an unknown fixed setting was accepted")
 	}

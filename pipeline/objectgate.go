@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/preprocess"
@@ -121,6 +122,25 @@ func (x *extractor) withObjectAlign() (*extractor, error) {
 	o.ObjectAlign = true
 	y := &extractor{net: x.net, opt: &o, pre: x.pre, log: x.log}
 	y.pre.ObjectAlign = true
+	if x.cache != nil {
+		c, err := featcache.Open(o.Cache, cacheSettings(x.net, &o)...)
+		if err != nil {
+			return nil, err
+		}
+		y.cache = c
+	}
+	return y, nil
+}
+
+// withLayers returns an extractor over the same net with other taps (the
+// auto preset's per-category layers), its own feature cache entries.
+func (x *extractor) withLayers(layers []string) (*extractor, error) {
+	o := *x.opt
+	o.Layers = slices.Clone(layers)
+	if err := checkLayers(x.net, &o); err != nil {
+		return nil, err
+	}
+	y := &extractor{net: x.net, opt: &o, pre: x.pre, log: x.log}
 	if x.cache != nil {
 		c, err := featcache.Open(o.Cache, cacheSettings(x.net, &o)...)
 		if err != nil {

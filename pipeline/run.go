@@ -67,7 +67,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	// The backbone is opened (not run) before the images are checked, so
 	// that the check can skip decoding images whose Z is in the cache.
-	n, err := openNet(ctx, &o, log)
+	on := o
+	on.Layers = netLayers(&o) // the per-category taps too
+	n, err := openNet(ctx, &on, log)
 	if err != nil {
 		return nil, err
 	}

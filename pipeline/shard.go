@@ -435,7 +435,9 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := openNet(ctx, o, r.log)
+	on := *o
+	on.Layers = netLayers(o) // the per-category taps too
+	n, err := openNet(ctx, &on, r.log)
 	if err != nil {
 		return 0, err
 	}

@@ -228,10 +228,13 @@ type Category struct {
 	ObjectAlign bool `json:"object_align,omitempty"`
 	// Choice is the auto preset's per-category configuration and why
 	// (Settings.PerCategory; nil otherwise). XPool and ScoreInterval are
-	// the category's own when set, replacing Settings'.
+	// the category's own when set, replacing Settings'; Layers too.
 	Choice        *CategoryChoice `json:"choice,omitempty"`
 	XPool         string          `json:"x_pool,omitempty"`
 	ScoreInterval float64         `json:"score_interval,omitempty"`
+	// Layers are the category's own backbone taps (the auto preset's
+	// texture configuration) when they differ from the run's (Run.Layers).
+	Layers []string `json:"layers,omitempty"`
 	// NBank is the number of train/good images in the semi-supervised
 	// memory bank (0 when semi was not run); BankImages are their paths.
 	NBank      int      `json:"n_bank"`

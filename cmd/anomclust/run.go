@@ -156,7 +156,8 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	// Settings given explicitly win over the auto preset's per-category
 	// choice.
 	for flagName, fix := range map[string]string{"object-align": pipeline.FixAlign, "object-auto": pipeline.FixAlign,
-		"score-interval": pipeline.FixInterval, "tau": pipeline.FixTau, "x-pool": pipeline.FixXPool} {
+		"score-interval": pipeline.FixInterval, "tau": pipeline.FixTau, "x-pool": pipeline.FixXPool,
+		"layers": pipeline.FixLayers, "backbone": pipeline.FixLayers} {
 		if set[flagName] && !slices.Contains(o.Fixed, fix) {
 			o.Fixed = append(o.Fixed, fix)
 		}
