@@ -114,9 +114,15 @@ func TestUnlabelledEndToEnd(t *testing.T) {
 	if code := runMain([]string{"draw", "--run", out, "--data", moved}, &o1, &e1); code != 0 {
 		t.Errorf("draw --data: exit %d, %s", code, e1.String())
 	}
-	if fs, _ := filepath.Glob(filepath.Join(out, "draw", "photos", "unsupervised_tau_1", "*.png")); len(fs) == 0 {
+	// draw follows the recommended setting (the texture configuration
+	// chooses between unsupervised tau 1 and the average).
+	rec := c.RecommendedMode
+	if rundir.Mode(rec).HasTau() {
+		rec += "_tau_" + rundir.TauName(c.RecommendedTau)
+	}
+	if fs, _ := filepath.Glob(filepath.Join(out, "draw", "photos", rec, "*.png")); len(fs) == 0 || c.Choice == nil || c.Choice.ModeWhy == "" {
 		entries, _ := filepath.Glob(filepath.Join(out, "draw", "*", "*"))
-		t.Errorf("draw wrote nothing for unsupervised tau 1 (found %v)", entries)
+		t.Errorf("draw wrote nothing for the recommended %s (found %v; choice %+v)", rec, entries, c.Choice)
 	}
 	start := time.Now()
 	e1.Reset()
