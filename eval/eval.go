@@ -71,6 +71,10 @@ type Config struct {
 	Posts          []string
 	KAuto          bool
 	ConsensusPools []string
+	// SilChoicePools adds, for the unsupervised rows of these pools, the
+	// row of the auto preset's silhouette choice against the average
+	// (silchoice.go; mode ModeSilChoice).
+	SilChoicePools []string
 	// Tweak, when not nil, edits each set's pipeline options after the
 	// config is applied (tests: a fake backbone, small images).
 	Tweak func(o *pipeline.Options)
@@ -193,6 +197,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 		return nil, err
 	}
 	rows = append(rows, cons...)
+	rows = append(rows, silChoiceRows(c, rows)...)
 	if len(c.Backbones) < 2 {
 		return rows, nil
 	}
