@@ -39,20 +39,7 @@ const chains = 12
 func Measure(threads int, d time.Duration) Result {
 	threads = max(threads, 1)
 	rates := make([]float64, threads)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for t := 0; t < threads; t++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			<-start
-			rates[t] = bestRate(d)
-		}()
-	}
-	close(start)
-	wg.Wait()
+	onThreads(threads, func(t int) { rates[t] = bestRate(d) })
 	sum := 0.0
 	for _, r := range rates {
 		sum += r
@@ -93,21 +80,32 @@ func bestRate(d time.Duration) float64 {
 func Run(threads int, flops float64) {
 	threads = max(threads, 1)
 	iters := runIters(threads, flops)
+	onThreads(threads, func(int) {
+		var ab [2 * 16]float32
+		for i := range ab {
+			ab[i] = 1
+		}
+		var out [16]float32
+		fmaLoop(iters, &ab, &out)
+	})
+}
+
+// onThreads runs fn(t) for t < threads, each on its own locked OS thread,
+// all started together, and returns when every one is done.
+func onThreads(threads int, fn func(t int)) {
 	var wg sync.WaitGroup
+	start := make(chan struct{})
 	for t := 0; t < threads; t++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
-			var ab [2 * 16]float32
-			for i := range ab {
-				ab[i] = 1
-			}
-			var out [16]float32
-			fmaLoop(iters, &ab, &out)
+			<-start
+			fn(t)
 		}()
 	}
+	close(start)
 	wg.Wait()
 }
 
