@@ -98,6 +98,58 @@ func forRowChunks(t, tiles, maxTiles int, f func(w, t0, t1 int)) {
 	})
 }
 
+// forRowShares runs f over the row tiles [0, tiles) on t goroutines (f
+// gets the worker number w < t). Each worker owns an equal contiguous
+// share and works through it from the front in balanced chunks of at most
+// maxTiles (one A block each); a worker whose share is done takes the back
+// half of the largest unclaimed rest of another share, and works through
+// that the same way. On an even machine each worker takes its share in
+// ceil(share/maxTiles) chunks, each of which streams all of B once, where
+// guided chunks ending in single tiles streamed B about 17 times for 131
+// tiles (docs/PERF.md); on an uneven one the fast worker takes over half
+// of what the slow one has not started.
+func forRowShares(t, tiles, maxTiles int, f func(w, t0, t1 int)) {
+	maxTiles = max(maxTiles, 1)
+	// shares[w] holds worker w's unclaimed tiles [lo, hi) as lo<<32 | hi.
+	shares := make([]atomic.Uint64, t)
+	for w := range shares {
+		shares[w].Store(uint64(w*tiles/t)<<32 | uint64((w+1)*tiles/t))
+	}
+	span := func(v uint64) (lo, hi int) { return int(v >> 32), int(uint32(v)) }
+	parallel(t, func(w int) {
+		own := &shares[w]
+		for {
+			v := own.Load()
+			if lo, hi := span(v); lo < hi {
+				rem := hi - lo
+				size := ceilDiv(rem, ceilDiv(rem, maxTiles))
+				if own.CompareAndSwap(v, uint64(lo+size)<<32|uint64(hi)) {
+					f(w, lo, lo+size)
+				}
+				continue
+			}
+			// Own share done: take the back half of the largest rest.
+			victim, vv, most := -1, uint64(0), 0
+			for u := range shares {
+				v := shares[u].Load()
+				if lo, hi := span(v); hi-lo > most {
+					victim, vv, most = u, v, hi-lo
+				}
+			}
+			if victim < 0 {
+				return
+			}
+			lo, hi := span(vv)
+			mid := hi - (hi-lo+1)/2
+			if shares[victim].CompareAndSwap(vv, uint64(lo)<<32|uint64(mid)) {
+				// Only this worker claims from the front of its own
+				// share, and a thief's CAS on it fails against any store.
+				own.Store(uint64(mid)<<32 | uint64(hi))
+			}
+		}
+	})
+}
+
 // grid splits t workers into tr row groups x tc column groups over a C of
 // tiles x panels micro-tiles, minimising the largest share. Splitting columns
 // makes every column group pack the same A rows again, which is charged as
@@ -214,8 +266,9 @@ func (cfg config) matMulSrc(m int, src aSource, pb *PackedB, c []float32, ldc in
 	}
 	tr, tc := grid(t, tiles, panels, kern.mr, kern.nr, k)
 	if tc == 1 {
-		// Rows only: dynamic chunks of at most one A block.
-		forRowChunks(t, tiles, max(cfg.mcMax(balancedBlock(k, cfg.kcMax(), 1))/kern.mr, 1), func(w, t0, t1 int) {
+		// Rows only: a share per worker, taken one A block at a time,
+		// and the rest of a slow worker's share taken over.
+		forRowShares(t, tiles, max(cfg.mcMax(balancedBlock(k, cfg.kcMax(), 1))/kern.mr, 1), func(w, t0, t1 int) {
 			cfg.gemmRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, w*panels/t, src, pb, c, ldc, accumulate, ep)
 		})
 		return

@@ -1,0 +1,162 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestTuneSchedule is a measurement, not a check: it runs the 2-thread
+// product under several ways of splitting C between the workers, all
+// interleaved round robin, and logs for each the median rate by process
+// CPU time and by wall clock, and the median share of the wall time the
+// workers spent after their last chunk waiting for the last one (idle)
+// and not running within their chunks (thread CPU time below the chunks'
+// wall time: other jobs on the core).
+//
+//	GEMM_TUNE=sched go test -run TuneSchedule -v ./gemm
+func TestTuneSchedule(t *testing.T) {
+	if os.Getenv("GEMM_TUNE") != "sched" {
+		t.Skip("tuning measurement: set GEMM_TUNE=sched to run it")
+	}
+	threads, _ := strconv.Atoi(os.Getenv("GEMM_TUNE_THREADS"))
+	threads = max(threads, 2)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+	rounds, _ := strconv.Atoi(os.Getenv("GEMM_TUNE_ROUNDS"))
+	rounds = max(rounds, 9)
+	rng := rand.New(rand.NewPCG(3, 3))
+	shapes := benchShapes
+	for _, sh := range shapes {
+		m, n, k := sh[0], sh[1], sh[2]
+		a, bm, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+		flops := 2 * float64(m) * float64(n) * float64(k)
+		cfg := config{kern: defaultKernel, threads: threads, serialBelow: minParallelFlops}
+		kern := cfg.kern
+		tiles, panels := ceilDiv(m, kern.mr), ceilDiv(n, kern.nr)
+		maxTiles := max(cfg.mcMax(balancedBlock(k, cfg.kcMax(), 1))/kern.mr, 1)
+		src := aSource{a: a, lda: k}
+		ep := (*Epilogue)(nil)
+		type sched struct {
+			name string
+			run  func(pb *PackedB, work func(w int, f func()))
+		}
+		guided := func(minTiles int) func(pb *PackedB, work func(w int, f func())) {
+			return func(pb *PackedB, work func(w int, f func())) {
+				var next atomic.Int64
+				parallel(threads, func(w int) {
+					for {
+						cur := int(next.Load())
+						rem := tiles - cur
+						if rem <= 0 {
+							return
+						}
+						size := min(max(rem/(2*threads), minTiles, 1), maxTiles, rem)
+						if next.CompareAndSwap(int64(cur), int64(cur+size)) {
+							work(w, func() {
+								cfg.gemmRange(cur*kern.mr, min((cur+size)*kern.mr, m), 0, panels, w*panels/threads, src, pb, c, n, false, ep)
+							})
+						}
+					}
+				})
+			}
+		}
+		scheds := []sched{
+			{"guided (now)", guided(1)},
+			{"guided min 4", guided(4)},
+			{"guided min 8", guided(8)},
+			{"own+steal", func(pb *PackedB, work func(w int, f func())) {
+				forRowShares(threads, tiles, maxTiles, func(w, t0, t1 int) {
+					work(w, func() {
+						cfg.gemmRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, w*panels/threads, src, pb, c, n, false, ep)
+					})
+				})
+			}},
+			{"static rows", func(pb *PackedB, work func(w int, f func())) {
+				parallel(threads, func(w int) {
+					work(w, func() {
+						i0, i1 := w*tiles/threads*kern.mr, min((w+1)*tiles/threads*kern.mr, m)
+						cfg.gemmRange(i0, i1, 0, panels, w*panels/threads, src, pb, c, n, false, ep)
+					})
+				})
+			}},
+			{"static cols", func(pb *PackedB, work func(w int, f func())) {
+				parallel(threads, func(w int) {
+					work(w, func() {
+						cfg.gemmRange(0, m, w*panels/threads, (w+1)*panels/threads, 0, src, pb, c, n, false, ep)
+					})
+				})
+			}},
+			{"col chunks 8", func(pb *PackedB, work func(w int, f func())) {
+				var next atomic.Int64
+				parallel(threads, func(w int) {
+					for {
+						cur := int(next.Load())
+						rem := panels - cur
+						if rem <= 0 {
+							return
+						}
+						size := min(max(rem/(2*threads), 8), rem)
+						if next.CompareAndSwap(int64(cur), int64(cur+size)) {
+							work(w, func() { cfg.gemmRange(0, m, cur, cur+size, 0, src, pb, c, n, false, ep) })
+						}
+					}
+				})
+			}},
+		}
+		pbFixed := cfg.packB(k, n, bm, n, false, false)
+		type cell struct{ cpu, wall, idle, stolen []float64 }
+		cells := make([]cell, 2*len(scheds))
+		for r := 0; r <= rounds; r++ {
+			for si, s := range scheds {
+				for mode := 0; mode < 2; mode++ {
+					pb := pbFixed
+					if mode == 1 {
+						pb = cfg.lazyB(k, n, bm, n, false)
+					}
+					var fin, cpus, spans [16]time.Duration
+					w0, c0 := time.Now(), processCPU()
+					s.run(pb, func(w int, f func()) {
+						runtime.LockOSThread()
+						s0, t0 := time.Now(), threadCPU()
+						f()
+						cpus[w] += threadCPU() - t0
+						spans[w] += time.Since(s0)
+						fin[w] = time.Since(w0)
+						runtime.UnlockOSThread()
+					})
+					wall := time.Since(w0)
+					cpu := processCPU() - c0
+					if mode == 1 {
+						putBuf(pb.buf)
+					}
+					if r == 0 {
+						continue
+					}
+					var idle, stolen time.Duration
+					for w := 0; w < threads; w++ {
+						idle += wall - fin[w]
+						stolen += max(spans[w]-cpus[w], 0)
+					}
+					ce := &cells[2*si+mode]
+					ce.cpu = append(ce.cpu, flops/(cpu.Seconds()/float64(threads))/1e9)
+					ce.wall = append(ce.wall, flops/wall.Seconds()/1e9)
+					ce.idle = append(ce.idle, 100*idle.Seconds()/(wall.Seconds()*float64(threads)))
+					ce.stolen = append(ce.stolen, 100*stolen.Seconds()/(wall.Seconds()*float64(threads)))
+				}
+			}
+		}
+		med := func(x []float64) float64 { x = slices.Clone(x); slices.Sort(x); return x[len(x)/2] }
+		for si, s := range scheds {
+			for mode, mn := range []string{"packed", "MatMul"} {
+				ce := cells[2*si+mode]
+				t.Logf("%-14s t%d %-13s %-6s CPU %6.1f  wall %6.1f GFLOP/s  idle %4.1f%%  not running %4.1f%%", fmt.Sprintf("%dx%dx%d", m, n, k), threads, s.name, mn, med(ce.cpu), med(ce.wall), med(ce.idle), med(ce.stolen))
+			}
+		}
+	}
+}
