@@ -72,7 +72,7 @@
 //     (forRowShares), so a worker slowed down by another process on its
 //     core leaves little for the others to wait for, while on an even
 //     machine each worker streams B once per A block (guided chunks that
-//     shrank to single tiles streamed all of B for each: 6-18% slower by
+//     shrank to single tiles streamed all of B for each: 7-19% slower by
 //     CPU time on 785x3072x768 and 785x768x3072, docs/PERF.md).
 //     With few row tiles, the columns are split too. Products under 16.8
 //     MFLOP (minParallelFlops) run on the caller alone, in one call of the
