@@ -139,7 +139,7 @@ func Estimate(x []float32, n, d int, link *cluster.Linkage, opt Options) (*Resul
 	}
 	// The affinity graph is built on standardised features (every
 	// dimension scaled to unit variance): measured more robust than raw X.
-	sp, err := laplacianSpectrum(cluster.PDist(standardise(xf, n, d), n, d), n)
+	sp, err := laplacianSpectrum(cluster.PDist(standardise(xf, n, d), n, d), n, kmax)
 	if err != nil {
 		return nil, err
 	}
@@ -304,13 +304,33 @@ const SelfTuningNeighbour = 7
 type spectrum struct {
 	n   int
 	val []float64  // eigenvalues, ascending
-	vec *mat.Dense // n x n, column i the eigenvector of val[i]
+	// vec is n x kv: column i an eigenvector of val[i], for the bottom kv
+	// (the largest candidate K) eigenvalues.
+	vec *mat.Dense
 	deg []float64  // the affinity's degrees
 }
 
 // laplacianSpectrum builds the kNN affinity of the condensed distances
-// dist of n points and decomposes its normalised Laplacian.
-func laplacianSpectrum(dist []float64, n int) (*spectrum, error) {
+// dist of n points and decomposes its normalised Laplacian: every
+// eigenvalue, and the eigenvectors of the bottom kv (see bottomVectors).
+func laplacianSpectrum(dist []float64, n, kv int) (*spectrum, error) {
+	l, deg := laplacian(dist, n)
+	var es mat.EigenSym
+	if !es.Factorize(l, false) {
+		return nil, errors.New("kselect: eigendecomposition of the kNN Laplacian failed")
+	}
+	sp := &spectrum{n: n, val: es.Values(nil), deg: deg}
+	var err error
+	if sp.vec, err = bottomVectors(l, sp.val, min(kv, n)); err != nil {
+		return nil, err
+	}
+	return sp, nil
+}
+
+// laplacian is the symmetric normalised Laplacian of the self-tuning kNN
+// affinity of the condensed distances dist of n points, and the
+// affinity's degrees.
+func laplacian(dist []float64, n int) (*mat.SymDense, []float64) {
 	knn := max(10, int(math.Round(math.Sqrt(float64(n)))))
 	knn = min(knn, n-1)
 	sn := min(SelfTuningNeighbour, n-1)
@@ -363,13 +383,7 @@ func laplacianSpectrum(dist []float64, n int) (*spectrum, error) {
 			l.SetSym(i, j, v)
 		}
 	}
-	var es mat.EigenSym
-	if !es.Factorize(l, true) {
-		return nil, errors.New("kselect: eigendecomposition of the kNN Laplacian failed")
-	}
-	sp := &spectrum{n: n, val: es.Values(nil), vec: &mat.Dense{}, deg: deg}
-	es.VectorsTo(sp.vec)
-	return sp, nil
+	return l, deg
 }
 
 // eigengaps returns lambda_{K+1} - lambda_K (eigenvalues ascending,
