@@ -303,11 +303,11 @@ const SelfTuningNeighbour = 7
 // Laplacian of a self-tuning kNN affinity (see the package comment).
 type spectrum struct {
 	n   int
-	val []float64  // eigenvalues, ascending
+	val []float64 // eigenvalues, ascending
 	// vec is n x kv: column i an eigenvector of val[i], for the bottom kv
 	// (the largest candidate K) eigenvalues.
 	vec *mat.Dense
-	deg []float64  // the affinity's degrees
+	deg []float64 // the affinity's degrees
 }
 
 // laplacianSpectrum builds the kNN affinity of the condensed distances
