@@ -312,19 +312,14 @@ type spectrum struct {
 
 // laplacianSpectrum builds the kNN affinity of the condensed distances
 // dist of n points and decomposes its normalised Laplacian: every
-// eigenvalue, and the eigenvectors of the bottom kv (see bottomVectors).
+// eigenvalue, and the eigenvectors of the bottom kv (see bottomEigen).
 func laplacianSpectrum(dist []float64, n, kv int) (*spectrum, error) {
 	l, deg := laplacian(dist, n)
-	var es mat.EigenSym
-	if !es.Factorize(l, false) {
-		return nil, errors.New("kselect: eigendecomposition of the kNN Laplacian failed")
-	}
-	sp := &spectrum{n: n, val: es.Values(nil), deg: deg}
-	var err error
-	if sp.vec, err = bottomVectors(l, sp.val, min(kv, n)); err != nil {
+	val, vec, err := bottomEigen(l, kv)
+	if err != nil {
 		return nil, err
 	}
-	return sp, nil
+	return &spectrum{n: n, val: val, vec: vec, deg: deg}, nil
 }
 
 // laplacian is the symmetric normalised Laplacian of the self-tuning kNN
