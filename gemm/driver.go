@@ -75,29 +75,6 @@ func (cfg config) workers(flops float64) int {
 // waits for all of them (internal/parallel.Do).
 func parallel(t int, f func(w int)) { par.Do(t, f) }
 
-// forRowChunks runs f over the row tiles [0, tiles) on t goroutines, in
-// chunks taken from a shared counter (f gets the worker number w < t) (guided scheduling: each chunk is the
-// remaining work divided by 2t, at most maxTiles and at least one tile). The
-// chunks shrink towards the end, so a worker slowed down by another process
-// on its core leaves little for the others to wait for, while the first
-// chunks are large enough to amortise the B panels streamed from L3.
-func forRowChunks(t, tiles, maxTiles int, f func(w, t0, t1 int)) {
-	var next atomic.Int64
-	parallel(t, func(w int) {
-		for {
-			cur := int(next.Load())
-			rem := tiles - cur
-			if rem <= 0 {
-				return
-			}
-			size := min(max(rem/(2*t), 1), maxTiles)
-			if next.CompareAndSwap(int64(cur), int64(cur+size)) {
-				f(w, cur, cur+size)
-			}
-		}
-	})
-}
-
 // forRowShares runs f over the row tiles [0, tiles) on t goroutines (f
 // gets the worker number w < t). Each worker owns an equal contiguous
 // share and works through it from the front in balanced chunks of at most
