@@ -2,7 +2,6 @@ package gemm
 
 import (
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"testing"
@@ -16,9 +15,7 @@ import (
 // with the FMA loop, and logs each one's rate by process CPU time as a share
 // of the FMA loop's: GEMM_TUNE=breakdown go test -run TuneBreakdown -v ./gemm
 func TestTuneBreakdown(t *testing.T) {
-	if os.Getenv("GEMM_TUNE") != "breakdown" {
-		t.Skip("tuning measurement: set GEMM_TUNE=breakdown to run it")
-	}
+	tuneOnly(t, "breakdown")
 	if defaultKernel != kernelAVX2 {
 		t.Skip("the AVX2 kernel is not this machine's kernel")
 	}

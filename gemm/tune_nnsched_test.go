@@ -3,10 +3,8 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,14 +22,9 @@ import (
 //
 //	GEMM_TUNE=nnsched go test -run TuneNNSchedule -v ./gemm
 func TestTuneNNSchedule(t *testing.T) {
-	if os.Getenv("GEMM_TUNE") != "nnsched" {
-		t.Skip("tuning measurement: set GEMM_TUNE=nnsched to run it")
-	}
-	threads, _ := strconv.Atoi(os.Getenv("GEMM_TUNE_THREADS"))
-	threads = max(threads, 2)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
-	rounds, _ := strconv.Atoi(os.Getenv("GEMM_TUNE_ROUNDS"))
-	rounds = max(rounds, 9)
+	tuneOnly(t, "nnsched")
+	threads := tuneThreads(t, 2)
+	rounds := tuneRounds()
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, sh := range [][3]int{{784, 784, 1024}, {784, 3136, 1024}, {784, 784, 64}, {784, 3136, 64}} {
 		m, n, d := sh[0], sh[1], sh[2]

@@ -3,10 +3,7 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"runtime"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -25,15 +22,11 @@ import (
 //
 //	GEMM_TUNE=avx2 GEMM_TUNE_THREADS=2 go test -run TuneAVX2Driver -v ./gemm
 func TestTuneAVX2Driver(t *testing.T) {
-	if os.Getenv("GEMM_TUNE") != "avx2" {
-		t.Skip("tuning measurement: set GEMM_TUNE=avx2 (and GEMM_TUNE_THREADS) to run it")
-	}
+	tuneOnly(t, "avx2")
 	if defaultKernel != kernelAVX2 {
 		t.Skip("the AVX2 kernel is not this machine's kernel")
 	}
-	threads, _ := strconv.Atoi(os.Getenv("GEMM_TUNE_THREADS"))
-	threads = max(threads, 1)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+	threads := tuneThreads(t, 1)
 	const rounds = 15
 	plain := &kernel{name: "plain", mr: 6, nr: 16, fn: kernel6x16, rows: rows6x16}
 	// The driver before kernel6x16q: every tile prefetches the whole next

@@ -3,10 +3,8 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,14 +20,9 @@ import (
 //
 //	GEMM_TUNE=sched go test -run TuneSchedule -v ./gemm
 func TestTuneSchedule(t *testing.T) {
-	if os.Getenv("GEMM_TUNE") != "sched" {
-		t.Skip("tuning measurement: set GEMM_TUNE=sched to run it")
-	}
-	threads, _ := strconv.Atoi(os.Getenv("GEMM_TUNE_THREADS"))
-	threads = max(threads, 2)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
-	rounds, _ := strconv.Atoi(os.Getenv("GEMM_TUNE_ROUNDS"))
-	rounds = max(rounds, 9)
+	tuneOnly(t, "sched")
+	threads := tuneThreads(t, 2)
+	rounds := tuneRounds()
 	rng := rand.New(rand.NewPCG(3, 3))
 	shapes := benchShapes
 	for _, sh := range shapes {

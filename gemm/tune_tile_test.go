@@ -2,7 +2,6 @@ package gemm
 
 import (
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"testing"
@@ -16,9 +15,7 @@ import (
 // B arriving from beyond L2 stalls the kernel:
 // GEMM_TUNE=tiles go test -run TuneTileTimes -v ./gemm
 func TestTuneTileTimes(t *testing.T) {
-	if os.Getenv("GEMM_TUNE") != "tiles" {
-		t.Skip("tuning measurement: set GEMM_TUNE=tiles to run it")
-	}
+	tuneOnly(t, "tiles")
 	if defaultKernel != kernelAVX2 {
 		t.Skip("the AVX2 kernel is not this machine's kernel")
 	}
