@@ -51,8 +51,11 @@ func noteSilhouette(o *Options, info *rundir.Category, mode string, tau float64,
 // when the category has no semi-supervised result to recommend and the
 // average's silhouette is above the unsupervised one's, the average is
 // recommended (o.recommendAverage, read by recommendedMode). The decision
-// and its figures go to run.json (choice.mode_why) and the log.
+// and its figures go to run.json (choice.mode_why) and the log. o may be
+// the run's own options (without PerCategory every category runs with
+// them), so an earlier category's outcome is cleared first.
 func chooseMode(o *Options, info *rundir.Category, semi bool, log io.Writer) {
+	o.recommendAverage = false
 	if !o.ChooseMode || info.Choice == nil || recommendedMode(o, semi) != rundir.ModeUnsupervised ||
 		!slices.Contains(o.Modes, rundir.ModeAverage) {
 		return

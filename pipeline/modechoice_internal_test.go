@@ -50,3 +50,23 @@ func TestChooseMode(t *testing.T) {
 		t.Error("wantSilhouette picks the wrong results")
 	}
 }
+
+// TestChooseModePerCategory: without PerCategory every category runs with
+// the same Options, so one category's choice of the average must not be
+// the next category's recommendation.
+func TestChooseModePerCategory(t *testing.T) {
+	one := 1.0
+	o := &Options{Modes: []string{rundir.ModeUnsupervised, rundir.ModeAverage}, Taus: []float64{1},
+		RecommendTauUnsupervised: &one, ChooseMode: true}
+	for _, tc := range []struct {
+		u, a float64
+		want string
+	}{{0.20, 0.25, rundir.ModeAverage}, {0.25, 0.20, rundir.ModeUnsupervised}} {
+		info := &rundir.Category{Name: "c", Choice: &rundir.CategoryChoice{Kind: rundir.KindTexture,
+			Silhouettes: map[string]float64{rundir.ModeUnsupervised: tc.u, rundir.ModeAverage: tc.a}}}
+		chooseMode(o, info, false, io.Discard)
+		if got := recommendedMode(o, false); got != tc.want {
+			t.Errorf("silhouettes %v/%v after another category: recommended %s, want %s", tc.u, tc.a, got, tc.want)
+		}
+	}
+}
