@@ -72,7 +72,7 @@ func PairMinimaFrom(src Source, lo, hi int, opt ScaleOptions) (*PairMinima, erro
 
 // IntervalScores reduces pair minima to patch scores by MuSc's interval
 // averaging (Li et al., ICLR 2024): s_i^m is the mean of the lowest
-// ceil(r·n) of patch m's distances to its n reference images to its reference images (see
+// ceil(r·n) of patch m's distances to its n reference images (see
 // PairMinimaFrom). r = 1 is the plain mean (Unsupervised); with a small
 // r a patch is normal as soon as a few images have a similar one, so the
 // score is not raised by the images that are defective where this one is

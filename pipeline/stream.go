@@ -294,7 +294,7 @@ func writeScores(o *Options, cat, mode string, s *alpha.Scores) error {
 // intervalScores are the unsupervised scores of the images [lo, hi) of
 // src with MuSc's interval averaging r (Options.ScoreInterval): the pair
 // minima of the same reference sample and search as UnsupervisedFrom
-// (memory (hi-lo) x src.Len() x M float32), reduced by
+// (memory (hi-lo) x R x M float32 for R references per image), reduced by
 // alpha.IntervalScores.
 func intervalScores(src alpha.Source, lo, hi int, r float64, opt alpha.ScaleOptions) (*alpha.Scores, error) {
 	pm, err := alpha.PairMinimaFrom(src, lo, hi, opt)
