@@ -3,11 +3,8 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"slices"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // TestTuneNNSchedule is a measurement, not a check: the fused
@@ -44,47 +41,24 @@ func TestTuneNNSchedule(t *testing.T) {
 			run  func(t, tiles, maxTiles int, f func(w, t0, t1 int))
 		}
 		scheds := []sched{{"guided (before)", forRowChunks}, {"own+steal", forRowShares}}
-		type cell struct{ cpu, wall, idle, stolen, chunks []float64 }
-		cells := make([]cell, len(scheds))
+		cells := make([]schedCell, len(scheds))
 		for r := 0; r <= rounds; r++ {
 			for si, s := range scheds {
-				var fin, cpus, spans [16]time.Duration
-				var chunks [16]int
-				w0, c0 := time.Now(), processCPU()
+				rd := startRound()
 				s.run(threads, tiles, maxTiles, func(w, t0, t1 int) {
-					runtime.LockOSThread()
-					s0, tc0 := time.Now(), threadCPU()
-					cfg.nnRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, a, d, bank, best, bestJ)
-					cpus[w] += threadCPU() - tc0
-					spans[w] += time.Since(s0)
-					fin[w] = time.Since(w0)
-					chunks[w]++
-					runtime.UnlockOSThread()
+					rd.chunk(w, func() {
+						cfg.nnRange(t0*kern.mr, min(t1*kern.mr, m), 0, panels, a, d, bank, best, bestJ)
+					})
 				})
-				wall := time.Since(w0)
-				cpu := processCPU() - c0
-				if r == 0 {
-					continue
+				rd.stop()
+				if r > 0 {
+					rd.add(&cells[si], flops, threads)
 				}
-				var idle, stolen time.Duration
-				nch := 0
-				for w := 0; w < threads; w++ {
-					idle += wall - fin[w]
-					stolen += max(spans[w]-cpus[w], 0)
-					nch += chunks[w]
-				}
-				ce := &cells[si]
-				ce.cpu = append(ce.cpu, flops/(cpu.Seconds()/float64(threads))/1e9)
-				ce.wall = append(ce.wall, flops/wall.Seconds()/1e9)
-				ce.idle = append(ce.idle, 100*idle.Seconds()/(wall.Seconds()*float64(threads)))
-				ce.stolen = append(ce.stolen, 100*stolen.Seconds()/(wall.Seconds()*float64(threads)))
-				ce.chunks = append(ce.chunks, float64(nch))
 			}
 		}
-		med := func(x []float64) float64 { x = slices.Clone(x); slices.Sort(x); return x[len(x)/2] }
 		for si, s := range scheds {
 			ce := cells[si]
-			t.Logf("%-14s t%d %-13s CPU %6.1f  wall %6.1f GFLOP/s  idle %4.1f%%  not running %4.1f%%  chunks %2.0f", fmt.Sprintf("%dx%dx%d", m, n, d), threads, s.name, med(ce.cpu), med(ce.wall), med(ce.idle), med(ce.stolen), med(ce.chunks))
+			t.Logf("%-14s t%d %-13s CPU %6.1f  wall %6.1f GFLOP/s  idle %4.1f%%  not running %4.1f%%  chunks %2.0f", fmt.Sprintf("%dx%dx%d", m, n, d), threads, s.name, median(ce.cpu), median(ce.wall), median(ce.idle), median(ce.stolen), median(ce.chunks))
 		}
 	}
 }

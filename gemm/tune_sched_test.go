@@ -3,11 +3,8 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"slices"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // TestTuneSchedule is a measurement, not a check: it runs the 2-thread
@@ -60,7 +57,7 @@ func TestTuneSchedule(t *testing.T) {
 			}
 		}
 		scheds := []sched{
-			{"guided (now)", guided(1)},
+			{"guided (before)", guided(1)},
 			{"guided min 4", guided(4)},
 			{"guided min 8", guided(8)},
 			{"own+steal", func(pb *PackedB, work func(w int, f func())) {
@@ -103,8 +100,7 @@ func TestTuneSchedule(t *testing.T) {
 			}},
 		}
 		pbFixed := cfg.packB(k, n, bm, n, false, false)
-		type cell struct{ cpu, wall, idle, stolen []float64 }
-		cells := make([]cell, 2*len(scheds))
+		cells := make([]schedCell, 2*len(scheds))
 		for r := 0; r <= rounds; r++ {
 			for si, s := range scheds {
 				for mode := 0; mode < 2; mode++ {
@@ -112,43 +108,22 @@ func TestTuneSchedule(t *testing.T) {
 					if mode == 1 {
 						pb = cfg.lazyB(k, n, bm, n, false)
 					}
-					var fin, cpus, spans [16]time.Duration
-					w0, c0 := time.Now(), processCPU()
-					s.run(pb, func(w int, f func()) {
-						runtime.LockOSThread()
-						s0, t0 := time.Now(), threadCPU()
-						f()
-						cpus[w] += threadCPU() - t0
-						spans[w] += time.Since(s0)
-						fin[w] = time.Since(w0)
-						runtime.UnlockOSThread()
-					})
-					wall := time.Since(w0)
-					cpu := processCPU() - c0
+					rd := startRound()
+					s.run(pb, rd.chunk)
+					rd.stop()
 					if mode == 1 {
 						putBuf(pb.buf)
 					}
-					if r == 0 {
-						continue
+					if r > 0 {
+						rd.add(&cells[2*si+mode], flops, threads)
 					}
-					var idle, stolen time.Duration
-					for w := 0; w < threads; w++ {
-						idle += wall - fin[w]
-						stolen += max(spans[w]-cpus[w], 0)
-					}
-					ce := &cells[2*si+mode]
-					ce.cpu = append(ce.cpu, flops/(cpu.Seconds()/float64(threads))/1e9)
-					ce.wall = append(ce.wall, flops/wall.Seconds()/1e9)
-					ce.idle = append(ce.idle, 100*idle.Seconds()/(wall.Seconds()*float64(threads)))
-					ce.stolen = append(ce.stolen, 100*stolen.Seconds()/(wall.Seconds()*float64(threads)))
 				}
 			}
 		}
-		med := func(x []float64) float64 { x = slices.Clone(x); slices.Sort(x); return x[len(x)/2] }
 		for si, s := range scheds {
 			for mode, mn := range []string{"packed", "MatMul"} {
 				ce := cells[2*si+mode]
-				t.Logf("%-14s t%d %-13s %-6s CPU %6.1f  wall %6.1f GFLOP/s  idle %4.1f%%  not running %4.1f%%", fmt.Sprintf("%dx%dx%d", m, n, k), threads, s.name, mn, med(ce.cpu), med(ce.wall), med(ce.idle), med(ce.stolen))
+				t.Logf("%-14s t%d %-13s %-6s CPU %6.1f  wall %6.1f GFLOP/s  idle %4.1f%%  not running %4.1f%%", fmt.Sprintf("%dx%dx%d", m, n, k), threads, s.name, mn, median(ce.cpu), median(ce.wall), median(ce.idle), median(ce.stolen))
 			}
 		}
 	}
