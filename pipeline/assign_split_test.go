@@ -65,13 +65,7 @@ func runSplit(t *testing.T, src string, seed uint64, swap bool, perClass int, du
 	o.Data, o.Out = aRoot, filepath.Join(t.TempDir(), "out")
 	o.Seed = 0
 	o.SkipSemiWithoutTrain = true // as the CLI does for --mode all
-	if _, err := pipeline.Run(context.Background(), o); err != nil {
-		t.Fatal(err)
-	}
-	run, err := rundir.ReadRun(o.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runRead(t, o)
 	c := run.Categories[0]
 	res, err := pipeline.Assign(context.Background(), pipeline.AssignOptions{Run: o.Out, Images: b, Cache: o.Cache})
 	if err != nil {

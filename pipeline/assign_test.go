@@ -126,13 +126,7 @@ func assignPartB(t *testing.T, o pipeline.Options) {
 	var bLabels []string
 	o.Data, b, bLabels = splitSynth(t)
 	o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}
-	if _, err := pipeline.Run(context.Background(), o); err != nil {
-		t.Fatal(err)
-	}
-	run, err := rundir.ReadRun(o.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runRead(t, o)
 	cat := run.Categories[0].Name
 	m, err := model.Read(filepath.Join(o.Out, cat, rundir.ModelDir))
 	if err != nil {
@@ -222,13 +216,7 @@ func TestKAutoRun(t *testing.T) {
 	o.Taus = []float64{0, 1}
 	o.KAuto, o.KMin, o.KMax = true, 2, 6
 	o.ExportClusters = true
-	if _, err := pipeline.Run(context.Background(), o); err != nil {
-		t.Fatal(err)
-	}
-	run, err := rundir.ReadRun(o.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runRead(t, o)
 	c := run.Categories[0]
 	if !run.Settings.KAuto || run.Settings.KRange != [2]int{2, 6} || c.K != 0 || len(c.KChoices) != 3 {
 		t.Fatalf("run.json: settings %+v, category K %d, %d choices", run.Settings, c.K, len(c.KChoices))

@@ -38,13 +38,7 @@ func perCategoryOptions(t *testing.T, data string) pipeline.Options {
 // the unsupervised result at tau.
 func runCat(t *testing.T, o pipeline.Options, tau float64) (rundir.Category, []byte) {
 	t.Helper()
-	if _, err := pipeline.Run(context.Background(), o); err != nil {
-		t.Fatal(err)
-	}
-	run, err := rundir.ReadRun(o.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runRead(t, o)
 	c := run.Categories[0]
 	x, err := os.ReadFile(filepath.Join(rundir.ResultDir(o.Out, c.Name, rundir.ModeUnsupervised, tau), rundir.XFile))
 	if err != nil {

@@ -664,3 +664,16 @@ func TestRandomResNet18(t *testing.T) {
 		checkResult(t, r, 12, 64, 32)
 	}
 }
+
+// runRead runs o and returns the run.json it wrote.
+func runRead(t *testing.T, o pipeline.Options) *rundir.Run {
+	t.Helper()
+	if _, err := pipeline.Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	run, err := rundir.ReadRun(o.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}

@@ -29,13 +29,7 @@ func TestAssignXPool(t *testing.T) {
 	var b []string
 	o.Data, b, _ = splitSynth(t)
 	o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}
-	if _, err := pipeline.Run(context.Background(), o); err != nil {
-		t.Fatal(err)
-	}
-	run, err := rundir.ReadRun(o.Out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := runRead(t, o)
 	if run.Settings.XPool != string(xpool.MeanStd) {
 		t.Errorf("run.json x_pool %q, want %q", run.Settings.XPool, xpool.MeanStd)
 	}
