@@ -55,9 +55,10 @@ func TestScoreCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The machine may be shared: the better of two, as for the estimate.
+	// The machine may be shared: the best of three, as the estimate takes
+	// the best of its timings.
 	real := time.Duration(1<<62 - 1)
-	for range 2 {
+	for range 3 {
 		start := time.Now()
 		if _, err := alpha.Unsupervised(z, alpha.Options{Workers: 1}); err != nil {
 			t.Fatal(err)

@@ -19,7 +19,8 @@ DATA expc<>+28(SB)/4, $0x3d2aaaab // 1/4!
 DATA expc<>+32(SB)/4, $0x3e2aaaab // 1/3!
 DATA expc<>+36(SB)/4, $0x3f000000 // 1/2!
 DATA expc<>+40(SB)/4, $0x3f800000 // 1
-GLOBL expc<>(SB), RODATA|NOPTR, $44
+DATA expc<>+44(SB)/4, $0x42d00000 // +104: clamp so +inf gives +Inf (VSCALEFPS(NaN, +Inf) is +Inf)
+GLOBL expc<>(SB), RODATA|NOPTR, $48
 
 // func expShiftAVX512(v []float32, m, scale float32, sums *[16]float32)
 // v[i] = exp((v[i]-m)*scale); sums gets 16 lane-wise partial sums of the results.
@@ -40,6 +41,7 @@ TEXT ·expShiftAVX512(SB), NOSPLIT, $0-40
 	VBROADCASTSS expc<>+32(SB), Z30
 	VBROADCASTSS expc<>+36(SB), Z31
 	VBROADCASTSS expc<>+40(SB), Z19
+	VBROADCASTSS expc<>+44(SB), Z17
 	VXORPS Z18, Z18, Z18
 
 exploop:
@@ -52,6 +54,10 @@ exploop:
 	// Inf-Inf). The clamp itself keeps -Inf (a masked logit) from turning
 	// into Inf-Inf = NaN in the reduction below.
 	VMAXPS Z0, Z25, Z0
+	// The top clamp: without it x = +Inf gave n = +Inf, p = NaN and
+	// VSCALEFPS(NaN, +Inf) = +Inf by Intel's table, where the AVX2 kernel's
+	// p·2^n is NaN. e^104 overflows float32 either way.
+	VMINPS Z0, Z17, Z0
 	VMULPS Z22, Z0, Z1
 	VRNDSCALEPS $0, Z1, Z1     // n = round(x*log2e)
 	VFNMADD231PS Z23, Z1, Z0   // r = x - n*ln2hi

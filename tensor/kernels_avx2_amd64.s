@@ -118,7 +118,15 @@ DATA expc8<>+400(SB)/4, $0x437e0000
 DATA expc8<>+404(SB)/4, $0x437e0000
 DATA expc8<>+408(SB)/4, $0x437e0000
 DATA expc8<>+412(SB)/4, $0x437e0000
-GLOBL expc8<>(SB), RODATA|NOPTR, $416
+DATA expc8<>+416(SB)/4, $0x42d00000  // 416: +104: clamp so +inf gives +Inf, not p = NaN
+DATA expc8<>+420(SB)/4, $0x42d00000
+DATA expc8<>+424(SB)/4, $0x42d00000
+DATA expc8<>+428(SB)/4, $0x42d00000
+DATA expc8<>+432(SB)/4, $0x42d00000
+DATA expc8<>+436(SB)/4, $0x42d00000
+DATA expc8<>+440(SB)/4, $0x42d00000
+DATA expc8<>+444(SB)/4, $0x42d00000
+GLOBL expc8<>(SB), RODATA|NOPTR, $448
 
 // GELU constants (see geluRowsAVX512), each repeated in 8 lanes.
 DATA geluc8<>+0(SB)/4, $0xaf95df0b  // 0: alpha13
@@ -282,6 +290,9 @@ exp2loop:
 	VMULPS Y14, Y3, Y3
 	VMAXPS Y0, Y13, Y0         // data second: NaN kept (see expShiftAVX512)
 	VMAXPS Y3, Y13, Y3
+	VMOVUPS 416(AX), Y6        // +104 (Y6 is free until the scaling below)
+	VMINPS Y0, Y6, Y0          // data second again: NaN kept
+	VMINPS Y3, Y6, Y3
 	VMULPS Y12, Y0, Y1
 	VMULPS Y12, Y3, Y4
 	VROUNDPS $0, Y1, Y1        // n = round(x*log2e), ties to even

@@ -92,6 +92,9 @@ func expModel(a, m, scale float32) float32 {
 	if x < -104 { // VMAXPS keeps a NaN x
 		x = -104
 	}
+	if x > 104 { // VMINPS too; +Inf gives +Inf, not NaN
+		x = 104
+	}
 	n := float32(math.RoundToEven(float64(float32(x * math.Float32frombits(0x3fb8aa3b)))))
 	r := fma32(-n, math.Float32frombits(0x3f318000), x)
 	r = fma32(-n, math.Float32frombits(0xb95e8083), r)
