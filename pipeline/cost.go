@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/anomclust/anomclust/alpha"
-	"github.com/anomclust/anomclust/internal/cputime"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tensor"
 )
@@ -43,9 +42,8 @@ func scorePairs(mode string, q, nRef, nBank, refs int) int64 {
 }
 
 // estimateScores measures one pair's exact score on the first two images
-// (the best of 2-8 timings within about 50 ms, one worker, in CPU time:
-// the estimate is what the step takes on cores it has to itself) and
-// scales it to the mode's pairs.
+// (the best of 2-8 timings within about 50 ms, one worker) and scales it
+// to the mode's pairs.
 func estimateScores(o *Options, mode string, z alpha.Source, nRef, nBank int) (scoreCost, error) {
 	M, D := z.Dims()
 	if M > MaxPatches {
@@ -72,23 +70,18 @@ func estimateScores(o *Options, mode string, z alpha.Source, nRef, nBank int) (s
 		}
 		two[i] = tensor.From(slices.Clone(v), M, D)
 	}
-	// The best of several timings, in process CPU time where the system
-	// gives it: the first pays for warming up, and on a shared machine a
-	// 1 ms job waits for a core far longer, relatively, than the whole
-	// step will (two wall-clock timings were 12x off under load 15).
+	// The best of several wall-clock timings (one pair's product already
+	// uses every core, as the step's will): the first pays for warming up,
+	// and a shared machine preempts some.
 	c.PerPair = time.Duration(1<<62 - 1)
 	var spent time.Duration
 	for i := 0; i < 2 || (i < 8 && spent < 50*time.Millisecond); i++ {
 		t := time.Now()
-		c0, cpu := cputime.Process()
 		if _, err := alpha.Unsupervised(two, alpha.Options{Workers: 1}); err != nil {
 			return c, err
 		}
 		d := time.Since(t)
 		spent += d
-		if c1, ok := cputime.Process(); cpu && ok {
-			d = c1 - c0
-		}
 		c.PerPair = min(c.PerPair, d)
 	}
 	c.Est = time.Duration(float64(c.PerPair) * float64(c.Pairs) / float64(min(int64(c.Workers), c.Pairs)))
