@@ -18,8 +18,16 @@ import (
 
 // Kind names an image descriptor. The three mean+std kinds take an
 // optional weight of the std part after a colon ("meanstd-u:0.5": the
-// L2-normalised std part scaled by 0.5; default 1).
+// L2-normalised std part scaled by 0.5; default 1). Any kind takes an
+// average part after "+avg:" ("meanstd+avg:0.5"): the uniform mean of the
+// image's patches (the average mode's X, the whole part's appearance),
+// L2-normalised and scaled by the given weight, appended to X (D more
+// values); with it a Mean or GeM part is L2-normalised too, so every part has
+// the length its weight says.
 type Kind string
+
+// avgTag separates a kind from the weight of its average part.
+const avgTag = "+avg:"
 
 const (
 	// Mean is Σ_m a_m z_m: METHOD §5's X (alpha.ImageEmbeddingsFrom).
@@ -46,9 +54,17 @@ const GeMP = 3
 // Kinds lists every kind, Mean first.
 func Kinds() []Kind { return []Kind{Mean, MeanStd, MeanStdU, UMeanStd, GeM} }
 
-// Parse returns the kind named s (with its std weight, if any).
+// Parse returns the kind named s (with its std weight and average part,
+// if any).
 func Parse(s string) (Kind, error) {
-	base, w, hasW := strings.Cut(s, ":")
+	main, avg, hasAvg := strings.Cut(s, avgTag)
+	if hasAvg {
+		v, err := strconv.ParseFloat(avg, 64)
+		if err != nil || !(v > 0 && v <= 100) {
+			return "", fmt.Errorf("x-pool %q: average part's weight %q, want a number in (0, 100]", s, avg)
+		}
+	}
+	base, w, hasW := strings.Cut(main, ":")
 	for _, k := range Kinds() {
 		if string(k) != base {
 			continue
@@ -71,15 +87,17 @@ func Parse(s string) (Kind, error) {
 	return "", fmt.Errorf("x-pool %q: want one of %s", s, strings.Join(names, ", "))
 }
 
-// base is the kind without its std weight.
+// base is the kind without its std weight and average part.
 func (k Kind) base() Kind {
-	b, _, _ := strings.Cut(string(k), ":")
+	main, _, _ := strings.Cut(string(k), avgTag)
+	b, _, _ := strings.Cut(main, ":")
 	return Kind(b)
 }
 
 // stdWeight is the weight of the std part (1 unless given).
 func (k Kind) stdWeight() float64 {
-	_, w, ok := strings.Cut(string(k), ":")
+	main, _, _ := strings.Cut(string(k), avgTag)
+	_, w, ok := strings.Cut(main, ":")
 	if !ok {
 		return 1
 	}
@@ -87,13 +105,27 @@ func (k Kind) stdWeight() float64 {
 	return v
 }
 
+// avgWeight is the weight of the average part (0: none).
+func (k Kind) avgWeight() float64 {
+	_, w, ok := strings.Cut(string(k), avgTag)
+	if !ok {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(w, 64) // checked by Parse
+	return v
+}
+
 // Dim is the length of X for patches of dimension d.
 func (k Kind) Dim(d int) int {
+	n := d
 	switch k.base() {
 	case MeanStd, MeanStdU, UMeanStd:
-		return 2 * d
+		n = 2 * d
 	}
-	return d
+	if k.avgWeight() > 0 {
+		n += d
+	}
+	return n
 }
 
 // Embed returns X (N x k.Dim(D)) for every weighting in alphas (each N x M
@@ -107,7 +139,7 @@ func Embed(src alpha.Source, alphas [][]float64, kind Kind, opt alpha.Options) (
 	if kind == Mean {
 		return alpha.ImageEmbeddingsFrom(src, alphas, opt)
 	}
-	base, stdW := kind.base(), kind.stdWeight()
+	base, stdW, avgW := kind.base(), kind.stdWeight(), kind.avgWeight()
 	N := src.Len()
 	if N == 0 {
 		return nil, fmt.Errorf("xpool: no images")
@@ -151,7 +183,7 @@ func Embed(src alpha.Source, alphas [][]float64, kind Kind, opt alpha.Options) (
 					return
 				}
 				for k, a := range alphas {
-					if err := acc.image(base, stdW, zi, a[i*M:(i+1)*M], out[k].Data[i*kind.Dim(D):(i+1)*kind.Dim(D)]); err != nil {
+					if err := acc.image(base, stdW, avgW, zi, a[i*M:(i+1)*M], out[k].Data[i*kind.Dim(D):(i+1)*kind.Dim(D)]); err != nil {
 						errs[w] = fmt.Errorf("xpool: image %d: %w", i, err)
 						return
 					}
@@ -177,8 +209,36 @@ func newAccum(d int) *accum {
 	return &accum{make([]float64, d), make([]float64, d), make([]float64, d), make([]float64, d)}
 }
 
-// image writes the descriptor of one image (z: M x D, a: M weights) to x.
-func (ac *accum) image(kind Kind, stdW float64, z []float32, a []float64, x []float32) error {
+// image writes the descriptor of one image (z: M x D, a: M weights) to x:
+// the kind's part, then the average part when avgW > 0.
+func (ac *accum) image(kind Kind, stdW, avgW float64, z []float32, a []float64, x []float32) error {
+	if err := ac.part(kind, stdW, avgW > 0, z, a, x); err != nil {
+		return err
+	}
+	if avgW <= 0 {
+		return nil
+	}
+	D := len(ac.u1)
+	clear(ac.u1)
+	for m := range len(a) {
+		for d, v := range z[m*D : (m+1)*D] {
+			ac.u1[d] += float64(v)
+		}
+	}
+	avg := x[len(x)-D:]
+	for d, s := range ac.u1 {
+		avg[d] = float32(s / float64(len(a)))
+	}
+	l2(avg)
+	for d, v := range avg {
+		avg[d] = float32(float64(v) * avgW)
+	}
+	return nil
+}
+
+// part writes the kind's own part of one image's descriptor to the start
+// of x; unit: a Mean part is L2-normalised (it has company).
+func (ac *accum) part(kind Kind, stdW float64, unit bool, z []float32, a []float64, x []float32) error {
 	D := len(ac.s1)
 	M := len(a)
 	var total float64
@@ -211,6 +271,22 @@ func (ac *accum) image(kind Kind, stdW float64, z []float32, a []float64, x []fl
 		for d, s := range ac.s1 {
 			x[d] = float32(math.Cbrt(s))
 		}
+		if unit {
+			l2(x[:D])
+		}
+		return nil
+	}
+	if kind == Mean { // with an average part (Embed gives Mean alone to alpha)
+		for m, w := range a {
+			w /= total
+			for d, v := range z[m*D : (m+1)*D] {
+				ac.s1[d] += w * float64(v)
+			}
+		}
+		for d, s := range ac.s1 {
+			x[d] = float32(s)
+		}
+		l2(x[:D])
 		return nil
 	}
 	// Sums of z and z² with the weights and uniformly (float64; the
@@ -226,7 +302,7 @@ func (ac *accum) image(kind Kind, stdW float64, z []float32, a []float64, x []fl
 		}
 	}
 	inv := 1 / float64(M)
-	mean, std := x[:D], x[D:]
+	mean, std := x[:D], x[D:2*D]
 	for d := range D {
 		wm, um := ac.s1[d], ac.u1[d]*inv
 		wv := max(ac.s2[d]-wm*wm, 0)

@@ -246,3 +246,69 @@ func TestParse(t *testing.T) {
 		t.Errorf("Parse(meanstd-u:0.5) = %q (dim %d, weight %v), %v", k, k.Dim(3), k.stdWeight(), err)
 	}
 }
+
+// An average part appends the uniform mean, L2-normalised and scaled by
+// its weight, to the kind's part (L2-normalised for Mean and GeM); the
+// kind's part is otherwise as without it, std weight included.
+func TestAvgPart(t *testing.T) {
+	const n, m, d = 4, 9, 5
+	z, a := data(n, m, d, 6)
+	unit := func(v []float64) []float64 {
+		var s float64
+		for _, f := range v {
+			s += f * f
+		}
+		for i := range v {
+			v[i] /= math.Sqrt(s)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		kind, base Kind
+		stdW       float64
+	}{{"meanstd+avg:0.5", MeanStd, 1}, {"meanstd:0.25+avg:2", MeanStd, 0.25}, {"meanstd-u+avg:1", MeanStdU, 1}, {"mean+avg:0.3", Mean, 1}, {"gem+avg:1", GeM, 1}} {
+		k, err := Parse(string(tc.kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.Dim(d) != Kind(tc.base).Dim(d)+d {
+			t.Fatalf("%s: dim %d, want %d", k, k.Dim(d), Kind(tc.base).Dim(d)+d)
+		}
+		for _, workers := range []int{1, 2} {
+			xs, err := Embed(alpha.Tensors(z), [][]float64{a}, k, alpha.Options{Workers: workers})
+			if err != nil {
+				t.Fatalf("%s: %v", k, err)
+			}
+			for i := 0; i < n; i++ {
+				zi := z[i].Data
+				want := reference(tc.base, zi, a[i*m:(i+1)*m], d)
+				if tc.base == Mean || tc.base == GeM {
+					want = unit(want)
+				}
+				for j := d; j < len(want); j++ {
+					want[j] *= tc.stdW
+				}
+				avg := make([]float64, d)
+				for p := 0; p < m; p++ {
+					for j := 0; j < d; j++ {
+						avg[j] += float64(zi[p*d+j]) / m
+					}
+				}
+				for _, v := range unit(avg) {
+					want = append(want, v*k.avgWeight())
+				}
+				got := xs[0].Data[i*k.Dim(d) : (i+1)*k.Dim(d)]
+				for j := range want {
+					if !(math.Abs(float64(got[j])-want[j]) <= 1e-5) {
+						t.Fatalf("%s workers %d image %d value %d: %v, want %v", k, workers, i, j, got[j], want[j])
+					}
+				}
+			}
+		}
+	}
+	for _, bad := range []string{"meanstd+avg:0", "meanstd+avg:x", "meanstd+avg:", "mean:0.5+avg:1", "max+avg:1"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse accepted %q", bad)
+		}
+	}
+}
