@@ -40,6 +40,10 @@ func (c *Category) ChoiceSettings() string {
 // xPoolWords names an image descriptor (package xpool's kinds) for
 // ChoiceSettings; an unknown one is left as is.
 func xPoolWords(pool string) string {
+	main, _, avg := strings.Cut(pool, "+avg:")
+	if avg {
+		return xPoolWords(main) + " with their plain mean"
+	}
 	name, _, _ := strings.Cut(pool, ":")
 	switch name {
 	case "mean":
