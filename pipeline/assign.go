@@ -40,11 +40,6 @@ type AssignOptions struct {
 	// must equal the run's.
 	Net   backbone.Backbone
 	NetID string
-	// ObjectNet and ObjectNetID stand in for the backbone of a category
-	// recorded with its own (run.json's categories[].backbone, the auto
-	// preset's object configuration), as Net and NetID for the run's.
-	ObjectNet   backbone.Backbone
-	ObjectNetID string
 	// Cache is the feature cache root ("" = none); Workers as in Options.
 	Cache    string
 	Workers  int
@@ -148,11 +143,6 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if ao.Weights != "" {
 		o.Weights = ao.Weights
 	}
-	want := run.Backbone
-	if cat.Backbone != nil { // the category's own (the auto preset's object configuration)
-		want = *cat.Backbone
-		o.Backbone, o.Weights, o.Net, o.NetID = want.Name, "", ao.ObjectNet, ao.ObjectNetID
-	}
 	if o.Batch <= 0 {
 		o.Batch = 8
 	}
@@ -161,11 +151,11 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 		return nil, err
 	}
 	switch {
-	case want.WeightsSHA256 != "" && n.sha256 != want.WeightsSHA256:
+	case run.Backbone.WeightsSHA256 != "" && n.sha256 != run.Backbone.WeightsSHA256:
 		return nil, fmt.Errorf("assign: %w: %s has SHA-256 %s, the run used %s (%s)",
-			ErrWeightsMismatch, n.file, n.sha256, want.WeightsSHA256, want.WeightsFile)
-	case want.WeightsSHA256 == "" && n.id != want.ID:
-		return nil, fmt.Errorf("assign: %w: backbone id %q, the run used %q", ErrWeightsMismatch, n.id, want.ID)
+			ErrWeightsMismatch, n.file, n.sha256, run.Backbone.WeightsSHA256, run.Backbone.WeightsFile)
+	case run.Backbone.WeightsSHA256 == "" && n.id != run.Backbone.ID:
+		return nil, fmt.Errorf("assign: %w: backbone id %q, the run used %q", ErrWeightsMismatch, n.id, run.Backbone.ID)
 	}
 	ex, err := newExtractor(n, &o, log)
 	if err != nil {

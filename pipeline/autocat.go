@@ -26,12 +26,6 @@ const (
 // stride8+stride16, not another backbone's or the caller's taps).
 var autoLayers = []string{"stride8", "stride16"}
 
-// autoBackbone is the auto preset's backbone; a categoryConfig's own
-// backbone replaces it only when the run has this one from the registry
-// (not --backbone, --layers or --weights given, not a Net in memory
-// without an ObjectNet).
-const autoBackbone = "mobilenet_v2"
-
 // categoryConfig is what the auto preset sets for a category of one
 // kind.
 type categoryConfig struct {
@@ -45,9 +39,6 @@ type categoryConfig struct {
 	chooseMode bool
 	// layers replace the run's taps when those are autoLayers (nil: keep).
 	layers []string
-	// backbone replaces the run's when that is autoBackbone ("": keep):
-	// a second net, opened for the categories of this kind only.
-	backbone string
 }
 
 // categoryConfigs maps the object gate's decision (objectGate: one part
@@ -57,18 +48,14 @@ type categoryConfig struct {
 // interval r = 0.3, weighted sharply (unsupervised std-tau 0.15) and
 // described by the weighted mean + weighted std (metal_nut 0.492 -> 0.585,
 // screw unsupervised 0.428 -> 0.515, semi 0.683 -> 0.70; std-tau 0.125
-// gives the same, 0.1 falls off), and since issue 12's second object
-// revision embedded by MobileNet V1 with the std part weighted 2
-// (meanstd:2; metal_nut 0.585 -> 0.700 with K estimates 5/6/5, screw
-// unsupervised 0.515 -> 0.433, semi 0.686 -> 0.632, both above the
-// issue's targets); other categories keep whole images,
+// gives the same, 0.1 falls off); other categories keep whole images,
 // plain mean scores at std-tau 1 and the weighted mean + uniform std
 // descriptor, add the stride32 tap and recommend the unsupervised or the
 // average result by silhouette (modechoice.go; neu 0.884 -> 0.901, xsdd
 // 0.780 -> 0.796, deeppcb 0.270 -> 0.380). The semi tau is 0.5 in both
 // (the preset's RecommendTau); every tau is one of the preset's Taus.
 var categoryConfigs = map[bool]categoryConfig{
-	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd + ":2", backbone: "mobilenet_v1"},
+	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd},
 	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU, chooseMode: true,
 		layers: []string{"stride8", "stride16", "stride32"}},
 }
@@ -97,17 +84,8 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 	if !slices.Equal(co.Layers, o.Layers) {
 		info.Layers = slices.Clone(co.Layers)
 	}
-	if co.Backbone != o.Backbone || co.NetID != o.NetID { // categoryConfig.backbone
-
-		if ex, err = ex.withNet(ctx, name, co); err != nil {
-			return nil, nil, err
-		}
-		n := ex.net
-		info.Backbone = &rundir.Backbone{Name: n.bb.Name(), WeightsFile: n.file, WeightsSHA256: n.sha256, Random: n.random}
-		if n.sha256 == "" { // given in memory (ObjectNet): its NetID
-			info.Backbone.ID = n.id
-		}
-	}
+	fmt.Fprintf(ex.log, "%s: %s -> treated as %s: %s; recommended unsupervised tau %g\n",
+		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(co, rundir.ModeUnsupervised))
 	if !slices.Equal(co.Layers, ex.opt.Layers) {
 		if ex, err = ex.withLayers(co.Layers); err != nil {
 			return nil, nil, err
@@ -118,8 +96,6 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 			return nil, nil, err
 		}
 	}
-	fmt.Fprintf(ex.log, "%s: %s -> treated as %s: %s; recommended unsupervised tau %g\n",
-		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(co, rundir.ModeUnsupervised))
 	return co, ex, nil
 }
 
@@ -168,14 +144,6 @@ func (c categoryConfig) apply(o *Options) {
 	o.ChooseMode = c.chooseMode
 	if c.layers != nil && !fixed(FixLayers) && slices.Equal(o.Layers, autoLayers) {
 		o.Layers = slices.Clone(c.layers)
-	}
-	if c.backbone != "" && !fixed(FixLayers) && o.Weights == "" {
-		switch {
-		case o.Net == nil && o.Backbone == autoBackbone:
-			o.Backbone = c.backbone
-		case o.Net != nil && o.ObjectNet != nil:
-			o.Backbone, o.Net, o.NetID = c.backbone, o.ObjectNet, o.ObjectNetID
-		}
 	}
 }
 

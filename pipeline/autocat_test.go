@@ -63,7 +63,7 @@ func TestPerCategory(t *testing.T) {
 		pool     xpool.Kind
 		tau      float64
 	}{
-		{true, rundir.KindObject, 0.3, xpool.MeanStd + ":2", 0.15},
+		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15},
 		{false, rundir.KindTexture, 1, xpool.MeanStdU, 1},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {

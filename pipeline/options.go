@@ -170,12 +170,6 @@ type Options struct {
 	Net       backbone.Backbone
 	NetID     string
 	NetRandom bool
-	// ObjectNet and ObjectNetID stand in, as Net and NetID do, for the
-	// backbone the auto preset's object configuration opens for its
-	// categories (categoryConfig.backbone); with Net set and ObjectNet
-	// nil, object categories keep Net.
-	ObjectNet   backbone.Backbone
-	ObjectNetID string
 	// Store finds and downloads weight files; nil means weights.NewStore().
 	Store *weights.Store
 

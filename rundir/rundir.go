@@ -235,10 +235,6 @@ type Category struct {
 	// Layers are the category's own backbone taps (the auto preset's
 	// texture configuration) when they differ from the run's (Run.Layers).
 	Layers []string `json:"layers,omitempty"`
-	// Backbone is the category's own network (the auto preset's object
-	// configuration) when it differs from the run's (Run.Backbone); its
-	// Z, scores and X come from it, and assign opens it.
-	Backbone *Backbone `json:"backbone,omitempty"`
 	// NBank is the number of train/good images in the semi-supervised
 	// memory bank (0 when semi was not run); BankImages are their paths.
 	NBank      int      `json:"n_bank"`
