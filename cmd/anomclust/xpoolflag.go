@@ -12,7 +12,7 @@ func xpoolNames() string {
 	for _, k := range xpool.Kinds() {
 		s = append(s, string(k))
 	}
-	return strings.Join(s, ", ") + " (the mean+std kinds take :W, the std part's weight, e.g. meanstd-u:0.5)"
+	return strings.Join(s, ", ") + " (the mean+std kinds take :W, the std part's weight, e.g. meanstd-u:0.5; any kind takes +avg:L, the plain mean of the patches L2-normalised times L appended, e.g. meanstd+avg:0.5)"
 }
 
 // parseXPools parses a comma-separated list of image descriptors.

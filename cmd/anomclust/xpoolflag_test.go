@@ -8,11 +8,11 @@ import (
 )
 
 func TestParseXPools(t *testing.T) {
-	got, err := parseXPools("mean, meanstd-u:2,gem")
+	got, err := parseXPools("mean, meanstd-u:2,gem,meanstd:2+avg:0.5")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []xpool.Kind{xpool.Mean, "meanstd-u:2", xpool.GeM}
+	want := []xpool.Kind{xpool.Mean, "meanstd-u:2", xpool.GeM, "meanstd:2+avg:0.5"}
 	if len(got) != len(want) {
 		t.Fatalf("%v, want %v", got, want)
 	}
