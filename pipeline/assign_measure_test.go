@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/anomclust/anomclust/metrics"
@@ -135,4 +136,35 @@ func crossFitAccuracy(t *testing.T, pred []int, labels []string) float64 {
 		sum += float64(right) / float64(len(pred)) / reps
 	}
 	return sum
+}
+
+// sharedMatchAccuracy is A's and B's accuracy (their clusters predA and
+// predB, labels labelsA and labelsB) through one Hungarian matching fitted
+// to A and B together. F1 on A minus accuracy on B (the test's gap) is
+// then (F1 on A - A's shared accuracy): the matching's fit to A's own
+// images, plus (A's - B's shared accuracy): what the clusters and the
+// placement lose on new images, plus (B's shared accuracy - B's accuracy
+// through A's matching): what A's matching costs B.
+func sharedMatchAccuracy(t *testing.T, predA []int, labelsA []string, predB []int, labelsB []string) (float64, float64) {
+	t.Helper()
+	ids := map[string]int{}
+	var truth []int
+	for _, l := range append(slices.Clone(labelsA), labelsB...) {
+		if _, ok := ids[l]; !ok {
+			ids[l] = len(ids)
+		}
+		truth = append(truth, ids[l])
+	}
+	pred := append(slices.Clone(predA), predB...)
+	m, err := metrics.Match(truth, pred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := [2]int{}
+	for i, l := range pred {
+		if c, ok := m.ClassOf(l); ok && c == truth[i] {
+			right[min(i/len(predA), 1)]++
+		}
+	}
+	return float64(right[0]) / float64(len(predA)), float64(right[1]) / float64(len(predB))
 }

@@ -42,6 +42,11 @@ type splitOutcome struct {
 	// accACrossFit: A's halves judged by each other's matching
 	// (crossFitAccuracy).
 	accACrossFit float64
+	// accAShared and accBShared are A's and B's accuracy through one
+	// matching fitted to A and B together (sharedMatchAccuracy): with the
+	// matching's fit to A taken out, the difference between them is what
+	// the clusters and the placement lose on new images.
+	accAShared, accBShared float64
 	// xDrift is |X_assign(A) - X_run(A)| / |X_run(A)| (Frobenius): how far
 	// the X assign computes for the clustered images is from the run's.
 	xDrift float64
@@ -157,6 +162,7 @@ func runSplit(t *testing.T, src string, seed uint64, swap bool, perClass int, du
 	}
 	out.accALeaveOut = leaveOneOutAccuracy(t, predA, labelsA)
 	out.accACrossFit = crossFitAccuracy(t, predA, labelsA)
+	out.accAShared, out.accBShared = sharedMatchAccuracy(t, predA, labelsA, clustersOf(res), bLabels)
 	if dump != "" {
 		dumpSplit(t, dump, splitDump{Mode: res.Mode, Tau: res.Tau, F1: met.F1, D: res.D, PredA: predA, LabelsA: labelsA,
 			LabelsB: bLabels, AssignB: clustersOf(res), AssignA: clustersOf(resA)}, xa, res.X, resA.X)
