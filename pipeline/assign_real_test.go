@@ -32,7 +32,10 @@ import (
 // and labels for offline analysis). The log also gives the matching's
 // optimism on A: A judged by a leave-one-out matching (pessimistic where
 // the optimal matching has ties) and half by half (each half of A by the
-// other half's matching: a matching fitted to half as many images).
+// other half's matching: a matching fitted to half as many images) and
+// A and B through one matching fitted to both (sharedMatchAccuracy),
+// which splits the gap into the matching's fit to A, what new images
+// lose, and what A's matching costs B.
 func TestAssignRealPartB(t *testing.T) {
 	sets := os.Getenv("ANOMCLUST_ASSIGN_REAL")
 	if sets == "" {
