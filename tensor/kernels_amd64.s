@@ -19,7 +19,7 @@ DATA expc<>+28(SB)/4, $0x3d2aaaab // 1/4!
 DATA expc<>+32(SB)/4, $0x3e2aaaab // 1/3!
 DATA expc<>+36(SB)/4, $0x3f000000 // 1/2!
 DATA expc<>+40(SB)/4, $0x3f800000 // 1
-DATA expc<>+44(SB)/4, $0x42d00000 // +104: clamp so +inf gives +Inf (VSCALEFPS(NaN, +Inf) is +Inf)
+DATA expc<>+44(SB)/4, $0x42d00000 // +104: clamp so every x above overflows to +Inf
 GLOBL expc<>(SB), RODATA|NOPTR, $48
 
 // func expShiftAVX512(v []float32, m, scale float32, sums *[16]float32)
@@ -54,9 +54,11 @@ exploop:
 	// Inf-Inf). The clamp itself keeps -Inf (a masked logit) from turning
 	// into Inf-Inf = NaN in the reduction below.
 	VMAXPS Z0, Z25, Z0
-	// The top clamp: without it x = +Inf gave n = +Inf, p = NaN and
-	// VSCALEFPS(NaN, +Inf) = +Inf by Intel's table, where the AVX2 kernel's
-	// p·2^n is NaN. e^104 overflows float32 either way.
+	// The top clamp (e^104 overflows float32 anyway): without it the
+	// kernels disagreed beyond the softmax's x <= 0: x = +Inf gave p = NaN,
+	// which VSCALEFPS scaled by n = +Inf to +Inf on Zen 5 while the AVX2
+	// kernel's p·2^n is NaN, and large finite x (e.g. 7.2e8, whose r is
+	// no longer small) gave -Inf here.
 	VMINPS Z0, Z17, Z0
 	VMULPS Z22, Z0, Z1
 	VRNDSCALEPS $0, Z1, Z1     // n = round(x*log2e)

@@ -118,7 +118,7 @@ DATA expc8<>+400(SB)/4, $0x437e0000
 DATA expc8<>+404(SB)/4, $0x437e0000
 DATA expc8<>+408(SB)/4, $0x437e0000
 DATA expc8<>+412(SB)/4, $0x437e0000
-DATA expc8<>+416(SB)/4, $0x42d00000  // 416: +104: clamp so +inf gives +Inf, not p = NaN
+DATA expc8<>+416(SB)/4, $0x42d00000  // 416: +104: clamp so every x above, +inf included, gives +Inf
 DATA expc8<>+420(SB)/4, $0x42d00000
 DATA expc8<>+424(SB)/4, $0x42d00000
 DATA expc8<>+428(SB)/4, $0x42d00000
