@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/anomclust/anomclust/metrics"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/tta"
 	"github.com/anomclust/anomclust/xpool"
 )
 
@@ -80,6 +82,71 @@ type Config struct {
 	Tweak func(o *pipeline.Options)
 	// Input is the preprocessing (input size, object crop; input.go).
 	Input Input
+	// TTA are the test-time augmentations of the patch embeddings to
+	// measure (pipeline.Options.TTA; nil = none only). Rows of a variant
+	// other than none name it after the backbone ("bb/tta=d4"). With a
+	// feature cache the backbone passes of the variant with the most
+	// copies serve the others (pipeline.Options.TTAAlso).
+	TTA []string
+}
+
+// ttaOrder returns the variants in the order to compute them, each with
+// the later ones its passes also serve: the variant with the most copies
+// first, so that those whose copies it computes are cache hits after it.
+func ttaOrder(vs []string) ([]string, map[string][]string, error) {
+	if len(vs) == 0 {
+		vs = []string{string(tta.None)}
+	}
+	var parsed []tta.Variant
+	for _, s := range vs {
+		v, err := tta.Parse(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !slices.Contains(parsed, v) {
+			parsed = append(parsed, v)
+		}
+	}
+	order := slices.Clone(parsed)
+	slices.SortStableFunc(order, func(a, b tta.Variant) int { return len(b.Ops()) - len(a.Ops()) })
+	also := map[string][]string{}
+	done := map[tta.Variant]bool{}
+	var names []string
+	for _, v := range order {
+		names = append(names, string(v))
+		if done[v] {
+			continue
+		}
+		for _, w := range order {
+			if w == v || done[w] {
+				continue
+			}
+			if sub(w.Ops(), v.Ops()) {
+				also[string(v)] = append(also[string(v)], string(w))
+				done[w] = true
+			}
+		}
+		done[v] = true
+	}
+	return names, also, nil
+}
+
+// sub reports whether every op of a is in b.
+func sub(a, b []tta.Op) bool {
+	for _, op := range a {
+		if !slices.Contains(b, op) {
+			return false
+		}
+	}
+	return true
+}
+
+// ttaLabel is the backbone column of a variant's rows.
+func ttaLabel(bb, v string) string {
+	if tv, _ := tta.Parse(v); tv.IsNone() {
+		return bb
+	}
+	return bb + "/tta=" + v
 }
 
 // Result is one row of the ablation: an option on one category.
@@ -138,56 +205,67 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	meta := map[string]Result{}
 	truth := map[string][]int{} // category -> labels
 	var order []string
+	variants, also, err := ttaOrder(c.TTA)
+	if err != nil {
+		return nil, err
+	}
 	for _, bb := range c.Backbones {
 		for _, set := range c.Sets {
-			o, err := pipeline.Preset(pipeline.PresetMobileNet)
-			if err != nil {
-				return nil, err
-			}
-			o.Data, o.Out, o.Categories, o.MaxPerClass = set.Data, "unused", set.Categories, set.MaxPerClass
-			o.Backbone, o.Cache, o.Seed, o.Workers = bb, c.Cache, c.Seed, c.Workers
-			if len(c.Layers) > 0 {
-				o.Layers = c.Layers
-			}
-			if name, layers, ok := strings.Cut(bb, "@"); ok { // name@tap+tap: this backbone's own taps
-				o.Backbone, o.Layers = name, strings.Split(layers, "+")
-			}
-			if err := c.Input.apply(&o); err != nil {
-				return nil, err
-			}
-			o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}
-			o.SkipSemiWithoutTrain = true
-			o.Log, o.Progress = log, c.Progress
-			if c.Tweak != nil {
-				c.Tweak(&o)
-			}
-			t0 := time.Now()
-			prep, err := pipeline.Prepare(ctx, o)
-			if err != nil {
-				return nil, fmt.Errorf("%s on %s: %w", bb, set.Name, err)
-			}
-			fmt.Fprintf(log, "%s %s: features in %.1fs\n", set.Name, bb, time.Since(t0).Seconds())
-			for _, f := range prep.Categories {
-				rs, es, err := runCategory(ctx, c, set, bb, prep, f, o)
+			for _, v := range variants {
+				o, err := pipeline.Preset(pipeline.PresetMobileNet)
 				if err != nil {
-					return nil, fmt.Errorf("%s/%s with %s: %w", set.Name, f.Name, bb, err)
+					return nil, err
 				}
-				rows = append(rows, rs...)
-				for _, r := range rs {
-					fmt.Fprintf(log, "row %s/%s %s %s: NMI %.3f ARI %.3f F1 %.3f (%.1fs)\n", r.Set, r.Category, r.Backbone, r.Option(), r.NMI, r.ARI, r.F1, r.Seconds)
+				o.Data, o.Out, o.Categories, o.MaxPerClass = set.Data, "unused", set.Categories, set.MaxPerClass
+				o.Backbone, o.Cache, o.Seed, o.Workers = bb, c.Cache, c.Seed, c.Workers
+				if len(c.Layers) > 0 {
+					o.Layers = c.Layers
 				}
-				cat := set.Name + "/" + f.Name
-				truth[cat] = f.Truth
-				for k, r := range rs {
-					if es[k] == nil {
-						continue
+				if name, layers, ok := strings.Cut(bb, "@"); ok { // name@tap+tap: this backbone's own taps
+					o.Backbone, o.Layers = name, strings.Split(layers, "+")
+				}
+				if err := c.Input.apply(&o); err != nil {
+					return nil, err
+				}
+				o.TTA = v
+				if c.Cache != "" {
+					o.TTAAlso = also[v]
+				}
+				o.Modes = []string{rundir.ModeUnsupervised, rundir.ModeSemi}
+				o.SkipSemiWithoutTrain = true
+				o.Log, o.Progress = log, c.Progress
+				if c.Tweak != nil {
+					c.Tweak(&o)
+				}
+				label := ttaLabel(bb, v)
+				t0 := time.Now()
+				prep, err := pipeline.Prepare(ctx, o)
+				if err != nil {
+					return nil, fmt.Errorf("%s on %s: %w", label, set.Name, err)
+				}
+				fmt.Fprintf(log, "%s %s: features in %.1fs\n", set.Name, label, time.Since(t0).Seconds())
+				for _, f := range prep.Categories {
+					rs, es, err := runCategory(ctx, c, set, label, prep, f, o)
+					if err != nil {
+						return nil, fmt.Errorf("%s/%s with %s: %w", set.Name, f.Name, label, err)
 					}
-					key := cat + "|" + r.Option()
-					if _, ok := xs[key]; !ok {
-						order = append(order, key)
+					rows = append(rows, rs...)
+					for _, r := range rs {
+						fmt.Fprintf(log, "row %s/%s %s %s: NMI %.3f ARI %.3f F1 %.3f (%.1fs)\n", r.Set, r.Category, r.Backbone, r.Option(), r.NMI, r.ARI, r.F1, r.Seconds)
 					}
-					xs[key] = append(xs[key], es[k])
-					meta[key] = r
+					cat := set.Name + "/" + f.Name
+					truth[cat] = f.Truth
+					for k, r := range rs {
+						if es[k] == nil {
+							continue
+						}
+						key := v + "|" + cat + "|" + r.Option()
+						if _, ok := xs[key]; !ok {
+							order = append(order, key)
+						}
+						xs[key] = append(xs[key], es[k])
+						meta[key] = r
+					}
 				}
 			}
 		}
@@ -201,14 +279,15 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	if len(c.Backbones) < 2 {
 		return rows, nil
 	}
-	name := strings.Join(c.Backbones, "+")
 	for _, key := range order {
 		parts := xs[key]
 		if len(parts) != len(c.Backbones) {
 			continue
 		}
 		r := meta[key]
-		cat := key[:strings.Index(key, "|")]
+		v, rest, _ := strings.Cut(key, "|")
+		cat := rest[:strings.Index(rest, "|")]
+		name := ttaLabel(strings.Join(c.Backbones, "+"), v)
 		n := len(truth[cat])
 		d := 0
 		for _, p := range parts {

@@ -51,6 +51,9 @@ func TestCacheKey(t *testing.T) {
 		{"backbone name", func(o *pipeline.Options) { o.Net = &poolNet{name: "poolnet-b"} }},
 		{"object crop", func(o *pipeline.Options) { o.ObjectCrop = true }},
 		{"object align", func(o *pipeline.Options) { o.ObjectAlign = true }},
+		{"tta flip", func(o *pipeline.Options) { o.TTA = "flip" }},
+		{"tta d4", func(o *pipeline.Options) { o.TTA = "d4" }},
+		{"tta d4-max", func(o *pipeline.Options) { o.TTA = "d4-max" }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -16,9 +16,9 @@ import (
 	"github.com/anomclust/anomclust/backbone"
 	"github.com/anomclust/anomclust/backbone/zoo"
 	"github.com/anomclust/anomclust/featcache"
-	"github.com/anomclust/anomclust/patchfeat"
 	"github.com/anomclust/anomclust/preprocess"
 	"github.com/anomclust/anomclust/tensor"
+	"github.com/anomclust/anomclust/tta"
 	"github.com/anomclust/anomclust/weights"
 )
 
@@ -136,6 +136,9 @@ func cacheSettings(n *net, o *Options) []string {
 	if o.ObjectAlign {
 		s = append(s, "object_align="+objectCropVersion)
 	}
+	if v, _ := tta.Parse(o.TTA); !v.IsNone() {
+		s = append(s, "tta="+string(v))
+	}
 	return s
 }
 
@@ -148,7 +151,12 @@ type extractor struct {
 	pre   preprocess.Options
 	cache *featcache.Cache // nil: no cache
 	log   io.Writer
-	memo  keyMemo    // the images' cache keys, hashed once per run
+	memo  keyMemo // the images' cache keys, hashed once per run
+	// tta are the test-time augmentations computed from one set of
+	// backbone passes (ttaVariants): the extractor's own first, then
+	// those only stored in side (Options.TTAAlso; nil without a cache).
+	tta   []tta.Variant
+	side  []*featcache.Cache
 	logMu sync.Mutex // log lines from the pre-flight check's goroutines
 
 	hits, misses int
@@ -171,17 +179,36 @@ func newExtractor(n *net, o *Options, log io.Writer) (*extractor, error) {
 	p := n.bb.Preprocess()
 	x := &extractor{net: n, opt: o, log: log,
 		pre: preprocess.Options{Resize: o.Resize, Crop: o.ImageSize, Mean: p.Mean, Std: p.Std, ObjectCrop: o.ObjectCrop, ObjectAlign: o.ObjectAlign}}
-	switch {
-	case o.Cache != "" && n.id == "":
+	if o.Cache != "" && n.id == "" {
 		fmt.Fprintf(log, "feature cache not used: Options.Net %q has no NetID to tell its weights apart\n", n.bb.Name())
-	case o.Cache != "":
-		c, err := featcache.Open(o.Cache, cacheSettings(n, o)...)
-		if err != nil {
-			return nil, err
-		}
-		x.cache = c
 	}
-	return x, nil
+	return x, x.open()
+}
+
+// open sets the extractor's augmentations and opens its feature cache
+// (and the side caches of Options.TTAAlso) for its options: every
+// setting of cacheSettings is in the key.
+func (x *extractor) open() error {
+	x.tta = ttaVariants(x.opt)
+	x.cache, x.side = nil, nil
+	if x.opt.Cache == "" || x.net.id == "" {
+		return nil
+	}
+	c, err := featcache.Open(x.opt.Cache, cacheSettings(x.net, x.opt)...)
+	if err != nil {
+		return err
+	}
+	x.cache = c
+	for _, v := range x.tta[1:] {
+		o := *x.opt
+		o.TTA, o.TTAAlso = string(v), nil
+		c, err := featcache.Open(o.Cache, cacheSettings(x.net, &o)...)
+		if err != nil {
+			return err
+		}
+		x.side = append(x.side, c)
+	}
+	return nil
 }
 
 // decoded is one preprocessed image on its way to the backbone.
@@ -275,32 +302,27 @@ func (x *extractor) zKeys(ctx context.Context, paths []string, what string, prog
 		for k, d := range batch {
 			imgs[k] = d.x
 		}
-		maps, err := x.net.bb.Forward(imgs, x.opt.Layers)
+		zv, err := x.embed(imgs, x.tta)
 		if err != nil {
 			return fmt.Errorf("backbone %s on %s: %w", x.net.bb.Name(), paths[batch[0].idx], err)
 		}
 		for k, d := range batch {
-			ls := make([]*tensor.Tensor, len(x.opt.Layers))
-			for l, name := range x.opt.Layers {
-				ls[l] = maps[k][name]
-			}
-			zi, err := patchfeat.PatchEmbeddings(ls, patchfeat.Options{
-				PatchSize: x.opt.PatchSize, PretrainDim: x.opt.PretrainDim, TargetDim: x.opt.TargetDim,
-				LayerNorm: x.opt.LayerNorm, Workers: x.opt.Workers,
-			})
-			if err != nil {
-				return fmt.Errorf("patch embeddings of %s: %w", paths[d.idx], err)
-			}
+			zi := zv[0][k]
 			z[d.idx] = zi
 			if x.cache != nil {
 				if err := x.cache.Put(keys[d.idx], zi.Data, zi.Shape[0], zi.Shape[1]); err != nil {
 					return err
 				}
+				for j, c := range x.side {
+					zj := zv[j+1][k]
+					if err := c.Put(keys[d.idx], zj.Data, zj.Shape[0], zj.Shape[1]); err != nil {
+						return err
+					}
+				}
 				if !keep {
 					z[d.idx] = nil
 				}
 			}
-			maps[k] = nil
 		}
 		bar.Add(len(batch))
 		batch = batch[:0]

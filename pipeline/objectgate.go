@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/preprocess"
 )
 
@@ -122,14 +121,7 @@ func (x *extractor) withObjectAlign() (*extractor, error) {
 	o.ObjectAlign = true
 	y := &extractor{net: x.net, opt: &o, pre: x.pre, log: x.log}
 	y.pre.ObjectAlign = true
-	if x.cache != nil {
-		c, err := featcache.Open(o.Cache, cacheSettings(x.net, &o)...)
-		if err != nil {
-			return nil, err
-		}
-		y.cache = c
-	}
-	return y, nil
+	return y, y.open()
 }
 
 // withLayers returns an extractor over the same net with other taps (the
@@ -141,12 +133,5 @@ func (x *extractor) withLayers(layers []string) (*extractor, error) {
 		return nil, err
 	}
 	y := &extractor{net: x.net, opt: &o, pre: x.pre, log: x.log}
-	if x.cache != nil {
-		c, err := featcache.Open(o.Cache, cacheSettings(x.net, &o)...)
-		if err != nil {
-			return nil, err
-		}
-		y.cache = c
-	}
-	return y, nil
+	return y, y.open()
 }

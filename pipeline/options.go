@@ -57,6 +57,18 @@ type Options struct {
 	// ObjectAlign turns an elongated part to one canonical pose, then
 	// crops it (preprocess.AlignObject; off by default).
 	ObjectAlign bool
+	// TTA is the test-time augmentation of the patch embeddings (package
+	// tta: "" or "none", "flip", "rot4", "d4", "-max" variants): the
+	// backbone also runs on the mirrored / turned copies of each square
+	// input and Z is their mean per patch, mapped back onto the input's
+	// grid. It changes Z (feature cache key) and costs one backbone pass
+	// per copy.
+	TTA string
+	// TTAAlso (eval) are further variants whose Z are stored in the
+	// feature cache from the same backbone passes as TTA's (their copies
+	// must be among TTA's), so that measuring several costs the passes of
+	// the largest once.
+	TTAAlso []string
 	// ObjectAuto turns ObjectAlign on per category when the object gate
 	// finds one part on a plain background in its images (objectgate.go);
 	// run.json's category records the decision (object_align).
@@ -381,6 +393,9 @@ func (o *Options) validate() error {
 	}
 	if o.Batch <= 0 {
 		o.Batch = 8
+	}
+	if err := validateTTA(o.TTA, o.TTAAlso); err != nil {
+		return err
 	}
 	// Absolute paths in items.csv and run.json: a report or notebook finds
 	// the images from any working directory.

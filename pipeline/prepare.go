@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 
-	"github.com/anomclust/anomclust/patchfeat"
 	"github.com/anomclust/anomclust/preprocess"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tensor"
@@ -128,24 +127,11 @@ func (x *extractor) embedRGB(imgs []*preprocess.RGB) ([]*tensor.Tensor, error) {
 			}
 			in[k] = x.pre.Normalize(preprocess.Resize(m, size, size))
 		}
-		maps, err := x.net.bb.Forward(in, x.opt.Layers)
+		zs, err := x.embed(in, x.tta[:1])
 		if err != nil {
-			return nil, fmt.Errorf("backbone %s: %w", x.net.bb.Name(), err)
+			return nil, fmt.Errorf("embed: backbone %s: %w", x.net.bb.Name(), err)
 		}
-		for k := range batch {
-			ls := make([]*tensor.Tensor, len(x.opt.Layers))
-			for l, name := range x.opt.Layers {
-				ls[l] = maps[k][name]
-			}
-			zi, err := patchfeat.PatchEmbeddings(ls, patchfeat.Options{
-				PatchSize: x.opt.PatchSize, PretrainDim: x.opt.PretrainDim, TargetDim: x.opt.TargetDim,
-				LayerNorm: x.opt.LayerNorm, Workers: x.opt.Workers,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("embed: patch embeddings of image %d: %w", start+k, err)
-			}
-			out = append(out, zi)
-		}
+		out = append(out, zs[0]...)
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/internal/atomicfile"
 	"github.com/anomclust/anomclust/pipeline"
+	"github.com/anomclust/anomclust/tta"
 )
 
 // sharedSets are the labelled sets of ../shared/data the ablation runs on:
@@ -72,6 +73,7 @@ func runEval(args []string) error {
 	resize := fs.Int("resize", 0, "short side in pixels before the crop, as run's (0 = image-size*256/224)")
 	objectCrop := fs.Bool("object-crop", false, "crop each image to its foreground object first, as run's --object-crop")
 	objectAlign := fs.Bool("object-align", false, "turn the part to a canonical pose, then crop it, as run's --object-align")
+	ttas := fs.String("tta", "none", "test-time augmentations of the patch embeddings to measure: "+strings.Join(tta.Names(), ", ")+" (mean, or max over the copies)")
 	objectAuto := fs.Bool("object-auto", false, "--object-align on the categories whose images show one part on a plain background, as run's --object-auto")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,7 +94,7 @@ func runEval(args []string) error {
 		Zoom:      eval.ZoomConfig{Window: *zw, Margin: *zm, MinSide: *zmin, R: *zr},
 		Log:       os.Stderr, Progress: os.Stderr,
 		Posts: splitList(*posts), KAuto: *kAuto, ConsensusPools: splitList(*consPools),
-		SilChoicePools: splitList(*silPools)}
+		SilChoicePools: splitList(*silPools), TTA: splitList(*ttas)}
 	if c.XPools, err = parseXPools(*xPools); err != nil {
 		return fmt.Errorf("--x-pools: %w", err)
 	}
