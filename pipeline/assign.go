@@ -128,6 +128,12 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if len(cat.Layers) > 0 {
 		layers = cat.Layers
 	}
+	if cat.TTA != "" {
+		s.TTA = cat.TTA
+	}
+	if err := validateTTA(s.TTA, nil); err != nil {
+		return nil, fmt.Errorf("assign: the run's test-time augmentation: %w", err)
+	}
 	if !(s.ScoreInterval >= 0 && s.ScoreInterval <= 1) {
 		return nil, fmt.Errorf("assign: the run's score interval %v is not in [0, 1]", s.ScoreInterval)
 	}
@@ -138,7 +144,7 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	}
 	o := Options{Data: ".", Out: ".", Backbone: s.Backbone, Weights: s.Weights, Layers: layers,
 		PretrainDim: s.PretrainDim, TargetDim: s.TargetDim, PatchSize: s.PatchSize, ImageSize: s.ImageSize,
-		Resize: s.Resize, LayerNorm: s.LayerNorm, ObjectCrop: s.ObjectCrop, ObjectAlign: s.ObjectAlign || cat.ObjectAlign, Batch: s.Batch, Workers: ao.Workers, Cache: ao.Cache,
+		Resize: s.Resize, LayerNorm: s.LayerNorm, ObjectCrop: s.ObjectCrop, ObjectAlign: s.ObjectAlign || cat.ObjectAlign, TTA: s.TTA, Batch: s.Batch, Workers: ao.Workers, Cache: ao.Cache,
 		Net: ao.Net, NetID: ao.NetID, Store: ao.Store}
 	if ao.Weights != "" {
 		o.Weights = ao.Weights

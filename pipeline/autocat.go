@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/tta"
 	"github.com/anomclust/anomclust/xpool"
 )
 
@@ -19,6 +20,7 @@ const (
 	FixTau      = "tau"            // the recommended unsupervised tau
 	FixXPool    = "x-pool"         // XPool
 	FixLayers   = "layers"         // Layers (also fixed by --backbone)
+	FixTTA      = "tta"            // TTA
 )
 
 // autoLayers are the auto preset's backbone taps; a categoryConfig's own
@@ -39,6 +41,8 @@ type categoryConfig struct {
 	chooseMode bool
 	// layers replace the run's taps when those are autoLayers (nil: keep).
 	layers []string
+	// tta is the test-time augmentation of Z (Options.TTA; "" = none).
+	tta tta.Variant
 }
 
 // categoryConfigs maps the object gate's decision (objectGate: one part
@@ -57,7 +61,7 @@ type categoryConfig struct {
 var categoryConfigs = map[bool]categoryConfig{
 	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd},
 	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU, chooseMode: true,
-		layers: []string{"stride8", "stride16", "stride32"}},
+		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4},
 }
 
 // chooseCategory returns the options and extractor one category runs
@@ -84,10 +88,18 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 	if !slices.Equal(co.Layers, o.Layers) {
 		info.Layers = slices.Clone(co.Layers)
 	}
+	if ttaName(co.TTA) != ttaName(o.TTA) {
+		info.TTA = ttaName(co.TTA)
+	}
 	fmt.Fprintf(ex.log, "%s: %s -> treated as %s: %s; recommended unsupervised tau %g\n",
 		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(co, rundir.ModeUnsupervised))
 	if !slices.Equal(co.Layers, ex.opt.Layers) {
 		if ex, err = ex.withLayers(co.Layers); err != nil {
+			return nil, nil, err
+		}
+	}
+	if ttaName(co.TTA) != ttaName(ex.opt.TTA) {
+		if ex, err = ex.withTTA(co.TTA); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -141,6 +153,9 @@ func (c categoryConfig) apply(o *Options) {
 		t := c.tauUnsup
 		o.RecommendTauUnsupervised = &t
 	}
+	if !fixed(FixTTA) {
+		o.TTA = string(c.tta)
+	}
 	o.ChooseMode = c.chooseMode
 	if c.layers != nil && !fixed(FixLayers) && slices.Equal(o.Layers, autoLayers) {
 		o.Layers = slices.Clone(c.layers)
@@ -165,6 +180,15 @@ func netLayers(o *Options) []string {
 		}
 	}
 	return ls
+}
+
+// ttaName is the canonical name of a test-time augmentation ("" is
+// "none").
+func ttaName(v string) string {
+	if v == "" {
+		return string(tta.None)
+	}
+	return v
 }
 
 // gateWhy is run.json's and the log's account of a gate decision.

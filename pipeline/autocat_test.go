@@ -62,9 +62,10 @@ func TestPerCategory(t *testing.T) {
 		interval float64
 		pool     xpool.Kind
 		tau      float64
+		tta      string
 	}{
-		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15},
-		{false, rundir.KindTexture, 1, xpool.MeanStdU, 1},
+		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15, ""},
+		{false, rundir.KindTexture, 1, xpool.MeanStdU, 1, string(textureTTA)},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			data := writeSet(t, tc.parts)
@@ -78,7 +79,7 @@ func TestPerCategory(t *testing.T) {
 			}
 			ch := c.Choice
 			if ch == nil || ch.Kind != tc.kind || c.ObjectAlign != tc.parts || c.XPool != string(tc.pool) ||
-				c.ScoreInterval != tc.interval || c.RecommendedMode != rundir.ModeUnsupervised || c.RecommendedTau != tc.tau {
+				c.ScoreInterval != tc.interval || c.TTA != tc.tta || c.RecommendedMode != rundir.ModeUnsupervised || c.RecommendedTau != tc.tau {
 				t.Fatalf("category record %+v, choice %+v", c, ch)
 			}
 			if tc.parts && (ch.Found != 1 || ch.AreaCV == nil || !(*ch.AreaCV <= 0.2)) || ch.Why == "" {
@@ -87,7 +88,7 @@ func TestPerCategory(t *testing.T) {
 			// The same settings given explicitly, without the choice.
 			e := fakeOptions(t, &poolNet{})
 			e.Data, e.Categories, e.Modes, e.Refs, e.Weighting, e.Taus = data, nil, o.Modes, o.Refs, o.Weighting, o.Taus
-			e.ObjectAlign, e.ScoreInterval, e.XPool = tc.parts, tc.interval, string(tc.pool)
+			e.ObjectAlign, e.ScoreInterval, e.XPool, e.TTA = tc.parts, tc.interval, string(tc.pool), tc.tta
 			ec, ex := runCat(t, e, tc.tau)
 			if ec.Choice != nil || !bytes.Equal(x, ex) {
 				t.Errorf("X of the per-category run differs from the explicit run's (choice %+v)", ec.Choice)

@@ -81,7 +81,7 @@ func TestTextureLayers(t *testing.T) {
 		e := fakeOptions(t, &strideNet{})
 		e.NetID = "stridenet-v1"
 		e.Data, e.Categories, e.Modes, e.Refs, e.Weighting, e.Taus = data, nil, o.Modes, o.Refs, o.Weighting, o.Taus
-		e.Layers, e.XPool = s32, string(xpool.MeanStdU)
+		e.Layers, e.XPool, e.TTA = s32, string(xpool.MeanStdU), string(textureTTA)
 		ec, ex := runCat(t, e, 1)
 		if ec.Choice != nil || !bytes.Equal(x, ex) {
 			t.Errorf("X of the per-category run differs from the explicit stride8+16+32 run's")
@@ -144,8 +144,8 @@ func TestShardedTextureLayers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := run.Categories[0]; !slices.Equal(c.Layers, []string{"stride8", "stride16", "stride32"}) || c.Choice == nil || c.Choice.ModeWhy == "" {
-			t.Errorf("%s: layers %v, choice %+v", dir, c.Layers, c.Choice)
+		if c := run.Categories[0]; !slices.Equal(c.Layers, []string{"stride8", "stride16", "stride32"}) || c.Choice == nil || c.Choice.ModeWhy == "" || c.TTA != string(textureTTA) {
+			t.Errorf("%s: layers %v, tta %q, choice %+v", dir, c.Layers, c.TTA, c.Choice)
 		}
 	}
 	sameRuns(t, one.Out, store)

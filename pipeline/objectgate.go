@@ -124,6 +124,19 @@ func (x *extractor) withObjectAlign() (*extractor, error) {
 	return y, y.open()
 }
 
+// withTTA returns an extractor over the same net with another test-time
+// augmentation (the auto preset's per-category one), its own feature
+// cache entries.
+func (x *extractor) withTTA(v string) (*extractor, error) {
+	o := *x.opt
+	o.TTA, o.TTAAlso = v, nil
+	if err := validateTTA(o.TTA, nil); err != nil {
+		return nil, err
+	}
+	y := &extractor{net: x.net, opt: &o, pre: x.pre, log: x.log}
+	return y, y.open()
+}
+
 // withLayers returns an extractor over the same net with other taps (the
 // auto preset's per-category layers), its own feature cache entries.
 func (x *extractor) withLayers(layers []string) (*extractor, error) {

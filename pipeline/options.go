@@ -78,7 +78,7 @@ type Options struct {
 	// XPool of each category from the object gate's decision
 	// (categoryConfigs, autocat.go); run.json's category records the
 	// choice. Fixed names the settings (FixAlign, FixInterval, FixTau,
-	// FixXPool, FixLayers) the caller gave explicitly: they are kept as given.
+	// FixXPool, FixLayers, FixTTA) the caller gave explicitly: they are kept as given.
 	PerCategory bool
 	Fixed       []string
 	// ChooseMode recommends, for a category without a semi-supervised
@@ -364,8 +364,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("score interval %v: want a fraction in (0, 1] (0 = 1, the plain mean)", o.ScoreInterval)
 	}
 	for _, f := range o.Fixed {
-		if !slices.Contains([]string{FixAlign, FixInterval, FixTau, FixXPool, FixLayers}, f) {
-			return fmt.Errorf("fixed setting %q: want %s, %s, %s, %s or %s", f, FixAlign, FixInterval, FixTau, FixXPool, FixLayers)
+		if !slices.Contains([]string{FixAlign, FixInterval, FixTau, FixXPool, FixLayers, FixTTA}, f) {
+			return fmt.Errorf("fixed setting %q: want %s, %s, %s, %s, %s or %s", f, FixAlign, FixInterval, FixTau, FixXPool, FixLayers, FixTTA)
 		}
 	}
 	if o.XPool != "" {
@@ -434,7 +434,7 @@ func (o *Options) settings() rundir.Settings {
 		Backbone: o.Backbone, Weights: o.Weights, Layers: o.Layers,
 		PretrainDim: o.PretrainDim, TargetDim: o.TargetDim, PatchSize: o.PatchSize,
 		ImageSize: o.ImageSize, Resize: o.Resize, LayerNorm: o.LayerNorm, ObjectCrop: o.ObjectCrop, ObjectAlign: o.ObjectAlign, ObjectAuto: o.ObjectAuto,
-		Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
+		TTA: o.TTA, Modes: o.Modes, Taus: o.Taus, TrainRatio: o.TrainRatio, Coreset: o.Coreset,
 		Refs: o.Refs, Proj: o.Proj, SemiProj: o.SemiProj, CacheMax: o.CacheMax,
 		Cluster: o.Cluster, K: o.K, KAuto: o.KAuto, KRange: kRangeOf(o), ExportClusters: o.ExportClusters, Seed: o.Seed, DefectsOnly: o.DefectsOnly,
 		MaxPerClass: o.MaxPerClass, Cache: o.Cache, Batch: o.Batch, Report: o.Report,

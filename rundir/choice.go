@@ -31,6 +31,9 @@ func (c *Category) ChoiceSettings() string {
 	if len(c.Layers) > 0 {
 		fmt.Fprintf(&b, ", backbone taps %s (--layers %s)", strings.Join(c.Layers, "+"), strings.Join(c.Layers, ","))
 	}
+	if c.TTA != "" && c.TTA != "none" {
+		fmt.Fprintf(&b, ", patch features averaged over the image's %s copies (--tta %s)", c.TTA, c.TTA)
+	}
 	if c.Choice != nil && len(c.Choice.Fixed) > 0 {
 		fmt.Fprintf(&b, "; kept as given: %s", strings.Join(c.Choice.Fixed, ", "))
 	}

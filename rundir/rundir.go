@@ -137,6 +137,7 @@ type Settings struct {
 	ObjectCrop  bool      `json:"object_crop,omitempty"`  // --object-crop: crop to the foreground object first
 	ObjectAlign bool      `json:"object_align,omitempty"` // --object-align: turn the part to a canonical pose, then crop
 	ObjectAuto  bool      `json:"object_auto,omitempty"`  // --object-auto: --object-align where the object gate says so (Category.ObjectAlign)
+	TTA         string    `json:"tta,omitempty"`          // --tta: test-time augmentation of Z (package tta; "" = none; Category.TTA)
 	Modes       []string  `json:"modes"`
 	Taus        []float64 `json:"taus"`
 	TrainRatio  float64   `json:"train_ratio"`
@@ -235,6 +236,10 @@ type Category struct {
 	// Layers are the category's own backbone taps (the auto preset's
 	// texture configuration) when they differ from the run's (Run.Layers).
 	Layers []string `json:"layers,omitempty"`
+	// TTA is the category's own test-time augmentation of Z (package tta;
+	// the auto preset's texture configuration) when it differs from the
+	// run's (Settings.TTA); "none" when the run's is another.
+	TTA string `json:"tta,omitempty"`
 	// NBank is the number of train/good images in the semi-supervised
 	// memory bank (0 when semi was not run); BankImages are their paths.
 	NBank      int      `json:"n_bank"`

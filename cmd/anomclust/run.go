@@ -17,6 +17,7 @@ import (
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/report"
 	"github.com/anomclust/anomclust/rundir"
+	"github.com/anomclust/anomclust/tta"
 	"github.com/anomclust/anomclust/weights"
 	"github.com/anomclust/anomclust/xpool"
 	"golang.org/x/term"
@@ -45,6 +46,7 @@ type runFlags struct {
 	normalizeX                                       *bool
 	xPool                                            *string
 	scoreInterval                                    *float64
+	tta                                              *string
 	scale                                            *scaleFlags
 	in                                               *inputFlags
 	shard                                            *shardFlags
@@ -88,6 +90,7 @@ func newRunFlags() *runFlags {
 	f.weighting = fs.String("weighting", d.Weighting, "scores to weights per tau: softmax (of the scores), image-std (of each image's standardised scores) or set-std (of the scores standardised over the category)")
 	f.normalizeX = fs.Bool("normalize-x", d.NormalizeX, "L2-normalise each image embedding before clustering")
 	f.xPool = fs.String("x-pool", string(xpool.Mean), "image descriptor from the weighted patches: "+xpoolNames())
+	f.tta = fs.String("tta", "", "test-time augmentation of the patch features: the mean over the mirrored (flip), turned (rot4) or both (d4) copies of each image, mapped back onto its grid ("+strings.Join(tta.Names(), ", ")+"); the auto preset uses d4 for textures, none for parts")
 	f.scoreInterval = fs.Float64("score-interval", 0, "unsupervised score: mean of each patch's lowest fraction r of distances to the reference images (MuSc's interval averaging; 0 or 1 = the plain mean; the auto preset picks 0.3 for parts on a plain background, 1 otherwise)")
 	f.scale = addScaleFlags(fs)
 	f.shard = addShardFlags(fs)
@@ -128,7 +131,7 @@ func (f *runFlags) options() (pipeline.Options, error) {
 		"normalize-x": {&o.NormalizeX, *f.normalizeX},
 	})
 	copyFlags(set, map[string]flagCopy[string]{
-		"weighting": {&o.Weighting, *f.weighting}, "x-pool": {&o.XPool, *f.xPool},
+		"weighting": {&o.Weighting, *f.weighting}, "x-pool": {&o.XPool, *f.xPool}, "tta": {&o.TTA, *f.tta},
 		"cluster": {&o.Cluster, *f.cluster},
 	})
 	copyFlags(set, map[string]flagCopy[float64]{
@@ -157,7 +160,7 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	// choice.
 	for flagName, fix := range map[string]string{"object-align": pipeline.FixAlign, "object-auto": pipeline.FixAlign,
 		"score-interval": pipeline.FixInterval, "tau": pipeline.FixTau, "x-pool": pipeline.FixXPool,
-		"layers": pipeline.FixLayers, "backbone": pipeline.FixLayers} {
+		"layers": pipeline.FixLayers, "backbone": pipeline.FixLayers, "tta": pipeline.FixTTA} {
 		if set[flagName] && !slices.Contains(o.Fixed, fix) {
 			o.Fixed = append(o.Fixed, fix)
 		}
