@@ -61,7 +61,7 @@ type categoryConfig struct {
 var categoryConfigs = map[bool]categoryConfig{
 	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd},
 	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU, chooseMode: true,
-		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4},
+		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max},
 }
 
 // chooseCategory returns the options and extractor one category runs

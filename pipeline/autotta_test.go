@@ -13,7 +13,7 @@ import (
 
 // textureTTA is the auto preset's test-time augmentation for textures
 // (autocat.go's categoryConfigs).
-const textureTTA = tta.D4
+const textureTTA = tta.D4Max
 
 // TestTextureTTA: the texture configuration runs its category with the
 // test-time augmentation (the net sees every image's copies), run.json

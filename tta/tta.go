@@ -64,6 +64,9 @@ const (
 	Flip Variant = "flip"
 	Rot4 Variant = "rot4"
 	D4   Variant = "d4"
+	// D4Max is D4 combined by the maximum: the auto preset's texture
+	// configuration (docs/QUALITY.md).
+	D4Max Variant = "d4-max"
 )
 
 var groups = map[Variant][]Op{
