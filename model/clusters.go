@@ -35,6 +35,27 @@ type Clusters struct {
 	// a constant feature has a finite weight; all 1 when every member sits
 	// on its centre.
 	Weight []float64
+	// Rule is Place's rule: RuleWardStd ("" too) or RuleWard.
+	Rule string
+}
+
+// Place's rules (run.json categories[].placement).
+const (
+	// RuleWardStd: Ward's merge cost with every feature standardised by
+	// its pooled within-cluster SD (Weight); the default.
+	RuleWardStd = "ward-std"
+	// RuleWard: Ward's merge cost in X's own Euclidean metric, the one
+	// the clustering itself used.
+	RuleWard = "ward"
+)
+
+// CheckRule returns an error unless rule is "" or one of Place's rules.
+func CheckRule(rule string) error {
+	switch rule {
+	case "", RuleWardStd, RuleWard:
+		return nil
+	}
+	return fmt.Errorf("model: placement rule %q: want %s or %s", rule, RuleWardStd, RuleWard)
 }
 
 // Fit computes the clusters of the rows of x (n x d) labelled by pred in
@@ -170,11 +191,14 @@ func (c *Clusters) Nearest(x []float32) Placement {
 // wardCost is the growth of Ward's objective (the within-cluster sum of
 // squares) when x joins cluster l, with every feature standardised by its
 // pooled within-cluster standard deviation: Size/(Size+1) sum_j
-// Weight_j (x_j - centre_j)^2.
+// Weight_j (x_j - centre_j)^2; with RuleWard, Weight_j = 1.
 func (c *Clusters) wardCost(x []float32, l int) float64 {
 	var s float64
 	ctr := c.Centre[l*c.D : (l+1)*c.D]
 	w := c.Weight
+	if c.Rule == RuleWard {
+		w = nil
+	}
 	for j, v := range x {
 		t := float64(v) - ctr[j]
 		if w != nil {
@@ -192,7 +216,8 @@ func (c *Clusters) wardCost(x []float32, l int) float64 {
 // the features standardised by their pooled within-cluster standard
 // deviations (Weight: the shared diagonal covariance of the clusters, as
 // in a diagonal linear discriminant), so that a feature that varies much
-// inside every cluster does not outvote one that separates them.
+// inside every cluster does not outvote one that separates them; with
+// Rule RuleWard in X's own metric instead.
 // Distance, Relative and New are as Describe's for that cluster
 // (Euclidean); Confidence is w2 / (w1 + w2) with w the square roots of the
 // merge costs of that cluster and of the next cheapest (0.5 on the

@@ -106,6 +106,25 @@ func TestPlaceStandardised(t *testing.T) {
 	if p := c.Place([]float32{3, 10}); p.Cluster != 1 {
 		t.Errorf("Place(3, 10) = %+v, want 1", p)
 	}
+	// RuleWard: the same merge cost in X's own metric, so (1, 18) goes to
+	// its nearest centre, cluster 1; "" is the standardised rule.
+	c.Rule = RuleWard
+	e0, e1 := math.Sqrt(0.8*(1+324)), math.Sqrt(0.8*(9+4))
+	if p := c.Place([]float32{1, 18}); p.Cluster != 1 || !(math.Abs(p.Confidence-e0/(e0+e1)) < 1e-12) || !(math.Abs(p.Distance-math.Sqrt(13)) < 1e-9) {
+		t.Errorf("RuleWard: Place(1, 18) = %+v, want cluster 1, distance %v, confidence %v", p, math.Sqrt(13), e0/(e0+e1))
+	}
+	c.Rule = ""
+	if p := c.Place([]float32{1, 18}); p.Cluster != 0 {
+		t.Errorf("rule \"\": Place(1, 18) = %+v, want 0 (ward-std)", p)
+	}
+	for _, r := range []string{"", RuleWard, RuleWardStd} {
+		if err := CheckRule(r); err != nil {
+			t.Errorf("CheckRule(%q): %v", r, err)
+		}
+	}
+	if err := CheckRule("nearest"); err == nil {
+		t.Error("CheckRule(nearest): no error")
+	}
 	// Every member on its centre: no variance to standardise by, weights 1.
 	c1, err := Fit([]float32{0, 0, 5, 5}, 2, 2, []int{0, 1}, 2)
 	if err != nil {

@@ -40,6 +40,9 @@ type AssignOptions struct {
 	// must equal the run's.
 	Net   backbone.Backbone
 	NetID string
+	// Placement overrides the rule the run recorded for the category
+	// (model.RuleWardStd, model.RuleWard; "" = the run's).
+	Placement string
 	// Cache is the feature cache root ("" = none); Workers as in Options.
 	Cache    string
 	Workers  int
@@ -113,6 +116,13 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	cl, err := loadClusters(resDir)
 	if err != nil {
 		return nil, err
+	}
+	cl.Rule = cat.Placement
+	if ao.Placement != "" {
+		cl.Rule = ao.Placement
+	}
+	if err := model.CheckRule(cl.Rule); err != nil {
+		return nil, fmt.Errorf("assign: category %s: %w", cat.Name, err)
 	}
 
 	s := run.Settings

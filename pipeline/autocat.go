@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/anomclust/anomclust/model"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tta"
 	"github.com/anomclust/anomclust/xpool"
@@ -43,6 +44,10 @@ type categoryConfig struct {
 	layers []string
 	// tta is the test-time augmentation of Z (Options.TTA; "" = none).
 	tta tta.Variant
+	// placement is assign's rule (Options.Placement): textures' X places
+	// new images better in its own metric (Euclidean Ward cost), parts'
+	// with the features standardised (docs/QUALITY.md, "Assign").
+	placement string
 }
 
 // categoryConfigs maps the object gate's decision (objectGate: one part
@@ -59,9 +64,9 @@ type categoryConfig struct {
 // 0.780 -> 0.796, deeppcb 0.270 -> 0.380). The semi tau is 0.5 in both
 // (the preset's RecommendTau); every tau is one of the preset's Taus.
 var categoryConfigs = map[bool]categoryConfig{
-	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd},
+	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd, placement: model.RuleWardStd},
 	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU, chooseMode: true,
-		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max},
+		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max, placement: model.RuleWard},
 }
 
 // chooseCategory returns the options and extractor one category runs
@@ -75,6 +80,7 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 	if !o.PerCategory {
 		ex, aligned, err := gateCategory(ctx, o, ex, name, paths, known)
 		info.ObjectAlign = aligned
+		info.Placement = o.Placement
 		return o, ex, err
 	}
 	g, err := gateOf(ctx, name, paths, ex.pre.Grey16, known)
@@ -85,6 +91,7 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 	info.Choice = choice
 	info.ObjectAlign = co.ObjectAlign
 	info.XPool, info.ScoreInterval = co.XPool, intervalOf(co)
+	info.Placement = co.Placement
 	if !slices.Equal(co.Layers, o.Layers) {
 		info.Layers = slices.Clone(co.Layers)
 	}
@@ -156,6 +163,7 @@ func (c categoryConfig) apply(o *Options) {
 	if !fixed(FixTTA) {
 		o.TTA = string(c.tta)
 	}
+	o.Placement = c.placement
 	o.ChooseMode = c.chooseMode
 	if c.layers != nil && !fixed(FixLayers) && slices.Equal(o.Layers, autoLayers) {
 		o.Layers = slices.Clone(c.layers)

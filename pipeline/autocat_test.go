@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anomclust/anomclust/model"
+	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/xpool"
@@ -63,9 +65,10 @@ func TestPerCategory(t *testing.T) {
 		pool     xpool.Kind
 		tau      float64
 		tta      string
+		rule     string // assign's placement rule
 	}{
-		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15, ""},
-		{false, rundir.KindTexture, 1, xpool.MeanStdU, 1, string(textureTTA)},
+		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15, "", model.RuleWardStd},
+		{false, rundir.KindTexture, 1, xpool.MeanStdU, 1, string(textureTTA), model.RuleWard},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			data := writeSet(t, tc.parts)
@@ -79,7 +82,7 @@ func TestPerCategory(t *testing.T) {
 			}
 			ch := c.Choice
 			if ch == nil || ch.Kind != tc.kind || c.ObjectAlign != tc.parts || c.XPool != string(tc.pool) ||
-				c.ScoreInterval != tc.interval || c.TTA != tc.tta || c.RecommendedMode != rundir.ModeUnsupervised || c.RecommendedTau != tc.tau {
+				c.ScoreInterval != tc.interval || c.TTA != tc.tta || c.Placement != tc.rule || c.RecommendedMode != rundir.ModeUnsupervised || c.RecommendedTau != tc.tau {
 				t.Fatalf("category record %+v, choice %+v", c, ch)
 			}
 			if tc.parts && (ch.Found != 1 || ch.AreaCV == nil || !(*ch.AreaCV <= 0.2)) || ch.Why == "" {
@@ -107,6 +110,7 @@ func TestPerCategory(t *testing.T) {
 				return r
 			}
 			a1, a2 := assign(o.Out), assign(e.Out)
+			checkPlacement(t, rundir.ResultDir(o.Out, c.Name, rundir.ModeUnsupervised, tc.tau), a1, tc.rule)
 			if a1.D != tc.pool.Dim(16) || a1.D != a2.D || !equalF32(a1.X, a2.X) || a1.Rows[0].Score != a2.Rows[0].Score || a1.Rows[1].Score != a2.Rows[1].Score {
 				t.Errorf("assign on the per-category run differs from the explicit run's: D %d, %d; scores %v %v, %v %v",
 					a1.D, a2.D, a1.Rows[0].Score, a2.Rows[0].Score, a1.Rows[1].Score, a2.Rows[1].Score)
@@ -139,6 +143,48 @@ func TestPerCategory(t *testing.T) {
 	o.Fixed = []string{"backbone"}
 	if _, err := pipeline.Run(context.Background(), o); err == nil {
 		t.Error("an unknown fixed setting was accepted")
+	}
+}
+
+// checkPlacement: every row of r is placed in the clusters of the result
+// in dir by rule (cluster and confidence as model.Clusters.Place gives
+// them), and the other rule would have given another confidence to some
+// row (else the check tells the rules apart nowhere).
+func checkPlacement(t *testing.T, dir string, r *pipeline.AssignResult, rule string) {
+	t.Helper()
+	x, shape, err := npy.Read[float32](filepath.Join(dir, rundir.XFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred, k := make([]int, len(as)), 0
+	for i, a := range as {
+		pred[i], k = a.Cluster, max(k, a.Cluster+1)
+	}
+	cl, err := model.Fit(x, shape[0], shape[1], pred, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := model.RuleWard
+	if rule == model.RuleWard {
+		other = model.RuleWardStd
+	}
+	differ := false
+	for i, row := range r.Rows {
+		xi := r.X[i*r.D : (i+1)*r.D]
+		cl.Rule = rule
+		want := cl.Place(xi)
+		cl.Rule = other
+		differ = differ || cl.Place(xi).Confidence != want.Confidence
+		if row.Cluster != want.Cluster || row.Confidence != want.Confidence {
+			t.Errorf("assign's row %d: cluster %d, confidence %v; rule %s gives %d, %v", i, row.Cluster, row.Confidence, rule, want.Cluster, want.Confidence)
+		}
+	}
+	if !differ {
+		t.Errorf("rules %s and %s give the same confidences: the check tells nothing", rule, other)
 	}
 }
 

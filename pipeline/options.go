@@ -64,6 +64,11 @@ type Options struct {
 	// grid. It changes Z (feature cache key) and costs one backbone pass
 	// per copy.
 	TTA string
+	// Placement is the rule `assign` places new images in a category's
+	// clusters by, recorded in run.json per category (model.RuleWardStd,
+	// model.RuleWard; "" = ward-std). The auto preset's texture
+	// configuration sets ward.
+	Placement string
 	// TTAAlso (eval) are further variants whose Z are stored in the
 	// feature cache from the same backbone passes as TTA's (their copies
 	// must be among TTA's), so that measuring several costs the passes of

@@ -240,6 +240,10 @@ type Category struct {
 	// the auto preset's texture configuration) when it differs from the
 	// run's (Settings.TTA); "none" when the run's is another.
 	TTA string `json:"tta,omitempty"`
+	// Placement is the rule assign places new images in this category's
+	// clusters by (model.RuleWardStd or model.RuleWard; "" = ward-std,
+	// the rule of runs before it was recorded).
+	Placement string `json:"placement,omitempty"`
 	// NBank is the number of train/good images in the semi-supervised
 	// memory bank (0 when semi was not run); BankImages are their paths.
 	NBank      int      `json:"n_bank"`

@@ -15,6 +15,7 @@ import (
 
 	"github.com/anomclust/anomclust/dataset"
 	"github.com/anomclust/anomclust/featcache"
+	"github.com/anomclust/anomclust/model"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/rundir"
 	"golang.org/x/term"
@@ -40,6 +41,7 @@ func runAssign(args []string) error {
 	tau := fs.String("tau", "", "tau of that result (default: the recommended tau, else the run's first tau)")
 	weightsFile := fs.String("weights", "", "weights file (default: the run's, found as run does); its SHA-256 must match the run's")
 	cache := fs.String("cache", "", "feature cache folder (default as run; \"none\" disables)")
+	placement := fs.String("placement", "", "rule placing an image: ward-std (Ward merge cost, features standardised by their within-cluster SD) or ward (in X's own metric) (default: the run's per category: ward for textures, ward-std otherwise)")
 	images, err := parseInterspersed(fs, args) // flags after the images too, as the usage line shows
 	if err != nil {
 		return err
@@ -49,7 +51,10 @@ func runAssign(args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	ao := pipeline.AssignOptions{Run: *runDir, Category: *category, Mode: *mode, Weights: *weightsFile}
+	if err := model.CheckRule(*placement); err != nil {
+		return fmt.Errorf("--placement: %w", err)
+	}
+	ao := pipeline.AssignOptions{Run: *runDir, Category: *category, Mode: *mode, Weights: *weightsFile, Placement: *placement}
 	if *tau != "" {
 		t, err := strconv.ParseFloat(*tau, 64)
 		if err != nil {
