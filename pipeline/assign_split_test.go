@@ -175,21 +175,9 @@ func runSplit(t *testing.T, src string, seed uint64, swap bool, perClass int, du
 // res.
 func placementAccuracies(t *testing.T, dir string, res *pipeline.AssignResult, label map[int]string, bLabels []string) map[string]float64 {
 	t.Helper()
-	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	xa, shape, err := npy.Read[float32](filepath.Join(dir, rundir.XFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	D := shape[1]
+	xa, _, D, predA := readResult(t, dir)
 	if D != res.D || len(res.X) != len(res.Rows)*D {
 		t.Fatalf("A's X has D %d, B's %d (%d values for %d rows)", D, res.D, len(res.X), len(res.Rows))
-	}
-	predA := make([]int, len(as))
-	for i, a := range as {
-		predA[i] = a.Cluster
 	}
 	right := map[string]int{}
 	for i, r := range res.Rows {

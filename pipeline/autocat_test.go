@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,19 +153,8 @@ func TestPerCategory(t *testing.T) {
 // row (else the check tells the rules apart nowhere).
 func checkPlacement(t *testing.T, dir string, r *pipeline.AssignResult, rule string) {
 	t.Helper()
-	x, shape, err := npy.Read[float32](filepath.Join(dir, rundir.XFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pred, k := make([]int, len(as)), 0
-	for i, a := range as {
-		pred[i], k = a.Cluster, max(k, a.Cluster+1)
-	}
-	cl, err := model.Fit(x, shape[0], shape[1], pred, k)
+	x, n, d, pred := readResult(t, dir)
+	cl, err := model.Fit(x, n, d, pred, slices.Max(pred)+1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +176,27 @@ func checkPlacement(t *testing.T, dir string, r *pipeline.AssignResult, rule str
 	if !differ {
 		t.Errorf("rules %s and %s give the same confidences: the check tells nothing", rule, other)
 	}
+}
+
+// readResult is the X (n x d) and the clusters of the result folder dir.
+func readResult(t *testing.T, dir string) (x []float32, n, d int, pred []int) {
+	t.Helper()
+	x, shape, err := npy.Read[float32](filepath.Join(dir, rundir.XFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shape) != 2 || shape[0] != len(as) {
+		t.Fatalf("%s: X of shape %v for %d assignments", dir, shape, len(as))
+	}
+	pred = make([]int, len(as))
+	for i, a := range as {
+		pred[i] = a.Cluster
+	}
+	return x, shape[0], shape[1], pred
 }
 
 func equalF32(a, b []float32) bool {

@@ -3,12 +3,10 @@ package pipeline_test
 import (
 	"context"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/anomclust/anomclust/cluster"
-	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/rundir"
 )
@@ -46,19 +44,8 @@ func TestTextureModeChoice(t *testing.T) {
 		}
 		for mode, tau := range map[string]float64{rundir.ModeUnsupervised: 1, rundir.ModeAverage: 0} {
 			dir := rundir.ResultDir(o.Out, c.Name, mode, tau)
-			x, shape, err := npy.Read[float32](filepath.Join(dir, rundir.XFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			as, err := rundir.ReadAssignments(filepath.Join(dir, rundir.AssignmentsFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			pred := make([]int, len(as))
-			for i, a := range as {
-				pred[i] = a.Cluster
-			}
-			want := cluster.Silhouette(x, shape[0], shape[1], pred)
+			x, n, d, pred := readResult(t, dir)
+			want := cluster.Silhouette(x, n, d, pred)
 			if got, ok := sil[mode]; !ok || !(math.Abs(got-want) <= 1e-12) {
 				t.Errorf("%s: recorded silhouette %v (present %v), its X and clusters give %v", mode, got, ok, want)
 			}
