@@ -218,3 +218,18 @@ func ch0(kind string) string {
 	}
 	return "a " + kind
 }
+
+// TestPlacementValidate: a run refuses a placement rule assign does not
+// know, and records a known one for its category.
+func TestPlacementValidate(t *testing.T) {
+	o := fakeOptions(t, &poolNet{})
+	o.Modes, o.Placement = []string{rundir.ModeAverage}, "nearest"
+	if _, err := pipeline.Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "nearest") {
+		t.Errorf("placement nearest: error %v, want one naming it", err)
+	}
+	o = fakeOptions(t, &poolNet{})
+	o.Modes, o.Placement = []string{rundir.ModeAverage}, model.RuleWard
+	if run := runRead(t, o); run.Categories[0].Placement != model.RuleWard {
+		t.Errorf("placement ward recorded as %q", run.Categories[0].Placement)
+	}
+}

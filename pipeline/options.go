@@ -12,6 +12,7 @@ import (
 	"github.com/anomclust/anomclust/backbone"
 	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/dataset"
+	"github.com/anomclust/anomclust/model"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/weights"
 	"github.com/anomclust/anomclust/xpool"
@@ -400,6 +401,9 @@ func (o *Options) validate() error {
 		o.Batch = 8
 	}
 	if err := validateTTA(o.TTA, o.TTAAlso); err != nil {
+		return err
+	}
+	if err := model.CheckRule(o.Placement); err != nil {
 		return err
 	}
 	// Absolute paths in items.csv and run.json: a report or notebook finds
