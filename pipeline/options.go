@@ -61,8 +61,8 @@ type Options struct {
 	// TTA is the test-time augmentation of the patch embeddings (package
 	// tta: "" or "none", "flip", "rot4", "d4", "-max" variants): the
 	// backbone also runs on the mirrored / turned copies of each square
-	// input and Z is their mean per patch, mapped back onto the input's
-	// grid. It changes Z (feature cache key) and costs one backbone pass
+	// input and Z is their mean per patch and component (their maximum for
+	// the "-max" variants), mapped back onto the input's grid. It changes Z (feature cache key) and costs one backbone pass
 	// per copy.
 	TTA string
 	// Placement is the rule `assign` places new images in a category's

@@ -149,11 +149,12 @@ func Embed(src alpha.Source, alphas [][]float64, kind Kind, opt alpha.Options) (
 		return nil, err
 	}
 	out := make([]*tensor.Tensor, len(alphas))
+	dim := kind.Dim(D)
 	for k, a := range alphas {
 		if len(a) != N*M {
 			return nil, fmt.Errorf("xpool: %d weights for %d images of %d patches", len(a), N, M)
 		}
-		out[k] = tensor.New(N, kind.Dim(D))
+		out[k] = tensor.New(N, dim)
 	}
 	workers := opt.Workers
 	if workers <= 0 {
@@ -183,7 +184,7 @@ func Embed(src alpha.Source, alphas [][]float64, kind Kind, opt alpha.Options) (
 					return
 				}
 				for k, a := range alphas {
-					if err := acc.image(base, stdW, avgW, zi, a[i*M:(i+1)*M], out[k].Data[i*kind.Dim(D):(i+1)*kind.Dim(D)]); err != nil {
+					if err := acc.image(base, stdW, avgW, zi, a[i*M:(i+1)*M], out[k].Data[i*dim:(i+1)*dim]); err != nil {
 						errs[w] = fmt.Errorf("xpool: image %d: %w", i, err)
 						return
 					}
