@@ -16,6 +16,13 @@
 // then resizes the pooled vectors. That is the same result as PatchCore's
 // order (up to float32 rounding) at a fraction of the memory: PatchCore
 // materialises C*p*p planes of the first layer's grid.
+//
+// A later layer finer than the first (e.g. taps stride8, stride16, stride4:
+// the grid stays the stride-8 one) whose sides are whole multiples of the
+// grid's is averaged over each block of its positions that falls on one
+// grid cell, instead of resized bilinearly: PatchCore never orders its
+// layers so, and a bilinear downsample by f reads only 2 x 2 of every f x f
+// block (aliasing), where the block mean keeps all of the finer layer.
 package patchfeat
 
 import (
@@ -81,7 +88,6 @@ func PatchEmbeddings(maps []*tensor.Tensor, opt Options) (*tensor.Tensor, error)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-
 	gh, gw := GridSize(maps[0].Shape[0], maps[0].Shape[1], p)
 	M := gh * gw
 	L := len(maps)
@@ -100,6 +106,12 @@ func PatchEmbeddings(maps []*tensor.Tensor, opt Options) (*tensor.Tensor, error)
 		}
 		src := make([]float32, h*w*pre)
 		pooledPatches(x, p, pad, pre, src, pre, 0, workers)
+		if h%gh == 0 && w%gw == 0 && h*w > gh*gw {
+			// A finer later layer: the mean of each block (see the
+			// package comment).
+			areaPool(src, h, w, pre, stacked, gh, gw, L*pre, l*pre)
+			continue
+		}
 		resizeBilinear(src, h, w, pre, stacked, gh, gw, L*pre, l*pre, workers)
 	}
 	D := opt.TargetDim
@@ -257,4 +269,31 @@ func layerNormAll(x *tensor.Tensor, eps float64) *tensor.Tensor {
 	y := tensor.From(append([]float32(nil), x.Data...), x.Shape...)
 	tensor.LayerNormAll(y, eps)
 	return y
+}
+
+// areaPool writes the mean of each (h/oh) x (w/ow) block of src (h, w, ch
+// channels-last) to dst's row of that block's grid cell (oh x ow cells,
+// rows of the given stride, values from offset off).
+func areaPool(src []float32, h, w, ch int, dst []float32, oh, ow, stride, off int) {
+	fy, fx := h/oh, w/ow
+	inv := 1 / float32(fy*fx)
+	for y := 0; y < oh; y++ {
+		for x := 0; x < ow; x++ {
+			d := dst[(y*ow+x)*stride+off : (y*ow+x)*stride+off+ch]
+			for i := range d {
+				d[i] = 0
+			}
+			for dy := 0; dy < fy; dy++ {
+				for dx := 0; dx < fx; dx++ {
+					s := src[((y*fy+dy)*w+x*fx+dx)*ch:][:ch]
+					for i, v := range s {
+						d[i] += v
+					}
+				}
+			}
+			for i := range d {
+				d[i] *= inv
+			}
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -161,6 +162,57 @@ func BenchmarkWideResNet(b *testing.B) {
 	for b.Loop() {
 		if _, err := PatchEmbeddings(maps, Options{PretrainDim: 1024, TargetDim: 1024}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestFinerLaterLayer: a later layer 4x finer than the first is block-averaged
+// onto the first layer's grid. Reference from the package's own single-layer
+// results: with TargetDim = L*PretrainDim the final pool is the identity, so
+// each row of Z is [Z of the first layer alone, the mean of the finer layer's
+// own Z over the 4x4 block of the row's cell].
+func TestFinerLaterLayer(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	coarse := tensor.New(4, 5, 3)
+	fine := tensor.New(16, 20, 2)
+	for _, m := range []*tensor.Tensor{coarse, fine} {
+		for i := range m.Data {
+			m.Data[i] = float32(rng.NormFloat64())
+		}
+	}
+	const pre = 6
+	one := func(m *tensor.Tensor) *tensor.Tensor {
+		z, err := PatchEmbeddings([]*tensor.Tensor{m}, Options{PretrainDim: pre, TargetDim: pre})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return z
+	}
+	zc, zf := one(coarse), one(fine)
+	z, err := PatchEmbeddings([]*tensor.Tensor{coarse, fine}, Options{PretrainDim: pre, TargetDim: 2 * pre})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z.Shape[0] != 20 || z.Shape[1] != 2*pre {
+		t.Fatalf("Z shape %v, want [20 %d]", z.Shape, 2*pre)
+	}
+	for y := 0; y < 4; y++ {
+		for x := 0; x < 5; x++ {
+			r := y*5 + x
+			for c := 0; c < pre; c++ {
+				if got, want := z.Data[r*2*pre+c], zc.Data[r*pre+c]; got != want {
+					t.Fatalf("cell (%d,%d) first layer's part %d: %v, want %v", y, x, c, got, want)
+				}
+				var sum float64
+				for dy := 0; dy < 4; dy++ {
+					for dx := 0; dx < 4; dx++ {
+						sum += float64(zf.Data[((4*y+dy)*20+4*x+dx)*pre+c])
+					}
+				}
+				if got, want := float64(z.Data[r*2*pre+pre+c]), sum/16; math.Abs(got-want) > 1e-5 {
+					t.Fatalf("cell (%d,%d) finer layer's part %d: %v, want the block mean %v", y, x, c, got, want)
+				}
+			}
 		}
 	}
 }

@@ -139,7 +139,32 @@ func cacheSettings(n *net, o *Options) []string {
 	if v, _ := tta.Parse(o.TTA); !v.IsNone() {
 		s = append(s, "tta="+string(v))
 	}
+	if finerLater(n.bb.Layers(), o.Layers) {
+		// Such a layer is block-averaged onto the grid (patchfeat); it
+		// was resized bilinearly before. Only then, so
+		// the keys of every other run stay valid.
+		s = append(s, "finer_later=area")
+	}
 	return s
+}
+
+// finerLater reports whether a tap after the first comes before it in the
+// backbone's forward order (all of Layers), so it may be a finer map than
+// the grid's; taps Layers does not list count as in order.
+func finerLater(all, taps []string) bool {
+	if len(taps) < 2 {
+		return false
+	}
+	first := slices.Index(all, taps[0])
+	if first < 0 {
+		return false
+	}
+	for _, l := range taps[1:] {
+		if i := slices.Index(all, l); i >= 0 && i < first {
+			return true
+		}
+	}
+	return false
 }
 
 // extractor computes Z for image files: from the cache when it has a valid
