@@ -63,7 +63,7 @@ func newRunFlags() *runFlags {
 	f.preset = fs.String("preset", pipeline.PresetAuto, "method settings: auto (mobilenet_v2 with the label-free score/weighting choices of docs/QUALITY.md: set-standardised scores, tau 0.15, 0.5 and 1; per category, parts on a plain background are aligned, scored with --score-interval 0.3 and get --x-pool meanstd at unsupervised tau 0.15, others get --x-pool meanstd-u, the stride32 tap and --tta d4-max), mobilenet (mobilenet_v2 stride8,stride16, 1024/1024, the published method, tau 0,1,2), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
 	f.backbone = fs.String("backbone", d.Backbone, "backbone registry name (anomclust weights list shows them)")
 	f.weights = fs.String("weights", "", "weights file (default: found in "+weights.EnvWeightsPath+" or the cache, else downloaded)")
-	f.layers = fs.String("layers", strings.Join(d.Layers, ","), "comma-separated backbone layers; the first fixes the patch grid")
+	f.layers = fs.String("layers", strings.Join(d.Layers, ","), "comma-separated backbone layers; the first fixes the patch grid (a finer later one is averaged onto it, e.g. stride8,stride16,stride4)")
 	f.pretrain = fs.Int("pretrain-dim", d.PretrainDim, "per-layer patch vector length (PatchCore's pretrain_embed_dimension)")
 	f.target = fs.Int("target-dim", d.TargetDim, "patch embedding length D (PatchCore's target_embed_dimension)")
 	f.patch = fs.Int("patchsize", d.PatchSize, "patch neighbourhood side")
