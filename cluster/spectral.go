@@ -29,8 +29,9 @@ type SpectralOptions struct {
 //  2. the k leading eigenvectors of D^(-1/2) W D^(-1/2), D the degrees
 //     (the bottom k of the normalised Laplacian), as the columns of an
 //     n x k matrix;
-//  3. its rows scaled to unit length (a row of zeros, a point whose
-//     weights all underflow, stays zero);
+//  3. its rows scaled to unit length; the row of a point of degree 0
+//     (all its weights underflow, e.g. next to many exact duplicates)
+//     is 0, its exact value, and k-means puts it with the nearest centre;
 //  4. KMeans of those n rows into k clusters, seeded with opt.Seed.
 //
 // A graph of k or more components is split along them: the leading
@@ -61,13 +62,33 @@ func Spectral[T Float](x []T, n, d, k int, opt SpectralOptions) ([]int, error) {
 		}
 		return labels, nil
 	}
-	l, _ := spectral.Laplacian(PDist(xf, n, d), n)
-	_, v, err := spectral.BottomEigen(l, k)
+	e, err := spectralEmbedding(xf, n, d, k)
 	if err != nil {
 		return nil, fmt.Errorf("spectral: %w", err)
 	}
+	r, err := KMeans(e, n, k, k, KMeansOptions{Seed: opt.Seed, Workers: opt.Workers})
+	if err != nil {
+		return nil, fmt.Errorf("spectral: %w", err)
+	}
+	return r.Labels, nil
+}
+
+// spectralEmbedding returns the n x k matrix (row-major) whose rows
+// Spectral clusters: the k leading eigenvectors of the normalised
+// affinity of the rows of x (n x d), each row scaled to unit length, 0
+// for a point of degree 0 (the eigenvectors' entries there are 0 up to
+// rounding, whose direction would be noise).
+func spectralEmbedding(x []float64, n, d, k int) ([]float64, error) {
+	l, deg := spectral.Laplacian(PDist(x, n, d), n)
+	_, v, err := spectral.BottomEigen(l, k)
+	if err != nil {
+		return nil, err
+	}
 	e := make([]float64, n*k)
 	for i := 0; i < n; i++ {
+		if deg[i] == 0 {
+			continue
+		}
 		row := e[i*k : (i+1)*k]
 		var s float64
 		for c := range row {
@@ -81,9 +102,5 @@ func Spectral[T Float](x []T, n, d, k int, opt SpectralOptions) ([]int, error) {
 			}
 		}
 	}
-	r, err := KMeans(e, n, k, k, KMeansOptions{Seed: opt.Seed, Workers: opt.Workers})
-	if err != nil {
-		return nil, fmt.Errorf("spectral: %w", err)
-	}
-	return r.Labels, nil
+	return e, nil
 }

@@ -187,6 +187,79 @@ func TestSpectralDeterministic(t *testing.T) {
 	if err != nil || !slices.Equal(a, b) {
 		t.Fatalf("method: Workers 1 and 4 differ (err %v)", err)
 	}
+	// The method passes its seed on: on these overlapping blobs another
+	// seed gives other clusters, and the method's match Spectral's.
+	want6, err := Spectral(x32, n, 8, k, SpectralOptions{Seed: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(want6, a) {
+		t.Fatal("seeds 4 and 6 give the same clusters: the data cannot show the seed is used")
+	}
+	if got, _, err := m.Cluster(x32, n, 8, k, MethodOptions{Seed: 6}); err != nil || !slices.Equal(got, want6) {
+		t.Errorf("method with seed 6 differs from Spectral's (err %v)", err)
+	}
+}
+
+// TestSpectralEmbedding checks the rows k-means clusters (Ng, Jordan and
+// Weiss's Y): unit length; on a graph of k components, one row per
+// component, the rows of different components orthogonal (their
+// proposition 1); a point of degree 0 the zero row.
+func TestSpectralEmbedding(t *testing.T) {
+	x, y := blobData(rand.New(rand.NewPCG(5, 5)), []int{20, 30, 25, 15}, 4, 100, 0.5)
+	n, k := len(y), 4
+	e, err := spectralEmbedding(x, n, 4, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(i int) []float64 { return e[i*k : (i+1)*k] }
+	dot := func(a, b []float64) float64 {
+		var s float64
+		for c := range a {
+			s += a[c] * b[c]
+		}
+		return s
+	}
+	for i := 0; i < n; i++ {
+		if nrm := dot(row(i), row(i)); !(math.Abs(nrm-1) < 1e-12) {
+			t.Fatalf("row %d has squared length %v", i, nrm)
+		}
+		for j := 0; j < i; j++ {
+			want := 0.0
+			if y[i] == y[j] {
+				want = 1
+			}
+			if got := dot(row(i), row(j)); !(math.Abs(got-want) < 1e-9) {
+				t.Fatalf("rows %d and %d (blobs %d, %d): inner product %v, want %v", i, j, y[i], y[j], got, want)
+			}
+		}
+	}
+
+	// 15 copies of the origin, a point at (1, 0) of degree 0 (see
+	// TestSpectralEdgeCases), a far blob.
+	r := rand.New(rand.NewPCG(6, 6))
+	lone := make([]float64, 0, 36*2)
+	for range 15 {
+		lone = append(lone, 0, 0)
+	}
+	lone = append(lone, 1, 0)
+	for range 20 {
+		lone = append(lone, 50+r.NormFloat64(), 50+r.NormFloat64())
+	}
+	e, err = spectralEmbedding(lone, 36, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 36; i++ {
+		r := e[i*3 : (i+1)*3]
+		want := 1.0
+		if i == 15 {
+			want = 0
+		}
+		if nrm := dot(r, r); !(math.Abs(nrm-want) < 1e-12) || (i == 15 && nrm != 0) {
+			t.Errorf("row %d has squared length %v, want %v", i, nrm, want)
+		}
+	}
 }
 
 // TestSpectralEdgeCases: k = 1 and k = n need no graph; duplicates (more
