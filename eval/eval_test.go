@@ -2,14 +2,17 @@ package eval
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/anomclust/anomclust/backbone"
+	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/synth"
 	"github.com/anomclust/anomclust/tensor"
@@ -160,12 +163,13 @@ func rowsMatchRun(t *testing.T, cfg func(*Config), opt func(*pipeline.Options), 
 	return rows
 }
 
-// TestMethods: Config.Methods clusters every row's X with each method.
-// Ward alone (nil or "ward") writes what eval wrote before methods: no
-// method in the rows, the CSV or the table. "spectral" gives the same
-// rows, each named by its method (Option, a last CSV column, a table
-// column); "ward,spectral" both, the ward rows with the default rows'
-// figures and the spectral rows with the spectral run's.
+// TestMethods: Config.Methods clusters every row's X with each method,
+// the two backbones' concatenated X included. Ward alone (nil or "ward")
+// writes what eval wrote before methods: no method in the rows, the CSV
+// or the table. "spectral" gives the same rows, each named by its method
+// (Option, a last CSV column, a table column); "ward,spectral" both, the
+// ward rows with the default rows' figures and the spectral rows with
+// the spectral run's.
 func TestMethods(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
@@ -175,7 +179,7 @@ func TestMethods(t *testing.T) {
 	run := func(methods []string) ([]Result, string, string, error) {
 		c := Config{
 			Sets:      []Set{{Name: "synth", Data: data}},
-			Backbones: []string{"mobilenet_v2"},
+			Backbones: []string{"mobilenet_v2", "resnet18"},
 			Intervals: []float64{1}, Taus: []float64{1}, StdTaus: []float64{1},
 			Posts: []string{"raw", "l2"}, KAuto: true, Seed: 3,
 			ConsensusPools: []string{"tau=1", "std-tau=1"}, SilChoicePools: []string{"tau=1"},
@@ -242,15 +246,19 @@ func TestMethods(t *testing.T) {
 	if len(spec) != len(def) {
 		t.Fatalf("%d spectral rows, %d default", len(spec), len(def))
 	}
-	differ := false
+	differ := map[bool]bool{} // concatenated X -> some row differs from Ward's
 	for i, r := range spec {
 		if r.Method != "spectral" || !strings.HasSuffix(r.Option(), " method=spectral") {
 			t.Fatalf("spectral row %d: method %q, option %q", i, r.Method, r.Option())
 		}
-		differ = differ || !slices.Equal(r.pred, def[i].pred)
+		if r.Backbone != def[i].Backbone {
+			t.Fatalf("row %d: backbone %s, default %s", i, r.Backbone, def[i].Backbone)
+		}
+		concat := r.Backbone == "mobilenet_v2+resnet18"
+		differ[concat] = differ[concat] || !slices.Equal(r.pred, def[i].pred)
 	}
-	if !differ {
-		t.Error("spectral rows cluster as Ward's: the method is not used")
+	if !differ[false] || !differ[true] {
+		t.Errorf("spectral rows cluster as Ward's (on one backbone's X: %v, on the concatenation: %v)", !differ[false], !differ[true])
 	}
 	lines := strings.Split(strings.TrimSpace(specCSV), "\n")
 	if lines[0] != strings.TrimSpace(legacyCSV)+",method" {
@@ -293,6 +301,60 @@ func TestMethods(t *testing.T) {
 	for _, bad := range [][]string{{"ward", "nosuch"}, {"spectral", "spectral"}} {
 		if _, _, _, err := run(bad); err == nil || !strings.Contains(err.Error(), bad[1]) {
 			t.Errorf("methods %v: err %v", bad, err)
+		}
+	}
+}
+
+// TestClusterScoreMethods: a row's clustering is its method's, seeded
+// with Config.Seed, on 120 uniform points in 10 clusters, where k-means
+// and spectral clustering depend on the seed.
+func TestClusterScoreMethods(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	const n, d, k = 120, 2, 10
+	x := make([]float32, n*d)
+	for i := range x {
+		x[i] = float32(r.Float64())
+	}
+	truth := make([]int, n)
+	for i := range truth {
+		truth[i] = i % k
+	}
+	direct := map[string]func(seed uint64) []int{
+		"ward": func(uint64) []int {
+			l, _, err := cluster.WardLabels(x, n, d, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		},
+		"spectral": func(seed uint64) []int {
+			l, err := cluster.Spectral(x, n, d, k, cluster.SpectralOptions{Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		},
+		"kmeans": func(seed uint64) []int {
+			res, err := cluster.KMeans(x, n, d, k, cluster.KMeansOptions{Seed: seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Labels
+		},
+	}
+	for _, m := range []string{"", "ward", "spectral", "kmeans"} {
+		name := cmp.Or(m, "ward")
+		if name != "ward" && slices.Equal(direct[name](1), direct[name](2)) {
+			t.Fatalf("%s: seeds 1 and 2 agree on this data", name)
+		}
+		for _, seed := range []uint64{1, 2} {
+			_, pred, err := Config{Seed: seed, Workers: 2}.clusterScore(m, x, n, d, k, truth)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := direct[name](seed); !slices.Equal(pred, want) {
+				t.Errorf("method %q seed %d: %v, want %v", m, seed, pred, want)
+			}
 		}
 	}
 }
