@@ -12,11 +12,14 @@ import (
 const (
 	MethodWard   = "ward"   // agglomerative, Ward linkage (sklearn's defaults)
 	MethodKMeans = "kmeans" // k-means++, 10 restarts, seeded
+	// MethodSpectral is normalised spectral clustering of a self-tuning
+	// kNN affinity, k-means of the embedding seeded (Spectral).
+	MethodSpectral = "spectral"
 )
 
 // MethodOptions are the settings a Method may use.
 type MethodOptions struct {
-	Seed    uint64 // random seed (k-means restarts)
+	Seed    uint64 // random seed (k-means restarts, also spectral's)
 	Workers int    // goroutines; 0 = GOMAXPROCS; the result does not depend on it
 	// Tree is Ward's tree of the same points when the caller has built it
 	// already (for the K estimate); a method that needs it reuses it.
@@ -40,6 +43,7 @@ var (
 func init() {
 	RegisterMethod(Method{Name: MethodWard, Doc: "agglomerative, Ward linkage", Cluster: wardMethod})
 	RegisterMethod(Method{Name: MethodKMeans, Doc: "k-means++, 10 restarts, seeded", Cluster: kmeansMethod})
+	RegisterMethod(Method{Name: MethodSpectral, Doc: "spectral (self-tuning kNN affinity, Ng-Jordan-Weiss), seeded", Cluster: spectralMethod})
 }
 
 // RegisterMethod adds a clustering method under m.Name. It panics on an
@@ -103,4 +107,13 @@ func kmeansMethod(x []float32, n, d, k int, opt MethodOptions) ([]int, *Linkage,
 		return nil, nil, err
 	}
 	return r.Labels, nil, nil
+}
+
+// spectralMethod runs Spectral; it builds no tree.
+func spectralMethod(x []float32, n, d, k int, opt MethodOptions) ([]int, *Linkage, error) {
+	labels, err := Spectral(x, n, d, k, SpectralOptions{Seed: opt.Seed, Workers: opt.Workers})
+	if err != nil {
+		return nil, nil, err
+	}
+	return labels, nil, nil
 }

@@ -54,7 +54,8 @@ const (
 	ConsensusWard    = "ward"
 )
 
-// consensusRows adds, per category and mode, one row per linkage that
+// consensusRows adds, per category, mode and clustering method, one row
+// per linkage that
 // clusters the co-association of the rows whose pool is in
 // c.ConsensusPools (every backbone, descriptor and X post-processing of
 // the run except pcaw and zoom): the fraction of those clusterings that
@@ -64,14 +65,14 @@ func consensusRows(c Config, rows []Result, truth map[string][]int) ([]Result, e
 	if len(c.ConsensusPools) == 0 {
 		return nil, nil
 	}
-	type group struct{ cat, mode string }
+	type group struct{ cat, mode, method string }
 	var order []group
 	members := map[group][]Result{}
 	for _, r := range rows {
 		if r.pred == nil || r.Zoom != "-" || r.Post == "pcaw" || !slices.Contains(c.ConsensusPools, r.Pool) {
 			continue
 		}
-		g := group{r.Set + "/" + r.Category, r.Mode}
+		g := group{r.Set + "/" + r.Category, r.Mode, r.Method}
 		if _, ok := members[g]; !ok {
 			order = append(order, g)
 		}
@@ -254,7 +255,8 @@ func medianInt(v []int) int {
 
 // WritePreds writes every row's clusters as JSON lines: the row's option
 // names, K, its K estimate and the cluster of each image (in the
-// category's image order), for consensus experiments outside eval.
+// category's image order), for consensus experiments outside eval; the
+// clustering method when rows name it (Result.Method).
 func WritePreds(w io.Writer, rows []Result) error {
 	enc := json.NewEncoder(w)
 	for _, r := range rows {
@@ -266,7 +268,8 @@ func WritePreds(w io.Writer, rows []Result) error {
 			K, KEst                                                       int
 			NMI                                                           float64
 			Pred                                                          []int
-		}{r.Set, r.Category, r.Backbone, r.Mode, r.Score, r.Pool, r.Post, r.XPool, r.Zoom, r.K, r.KEst, r.NMI, r.pred}
+			Method                                                        string `json:",omitempty"`
+		}{r.Set, r.Category, r.Backbone, r.Mode, r.Score, r.Pool, r.Post, r.XPool, r.Zoom, r.K, r.KEst, r.NMI, r.pred, r.Method}
 		if err := enc.Encode(rec); err != nil {
 			return err
 		}

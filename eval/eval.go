@@ -88,6 +88,45 @@ type Config struct {
 	// feature cache the backbone passes of the variant with the most
 	// copies serve the others (pipeline.Options.TTAAlso).
 	TTA []string
+	// Methods are the clustering methods (names in cluster.Methods())
+	// every row's X is clustered with, each giving its own row (nil =
+	// Ward alone). Unless the list is Ward alone, rows name their method
+	// (Result.Method): Option() ends in "method=NAME" and the CSV and
+	// table get a method column; with Ward alone the output is that of
+	// an eval without methods.
+	Methods []string
+}
+
+// methods returns the clustering methods of the config (Ward alone by
+// default) and whether rows name them.
+func (c Config) methods() ([]string, bool) {
+	if len(c.Methods) == 0 {
+		return []string{cluster.MethodWard}, false
+	}
+	return c.Methods, len(c.Methods) > 1 || c.Methods[0] != cluster.MethodWard
+}
+
+// rowMethods are the values of Result.Method of the config's rows: the
+// methods, or "" (Ward, not named) when rows do not name them.
+func (c Config) rowMethods() []string {
+	ms, named := c.methods()
+	if !named {
+		return []string{""}
+	}
+	return ms
+}
+
+// checkMethods reports an unknown or repeated clustering method.
+func (c Config) checkMethods() error {
+	for i, m := range c.Methods {
+		if _, err := cluster.LookupMethod(m); err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		if slices.Contains(c.Methods[:i], m) {
+			return fmt.Errorf("eval: cluster method %q listed twice", m)
+		}
+	}
+	return nil
 }
 
 // ttaOrder returns the variants in the order to compute them, each with
@@ -168,7 +207,11 @@ type Result struct {
 	// mean); KEst kselect's K estimate on the row's X (0 = not asked).
 	XPool string
 	KEst  int
-	pred  []int // the row's clusters, for the consensus rows
+	// Method is the clustering method (a cluster.Methods() name), or ""
+	// for Ward when Config.Methods is Ward alone (rows then do not name
+	// it, and the CSV and table have no method column).
+	Method string
+	pred   []int // the row's clusters, for the consensus rows
 }
 
 // Option names the option of a result, without the set and backbone.
@@ -177,7 +220,11 @@ func (r Result) Option() string {
 	if r.XPool != "" && r.XPool != string(xpool.Mean) {
 		post = r.XPool + "/" + r.Post
 	}
-	return strings.Join([]string{r.Mode, r.Score, r.Pool, post, "zoom=" + r.Zoom}, " ")
+	parts := []string{r.Mode, r.Score, r.Pool, post, "zoom=" + r.Zoom}
+	if r.Method != "" {
+		parts = append(parts, "method="+r.Method)
+	}
+	return strings.Join(parts, " ")
 }
 
 // scored is one score variant of a category.
@@ -199,6 +246,9 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 		if p != "raw" && p != "l2" && p != "pcaw" {
 			return nil, fmt.Errorf("eval: X post-processing %q: want raw, l2 or pcaw", p)
 		}
+	}
+	if err := c.checkMethods(); err != nil {
+		return nil, err
 	}
 	var rows []Result
 	xs := map[string][][]float32{} // category|option -> L2 X per backbone
@@ -301,7 +351,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 			}
 		}
 		t0 := time.Now()
-		sc, pred, err := clusterScore(x, n, d, r.K, truth[cat])
+		sc, pred, err := c.clusterScore(r.Method, x, n, d, r.K, truth[cat])
 		if err != nil {
 			return nil, err
 		}
@@ -318,9 +368,19 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 	return rows, nil
 }
 
-// clusterScore clusters X with Ward into k clusters and scores them.
-func clusterScore(x []float32, n, d, k int, truth []int) (metrics.Scores, []int, error) {
-	pred, _, err := cluster.WardLabels(x, n, d, k)
+// clusterScore clusters X into k clusters with the method ("" = Ward;
+// seeded with c.Seed) and scores them.
+func (c Config) clusterScore(method string, x []float32, n, d, k int, truth []int) (metrics.Scores, []int, error) {
+	var pred []int
+	var err error
+	if method == "" || method == cluster.MethodWard {
+		pred, _, err = cluster.WardLabels(x, n, d, k)
+	} else {
+		var m cluster.Method
+		if m, err = cluster.LookupMethod(method); err == nil {
+			pred, _, err = m.Cluster(x, n, d, k, cluster.MethodOptions{Seed: c.Seed, Workers: c.Workers})
+		}
+	}
 	if err != nil {
 		return metrics.Scores{}, nil, err
 	}
@@ -393,22 +453,29 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 					return err
 				}
 			}
-			sc, pred, err := clusterScore(xx, N, dd, f.K, f.Truth)
-			if err != nil {
-				return err
-			}
+			var err error
 			if r.KEst, err = c.kEstimate(xx, N, dd); err != nil {
 				return err
 			}
-			r.pred = pred
-			r.Post, r.NMI, r.ARI, r.F1 = post, sc.NMI, sc.ARI, sc.F1
-			r.Sil = silhouette(xx, N, dd, pred)
-			r.Seconds = extra + time.Since(t0).Seconds()
-			rows = append(rows, r)
-			if post == "l2" {
-				xs = append(xs, xx)
-			} else {
-				xs = append(xs, nil)
+			// A row's seconds leave out the other methods' clustering.
+			var others time.Duration
+			for _, m := range c.rowMethods() {
+				tm := time.Now()
+				sc, pred, err := c.clusterScore(m, xx, N, dd, f.K, f.Truth)
+				if err != nil {
+					return err
+				}
+				r.Method, r.pred = m, pred
+				r.Post, r.NMI, r.ARI, r.F1 = post, sc.NMI, sc.ARI, sc.F1
+				r.Sil = silhouette(xx, N, dd, pred)
+				r.Seconds = extra + (time.Since(t0) - others).Seconds()
+				others += time.Since(tm)
+				rows = append(rows, r)
+				if post == "l2" {
+					xs = append(xs, xx)
+				} else {
+					xs = append(xs, nil)
+				}
 			}
 		}
 		return nil

@@ -12,20 +12,20 @@ const ModeSilChoice = "sil-choice"
 // silChoiceRows adds, for every unsupervised row whose pool is in
 // c.SilChoicePools, the row the auto preset's texture configuration
 // would recommend (pipeline's mode choice): that row or the average row
-// of the same category, backbone, descriptor and X post-processing,
-// whichever has the higher silhouette (Sil; the unsupervised one on a
-// tie). The new row is the picked one's figures under mode
+// of the same category, backbone, descriptor, X post-processing and
+// clustering method, whichever has the higher silhouette (Sil; the
+// unsupervised one on a tie). The new row is the picked one's figures under mode
 // ModeSilChoice, with Score naming the picked mode and Pool the
 // unsupervised pool; Seconds are both rows'.
 func silChoiceRows(c Config, rows []Result) []Result {
 	if len(c.SilChoicePools) == 0 {
 		return nil
 	}
-	type key struct{ set, cat, bb, xpool, post string }
+	type key struct{ set, cat, bb, xpool, post, method string }
 	avg := map[key]Result{}
 	for _, r := range rows {
 		if r.Mode == rundir.ModeAverage && r.Zoom == "-" {
-			avg[key{r.Set, r.Category, r.Backbone, r.XPool, r.Post}] = r
+			avg[key{r.Set, r.Category, r.Backbone, r.XPool, r.Post, r.Method}] = r
 		}
 	}
 	var out []Result
@@ -33,7 +33,7 @@ func silChoiceRows(c Config, rows []Result) []Result {
 		if r.Mode != rundir.ModeUnsupervised || r.Zoom != "-" || !slices.Contains(c.SilChoicePools, r.Pool) {
 			continue
 		}
-		a, ok := avg[key{r.Set, r.Category, r.Backbone, r.XPool, r.Post}]
+		a, ok := avg[key{r.Set, r.Category, r.Backbone, r.XPool, r.Post, r.Method}]
 		if !ok {
 			continue
 		}

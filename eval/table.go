@@ -9,14 +9,24 @@ import (
 	"strings"
 )
 
-// WriteCSV writes the rows as CSV with a header.
+// WriteCSV writes the rows as CSV with a header; a last column, method,
+// when rows name their clustering method (Result.Method).
 func WriteCSV(w io.Writer, rows []Result) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"set", "category", "backbone", "mode", "score", "pool", "post", "zoom", "n", "k", "nmi", "ari", "f1", "seconds", "sil", "peak", "xpool", "kest"})
+	named := namesMethods(rows)
+	header := []string{"set", "category", "backbone", "mode", "score", "pool", "post", "zoom", "n", "k", "nmi", "ari", "f1", "seconds", "sil", "peak", "xpool", "kest"}
+	if named {
+		header = append(header, "method")
+	}
+	_ = cw.Write(header)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 	for _, r := range rows {
-		_ = cw.Write([]string{r.Set, r.Category, r.Backbone, r.Mode, r.Score, r.Pool, r.Post, r.Zoom,
-			strconv.Itoa(r.N), strconv.Itoa(r.K), f(r.NMI), f(r.ARI), f(r.F1), strconv.FormatFloat(r.Seconds, 'f', 2, 64), f(r.Sil), f(r.Peak), r.XPool, strconv.Itoa(r.KEst)})
+		rec := []string{r.Set, r.Category, r.Backbone, r.Mode, r.Score, r.Pool, r.Post, r.Zoom,
+			strconv.Itoa(r.N), strconv.Itoa(r.K), f(r.NMI), f(r.ARI), f(r.F1), strconv.FormatFloat(r.Seconds, 'f', 2, 64), f(r.Sil), f(r.Peak), r.XPool, strconv.Itoa(r.KEst)}
+		if named {
+			rec = append(rec, r.Method)
+		}
+		_ = cw.Write(rec)
 	}
 	cw.Flush()
 	return cw.Error()
@@ -24,7 +34,8 @@ func WriteCSV(w io.Writer, rows []Result) error {
 
 // WriteTable writes one Markdown table: a row per backbone and option, a
 // column group (NMI/ARI/F1) per set, the mean NMI over the sets, and the
-// time summed over the sets.
+// time summed over the sets; a method column after zoom when rows name
+// their clustering method (Result.Method).
 func WriteTable(w io.Writer, rows []Result) {
 	var sets, opts []string
 	type key struct{ opt, set string }
@@ -45,12 +56,19 @@ func WriteTable(w io.Writer, rows []Result) {
 		cell[key{opt, set}] = r
 		secs[opt] += r.Seconds
 	}
+	named := namesMethods(rows)
 	var b strings.Builder
 	b.WriteString("| backbone | mode | score | pool | X | zoom |")
+	if named {
+		b.WriteString(" method |")
+	}
 	for _, s := range sets {
 		fmt.Fprintf(&b, " %s NMI/ARI/F1 |", s)
 	}
 	b.WriteString(" mean NMI | seconds |\n|---|---|---|---|---|---|")
+	if named {
+		b.WriteString("---|")
+	}
 	for range sets {
 		b.WriteString("---|")
 	}
@@ -71,6 +89,9 @@ func WriteTable(w io.Writer, rows []Result) {
 			post = r0.XPool + " " + r0.Post
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |", r0.Backbone, r0.Mode, r0.Score, r0.Pool, post, r0.Zoom)
+		if named {
+			fmt.Fprintf(&b, " %s |", r0.Method)
+		}
 		for _, s := range sets {
 			if r, ok := cell[key{opt, s}]; ok {
 				fmt.Fprintf(&b, " %.3f/%.3f/%.3f", r.NMI, r.ARI, r.F1)
@@ -89,4 +110,9 @@ func WriteTable(w io.Writer, rows []Result) {
 		fmt.Fprintf(&b, " %s | %.1f |\n", mean, secs[opt])
 	}
 	io.WriteString(w, b.String())
+}
+
+// namesMethods reports whether any row names its clustering method.
+func namesMethods(rows []Result) bool {
+	return slices.ContainsFunc(rows, func(r Result) bool { return r.Method != "" })
 }

@@ -41,6 +41,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/anomclust/anomclust/cluster"
+	"github.com/anomclust/anomclust/internal/spectral"
 	"github.com/anomclust/anomclust/metrics"
 )
 
@@ -297,7 +298,7 @@ func mergeGap(l *cluster.Linkage, k int) float64 {
 
 // SelfTuningNeighbour is the neighbour whose distance scales a point's
 // affinity (Zelnik-Manor and Perona use the 7th).
-const SelfTuningNeighbour = 7
+const SelfTuningNeighbour = spectral.SelfTuningNeighbour
 
 // spectrum is the eigendecomposition of the symmetric normalised
 // Laplacian of a self-tuning kNN affinity (see the package comment).
@@ -311,74 +312,16 @@ type spectrum struct {
 }
 
 // laplacianSpectrum builds the kNN affinity of the condensed distances
-// dist of n points and decomposes its normalised Laplacian: every
-// eigenvalue, and the eigenvectors of the bottom kv (see bottomEigen).
+// dist of n points and decomposes its normalised Laplacian
+// (spectral.Laplacian): every eigenvalue, and the eigenvectors of the
+// bottom kv (spectral.BottomEigen).
 func laplacianSpectrum(dist []float64, n, kv int) (*spectrum, error) {
-	l, deg := laplacian(dist, n)
-	val, vec, err := bottomEigen(l, kv)
+	l, deg := spectral.Laplacian(dist, n)
+	val, vec, err := spectral.BottomEigen(l, kv)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("kselect: kNN Laplacian: %w", err)
 	}
 	return &spectrum{n: n, val: val, vec: vec, deg: deg}, nil
-}
-
-// laplacian is the symmetric normalised Laplacian of the self-tuning kNN
-// affinity of the condensed distances dist of n points, and the
-// affinity's degrees.
-func laplacian(dist []float64, n int) (*mat.SymDense, []float64) {
-	knn := max(10, int(math.Round(math.Sqrt(float64(n)))))
-	knn = min(knn, n-1)
-	sn := min(SelfTuningNeighbour, n-1)
-	nbr := make([][]int, n)
-	sigma := make([]float64, n)
-	row := make([]int, n-1)
-	for i := 0; i < n; i++ {
-		row = row[:0]
-		for j := 0; j < n; j++ {
-			if j != i {
-				row = append(row, j)
-			}
-		}
-		slices.SortFunc(row, func(a, b int) int {
-			da, db := dist[condensed(n, i, a)], dist[condensed(n, i, b)]
-			switch {
-			case da < db:
-				return -1
-			case da > db:
-				return 1
-			}
-			return a - b
-		})
-		nbr[i] = slices.Clone(row[:knn])
-		sigma[i] = max(dist[condensed(n, i, row[sn-1])], 1e-12)
-	}
-	w := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for _, j := range nbr[i] {
-			dd := dist[condensed(n, i, j)]
-			w.SetSym(i, j, math.Exp(-dd*dd/(sigma[i]*sigma[j])))
-		}
-	}
-	deg := make([]float64, n)
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			deg[i] += w.At(i, j)
-		}
-	}
-	l := mat.NewSymDense(n, nil)
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			v := 0.0
-			if deg[i] > 0 && deg[j] > 0 {
-				v = -w.At(i, j) / math.Sqrt(deg[i]*deg[j])
-			}
-			if i == j {
-				v++
-			}
-			l.SetSym(i, j, v)
-		}
-	}
-	return l, deg
 }
 
 // eigengaps returns lambda_{K+1} - lambda_K (eigenvalues ascending,

@@ -3,12 +3,12 @@ package kselect
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/anomclust/anomclust/cluster"
+	"github.com/anomclust/anomclust/internal/spectral"
 )
 
 // nested returns a tight group of n1 points (SD s1) at distance far along
@@ -151,7 +151,7 @@ func TestBottomEigen(t *testing.T) {
 		for i, v := range x {
 			xf[i] = float64(v)
 		}
-		l, deg := laplacian(cluster.PDist(standardise(xf, n, d), n, d), n)
+		l, deg := spectral.Laplacian(cluster.PDist(standardise(xf, n, d), n, d), n)
 		var es mat.EigenSym
 		if !es.Factorize(l, true) {
 			t.Fatal("eigendecomposition failed")
@@ -159,7 +159,7 @@ func TestBottomEigen(t *testing.T) {
 		var full mat.Dense
 		es.VectorsTo(&full)
 		val := es.Values(nil)
-		tval, sub, err := bottomEigen(l, 15)
+		tval, sub, err := spectral.BottomEigen(l, 15)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,48 +202,6 @@ func TestBottomEigen(t *testing.T) {
 		for i := range ks {
 			if !(math.Abs(a[i]-b[i]) < 1e-9) {
 				t.Errorf("k=%d sep %v: K=%d subspace %v, full %v", tc.k, tc.sep, ks[i], a[i], b[i])
-			}
-		}
-	}
-}
-
-// TestTridiagSolve checks the pivoted tridiagonal solve against a dense
-// LU solve, on systems that need row interchanges (small diagonal) and
-// on ones that do not.
-func TestTridiagSolve(t *testing.T) {
-	r := rand.New(rand.NewPCG(4, 5))
-	for _, n := range []int{1, 2, 3, 7, 40} {
-		for _, diag := range []float64{0.01, 5} {
-			d, e := make([]float64, n), make([]float64, max(n-1, 0))
-			for i := range d {
-				d[i] = diag * r.NormFloat64()
-			}
-			for i := range e {
-				e[i] = r.NormFloat64()
-			}
-			const sigma = 0.3
-			a := mat.NewDense(n, n, nil)
-			for i := 0; i < n; i++ {
-				a.Set(i, i, d[i]-sigma)
-				if i < n-1 {
-					a.Set(i, i+1, e[i])
-					a.Set(i+1, i, e[i])
-				}
-			}
-			b := make([]float64, n)
-			for i := range b {
-				b[i] = r.NormFloat64()
-			}
-			var want mat.VecDense
-			if err := want.SolveVec(a, mat.NewVecDense(n, slices.Clone(b))); err != nil {
-				t.Fatal(err)
-			}
-			tridiagSolve(d, e, sigma, 1e-300, b)
-			for i := range b {
-				if !(math.Abs(b[i]-want.AtVec(i)) < 1e-8*(1+math.Abs(want.AtVec(i)))) {
-					t.Errorf("n %d diag %v: x[%d] = %v, dense LU %v", n, diag, i, b[i], want.AtVec(i))
-					break
-				}
 			}
 		}
 	}

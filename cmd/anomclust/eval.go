@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/eval"
 	"github.com/anomclust/anomclust/featcache"
 	"github.com/anomclust/anomclust/internal/atomicfile"
@@ -75,6 +76,7 @@ func runEval(args []string) error {
 	objectAlign := fs.Bool("object-align", false, "turn the part to a canonical pose, then crop it, as run's --object-align")
 	ttas := fs.String("tta", "none", "test-time augmentations of the patch embeddings to measure: "+strings.Join(tta.Names(), ", ")+" (mean, or max over the copies)")
 	objectAuto := fs.Bool("object-auto", false, "--object-align on the categories whose images show one part on a plain background, as run's --object-auto")
+	methods := fs.String("methods", cluster.MethodWard, "clustering methods, each clustering every row's X ("+strings.Join(cluster.Methods(), ", ")+"); unless ward alone, rows name their method (a method column)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,7 +96,12 @@ func runEval(args []string) error {
 		Zoom:      eval.ZoomConfig{Window: *zw, Margin: *zm, MinSide: *zmin, R: *zr},
 		Log:       os.Stderr, Progress: os.Stderr,
 		Posts: splitList(*posts), KAuto: *kAuto, ConsensusPools: splitList(*consPools),
-		SilChoicePools: splitList(*silPools), TTA: splitList(*ttas)}
+		SilChoicePools: splitList(*silPools), TTA: splitList(*ttas), Methods: splitList(*methods)}
+	for _, m := range c.Methods {
+		if _, err := cluster.LookupMethod(m); err != nil {
+			return fmt.Errorf("--methods: %w", err)
+		}
+	}
 	if c.XPools, err = parseXPools(*xPools); err != nil {
 		return fmt.Errorf("--x-pools: %w", err)
 	}
