@@ -235,17 +235,8 @@ func TestSpectralEmbedding(t *testing.T) {
 		}
 	}
 
-	// 15 copies of the origin, a point at (1, 0) of degree 0 (see
-	// TestSpectralEdgeCases), a far blob.
-	r := rand.New(rand.NewPCG(6, 6))
-	lone := make([]float64, 0, 36*2)
-	for range 15 {
-		lone = append(lone, 0, 0)
-	}
-	lone = append(lone, 1, 0)
-	for range 20 {
-		lone = append(lone, 50+r.NormFloat64(), 50+r.NormFloat64())
-	}
+	// A point of degree 0 (loneData).
+	lone := loneData()
 	e, err = spectralEmbedding(lone, 36, 2, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -307,18 +298,7 @@ func TestSpectralEdgeCases(t *testing.T) {
 		t.Errorf("copies: %v, %v; want the three groups", got, err)
 	}
 
-	// 15 copies of the origin, one point at (1, 0) whose 10 nearest are
-	// all copies (weights exp(-1/(1e-12 sigma)) = 0: degree 0), and a
-	// blob of 20 points around (50, 50).
-	r := rand.New(rand.NewPCG(6, 6))
-	lone := make([]float64, 0, 36*2)
-	for range 15 {
-		lone = append(lone, 0, 0)
-	}
-	lone = append(lone, 1, 0)
-	for range 20 {
-		lone = append(lone, 50+r.NormFloat64(), 50+r.NormFloat64())
-	}
+	lone := loneData()
 	for k := 2; k <= 4; k++ {
 		got, err := Spectral(lone, 36, 2, k, SpectralOptions{Seed: 3})
 		if err != nil {
@@ -333,4 +313,20 @@ func TestSpectralEdgeCases(t *testing.T) {
 			t.Errorf("k=%d: the copies and the far blob share a cluster: %v", k, got)
 		}
 	}
+}
+
+// loneData is 36 points in 2-d: 15 copies of the origin, one point at
+// (1, 0) whose 10 nearest are all copies (weights exp(-1/(1e-12 sigma))
+// = 0: degree 0), and a blob of 20 points around (50, 50).
+func loneData() []float64 {
+	r := rand.New(rand.NewPCG(6, 6))
+	lone := make([]float64, 0, 36*2)
+	for range 15 {
+		lone = append(lone, 0, 0)
+	}
+	lone = append(lone, 1, 0)
+	for range 20 {
+		lone = append(lone, 50+r.NormFloat64(), 50+r.NormFloat64())
+	}
+	return lone
 }

@@ -56,11 +56,7 @@ func TestRun(t *testing.T) {
 		Intervals: []float64{1, 0.3}, Taus: []float64{0, 1}, TopK: []float64{0.1}, Effective: []float64{0.1}, StdTaus: []float64{1},
 		Refs: 0, Proj: 4, SemiProj: 4,
 		ZoomPools: []string{"tau=1"}, Zoom: ZoomConfig{Window: 0.25, Margin: 0.25, MinSide: 0.3, R: 0.3},
-		Tweak: func(o *pipeline.Options) {
-			o.Net, o.NetID, o.Layers = meanNet{}, "meannet", []string{"p8"}
-			o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize = 8, 8, 64, 64
-			o.Cache = ""
-		},
+		Tweak: meanNetOptions,
 	}
 	rows, err := Run(context.Background(), c)
 	if err != nil {
@@ -184,11 +180,7 @@ func TestMethods(t *testing.T) {
 			Posts: []string{"raw", "l2"}, KAuto: true, Seed: 3,
 			ConsensusPools: []string{"tau=1", "std-tau=1"}, SilChoicePools: []string{"tau=1"},
 			Methods: methods,
-			Tweak: func(o *pipeline.Options) {
-				o.Net, o.NetID, o.Layers = meanNet{}, "meannet", []string{"p8"}
-				o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize = 8, 8, 64, 64
-				o.Cache = ""
-			},
+			Tweak:   meanNetOptions,
 		}
 		rows, err := Run(context.Background(), c)
 		if err != nil {
@@ -357,4 +349,11 @@ func TestClusterScoreMethods(t *testing.T) {
 			}
 		}
 	}
+}
+
+// meanNetOptions runs the eval on meanNet, small and uncached.
+func meanNetOptions(o *pipeline.Options) {
+	o.Net, o.NetID, o.Layers = meanNet{}, "meannet", []string{"p8"}
+	o.PretrainDim, o.TargetDim, o.ImageSize, o.Resize = 8, 8, 64, 64
+	o.Cache = ""
 }
