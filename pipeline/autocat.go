@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/model"
 	"github.com/anomclust/anomclust/rundir"
 	"github.com/anomclust/anomclust/tta"
@@ -22,6 +23,7 @@ const (
 	FixXPool    = "x-pool"         // XPool
 	FixLayers   = "layers"         // Layers (also fixed by --backbone)
 	FixTTA      = "tta"            // TTA
+	FixCluster  = "cluster"        // Cluster
 )
 
 // autoLayers are the auto preset's backbone taps; a categoryConfig's own
@@ -48,6 +50,8 @@ type categoryConfig struct {
 	// new images better in its own metric (Euclidean Ward cost), parts'
 	// with the features standardised (docs/QUALITY.md, "Assign").
 	placement string
+	// cluster is the clustering method (Options.Cluster).
+	cluster string
 }
 
 // categoryConfigs maps the object gate's decision (objectGate: one part
@@ -59,14 +63,19 @@ type categoryConfig struct {
 // screw unsupervised 0.428 -> 0.515, semi 0.683 -> 0.70; std-tau 0.125
 // gives the same, 0.1 falls off); other categories keep whole images,
 // plain mean scores at std-tau 1 and the weighted mean + uniform std
-// descriptor, add the stride32 tap and recommend the unsupervised or the
+// descriptor (since: + weighted std), add the stride32 tap and recommend the unsupervised or the
 // average result by silhouette (modechoice.go; neu 0.884 -> 0.901, xsdd
-// 0.780 -> 0.796, deeppcb 0.270 -> 0.380). The semi tau is 0.5 in both
-// (the preset's RecommendTau); every tau is one of the preset's Taus.
+// 0.780 -> 0.796, deeppcb 0.270 -> 0.380), with the d4-max augmentation
+// (0.970, 0.872, 0.412), then the weighted mean + weighted std and
+// spectral clustering (0.979, 0.881, 0.425; with --k auto 0.723 -> 0.751
+// in the mean; docs/QUALITY.md, "Spectral clustering"). The semi tau is
+// 0.5 in both (the preset's RecommendTau); every tau is one of the
+// preset's Taus.
 var categoryConfigs = map[bool]categoryConfig{
-	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd, placement: model.RuleWardStd},
-	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStdU, chooseMode: true,
-		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max, placement: model.RuleWard},
+	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd, placement: model.RuleWardStd,
+		cluster: cluster.MethodWard},
+	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStd, chooseMode: true,
+		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max, placement: model.RuleWard, cluster: cluster.MethodSpectral},
 }
 
 // chooseCategory returns the options and extractor one category runs
@@ -97,6 +106,9 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 	}
 	if ttaName(co.TTA) != ttaName(o.TTA) {
 		info.TTA = ttaName(co.TTA)
+	}
+	if co.Cluster != o.Cluster {
+		info.Cluster = co.Cluster
 	}
 	fmt.Fprintf(ex.log, "%s: %s -> treated as %s: %s; recommended unsupervised tau %g\n",
 		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(co, rundir.ModeUnsupervised))
@@ -165,6 +177,9 @@ func (c categoryConfig) apply(o *Options) {
 	}
 	o.Placement = c.placement
 	o.ChooseMode = c.chooseMode
+	if !fixed(FixCluster) {
+		o.Cluster = c.cluster
+	}
 	if c.layers != nil && !fixed(FixLayers) && slices.Equal(o.Layers, autoLayers) {
 		o.Layers = slices.Clone(c.layers)
 	}

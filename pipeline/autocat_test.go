@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anomclust/anomclust/cluster"
 	"github.com/anomclust/anomclust/model"
 	"github.com/anomclust/anomclust/npy"
 	"github.com/anomclust/anomclust/pipeline"
@@ -67,9 +69,10 @@ func TestPerCategory(t *testing.T) {
 		tau      float64
 		tta      string
 		rule     string // assign's placement rule
+		method   string // clustering method (run.json: "" = the run's, ward)
 	}{
-		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15, "", model.RuleWardStd},
-		{false, rundir.KindTexture, 1, xpool.MeanStdU, 1, string(textureTTA), model.RuleWard},
+		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15, "", model.RuleWardStd, ""},
+		{false, rundir.KindTexture, 1, xpool.MeanStd, 1, string(textureTTA), model.RuleWard, cluster.MethodSpectral},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			data := writeSet(t, tc.parts)
@@ -83,7 +86,7 @@ func TestPerCategory(t *testing.T) {
 			}
 			ch := c.Choice
 			if ch == nil || ch.Kind != tc.kind || c.ObjectAlign != tc.parts || c.XPool != string(tc.pool) ||
-				c.ScoreInterval != tc.interval || c.TTA != tc.tta || c.Placement != tc.rule || c.RecommendedMode != rundir.ModeUnsupervised || c.RecommendedTau != tc.tau {
+				c.ScoreInterval != tc.interval || c.TTA != tc.tta || c.Placement != tc.rule || c.Cluster != tc.method || c.RecommendedMode != rundir.ModeUnsupervised || c.RecommendedTau != tc.tau {
 				t.Fatalf("category record %+v, choice %+v", c, ch)
 			}
 			if tc.parts && (ch.Found != 1 || ch.AreaCV == nil || !(*ch.AreaCV <= 0.2)) || ch.Why == "" {
@@ -93,9 +96,23 @@ func TestPerCategory(t *testing.T) {
 			e := fakeOptions(t, &poolNet{})
 			e.Data, e.Categories, e.Modes, e.Refs, e.Weighting, e.Taus = data, nil, o.Modes, o.Refs, o.Weighting, o.Taus
 			e.ObjectAlign, e.ScoreInterval, e.XPool, e.TTA = tc.parts, tc.interval, string(tc.pool), tc.tta
+			if tc.method != "" {
+				e.Cluster = tc.method
+			}
 			ec, ex := runCat(t, e, tc.tau)
 			if ec.Choice != nil || !bytes.Equal(x, ex) {
 				t.Errorf("X of the per-category run differs from the explicit run's (choice %+v)", ec.Choice)
+			}
+			// Every result was clustered with the category's method.
+			for _, tau := range o.Taus {
+				dir := rundir.ResultDir(o.Out, c.Name, rundir.ModeUnsupervised, tau)
+				m, err := rundir.ReadMetrics(filepath.Join(dir, rundir.MetricsFile))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := cmp.Or(tc.method, cluster.MethodWard); m.Cluster != want {
+					t.Errorf("%s: clustered with %q, want %q", dir, m.Cluster, want)
+				}
 			}
 			// assign: the per-category run and the explicit one place
 			// the same images with the same X and scores.
@@ -131,11 +148,11 @@ func TestPerCategory(t *testing.T) {
 			}
 			// Fixed settings are kept.
 			f := perCategoryOptions(t, data)
-			f.XPool, f.ScoreInterval, f.ObjectAlign = string(xpool.GeM), 0.5, false
-			f.Fixed = []string{pipeline.FixAlign, pipeline.FixInterval, pipeline.FixTau, pipeline.FixXPool}
+			f.XPool, f.ScoreInterval, f.ObjectAlign, f.Cluster = string(xpool.GeM), 0.5, false, cluster.MethodKMeans
+			f.Fixed = []string{pipeline.FixAlign, pipeline.FixCluster, pipeline.FixInterval, pipeline.FixTau, pipeline.FixXPool}
 			fc, _ := runCat(t, f, 1)
-			if fc.Choice == nil || fc.Choice.Kind != tc.kind || len(fc.Choice.Fixed) != 4 || fc.ObjectAlign || fc.XPool != string(xpool.GeM) ||
-				fc.ScoreInterval != 0.5 || fc.RecommendedTau != 1 {
+			if fc.Choice == nil || fc.Choice.Kind != tc.kind || len(fc.Choice.Fixed) != 5 || fc.ObjectAlign || fc.XPool != string(xpool.GeM) ||
+				fc.ScoreInterval != 0.5 || fc.RecommendedTau != 1 || fc.Cluster != "" {
 				t.Errorf("fixed settings not kept: %+v, choice %+v", fc, fc.Choice)
 			}
 		})

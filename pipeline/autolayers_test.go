@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/anomclust/anomclust/cluster"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -81,7 +82,7 @@ func TestTextureLayers(t *testing.T) {
 		e := fakeOptions(t, &strideNet{})
 		e.NetID = "stridenet-v1"
 		e.Data, e.Categories, e.Modes, e.Refs, e.Weighting, e.Taus = data, nil, o.Modes, o.Refs, o.Weighting, o.Taus
-		e.Layers, e.XPool, e.TTA = s32, string(xpool.MeanStdU), string(textureTTA)
+		e.Layers, e.XPool, e.TTA, e.Cluster = s32, string(xpool.MeanStd), string(textureTTA), cluster.MethodSpectral
 		ec, ex := runCat(t, e, 1)
 		if ec.Choice != nil || !bytes.Equal(x, ex) {
 			t.Errorf("X of the per-category run differs from the explicit stride8+16+32 run's")

@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"github.com/anomclust/anomclust/cluster"
 	"path/filepath"
 	"testing"
 
@@ -40,7 +41,7 @@ func TestTextureTTA(t *testing.T) {
 		}
 		e := fakeOptions(t, &poolNet{})
 		e.Data, e.Categories, e.Modes, e.Refs, e.Weighting, e.Taus = data, nil, o.Modes, o.Refs, o.Weighting, o.Taus
-		e.XPool, e.TTA = string(xpool.MeanStdU), string(textureTTA)
+		e.XPool, e.TTA, e.Cluster = string(xpool.MeanStd), string(textureTTA), cluster.MethodSpectral
 		ec, ex := runCat(t, e, 1)
 		if ec.Choice != nil || string(x) != string(ex) {
 			t.Errorf("X of the per-category run differs from the explicit --tta %s run's", textureTTA)

@@ -84,7 +84,7 @@ type Options struct {
 	// XPool of each category from the object gate's decision
 	// (categoryConfigs, autocat.go); run.json's category records the
 	// choice. Fixed names the settings (FixAlign, FixInterval, FixTau,
-	// FixXPool, FixLayers, FixTTA) the caller gave explicitly: they are kept as given.
+	// FixXPool, FixLayers, FixTTA, FixCluster) the caller gave explicitly: they are kept as given.
 	PerCategory bool
 	Fixed       []string
 	// ChooseMode recommends, for a category without a semi-supervised
@@ -370,8 +370,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("score interval %v: want a fraction in (0, 1] (0 = 1, the plain mean)", o.ScoreInterval)
 	}
 	for _, f := range o.Fixed {
-		if !slices.Contains([]string{FixAlign, FixInterval, FixTau, FixXPool, FixLayers, FixTTA}, f) {
-			return fmt.Errorf("fixed setting %q: want %s, %s, %s, %s, %s or %s", f, FixAlign, FixInterval, FixTau, FixXPool, FixLayers, FixTTA)
+		if !slices.Contains([]string{FixAlign, FixInterval, FixTau, FixXPool, FixLayers, FixTTA, FixCluster}, f) {
+			return fmt.Errorf("fixed setting %q: want %s, %s, %s, %s, %s, %s or %s", f, FixAlign, FixInterval, FixTau, FixXPool, FixLayers, FixTTA, FixCluster)
 		}
 	}
 	if o.XPool != "" {

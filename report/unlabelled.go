@@ -20,7 +20,7 @@ func buildUnlabelled(cv *categoryView, runDir string, run *rundir.Run, c rundir.
 			cv.SettingWhy = "the setting recommended without labels: run.json recommended_mode, recommended_tau"
 		}
 	}
-	cv.Method = run.Settings.Cluster
+	cv.Method = run.ClusterMethod(&c)
 	dir := st.Dir(runDir, c.Name)
 	src, as, err := openResult(cv, runDir, run, c.Name, dir, opt)
 	if err != nil {
@@ -36,7 +36,7 @@ func buildUnlabelled(cv *categoryView, runDir string, run *rundir.Run, c rundir.
 	for i, a := range as {
 		leafColor[i] = clusterColor(a.Cluster)
 	}
-	if err := addDendrogram(cv, dir, run.Settings.Cluster, as, max(c.K, len(match)), clusterColor, leafColor); err != nil {
+	if err := addDendrogram(cv, dir, cv.Method, as, max(c.K, len(match)), clusterColor, leafColor); err != nil {
 		return nil, err
 	}
 	alpha, err := src.ReadAlpha(dir)

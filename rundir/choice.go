@@ -34,6 +34,9 @@ func (c *Category) ChoiceSettings() string {
 	if c.TTA != "" && c.TTA != "none" {
 		fmt.Fprintf(&b, ", patch features averaged over the image's %s copies (--tta %s)", c.TTA, c.TTA)
 	}
+	if c.Cluster != "" {
+		fmt.Fprintf(&b, ", clustered with %s (--cluster %s)", c.Cluster, c.Cluster)
+	}
 	if c.Choice != nil && len(c.Choice.Fixed) > 0 {
 		fmt.Fprintf(&b, "; kept as given: %s", strings.Join(c.Choice.Fixed, ", "))
 	}

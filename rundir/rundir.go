@@ -244,6 +244,10 @@ type Category struct {
 	// clusters by (model.RuleWardStd or model.RuleWard; "" = ward-std,
 	// the rule of runs before it was recorded).
 	Placement string `json:"placement,omitempty"`
+	// Cluster is the category's own clustering method (a name in
+	// cluster.Methods(); the auto preset's texture configuration) when it
+	// differs from the run's (Settings.Cluster).
+	Cluster string `json:"cluster,omitempty"`
 	// NBank is the number of train/good images in the semi-supervised
 	// memory bank (0 when semi was not run); BankImages are their paths.
 	NBank      int      `json:"n_bank"`
@@ -507,4 +511,13 @@ type CategoryChoice struct {
 	// ModeWhy the sentence of that choice; empty when there was none.
 	Silhouettes map[string]float64 `json:"silhouettes,omitempty"`
 	ModeWhy     string             `json:"mode_why,omitempty"`
+}
+
+// ClusterMethod is the clustering method category c was clustered with:
+// its own (Category.Cluster) or the run's (Settings.Cluster).
+func (r *Run) ClusterMethod(c *Category) string {
+	if c != nil && c.Cluster != "" {
+		return c.Cluster
+	}
+	return r.Settings.Cluster
 }

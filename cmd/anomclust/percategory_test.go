@@ -34,6 +34,7 @@ func TestRunFlagsPerCategory(t *testing.T) {
 		{[]string{"--x-pool", "gem"}, []string{pipeline.FixXPool}},
 		{[]string{"--score-interval", "0.3", "--tau", "1"}, []string{pipeline.FixInterval, pipeline.FixTau}},
 		{[]string{"--object-align=false", "--object-auto"}, []string{pipeline.FixAlign}},
+		{[]string{"--cluster", "ward"}, []string{pipeline.FixCluster}},
 	} {
 		if o := parse(c.args...); !slices.Equal(o.Fixed, c.fixed) {
 			t.Errorf("%v: fixed %v, want %v", c.args, o.Fixed, c.fixed)

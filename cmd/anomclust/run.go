@@ -160,7 +160,7 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	// choice.
 	for flagName, fix := range map[string]string{"object-align": pipeline.FixAlign, "object-auto": pipeline.FixAlign,
 		"score-interval": pipeline.FixInterval, "tau": pipeline.FixTau, "x-pool": pipeline.FixXPool,
-		"layers": pipeline.FixLayers, "backbone": pipeline.FixLayers, "tta": pipeline.FixTTA} {
+		"layers": pipeline.FixLayers, "backbone": pipeline.FixLayers, "tta": pipeline.FixTTA, "cluster": pipeline.FixCluster} {
 		if set[flagName] && !slices.Contains(o.Fixed, fix) {
 			o.Fixed = append(o.Fixed, fix)
 		}
