@@ -115,7 +115,8 @@ func TestTextureLayers(t *testing.T) {
 
 // TestShardedTextureLayers: a sharded run of a texture category embeds
 // with the category's stride8+16+32 taps (the embed stage opens the net
-// for them), records them, and gives the one-machine run's files.
+// for them), records them and the clustering method, and gives the
+// one-machine run's files (metrics.json names the method).
 func TestShardedTextureLayers(t *testing.T) {
 	base := fakeOptions(t, nil)
 	base.Data, base.Categories = writeSet(t, false), nil
@@ -145,8 +146,8 @@ func TestShardedTextureLayers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c := run.Categories[0]; !slices.Equal(c.Layers, []string{"stride8", "stride16", "stride32"}) || c.Choice == nil || c.Choice.ModeWhy == "" || c.TTA != string(textureTTA) {
-			t.Errorf("%s: layers %v, tta %q, choice %+v", dir, c.Layers, c.TTA, c.Choice)
+		if c := run.Categories[0]; !slices.Equal(c.Layers, []string{"stride8", "stride16", "stride32"}) || c.Choice == nil || c.Choice.ModeWhy == "" || c.TTA != string(textureTTA) || c.Cluster != cluster.MethodSpectral {
+			t.Errorf("%s: layers %v, tta %q, cluster %q, choice %+v", dir, c.Layers, c.TTA, c.Cluster, c.Choice)
 		}
 	}
 	sameRuns(t, one.Out, store)
