@@ -63,7 +63,7 @@ type categoryConfig struct {
 // screw unsupervised 0.428 -> 0.515, semi 0.683 -> 0.70; std-tau 0.125
 // gives the same, 0.1 falls off); other categories keep whole images,
 // plain mean scores at std-tau 1 and the weighted mean + uniform std
-// descriptor (since: + weighted std), add the stride32 tap and recommend the unsupervised or the
+// descriptor, add the stride32 tap and recommend the unsupervised or the
 // average result by silhouette (modechoice.go; neu 0.884 -> 0.901, xsdd
 // 0.780 -> 0.796, deeppcb 0.270 -> 0.380), with the d4-max augmentation
 // (0.970, 0.872, 0.412), then the weighted mean + weighted std and

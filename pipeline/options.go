@@ -21,8 +21,9 @@ import (
 // Cluster methods (docs/METHOD.md §5); the table of methods is in package
 // cluster (cluster.Methods, cluster.RegisterMethod).
 const (
-	ClusterWard   = cluster.MethodWard   // agglomerative, Ward linkage (sklearn's defaults)
-	ClusterKMeans = cluster.MethodKMeans // k-means++, 10 restarts, seeded
+	ClusterWard     = cluster.MethodWard     // agglomerative, Ward linkage (sklearn's defaults)
+	ClusterKMeans   = cluster.MethodKMeans   // k-means++, 10 restarts, seeded
+	ClusterSpectral = cluster.MethodSpectral // normalised spectral clustering on a self-tuning kNN graph
 )
 
 // Options are every setting of a run. Preset fills the method's settings;
@@ -146,7 +147,7 @@ type Options struct {
 	// of failing; set it when all modes were asked for.
 	SkipSemiWithoutTrain bool
 
-	Cluster string // a name in cluster.Methods(): ClusterWard, ClusterKMeans
+	Cluster string // a name in cluster.Methods(): ClusterWard, ClusterKMeans, ClusterSpectral
 	K       int    // clusters; 0 = number of labels of the category (estimated when it has none)
 	// KAuto estimates K from X for every result (package kselect) within
 	// KMin..KMax (0: kselect's defaults 2..15), labels or not.

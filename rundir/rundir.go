@@ -149,7 +149,7 @@ type Settings struct {
 	Proj     int    `json:"proj"`
 	SemiProj int    `json:"semi_proj"`
 	CacheMax int64  `json:"cache_max,omitempty"` // bytes; 0 = no eviction
-	Cluster  string `json:"cluster"`             // "ward" or "kmeans"
+	Cluster  string `json:"cluster"`             // a name in cluster.Methods(): "ward", "kmeans", "spectral" (Category.Cluster)
 	K        int    `json:"k"`                   // 0 = number of labels per category (or estimated, KAuto)
 	// KAuto: K estimated from X per result (package kselect) in the
 	// inclusive range KRange.
