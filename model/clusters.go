@@ -6,6 +6,7 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -35,8 +36,13 @@ type Clusters struct {
 	// a constant feature has a finite weight; all 1 when every member sits
 	// on its centre.
 	Weight []float64
-	// Rule is Place's rule: RuleWardStd ("" too) or RuleWard.
+	// Rule is Place's rule: RuleWardStd ("" too), RuleWard or
+	// RuleMembers.
 	Rule string
+	// x (n x D) and pred are the members Fit was given, for RuleMembers
+	// (kept, not copied).
+	x    []float32
+	pred []int
 }
 
 // Place's rules (run.json categories[].placement).
@@ -47,15 +53,23 @@ const (
 	// RuleWard: Ward's merge cost in X's own Euclidean metric, the one
 	// the clustering itself used.
 	RuleWard = "ward"
+	// RuleMembers: the cluster most of the MembersK nearest members
+	// (Euclidean, in X) belong to, a tie going to the cluster of the
+	// nearest tied member; for clusters that are not the cells of their
+	// means (spectral clustering's).
+	RuleMembers = "members"
 )
+
+// MembersK is the number of nearest members RuleMembers reads.
+const MembersK = 5
 
 // CheckRule returns an error unless rule is "" or one of Place's rules.
 func CheckRule(rule string) error {
 	switch rule {
-	case "", RuleWardStd, RuleWard:
+	case "", RuleWardStd, RuleWard, RuleMembers:
 		return nil
 	}
-	return fmt.Errorf("model: placement rule %q: want %s or %s", rule, RuleWardStd, RuleWard)
+	return fmt.Errorf("model: placement rule %q: want %s, %s or %s", rule, RuleWardStd, RuleWard, RuleMembers)
 }
 
 // Fit computes the clusters of the rows of x (n x d) labelled by pred in
@@ -64,7 +78,7 @@ func Fit(x []float32, n, d int, pred []int, k int) (*Clusters, error) {
 	if len(x) != n*d || len(pred) != n {
 		return nil, fmt.Errorf("model: X has %d values and %d labels, want %d x %d and %d", len(x), len(pred), n, d, n)
 	}
-	c := &Clusters{K: k, D: d, Centre: make([]float64, k*d), Size: make([]int, k), Spread: make([]float64, k), Radius: make([]float64, k)}
+	c := &Clusters{K: k, D: d, Centre: make([]float64, k*d), Size: make([]int, k), Spread: make([]float64, k), Radius: make([]float64, k), x: x, pred: pred}
 	for i, l := range pred {
 		if l < 0 || l >= k {
 			return nil, fmt.Errorf("model: label %d of image %d not in [0, %d)", l, i, k)
@@ -223,6 +237,9 @@ func (c *Clusters) wardCost(x []float32, l int) float64 {
 // merge costs of that cluster and of the next cheapest (0.5 on the
 // boundary, 1 when K = 1).
 func (c *Clusters) Place(x []float32) Placement {
+	if c.Rule == RuleMembers {
+		return c.placeMembers(x)
+	}
 	best, bc, next := 0, math.Inf(1), math.Inf(1)
 	for l := 0; l < c.K; l++ {
 		cost := c.wardCost(x, l)
@@ -236,6 +253,63 @@ func (c *Clusters) Place(x []float32) Placement {
 	p := c.Describe(x, best)
 	p.Confidence = 1
 	if w1, w2 := math.Sqrt(bc), math.Sqrt(next); !math.IsInf(w2, 1) && w1+w2 > 0 {
+		p.Confidence = w2 / (w1 + w2)
+	}
+	return p
+}
+
+// placeMembers is Place with RuleMembers. Confidence is d2 / (d1 + d2),
+// d1 the distance to the chosen cluster's nearest member and d2 to the
+// nearest member of any other cluster (below 0.5 when the vote overrules
+// the single nearest member; 1 when K = 1). Clusters not made by Fit have
+// no members and place by RuleWard.
+func (c *Clusters) placeMembers(x []float32) Placement {
+	n := len(c.pred)
+	if n == 0 { // not made by Fit: no members to read
+		w := *c
+		w.Rule = RuleWard
+		return w.Place(x)
+	}
+	type member struct {
+		d float64
+		l int
+	}
+	ms := make([]member, n)
+	for i, l := range c.pred {
+		var s float64
+		for j, v := range c.x[i*c.D : (i+1)*c.D] {
+			t := float64(x[j]) - float64(v)
+			s += t * t
+		}
+		ms[i] = member{s, l}
+	}
+	slices.SortStableFunc(ms, func(a, b member) int { return cmp.Compare(a.d, b.d) })
+	votes := make([]int, c.K)
+	top := 0
+	for _, m := range ms[:min(MembersK, n)] {
+		votes[m.l]++
+		top = max(top, votes[m.l])
+	}
+	best := -1
+	nearest := make([]float64, c.K) // each cluster's nearest member's squared distance
+	for i := range nearest {
+		nearest[i] = math.Inf(1)
+	}
+	for _, m := range ms {
+		if best < 0 && votes[m.l] == top {
+			best = m.l
+		}
+		nearest[m.l] = min(nearest[m.l], m.d)
+	}
+	p := c.Describe(x, best)
+	p.Confidence = 1
+	d2 := math.Inf(1)
+	for l, d := range nearest {
+		if l != best {
+			d2 = min(d2, d)
+		}
+	}
+	if w1, w2 := math.Sqrt(nearest[best]), math.Sqrt(d2); !math.IsInf(w2, 1) && w1+w2 > 0 {
 		p.Confidence = w2 / (w1 + w2)
 	}
 	return p

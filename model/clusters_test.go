@@ -1,7 +1,9 @@
 package model
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -132,5 +134,112 @@ func TestPlaceStandardised(t *testing.T) {
 	}
 	if c1.Weight[0] != 1 || c1.Weight[1] != 1 {
 		t.Errorf("weights of one-member clusters %v, want 1", c1.Weight)
+	}
+}
+
+// TestPlaceMembers: two concentric rings (the same mean, so any rule by
+// the centres fails) are placed by RuleMembers into the ring of the
+// majority of the 5 nearest members; cluster and confidence equal a
+// brute-force count over every member, and the ward rule gets the outer
+// ring wrong somewhere.
+func TestPlaceMembers(t *testing.T) {
+	var x []float32
+	var pred []int
+	for l, r := range []float64{1, 3} {
+		for i := 0; i < 40; i++ {
+			a := 2 * math.Pi * float64(i) / 40
+			x = append(x, float32(r*math.Cos(a)), float32(r*math.Sin(a)))
+			pred = append(pred, l)
+		}
+	}
+	c, err := Fit(x, 80, 2, pred, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Rule = RuleMembers
+	wardWrong := false
+	for i := 0; i < 24; i++ {
+		a := 2*math.Pi*float64(i)/24 + 0.05
+		for _, r := range []float64{0.7, 1.2, 2.6, 3.4} {
+			p := []float32{float32(r * math.Cos(a)), float32(r * math.Sin(a))}
+			// Brute force: the squared distance to every member.
+			ds := make([]float64, 80)
+			for m := range ds {
+				dx, dy := float64(p[0])-float64(x[2*m]), float64(p[1])-float64(x[2*m+1])
+				ds[m] = dx*dx + dy*dy
+			}
+			order := make([]int, 80)
+			for m := range order {
+				order[m] = m
+			}
+			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ds[a], ds[b]) })
+			votes := [2]int{}
+			for _, m := range order[:5] {
+				votes[pred[m]]++
+			}
+			want := 0
+			if votes[1] > votes[0] {
+				want = 1
+			}
+			near := [2]float64{math.Inf(1), math.Inf(1)}
+			for m, d := range ds {
+				near[pred[m]] = min(near[pred[m]], d)
+			}
+			conf := math.Sqrt(near[1-want]) / (math.Sqrt(near[want]) + math.Sqrt(near[1-want]))
+			got := c.Place(p)
+			if got.Cluster != want || math.Abs(got.Confidence-conf) > 1e-12 {
+				t.Fatalf("point at radius %g, angle %.2f: cluster %d, confidence %v; want %d, %v", r, a, got.Cluster, got.Confidence, want, conf)
+			}
+			if wantRing := map[bool]int{true: 0, false: 1}[r < 2]; want != wantRing {
+				t.Fatalf("point at radius %g: the brute force says ring %d", r, want)
+			}
+			w := *c
+			w.Rule = RuleWard
+			wardWrong = wardWrong || w.Place(p).Cluster != want
+		}
+	}
+	if !wardWrong {
+		t.Error("the ward rule placed every ring point right: the data does not tell the rules apart")
+	}
+	if err := CheckRule(RuleMembers); err != nil {
+		t.Error(err)
+	}
+	// Without members (not made by Fit) it places as RuleWard.
+	bare := *c
+	bare.x, bare.pred = nil, nil
+	w := *c
+	w.Rule = RuleWard
+	if p := []float32{2.9, 0.3}; bare.Place(p) != w.Place(p) {
+		t.Error("Clusters without members do not place by the ward rule")
+	}
+}
+
+// TestPlaceMembersVote: the vote of the 5 nearest members overrules the
+// single nearest one (confidence below 0.5), and a tie goes to the
+// cluster of the nearest tied member.
+func TestPlaceMembersVote(t *testing.T) {
+	// Cluster 0: one member at distance 1 from the origin; cluster 1: four
+	// at 1.1-1.4; cluster 2: two far away.
+	x := []float32{1, 0, 0, 1.1, -1.2, 0, 0, -1.3, 1.4, 0.1, 9, 9, 9.5, 9}
+	pred := []int{0, 1, 1, 1, 1, 2, 2}
+	c, err := Fit(x, 7, 2, pred, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Rule = RuleMembers
+	p := c.Place([]float32{0, 0})
+	if p.Cluster != 1 || !(p.Confidence < 0.5) || math.Abs(p.Confidence-1/(1+1.1)) > 1e-6 {
+		t.Errorf("origin: cluster %d, confidence %v; want 1 (4 of 5 votes), 1/(1+1.1)", p.Cluster, p.Confidence)
+	}
+	// Ties: 2 votes for cluster 0 (at 1 and 1.5), 2 for cluster 1 (at
+	// 1.2, 1.3), 1 for cluster 2 (at 2): cluster 0 has the nearest.
+	x = []float32{1, 0, -1.5, 0, 0, 1.2, 0, -1.3, 2, 0, 9, 9}
+	pred = []int{0, 0, 1, 1, 2, 2}
+	if c, err = Fit(x, 6, 2, pred, 3); err != nil {
+		t.Fatal(err)
+	}
+	c.Rule = RuleMembers
+	if p := c.Place([]float32{0, 0}); p.Cluster != 0 {
+		t.Errorf("tie: cluster %d, want 0 (its member is the nearest of the tied)", p.Cluster)
 	}
 }

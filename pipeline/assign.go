@@ -41,7 +41,7 @@ type AssignOptions struct {
 	Net   backbone.Backbone
 	NetID string
 	// Placement overrides the rule the run recorded for the category
-	// (model.RuleWardStd, model.RuleWard; "" = the run's).
+	// (model.RuleWardStd, model.RuleWard, model.RuleMembers; "" = the run's).
 	Placement string
 	// Cache is the feature cache root ("" = none); Workers as in Options.
 	Cache    string

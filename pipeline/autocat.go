@@ -75,7 +75,7 @@ var categoryConfigs = map[bool]categoryConfig{
 	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd, placement: model.RuleWardStd,
 		cluster: cluster.MethodWard},
 	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStd, chooseMode: true,
-		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max, placement: model.RuleWard, cluster: cluster.MethodSpectral},
+		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max, placement: model.RuleMembers, cluster: cluster.MethodSpectral},
 }
 
 // chooseCategory returns the options and extractor one category runs

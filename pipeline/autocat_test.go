@@ -72,7 +72,7 @@ func TestPerCategory(t *testing.T) {
 		method   string // clustering method (run.json: "" = the run's, ward)
 	}{
 		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15, "", model.RuleWardStd, ""},
-		{false, rundir.KindTexture, 1, xpool.MeanStd, 1, string(textureTTA), model.RuleWard, cluster.MethodSpectral},
+		{false, rundir.KindTexture, 1, xpool.MeanStd, 1, string(textureTTA), model.RuleMembers, cluster.MethodSpectral},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			data := writeSet(t, tc.parts)

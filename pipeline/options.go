@@ -68,8 +68,8 @@ type Options struct {
 	TTA string
 	// Placement is the rule `assign` places new images in a category's
 	// clusters by, recorded in run.json per category (model.RuleWardStd,
-	// model.RuleWard; "" = ward-std). The auto preset's texture
-	// configuration sets ward.
+	// model.RuleWard, model.RuleMembers; "" = ward-std). The auto preset's
+	// texture configuration sets members (its clusters are spectral's).
 	Placement string
 	// TTAAlso (eval) are further variants whose Z are stored in the
 	// feature cache from the same backbone passes as TTA's (their copies

@@ -241,7 +241,7 @@ type Category struct {
 	// run's (Settings.TTA); "none" when the run's is another.
 	TTA string `json:"tta,omitempty"`
 	// Placement is the rule assign places new images in this category's
-	// clusters by (model.RuleWardStd or model.RuleWard; "" = ward-std,
+	// clusters by (model.RuleWardStd, model.RuleWard or model.RuleMembers; "" = ward-std,
 	// the rule of runs before it was recorded).
 	Placement string `json:"placement,omitempty"`
 	// Cluster is the category's own clustering method (a name in

@@ -41,7 +41,7 @@ func runAssign(args []string) error {
 	tau := fs.String("tau", "", "tau of that result (default: the recommended tau, else the run's first tau)")
 	weightsFile := fs.String("weights", "", "weights file (default: the run's, found as run does); its SHA-256 must match the run's")
 	cache := fs.String("cache", "", "feature cache folder (default as run; \"none\" disables)")
-	placement := fs.String("placement", "", "rule placing an image: ward-std (Ward merge cost, features standardised by their within-cluster SD) or ward (in X's own metric) (default: the run's per category: ward for textures, ward-std otherwise)")
+	placement := fs.String("placement", "", "rule placing an image: ward-std (Ward merge cost, features standardised by their within-cluster SD), ward (in X's own metric) or members (the cluster of most of its 5 nearest run images in X) (default: the run's per category: members for textures, ward-std otherwise)")
 	images, err := parseInterspersed(fs, args) // flags after the images too, as the usage line shows
 	if err != nil {
 		return err
