@@ -251,10 +251,7 @@ func (c *Clusters) Place(x []float32) Placement {
 		}
 	}
 	p := c.Describe(x, best)
-	p.Confidence = 1
-	if w1, w2 := math.Sqrt(bc), math.Sqrt(next); !math.IsInf(w2, 1) && w1+w2 > 0 {
-		p.Confidence = w2 / (w1 + w2)
-	}
+	p.Confidence = sideConfidence(bc, next)
 	return p
 }
 
@@ -302,15 +299,23 @@ func (c *Clusters) placeMembers(x []float32) Placement {
 		nearest[m.l] = min(nearest[m.l], m.d)
 	}
 	p := c.Describe(x, best)
-	p.Confidence = 1
 	d2 := math.Inf(1)
 	for l, d := range nearest {
 		if l != best {
 			d2 = min(d2, d)
 		}
 	}
-	if w1, w2 := math.Sqrt(nearest[best]), math.Sqrt(d2); !math.IsInf(w2, 1) && w1+w2 > 0 {
-		p.Confidence = w2 / (w1 + w2)
-	}
+	p.Confidence = sideConfidence(nearest[best], d2)
 	return p
+}
+
+// sideConfidence is w2 / (w1 + w2) with w the square roots of the chosen
+// cluster's cost c1 and the runner-up's c2 (0.5 on the boundary); 1
+// without a runner-up (c2 infinite) or when both are 0.
+func sideConfidence(c1, c2 float64) float64 {
+	w1, w2 := math.Sqrt(c1), math.Sqrt(c2)
+	if math.IsInf(w2, 1) || !(w1+w2 > 0) {
+		return 1
+	}
+	return w2 / (w1 + w2)
 }
