@@ -43,6 +43,11 @@ type AssignOptions struct {
 	// Placement overrides the rule the run recorded for the category
 	// (model.RuleWardStd, model.RuleWard, model.RuleMembers; "" = the run's).
 	Placement string
+	// CategoryNet and CategoryNetID stand in for the backbone of a category
+	// recorded with its own (run.json's categories[].backbone, the auto
+	// preset's texture configuration), as Net and NetID for the run's.
+	CategoryNet   backbone.Backbone
+	CategoryNetID string
 	// Cache is the feature cache root ("" = none); Workers as in Options.
 	Cache    string
 	Workers  int
@@ -159,6 +164,11 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	if ao.Weights != "" {
 		o.Weights = ao.Weights
 	}
+	want := run.Backbone
+	if cat.Backbone != nil { // the category's own (the auto preset's texture configuration)
+		want = *cat.Backbone
+		o.Backbone, o.Weights, o.Net, o.NetID = want.Name, "", ao.CategoryNet, ao.CategoryNetID
+	}
 	if o.Batch <= 0 {
 		o.Batch = 8
 	}
@@ -167,11 +177,11 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 		return nil, err
 	}
 	switch {
-	case run.Backbone.WeightsSHA256 != "" && n.sha256 != run.Backbone.WeightsSHA256:
+	case want.WeightsSHA256 != "" && n.sha256 != want.WeightsSHA256:
 		return nil, fmt.Errorf("assign: %w: %s has SHA-256 %s, the run used %s (%s)",
-			ErrWeightsMismatch, n.file, n.sha256, run.Backbone.WeightsSHA256, run.Backbone.WeightsFile)
-	case run.Backbone.WeightsSHA256 == "" && n.id != run.Backbone.ID:
-		return nil, fmt.Errorf("assign: %w: backbone id %q, the run used %q", ErrWeightsMismatch, n.id, run.Backbone.ID)
+			ErrWeightsMismatch, n.file, n.sha256, want.WeightsSHA256, want.WeightsFile)
+	case want.WeightsSHA256 == "" && n.id != want.ID:
+		return nil, fmt.Errorf("assign: %w: backbone id %q, the run used %q", ErrWeightsMismatch, n.id, want.ID)
 	}
 	ex, err := newExtractor(n, &o, log)
 	if err != nil {

@@ -31,6 +31,12 @@ const (
 // stride8+stride16, not another backbone's or the caller's taps).
 var autoLayers = []string{"stride8", "stride16"}
 
+// autoBackbone is the auto preset's backbone; a categoryConfig's own
+// backbone replaces it only when the run has this one from the registry
+// (not --backbone, --layers or --weights given, not a Net in memory
+// without a CategoryNet).
+const autoBackbone = "mobilenet_v2"
+
 // categoryConfig is what the auto preset sets for a category of one
 // kind.
 type categoryConfig struct {
@@ -39,9 +45,6 @@ type categoryConfig struct {
 	interval float64 // Options.ScoreInterval, MuSc's r of the unsupervised score (1 = plain mean)
 	tauUnsup float64 // recommended unsupervised tau (std-tau: set-std weighting)
 	xPool    xpool.Kind
-	// chooseMode: Options.ChooseMode, the silhouette choice between the
-	// unsupervised and the average mode (modechoice.go).
-	chooseMode bool
 	// layers replace the run's taps when those are autoLayers (nil: keep).
 	layers []string
 	// tta is the test-time augmentation of Z (Options.TTA; "" = none).
@@ -52,6 +55,9 @@ type categoryConfig struct {
 	placement string
 	// cluster is the clustering method (Options.Cluster).
 	cluster string
+	// backbone replaces the run's when that is autoBackbone ("": keep):
+	// a second net, opened for the categories of this kind only.
+	backbone string
 }
 
 // categoryConfigs maps the object gate's decision (objectGate: one part
@@ -62,20 +68,23 @@ type categoryConfig struct {
 // described by the weighted mean + weighted std (metal_nut 0.492 -> 0.585,
 // screw unsupervised 0.428 -> 0.515, semi 0.683 -> 0.70; std-tau 0.125
 // gives the same, 0.1 falls off); other categories keep whole images,
-// plain mean scores at std-tau 1 and the weighted mean + uniform std
-// descriptor, add the stride32 tap and recommend the unsupervised or the
-// average result by silhouette (modechoice.go; neu 0.884 -> 0.901, xsdd
-// 0.780 -> 0.796, deeppcb 0.270 -> 0.380), with the d4-max augmentation
-// (0.970, 0.872, 0.412), then the weighted mean + weighted std and
-// spectral clustering (0.979, 0.881, 0.425; with --k auto 0.723 -> 0.751
-// in the mean; docs/QUALITY.md, "Spectral clustering"). The semi tau is
+// plain mean scores at std-tau 1, add the stride32 tap and the d4-max
+// augmentation (neu, xsdd, deeppcb 0.970, 0.872, 0.412), are described by
+// the weighted mean + weighted std and clustered spectrally (0.979, 0.881,
+// 0.425; docs/QUALITY.md, "Spectral clustering"), and run on MobileNet V1
+// with the unsupervised result recommended, where V2 recommended the
+// average one when its silhouette was higher (0.966, 0.881, 0.483; seeds
+// 3 and 4, held out: 0.778 and 0.778 in the mean of the three sets
+// against 0.779 and 0.755; docs/QUALITY.md, "MobileNet V1 for the
+// textures"). The semi tau is
 // 0.5 in both (the preset's RecommendTau); every tau is one of the
 // preset's Taus.
 var categoryConfigs = map[bool]categoryConfig{
 	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd, placement: model.RuleWardStd,
 		cluster: cluster.MethodWard},
-	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStd, chooseMode: true,
-		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max, placement: model.RuleMembers, cluster: cluster.MethodSpectral},
+	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStd,
+		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max, placement: model.RuleMembers, cluster: cluster.MethodSpectral,
+		backbone: "mobilenet_v1"},
 }
 
 // chooseCategory returns the options and extractor one category runs
@@ -110,8 +119,17 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 	if co.Cluster != o.Cluster {
 		info.Cluster = co.Cluster
 	}
-	fmt.Fprintf(ex.log, "%s: %s -> treated as %s: %s; recommended unsupervised tau %g\n",
-		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(co, rundir.ModeUnsupervised))
+	if co.Backbone != o.Backbone || co.NetID != o.NetID { // categoryConfig.backbone
+
+		if ex, err = ex.withNet(ctx, name, co); err != nil {
+			return nil, nil, err
+		}
+		n := ex.net
+		info.Backbone = &rundir.Backbone{Name: n.bb.Name(), WeightsFile: n.file, WeightsSHA256: n.sha256, Random: n.random}
+		if n.sha256 == "" { // given in memory (CategoryNet): its NetID
+			info.Backbone.ID = n.id
+		}
+	}
 	if !slices.Equal(co.Layers, ex.opt.Layers) {
 		if ex, err = ex.withLayers(co.Layers); err != nil {
 			return nil, nil, err
@@ -127,6 +145,8 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 			return nil, nil, err
 		}
 	}
+	fmt.Fprintf(ex.log, "%s: %s -> treated as %s: %s; recommended unsupervised tau %g\n",
+		name, info.Choice.Why, info.Choice.KindWords(), info.ChoiceSettings(), recommendedTau(co, rundir.ModeUnsupervised))
 	return co, ex, nil
 }
 
@@ -176,12 +196,19 @@ func (c categoryConfig) apply(o *Options) {
 		o.TTA = string(c.tta)
 	}
 	o.Placement = c.placement
-	o.ChooseMode = c.chooseMode
 	if !fixed(FixCluster) {
 		o.Cluster = c.cluster
 	}
 	if c.layers != nil && !fixed(FixLayers) && slices.Equal(o.Layers, autoLayers) {
 		o.Layers = slices.Clone(c.layers)
+	}
+	if c.backbone != "" && !fixed(FixLayers) && o.Weights == "" {
+		switch {
+		case o.Net == nil && o.Backbone == autoBackbone:
+			o.Backbone = c.backbone
+		case o.Net != nil && o.CategoryNet != nil:
+			o.Backbone, o.Net, o.NetID = c.backbone, o.CategoryNet, o.CategoryNetID
+		}
 	}
 }
 

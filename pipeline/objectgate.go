@@ -137,6 +137,27 @@ func (x *extractor) withTTA(v string) (*extractor, error) {
 	return y, y.open()
 }
 
+// withNet returns an extractor over the backbone of co (a category's own,
+// categoryConfig.backbone), with co's settings and its own feature cache
+// key; a sharded run's merge takes the net the embed stage recorded for
+// the category.
+func (x *extractor) withNet(ctx context.Context, category string, co *Options) (*extractor, error) {
+	var n *net
+	var err error
+	if m := x.opt.in.merge; m != nil {
+		n, err = m.categoryNet(category)
+	} else {
+		n, err = openNet(ctx, co, x.log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLayers(n, co); err != nil {
+		return nil, err
+	}
+	return newExtractor(n, co, x.log)
+}
+
 // withLayers returns an extractor over the same net with other taps (the
 // auto preset's per-category layers), its own feature cache entries.
 func (x *extractor) withLayers(layers []string) (*extractor, error) {

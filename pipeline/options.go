@@ -88,12 +88,6 @@ type Options struct {
 	// FixXPool, FixLayers, FixTTA, FixCluster) the caller gave explicitly: they are kept as given.
 	PerCategory bool
 	Fixed       []string
-	// ChooseMode recommends, for a category without a semi-supervised
-	// result, the average mode instead of the unsupervised one when its
-	// clusters are better separated (modechoice.go; the auto preset's
-	// texture configuration). recommendAverage is the per-category outcome.
-	ChooseMode       bool
-	recommendAverage bool
 
 	// Modes are rundir.ModeUnsupervised, ModeSemi, ModeAverage. The
 	// unsupervised score of a clustered image is its mean distance to
@@ -189,6 +183,12 @@ type Options struct {
 	Net       backbone.Backbone
 	NetID     string
 	NetRandom bool
+	// CategoryNet and CategoryNetID stand in, as Net and NetID do, for the
+	// backbone the auto preset's texture configuration opens for its
+	// categories (categoryConfig.backbone); with Net set and CategoryNet
+	// nil, object categories keep Net.
+	CategoryNet   backbone.Backbone
+	CategoryNetID string
 	// Store finds and downloads weight files; nil means weights.NewStore().
 	Store *weights.Store
 
@@ -238,8 +238,9 @@ func SeedTaus() []float64 {
 //     docs/QUALITY.md): one setting per mode, no tau to pick by hand;
 //     per category (PerCategory) the object gate picks the alignment,
 //     score interval, unsupervised tau and X descriptor (categoryConfigs);
-//     texture categories also get the stride32 tap and the silhouette
-//     choice of the recommended mode (ChooseMode).
+//     texture categories also get the stride32 tap, the d4-max
+//     augmentation, spectral clustering and their own backbone, MobileNet
+//     V1 (a second net, opened for them only).
 //   - mobilenet: mobilenet_v2 (int8 TFLite, weights from ANOMCLUST_WEIGHTS_PATH
 //     or downloaded), taps stride8 and stride16 (28x28 and 14x14 at 224),
 //     1024/1024, no LayerNorm, tau 0,1,2: the method as published, on a

@@ -10,14 +10,11 @@ import (
 // recommendedMode is the mode the tool recommends for a category without
 // looking at labels: the semi-supervised scores when the category has
 // normal train images (more information about what is normal), else the
-// unsupervised ones (or the average when chooseMode preferred it), else
-// the average.
+// unsupervised ones, else the average.
 func recommendedMode(o *Options, semi bool) string {
 	switch {
 	case semi && slices.Contains(o.Modes, rundir.ModeSemi):
 		return rundir.ModeSemi
-	case o.recommendAverage && slices.Contains(o.Modes, rundir.ModeAverage):
-		return rundir.ModeAverage // chooseMode's outcome
 	case slices.Contains(o.Modes, rundir.ModeUnsupervised):
 		return rundir.ModeUnsupervised
 	}

@@ -381,7 +381,6 @@ func runCategory(ctx context.Context, o *Options, p plan, ex *extractor, log io.
 	if err := ms.save(ctx, catDir, log); err != nil {
 		return info, nil, o, fmt.Errorf("saving the model for assign: %w", err)
 	}
-	chooseMode(o, &info, p.semi, log)
 	return info, rows, o, nil
 }
 
@@ -500,8 +499,7 @@ func byteSize(n int64) string {
 }
 
 // clusterAndWrite clusters X, scores the clusters and writes the result
-// folder of (mode, tau); info records its silhouette when the mode
-// choice needs it (noteSilhouette).
+// folder of (mode, tau).
 func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, tau float64,
 	a []float64, x *tensor.Tensor, s *alpha.Scores, truth []int, items []rundir.Item, info *rundir.Category) (rundir.Row, *rundir.KChoice, error) {
 	N := x.Shape[0]
@@ -514,7 +512,6 @@ func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mod
 	if kc != nil {
 		k = kc.K
 	}
-	noteSilhouette(o, info, mode, tau, x, pred)
 	hasTau := rundir.Mode(mode).HasTau()
 	var m *rundir.Metrics
 	if !p.set.Unlabelled { // without labels there is nothing to score

@@ -128,6 +128,10 @@ type shardPlan struct {
 	// of the category's images, so that every stage and the merge apply
 	// the same per-category choice as a one-machine run.
 	Gate *shardGate `json:"gate,omitempty"`
+	// Net is the category's own backbone (the auto preset's object
+	// configuration, extractor.withNet), without its file's path (which
+	// may differ between machines; its digest identifies it).
+	Net *shardNet `json:"net,omitempty"`
 }
 
 // shardGate is a gateResult.
@@ -196,7 +200,7 @@ func (p shardPlan) images(o *Options) (paths []string, nRef int) {
 // backbone object itself) is left out.
 func shardOptions(o Options) ([]byte, error) {
 	o.Out, o.Force, o.Cache, o.CacheMax, o.Batch, o.Workers = "", false, "", 0, 0, 0
-	o.Net, o.Store, o.Progress, o.Log, o.Command = nil, nil, nil, nil, nil
+	o.Net, o.CategoryNet, o.Store, o.Progress, o.Log, o.Command = nil, nil, nil, nil, nil, nil
 	b, err := json.Marshal(o)
 	if err != nil {
 		return nil, fmt.Errorf("sharded run settings: %w", err)
@@ -456,9 +460,9 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 		return 0, err
 	}
 	state := &shardState{Format: shardFormat, Options: opts,
-		Net: shardNet{Name: n.bb.Name(), Layers: n.bb.Layers(), Preprocess: n.bb.Preprocess(), File: n.file, SHA256: n.sha256,
-			ID: n.id, Random: n.random, Given: o.Net != nil},
+		Net:   shardNetOf(n, o.Net != nil),
 		Input: shardInput{Layout: o.in.layout, Labelled: o.in.labelled, Root: o.in.root, Why: o.in.why, Skipped: o.in.skipped}}
+	exOf := map[string]*extractor{} // the category's extractor (its net, aligned or not: chooseCategory)
 	for _, p := range plans {
 		if p.cat.Name+"/" == ShardPrefix {
 			return 0, fmt.Errorf("a category named %q cannot be run in shards: its folder would be the shards' own in %s", p.cat.Name, r.loc)
@@ -474,6 +478,16 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 				cv := g.cv
 				sp.Gate.AreaCV = &cv
 			}
+		}
+		_, cex, err := chooseCategory(ctx, o, ex, sp.Name, sp.clustered(), sp.Gate.result(), &rundir.Category{})
+		if err != nil {
+			return 0, err
+		}
+		exOf[sp.Name] = cex
+		if cex.net != ex.net {
+			cn := shardNetOf(cex.net, o.CategoryNet != nil)
+			cn.File = ""
+			sp.Net = &cn
 		}
 		state.Plans = append(state.Plans, sp)
 	}
@@ -515,13 +529,7 @@ func (r *shardRun) embed(ctx context.Context, sh Shard) (int, error) {
 		path string
 	}
 	var all []job
-	exOf := map[string]*extractor{} // the category's extractor (aligned or not: chooseCategory)
 	for _, p := range state.Plans {
-		_, cex, err := chooseCategory(ctx, o, ex, p.Name, p.clustered(), p.Gate.result(), &rundir.Category{})
-		if err != nil {
-			return 0, err
-		}
-		exOf[p.Name] = cex
 		paths, _ := p.images(o)
 		for j, path := range paths {
 			all = append(all, job{p.Name, j, path})
@@ -720,9 +728,31 @@ func (m *mergeState) plans(o *Options) []plan {
 }
 
 // net is the embed stage's backbone record (openNet).
-func (m *mergeState) net() *net {
-	s := m.r.state.Net
+func (m *mergeState) net() *net { return m.r.state.Net.net() }
+
+// categoryNet is the embed stage's record of a category's own backbone
+// (extractor.withNet).
+func (m *mergeState) categoryNet(cat string) (*net, error) {
+	p, err := m.plan(cat)
+	if err != nil {
+		return nil, err
+	}
+	if p.Net == nil {
+		return nil, fmt.Errorf("category %s: the sharded run in %s recorded no backbone of its own for it (run by an older version?)", cat, m.r.loc)
+	}
+	return p.Net.net(), nil
+}
+
+// net is the backbone of record s (its Forward refuses: the embed stage
+// computed every embedding).
+func (s shardNet) net() *net {
 	return &net{bb: recordedNet{s}, file: s.File, sha256: s.SHA256, id: s.ID, random: s.Random}
+}
+
+// shardNetOf records n (given: from Options.Net).
+func shardNetOf(n *net, given bool) shardNet {
+	return shardNet{Name: n.bb.Name(), Layers: n.bb.Layers(), Preprocess: n.bb.Preprocess(), File: n.file, SHA256: n.sha256,
+		ID: n.id, Random: n.random, Given: given}
 }
 
 func (m *mergeState) plan(cat string) (shardPlan, error) {
@@ -848,6 +878,12 @@ func Merge(ctx context.Context, loc string, mo MergeOptions) (*Result, Options, 
 	o.Cache, o.CacheMax = "", 0
 	if state.Net.Given {
 		o.Net = recordedNet{state.Net} // run.json records its NetID
+	}
+	for _, p := range state.Plans {
+		if p.Net != nil && p.Net.Given { // a CategoryNet: the same choice (categoryConfig.apply)
+			o.CategoryNet, o.CategoryNetID = recordedNet{*p.Net}, p.Net.ID
+			break
+		}
 	}
 	o.in.merge = &mergeState{r: r, ctx: ctx, shards: n}
 	o.Force = mo.Force

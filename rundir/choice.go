@@ -28,6 +28,9 @@ func (c *Category) ChoiceSettings() string {
 		pool = "mean"
 	}
 	fmt.Fprintf(&b, ", X %s (--x-pool %s)", xPoolWords(pool), pool)
+	if c.Backbone != nil {
+		fmt.Fprintf(&b, ", backbone %s", c.Backbone.Name)
+	}
 	if len(c.Layers) > 0 {
 		fmt.Fprintf(&b, ", backbone taps %s (--layers %s)", strings.Join(c.Layers, "+"), strings.Join(c.Layers, ","))
 	}

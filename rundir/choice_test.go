@@ -22,6 +22,7 @@ func TestChoiceSettings(t *testing.T) {
 		{Category{XPool: "gem", ScoreInterval: 0.5, Choice: &CategoryChoice{Kind: KindTexture, Fixed: []string{"x-pool", "score-interval"}}},
 			[]string{"lowest 50%", "GeM", "; kept as given: x-pool, score-interval"}, nil},
 		{Category{}, []string{"whole images", "plain mean distance", "(--x-pool mean)"}, nil},
+		{Category{Backbone: &Backbone{Name: "mobilenet_v1"}}, []string{", backbone mobilenet_v1"}, nil},
 		{Category{XPool: "meanstd:2+avg:0.5"}, []string{"X the weighted mean and standard deviation of the patches with their plain mean (--x-pool meanstd:2+avg:0.5)"}, nil},
 	} {
 		got := tc.c.ChoiceSettings()

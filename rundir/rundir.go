@@ -248,6 +248,10 @@ type Category struct {
 	// cluster.Methods(); the auto preset's texture configuration) when it
 	// differs from the run's (Settings.Cluster).
 	Cluster string `json:"cluster,omitempty"`
+	// Backbone is the category's own network (the auto preset's texture
+	// configuration) when it differs from the run's (Run.Backbone); its
+	// Z, scores and X come from it, and assign opens it.
+	Backbone *Backbone `json:"backbone,omitempty"`
 	// NBank is the number of train/good images in the semi-supervised
 	// memory bank (0 when semi was not run); BankImages are their paths.
 	NBank      int      `json:"n_bank"`
@@ -505,12 +509,6 @@ type CategoryChoice struct {
 	AreaCV *float64 `json:"gate_area_cv,omitempty"`
 	Why    string   `json:"why"`
 	Fixed  []string `json:"fixed,omitempty"`
-	// Silhouettes are the mean silhouettes of the clusters in X of the
-	// results the texture configuration chooses the recommended mode from
-	// (mode -> value; the unsupervised one at its recommended tau), and
-	// ModeWhy the sentence of that choice; empty when there was none.
-	Silhouettes map[string]float64 `json:"silhouettes,omitempty"`
-	ModeWhy     string             `json:"mode_why,omitempty"`
 }
 
 // ClusterMethod is the clustering method category c was clustered with:

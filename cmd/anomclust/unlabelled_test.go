@@ -114,13 +114,13 @@ func TestUnlabelledEndToEnd(t *testing.T) {
 	if code := runMain([]string{"draw", "--run", out, "--data", moved}, &o1, &e1); code != 0 {
 		t.Errorf("draw --data: exit %d, %s", code, e1.String())
 	}
-	// draw follows the recommended setting (the texture configuration
-	// chooses between unsupervised tau 1 and the average).
+	// draw follows the recommended setting (the texture configuration's
+	// unsupervised tau 1).
 	rec := c.RecommendedMode
 	if rundir.Mode(rec).HasTau() {
 		rec += "_tau_" + rundir.TauName(c.RecommendedTau)
 	}
-	if fs, _ := filepath.Glob(filepath.Join(out, "draw", "photos", rec, "*.png")); len(fs) == 0 || c.Choice == nil || c.Choice.ModeWhy == "" {
+	if fs, _ := filepath.Glob(filepath.Join(out, "draw", "photos", rec, "*.png")); len(fs) == 0 || c.Choice == nil || rec != "unsupervised_tau_1" {
 		entries, _ := filepath.Glob(filepath.Join(out, "draw", "*", "*"))
 		t.Errorf("draw wrote nothing for the recommended %s (found %v; choice %+v)", rec, entries, c.Choice)
 	}
