@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/anomclust/anomclust/internal/spectral"
 )
 
@@ -45,32 +47,61 @@ type SpectralOptions struct {
 // about 3n² float64 values) and time O(n³) (every eigenvalue is computed,
 // spectral.BottomEigen): a few seconds at n = 1000.
 func Spectral[T Float](x []T, n, d, k int, opt SpectralOptions) ([]int, error) {
+	cuts, err := SpectralCuts(x, n, d, []int{k}, opt)
+	if err != nil {
+		return nil, err
+	}
+	return cuts[0], nil
+}
+
+// SpectralCuts returns Spectral's clustering for every k of ks from one
+// eigendecomposition: cuts[i] equals Spectral(x, n, d, ks[i], opt) (the
+// k leading eigenvectors are the first k of the max(ks) leading ones:
+// spectral.BottomEigen computes each from the ones before it alone).
+// kselect reads the number of clusters from these cuts when the written
+// clustering is spectral.
+func SpectralCuts[T Float](x []T, n, d int, ks []int, opt SpectralOptions) ([][]int, error) {
 	xf, err := toFloat64(x, n, d)
 	if err != nil {
 		return nil, fmt.Errorf("spectral: %w", err)
 	}
-	if err := checkK(k, n); err != nil {
-		return nil, fmt.Errorf("spectral: %w", err)
-	}
-	labels := make([]int, n)
-	switch k {
-	case 1:
-		return labels, nil
-	case n:
-		for i := range labels {
-			labels[i] = i
+	kv := 0
+	for _, k := range ks {
+		if err := checkK(k, n); err != nil {
+			return nil, fmt.Errorf("spectral: %w", err)
 		}
-		return labels, nil
+		if k > 1 && k < n {
+			kv = max(kv, k)
+		}
 	}
-	e, err := spectralEmbedding(xf, n, d, k)
-	if err != nil {
-		return nil, fmt.Errorf("spectral: %w", err)
+	var v *mat.Dense
+	var deg []float64
+	if kv > 0 {
+		l, dg := spectral.Laplacian(PDist(xf, n, d), n)
+		if _, v, err = spectral.BottomEigen(l, kv); err != nil {
+			return nil, fmt.Errorf("spectral: %w", err)
+		}
+		deg = dg
 	}
-	r, err := KMeans(e, n, k, k, KMeansOptions{Seed: opt.Seed, Workers: opt.Workers})
-	if err != nil {
-		return nil, fmt.Errorf("spectral: %w", err)
+	cuts := make([][]int, len(ks))
+	for i, k := range ks {
+		labels := make([]int, n)
+		switch k {
+		case 1:
+		case n:
+			for j := range labels {
+				labels[j] = j
+			}
+		default:
+			r, err := KMeans(unitRows(v, deg, n, k), n, k, k, KMeansOptions{Seed: opt.Seed, Workers: opt.Workers})
+			if err != nil {
+				return nil, fmt.Errorf("spectral: %w", err)
+			}
+			labels = r.Labels
+		}
+		cuts[i] = labels
 	}
-	return r.Labels, nil
+	return cuts, nil
 }
 
 // spectralEmbedding returns the n x k matrix (row-major) whose rows
@@ -84,6 +115,12 @@ func spectralEmbedding(x []float64, n, d, k int) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return unitRows(v, deg, n, k), nil
+}
+
+// unitRows is the embedding of spectralEmbedding from the first k columns
+// of the leading eigenvectors v (n x >= k) and the degrees deg.
+func unitRows(v *mat.Dense, deg []float64, n, k int) []float64 {
 	e := make([]float64, n*k)
 	for i := 0; i < n; i++ {
 		if deg[i] == 0 {
@@ -102,5 +139,5 @@ func spectralEmbedding(x []float64, n, d, k int) ([]float64, error) {
 			}
 		}
 	}
-	return e, nil
+	return e
 }

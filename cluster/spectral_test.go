@@ -330,3 +330,46 @@ func loneData() []float64 {
 	}
 	return lone
 }
+
+// TestSpectralCuts: the cuts from one decomposition (the max(ks) leading
+// eigenvectors) equal, for every k, k-means of the embedding decomposed
+// for that k alone, and k = 1 and k = n are the trivial partitions.
+func TestSpectralCuts(t *testing.T) {
+	x, y := blobData(rand.New(rand.NewPCG(4, 5)), []int{30, 20, 25, 15}, 3, 2, 1)
+	n := len(y)
+	ks := []int{7, 2, 5, 3, 1, n, 4}
+	cuts, err := SpectralCuts(x, n, 3, ks, SpectralOptions{Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range ks {
+		switch k {
+		case 1:
+			if slices.Max(cuts[i]) != 0 {
+				t.Errorf("k = 1: %v", cuts[i])
+			}
+			continue
+		case n:
+			for j, l := range cuts[i] {
+				if l != j {
+					t.Fatalf("k = n: label %d at %d", l, j)
+				}
+			}
+			continue
+		}
+		e, err := spectralEmbedding(x, n, 3, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := KMeans(e, n, k, k, KMeansOptions{Seed: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(cuts[i], want.Labels) {
+			t.Errorf("k = %d: the shared decomposition's cut differs from k's own", k)
+		}
+	}
+	if _, err := SpectralCuts(x, n, 3, []int{3, n + 1}, SpectralOptions{}); err == nil {
+		t.Error("k > n accepted")
+	}
+}
