@@ -37,11 +37,12 @@ func (c Config) posts() []string {
 // kEstimate is kselect's K on x (the estimate of run --k auto: the same
 // Ward tree and criterion; the stability resamples, which do not decide,
 // are skipped), or 0 when c.KAuto is off.
-func (c Config) kEstimate(x []float32, n, d int) (int, error) {
+func (c Config) kEstimate(x []float32, n, d int, method string) (int, error) {
 	if !c.KAuto {
 		return 0, nil
 	}
-	r, err := kselect.Estimate(x, n, d, nil, kselect.Options{Seed: c.Seed, Resamples: -1})
+	r, err := kselect.Estimate(x, n, d, nil, kselect.Options{Seed: c.Seed, Resamples: -1,
+		SpectralCuts: kselect.SpectralCutsFor(method, x, n, d, c.Seed, 0)})
 	if err != nil {
 		return 0, fmt.Errorf("eval: K estimate: %w", err)
 	}

@@ -357,7 +357,7 @@ func Run(ctx context.Context, c Config) ([]Result, error) {
 		}
 		r.Sil = silhouette(x, n, d, pred)
 		r.pred = pred
-		if r.KEst, err = c.kEstimate(x, n, d); err != nil {
+		if r.KEst, err = c.kEstimate(x, n, d, r.Method); err != nil {
 			return nil, err
 		}
 		r.Backbone = name
@@ -453,14 +453,14 @@ func runCategory(ctx context.Context, c Config, set Set, bb string, prep *pipeli
 					return err
 				}
 			}
-			var err error
-			if r.KEst, err = c.kEstimate(xx, N, dd); err != nil {
-				return err
-			}
 			// A row's seconds leave out the other methods' clustering.
 			var others time.Duration
 			for _, m := range c.rowMethods() {
 				tm := time.Now()
+				var err error
+				if r.KEst, err = c.kEstimate(xx, N, dd, m); err != nil {
+					return err
+				}
 				sc, pred, err := c.clusterScore(m, xx, N, dd, f.K, f.Truth)
 				if err != nil {
 					return err

@@ -3,6 +3,7 @@ package kselect
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/anomclust/anomclust/cluster"
@@ -59,9 +60,18 @@ func TestBlobs(t *testing.T) {
 // that decides).
 func TestCriteriaOnBlobs(t *testing.T) {
 	x, _ := blobs(5, 25, 16, 4, 7)
-	r, err := Estimate(x, 125, 16, nil, Options{Seed: 1, Resamples: 10})
+	spectralCuts := func(ks []int) ([][]int, error) {
+		return cluster.SpectralCuts(x, 125, 16, ks, cluster.SpectralOptions{Seed: 1})
+	}
+	r, err := Estimate(x, 125, 16, nil, Options{Seed: 1, Resamples: 10, SpectralCuts: spectralCuts})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.Criterion != SpectralEigengap {
+		t.Errorf("spectral cuts given: decided by %s", r.Criterion)
+	}
+	if w, err := Estimate(x, 125, 16, nil, Options{Seed: 1, Resamples: -1}); err != nil || w.Criterion != WardEigengap || w.Scores[SpectralEigengap] != nil {
+		t.Errorf("no spectral cuts: decided by %s, eigengap_spectral %v (%v)", w.Criterion, w.Scores[SpectralEigengap], err)
 	}
 	for _, c := range Criteria() {
 		v := r.Scores[c]
@@ -115,5 +125,48 @@ func TestRangeErrors(t *testing.T) {
 	}
 	if _, err := Estimate(x[:4], 2, 2, nil, Options{KMin: 2}); err == nil {
 		t.Error("2 images accepted for K >= 2")
+	}
+}
+
+// TestSpectralEigengap: with spectral cuts, eigengap_spectral is the
+// eigengap of the kNN graph of X as given (spectral clustering's own, not
+// the standardised one) realised by those cuts; on X whose dimensions
+// have unequal scales the two graphs' values differ, so the test tells
+// them apart.
+func TestSpectralEigengap(t *testing.T) {
+	x, _ := blobs(4, 20, 6, 3, 11)
+	n, d := 80, 6
+	for i := 0; i < n; i++ {
+		x[i*d] *= 8
+		x[i*d+1] *= 0.2
+	}
+	var got [][]int
+	cuts := func(ks []int) ([][]int, error) {
+		c, err := cluster.SpectralCuts(x, n, d, ks, cluster.SpectralOptions{Seed: 3})
+		got = c
+		return c, err
+	}
+	r, err := Estimate(x, n, d, nil, Options{Resamples: -1, SpectralCuts: cuts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xf := make([]float64, len(x))
+	for i, v := range x {
+		xf[i] = float64(v)
+	}
+	raw, err := laplacianSpectrum(cluster.PDist(xf, n, d), n, 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	std, err := laplacianSpectrum(cluster.PDist(standardise(xf, n, d), n, d), n, 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, other := raw.wardEigengaps(r.Ks, got), std.wardEigengaps(r.Ks, got)
+	if !slices.Equal(r.Scores[SpectralEigengap], want) || slices.Equal(want, other) {
+		t.Errorf("eigengap_spectral %v, want %v (standardised graph's %v)", r.Scores[SpectralEigengap], want, other)
+	}
+	if k, _ := best2(r.Ks, want); r.K != k || r.Criterion != SpectralEigengap {
+		t.Errorf("K %d by %s, want %d by eigengap_spectral", r.K, r.Criterion, k)
 	}
 }

@@ -16,6 +16,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anomclust/anomclust/cluster"
+	"github.com/anomclust/anomclust/kselect"
+	"github.com/anomclust/anomclust/metrics"
 	"github.com/anomclust/anomclust/model"
 	"github.com/anomclust/anomclust/pipeline"
 	"github.com/anomclust/anomclust/report"
@@ -274,5 +277,29 @@ func TestKAutoRun(t *testing.T) {
 	}
 	if h := page.String(); !strings.Contains(h, "the K estimate (k.json)") || !strings.Contains(h, "(runner-up ") {
 		t.Error("report without the K plot")
+	}
+	// Ward decides by eigengap_ward; spectral clustering by its own
+	// graph's eigengap realised by its cuts, and writes spectral's
+	// clustering at that K.
+	for i := range run.Results(o.Out) {
+		if got := c.KChoices[i].Criterion; got != kselect.WardEigengap {
+			t.Errorf("ward: K decided by %s", got)
+		}
+	}
+	sp := o
+	sp.Out, sp.Cluster, sp.ExportClusters = filepath.Join(t.TempDir(), "spectral"), cluster.MethodSpectral, false
+	for _, r := range runRead(t, sp).Results(sp.Out) {
+		kc, err := rundir.ReadK(r.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, n, d, pred := readResult(t, r.Dir)
+		want, err := cluster.Spectral(x, n, d, kc.K, cluster.SpectralOptions{Seed: sp.Seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ari, _ := metrics.ARI(want, pred); kc.Criterion != kselect.SpectralEigengap || !(ari > 1-1e-9) {
+			t.Errorf("%s: K %d decided by %s, ARI %v against spectral's clustering at K", r.Dir, kc.K, kc.Criterion, ari)
+		}
 	}
 }

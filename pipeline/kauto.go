@@ -66,7 +66,8 @@ func clusterX(o *Options, x *tensor.Tensor, k int, mode string, tau float64) ([]
 			return nil, nil, nil, err
 		}
 		lo, hi := o.kRange()
-		r, err := kselect.Estimate(x.Data, N, D, opt.Tree, kselect.Options{KMin: lo, KMax: hi, Seed: o.Seed})
+		r, err := kselect.Estimate(x.Data, N, D, opt.Tree, kselect.Options{KMin: lo, KMax: hi, Seed: o.Seed,
+			SpectralCuts: kselect.SpectralCutsFor(method.Name, x.Data, N, D, o.Seed, o.Workers)})
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("estimating K: %w", err)
 		}
