@@ -74,8 +74,8 @@ type Config struct {
 	KAuto          bool
 	ConsensusPools []string
 	// SilChoicePools adds, for the unsupervised rows of these pools, the
-	// row of the auto preset's silhouette choice against the average
-	// (silchoice.go; mode ModeSilChoice).
+	// row of a silhouette choice against the average (silchoice.go; mode
+	// ModeSilChoice).
 	SilChoicePools []string
 	// Tweak, when not nil, edits each set's pipeline options after the
 	// config is applied (tests: a fake backbone, small images).

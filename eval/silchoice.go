@@ -10,8 +10,9 @@ import (
 const ModeSilChoice = "sil-choice"
 
 // silChoiceRows adds, for every unsupervised row whose pool is in
-// c.SilChoicePools, the row the auto preset's texture configuration
-// would recommend (pipeline's mode choice): that row or the average row
+// c.SilChoicePools, the row a silhouette choice of the mode recommends
+// (the auto preset's texture configuration on MobileNet V2 before it
+// moved to V1, docs/QUALITY.md): that row or the average row
 // of the same category, backbone, descriptor, X post-processing and
 // clustering method, whichever has the higher silhouette (Sil; the
 // unsupervised one on a tie). The new row is the picked one's figures under mode

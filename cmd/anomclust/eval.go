@@ -65,7 +65,7 @@ func runEval(args []string) error {
 	posts := fs.String("posts", "raw,l2,pcaw", "X post-processings to measure (raw, l2, pcaw)")
 	kAuto := fs.Bool("kauto", false, "record the K estimate of run --k auto on every row's X (table: kN)")
 	consPools := fs.String("consensus-pools", "", "add consensus rows over every row with these pools (co-association, average and Ward linkage)")
-	silPools := fs.String("sil-choice", "", "add, for the unsupervised rows of these pools (e.g. std-tau=1), the row the auto preset's texture configuration recommends: that row or the average one, whichever has the higher silhouette")
+	silPools := fs.String("sil-choice", "", "add, for the unsupervised rows of these pools (e.g. std-tau=1), the row a silhouette choice of the mode recommends (the texture configuration on V2 before): that row or the average one, whichever has the higher silhouette")
 	predsOut := fs.String("preds", "", "write every row's clusters as JSON lines to this file")
 	csvOut := fs.String("csv", "", "write every row as CSV to this file")
 	mdOut := fs.String("md", "", "write the table as Markdown to this file")
