@@ -75,10 +75,9 @@ type categoryConfig struct {
 // with the unsupervised result recommended, where V2 recommended the
 // average one when its silhouette was higher (0.966, 0.881, 0.483; seeds
 // 3 and 4, held out: 0.778 and 0.778 in the mean of the three sets
-// against 0.779 and 0.755; docs/QUALITY.md, "MobileNet V1 for the
-// textures"). The semi tau is
-// 0.5 in both (the preset's RecommendTau); every tau is one of the
-// preset's Taus.
+// against 0.779 and 0.754; docs/QUALITY.md, "MobileNet V1 for the
+// textures"). The semi tau is 0.5 in both (the preset's RecommendTau);
+// every tau is one of the preset's Taus.
 var categoryConfigs = map[bool]categoryConfig{
 	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd, placement: model.RuleWardStd,
 		cluster: cluster.MethodWard},
@@ -120,7 +119,6 @@ func chooseCategory(ctx context.Context, o *Options, ex *extractor, name string,
 		info.Cluster = co.Cluster
 	}
 	if co.Backbone != o.Backbone || co.NetID != o.NetID { // categoryConfig.backbone
-
 		if ex, err = ex.withNet(ctx, name, co); err != nil {
 			return nil, nil, err
 		}

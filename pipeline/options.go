@@ -186,7 +186,7 @@ type Options struct {
 	// CategoryNet and CategoryNetID stand in, as Net and NetID do, for the
 	// backbone the auto preset's texture configuration opens for its
 	// categories (categoryConfig.backbone); with Net set and CategoryNet
-	// nil, object categories keep Net.
+	// nil, texture categories keep Net.
 	CategoryNet   backbone.Backbone
 	CategoryNetID string
 	// Store finds and downloads weight files; nil means weights.NewStore().

@@ -169,6 +169,14 @@ func buildRepro(run *rundir.Run, runDir string) reproView {
 		add("weights SHA-256", run.Backbone.WeightsSHA256)
 	}
 	add("layers", strings.Join(run.Layers, ", "))
+	for _, c := range run.Categories { // the auto preset's per-category net and taps
+		if c.Backbone != nil {
+			add("backbone of "+c.Name, c.Backbone.Name+", weights "+orDash(c.Backbone.WeightsFile)+", SHA-256 "+orDash(c.Backbone.WeightsSHA256))
+		}
+		if len(c.Layers) > 0 {
+			add("layers of "+c.Name, strings.Join(c.Layers, ", "))
+		}
+	}
 	add("protocol", run.Protocol)
 	if run.Layout != "" {
 		add("data layout", run.Layout+": "+run.LayoutWhy)
