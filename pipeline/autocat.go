@@ -80,7 +80,7 @@ type categoryConfig struct {
 // every tau is one of the preset's Taus.
 var categoryConfigs = map[bool]categoryConfig{
 	true: {kind: rundir.KindObject, align: true, interval: 0.3, tauUnsup: 0.15, xPool: xpool.MeanStd, placement: model.RuleWardStd,
-		cluster: cluster.MethodWard},
+		cluster: cluster.MethodWard, tta: tta.Rot4},
 	false: {kind: rundir.KindTexture, align: false, interval: 1, tauUnsup: 1, xPool: xpool.MeanStd,
 		layers: []string{"stride8", "stride16", "stride32"}, tta: tta.D4Max, placement: model.RuleMembers, cluster: cluster.MethodSpectral,
 		backbone: "mobilenet_v1"},

@@ -71,7 +71,7 @@ func TestPerCategory(t *testing.T) {
 		rule     string // assign's placement rule
 		method   string // clustering method (run.json: "" = the run's, ward)
 	}{
-		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15, "", model.RuleWardStd, ""},
+		{true, rundir.KindObject, 0.3, xpool.MeanStd, 0.15, string(objectTTA), model.RuleWardStd, ""},
 		{false, rundir.KindTexture, 1, xpool.MeanStd, 1, string(textureTTA), model.RuleMembers, cluster.MethodSpectral},
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
