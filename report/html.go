@@ -14,6 +14,7 @@ import (
 type page struct {
 	Title, Generated, RunDir string
 	Run                      *rundir.Run
+	OwnNets                  string // categories with their own backbone or taps (ownNets)
 	Summary                  summaryView
 	Full                     []fullBlock
 	Categories               []*categoryView
@@ -238,7 +239,7 @@ footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
 <body>
 <header class="top">
 <h1>{{.Title}}</h1>
-<p class="sub">{{len .Categories}} categor{{if eq (len .Categories) 1}}y{{else}}ies{{end}} · backbone {{.Run.Backbone.Name}} · layers {{range $i, $l := .Run.Layers}}{{if $i}}, {{end}}{{$l}}{{end}} {{if .Run.Layout}}· data: {{.Run.Layout}} {{end}}· protocol: {{.Run.Protocol}}{{with .Run.Skipped}} · <a href="#reproduce">{{len .}} unreadable image{{if gt (len .) 1}}s{{end}} skipped</a>{{end}} · {{.Run.Tool}} {{.Run.Version}} · generated {{.Generated}}</p>
+<p class="sub">{{len .Categories}} categor{{if eq (len .Categories) 1}}y{{else}}ies{{end}} · backbone {{.Run.Backbone.Name}} · layers {{range $i, $l := .Run.Layers}}{{if $i}}, {{end}}{{$l}}{{end}} {{with .OwnNets}}({{.}}) {{end}}{{if .Run.Layout}}· data: {{.Run.Layout}} {{end}}· protocol: {{.Run.Protocol}}{{with .Run.Skipped}} · <a href="#reproduce">{{len .}} unreadable image{{if gt (len .) 1}}s{{end}} skipped</a>{{end}} · {{.Run.Tool}} {{.Run.Version}} · generated {{.Generated}}</p>
 <nav>{{if .Summary.Rows}}<a href="#summary">Summary</a>{{end}}{{range .Categories}}<a href="#{{.Anchor}}">{{.Name}}</a>{{end}}<a href="#reproduce">Reproduce</a></nav>
 </header>
 <main>

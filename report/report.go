@@ -128,7 +128,8 @@ func Render(w *bytes.Buffer, runDir string, opt Options) error {
 	if err != nil {
 		return err
 	}
-	pg := &page{Title: opt.Title, Generated: opt.Now.Format("2006-01-02 15:04 MST"), RunDir: runDir, Run: run, Thumb: opt.Thumb}
+	pg := &page{Title: opt.Title, Generated: opt.Now.Format("2006-01-02 15:04 MST"), RunDir: runDir, Run: run, Thumb: opt.Thumb,
+		OwnNets: ownNets(run)}
 	rows, err := summaryRows(runDir, run)
 	if err != nil {
 		return err

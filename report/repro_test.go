@@ -27,4 +27,7 @@ func TestReproCategoryNet(t *testing.T) {
 	if _, ok := got["backbone of screw"]; ok {
 		t.Errorf("a category without its own net listed: %v", got)
 	}
+	if h := ownNets(run); h != "neu: mobilenet_v1, stride8+stride16+stride32" {
+		t.Errorf("header names %q", h)
+	}
 }

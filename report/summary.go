@@ -148,6 +148,27 @@ func buildFullTable(rows []rundir.Row) []fullBlock {
 	return blocks
 }
 
+// ownNets names the categories that ran on their own backbone or taps
+// (the auto preset's texture configuration), for the page's header:
+// "neu: mobilenet_v1, stride8+stride16+stride32; ..."; "" when none did.
+func ownNets(run *rundir.Run) string {
+	var parts []string
+	for _, c := range run.Categories {
+		if c.Backbone == nil && len(c.Layers) == 0 {
+			continue
+		}
+		var what []string
+		if c.Backbone != nil {
+			what = append(what, c.Backbone.Name)
+		}
+		if len(c.Layers) > 0 {
+			what = append(what, strings.Join(c.Layers, "+"))
+		}
+		parts = append(parts, c.Name+": "+strings.Join(what, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // buildRepro collects what reproduces the run: versions, backbone and
 // weights, every setting, the command line, timings, and run.json itself.
 func buildRepro(run *rundir.Run, runDir string) reproView {
