@@ -16,8 +16,8 @@ import (
 // clusters in its X, and the peak of the score maps it was weighted with.
 
 // silhouette is the mean silhouette (Euclidean) of the n x d rows x under
-// the labels c (cluster.Silhouette: the criterion run's texture
-// configuration chooses its recommended mode by).
+// the labels c (cluster.Silhouette; the criterion of the --sil-choice
+// rows).
 func silhouette(x []float32, n, d int, c []int) float64 {
 	return cluster.Silhouette(x, n, d, c)
 }

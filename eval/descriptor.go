@@ -34,9 +34,10 @@ func (c Config) posts() []string {
 	return c.Posts
 }
 
-// kEstimate is kselect's K on x (the estimate of run --k auto: the same
-// Ward tree and criterion; the stability resamples, which do not decide,
-// are skipped), or 0 when c.KAuto is off.
+// kEstimate is kselect's K on x for the clustering method (the estimate
+// of run --k auto: the same Ward tree, spectral cuts and criterion; the
+// stability resamples, which do not decide, are skipped), or 0 when
+// c.KAuto is off.
 func (c Config) kEstimate(x []float32, n, d int, method string) (int, error) {
 	if !c.KAuto {
 		return 0, nil

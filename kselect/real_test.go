@@ -33,17 +33,24 @@ func TestRealRuns(t *testing.T) {
 				continue
 			}
 			var trueK int
+			method := ""
 			for _, c := range run.Categories {
 				if c.Name == res.Category {
 					trueK = len(c.Labels)
+					method = run.ClusterMethod(&c)
 				}
 			}
-			r, err := Estimate(x, shape[0], shape[1], nil, Options{Seed: 0})
+			// The run's seed and the category's method, as run --k auto.
+			r, err := Estimate(x, shape[0], shape[1], nil, Options{Seed: run.Settings.Seed,
+				SpectralCuts: SpectralCutsFor(method, x, shape[0], shape[1], run.Settings.Seed, 0)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var ev []string
 			for _, c := range Criteria() {
+				if len(r.Scores[c]) == 0 { // eigengap_spectral without spectral clustering
+					continue
+				}
 				k, k2 := best2(r.Ks, r.Scores[c])
 				ev = append(ev, fmt.Sprintf("%s=%d/%d", c, k, k2))
 			}

@@ -167,6 +167,10 @@ func Assign(ctx context.Context, ao AssignOptions) (*AssignResult, error) {
 	want := run.Backbone
 	if cat.Backbone != nil { // the category's own (the auto preset's texture configuration)
 		want = *cat.Backbone
+		if ao.Weights != "" {
+			fmt.Fprintf(log, "%s: ran on its own backbone %s; --weights %s names the run's (%s), so %s's file is looked up as a run's would be (ANOMCLUST_WEIGHTS_PATH, the cache, the download)\n",
+				cat.Name, want.Name, ao.Weights, run.Backbone.Name, want.Name)
+		}
 		o.Backbone, o.Weights, o.Net, o.NetID = want.Name, "", ao.CategoryNet, ao.CategoryNetID
 	}
 	if o.Batch <= 0 {

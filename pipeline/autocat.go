@@ -21,7 +21,7 @@ const (
 	FixInterval = "score-interval" // ScoreInterval
 	FixTau      = "tau"            // the recommended unsupervised tau
 	FixXPool    = "x-pool"         // XPool
-	FixLayers   = "layers"         // Layers (also fixed by --backbone)
+	FixLayers   = "layers"         // Layers (also fixed by --backbone and --weights: one net and its taps for all)
 	FixTTA      = "tta"            // TTA
 	FixCluster  = "cluster"        // Cluster
 )
@@ -33,8 +33,8 @@ var autoLayers = []string{"stride8", "stride16"}
 
 // autoBackbone is the auto preset's backbone; a categoryConfig's own
 // backbone replaces it only when the run has this one from the registry
-// (not --backbone, --layers or --weights given, not a Net in memory
-// without a CategoryNet).
+// (not --backbone, --layers or --weights given: FixLayers), or a
+// CategoryNet stands in for it (tests).
 const autoBackbone = "mobilenet_v2"
 
 // categoryConfig is what the auto preset sets for a category of one
@@ -67,7 +67,10 @@ type categoryConfig struct {
 // interval r = 0.3, weighted sharply (unsupervised std-tau 0.15) and
 // described by the weighted mean + weighted std (metal_nut 0.492 -> 0.585,
 // screw unsupervised 0.428 -> 0.515, semi 0.683 -> 0.70; std-tau 0.125
-// gives the same, 0.1 falls off); other categories keep whole images,
+// gives the same, 0.1 falls off) and each patch averaged over the part's
+// four turns (rot4: metal_nut 0.662, screw semi 0.745, unsupervised
+// 0.416; docs/QUALITY.md, "MobileNet V1 for the textures"); other
+// categories keep whole images,
 // plain mean scores at std-tau 1, add the stride32 tap and the d4-max
 // augmentation (neu, xsdd, deeppcb 0.970, 0.872, 0.412), are described by
 // the weighted mean + weighted std and clustered spectrally (0.979, 0.881,
@@ -202,10 +205,10 @@ func (c categoryConfig) apply(o *Options) {
 	}
 	if c.backbone != "" && !fixed(FixLayers) && o.Weights == "" {
 		switch {
+		case o.CategoryNet != nil: // in memory (tests), as Net
+			o.Backbone, o.Net, o.NetID = c.backbone, o.CategoryNet, o.CategoryNetID
 		case o.Net == nil && o.Backbone == autoBackbone:
 			o.Backbone = c.backbone
-		case o.Net != nil && o.CategoryNet != nil:
-			o.Backbone, o.Net, o.NetID = c.backbone, o.CategoryNet, o.CategoryNetID
 		}
 	}
 }

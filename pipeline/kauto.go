@@ -66,13 +66,29 @@ func clusterX(o *Options, x *tensor.Tensor, k int, mode string, tau float64) ([]
 			return nil, nil, nil, err
 		}
 		lo, hi := o.kRange()
-		r, err := kselect.Estimate(x.Data, N, D, opt.Tree, kselect.Options{KMin: lo, KMax: hi, Seed: o.Seed,
-			SpectralCuts: kselect.SpectralCutsFor(method.Name, x.Data, N, D, o.Seed, o.Workers)})
+		ko := kselect.Options{KMin: lo, KMax: hi, Seed: o.Seed}
+		var spectralCuts map[int][]int // what spectral clustering gave for each candidate K
+		if cuts := kselect.SpectralCutsFor(method.Name, x.Data, N, D, o.Seed, o.Workers); cuts != nil {
+			ko.SpectralCuts = func(ks []int) ([][]int, error) {
+				c, err := cuts(ks)
+				spectralCuts = map[int][]int{}
+				for i, k := range ks {
+					if err == nil {
+						spectralCuts[k] = c[i]
+					}
+				}
+				return c, err
+			}
+		}
+		r, err := kselect.Estimate(x.Data, N, D, opt.Tree, ko)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("estimating K: %w", err)
 		}
 		k = r.K
 		kc = kChoice(r, mode, tau)
+		if pred, ok := spectralCuts[k]; ok { // equal to method.Cluster at k (cluster.SpectralCuts)
+			return pred, nil, kc, nil
+		}
 	}
 	pred, link, err := method.Cluster(x.Data, N, D, k, opt)
 	if err != nil {

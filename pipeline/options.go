@@ -238,9 +238,10 @@ func SeedTaus() []float64 {
 //     docs/QUALITY.md): one setting per mode, no tau to pick by hand;
 //     per category (PerCategory) the object gate picks the alignment,
 //     score interval, unsupervised tau and X descriptor (categoryConfigs);
-//     texture categories also get the stride32 tap, the d4-max
-//     augmentation, spectral clustering and their own backbone, MobileNet
-//     V1 (a second net, opened for them only).
+//     parts also get the rot4 augmentation, texture categories the
+//     stride32 tap, the d4-max augmentation, spectral clustering and
+//     their own backbone, MobileNet V1 (a second net, opened for them
+//     only).
 //   - mobilenet: mobilenet_v2 (int8 TFLite, weights from ANOMCLUST_WEIGHTS_PATH
 //     or downloaded), taps stride8 and stride16 (28x28 and 14x14 at 224),
 //     1024/1024, no LayerNorm, tau 0,1,2: the method as published, on a

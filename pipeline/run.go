@@ -440,7 +440,7 @@ func runMode(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string
 			return nil, err
 		}
 		postX(o, xs[k])
-		r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items, info)
+		r, kc, err := clusterAndWrite(ctx, o, sw, p, mode, tau, alphas[k], xs[k], s, truth, items)
 		if err != nil {
 			return nil, err
 		}
@@ -501,7 +501,7 @@ func byteSize(n int64) string {
 // clusterAndWrite clusters X, scores the clusters and writes the result
 // folder of (mode, tau).
 func clusterAndWrite(ctx context.Context, o *Options, sw *stopwatch, p plan, mode string, tau float64,
-	a []float64, x *tensor.Tensor, s *alpha.Scores, truth []int, items []rundir.Item, info *rundir.Category) (rundir.Row, *rundir.KChoice, error) {
+	a []float64, x *tensor.Tensor, s *alpha.Scores, truth []int, items []rundir.Item) (rundir.Row, *rundir.KChoice, error) {
 	N := x.Shape[0]
 	sw.start("cluster")
 	pred, link, kc, err := clusterX(o, x, p.k, mode, tau)

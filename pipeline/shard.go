@@ -128,7 +128,7 @@ type shardPlan struct {
 	// of the category's images, so that every stage and the merge apply
 	// the same per-category choice as a one-machine run.
 	Gate *shardGate `json:"gate,omitempty"`
-	// Net is the category's own backbone (the auto preset's object
+	// Net is the category's own backbone (the auto preset's texture
 	// configuration, extractor.withNet), without its file's path (which
 	// may differ between machines; its digest identifies it).
 	Net *shardNet `json:"net,omitempty"`

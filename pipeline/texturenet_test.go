@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/anomclust/anomclust/pipeline"
@@ -93,9 +95,10 @@ func TestTextureBackbone(t *testing.T) {
 			t.Errorf("assign with other texture weights: %v, want ErrWeightsMismatch", err)
 		}
 		f := perCategoryOptions(t, data)
-		f.CategoryNet, f.CategoryNetID, f.Fixed = tex, id, []string{pipeline.FixLayers}
-		if fc, _ := runCat(t, f, tau); fc.Backbone != nil {
-			t.Errorf("--layers given: the texture category still got its own backbone %+v", fc.Backbone)
+		ftex := &catNet{}
+		f.CategoryNet, f.CategoryNetID, f.Fixed = ftex, id, []string{pipeline.FixLayers}
+		if fc, _ := runCat(t, f, tau); fc.Backbone != nil || ftex.calls.Load() != 0 {
+			t.Errorf("--layers given: the texture category still got its own backbone %+v (ran %d times)", fc.Backbone, ftex.calls.Load())
 		}
 		// Sharded: the embed stage records the net, the merge the same files.
 		base := perCategoryOptions(t, data)
@@ -113,5 +116,48 @@ func TestTextureBackbone(t *testing.T) {
 			t.Errorf("sharded run's category backbone %+v, want %+v", g, c.Backbone)
 		}
 		sameRuns(t, o.Out, store)
+	}
+}
+
+// TestTextureBackboneRegistry: with the auto preset and no net in memory,
+// a texture category runs on the registry's MobileNet V1 (run.json
+// records its file and SHA-256, those of ../shared/weights) while the run
+// keeps MobileNet V2; --weights given (FixLayers, as the command sets it)
+// keeps V2 for every category. Needs ../shared/weights; skipped with
+// -short.
+func TestTextureBackboneRegistry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the MobileNet runs")
+	}
+	wdir, err := filepath.Abs(filepath.Join("..", "..", "shared", "weights"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := filepath.Join(wdir, "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite")
+	if _, err := os.Stat(v1); err != nil {
+		t.Skipf("no MobileNet weights in %s (../shared absent): %v", wdir, err)
+	}
+	t.Setenv("ANOMCLUST_WEIGHTS_PATH", wdir)
+	sums, err := os.ReadFile(filepath.Join(wdir, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := writeSet(t, false)
+	o, err := pipeline.Preset(pipeline.PresetAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Data, o.Out, o.Cache = data, filepath.Join(t.TempDir(), "out"), ""
+	o.Modes, o.Refs = []string{rundir.ModeUnsupervised}, 6
+	run := runRead(t, o)
+	c := run.Categories[0]
+	if run.Backbone.Name != "mobilenet_v2" || c.Backbone == nil || c.Backbone.Name != "mobilenet_v1" ||
+		c.Backbone.WeightsFile != v1 || !strings.Contains(string(sums), c.Backbone.WeightsSHA256+"  "+filepath.Base(v1)) {
+		t.Fatalf("run backbone %+v, category backbone %+v", run.Backbone, c.Backbone)
+	}
+	w := o
+	w.Out, w.Weights, w.Fixed = filepath.Join(t.TempDir(), "weights"), filepath.Join(wdir, "mobilenet_v2_1.0_224_quant.tflite"), []string{pipeline.FixLayers}
+	if wc := runRead(t, w).Categories[0]; wc.Backbone != nil || len(wc.Layers) != 0 {
+		t.Errorf("--weights given: category backbone %+v, layers %v", wc.Backbone, wc.Layers)
 	}
 }

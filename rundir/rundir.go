@@ -237,7 +237,7 @@ type Category struct {
 	// texture configuration) when they differ from the run's (Run.Layers).
 	Layers []string `json:"layers,omitempty"`
 	// TTA is the category's own test-time augmentation of Z (package tta;
-	// the auto preset's texture configuration) when it differs from the
+	// the auto preset's configurations: d4-max, rot4) when it differs from the
 	// run's (Settings.TTA); "none" when the run's is another.
 	TTA string `json:"tta,omitempty"`
 	// Placement is the rule assign places new images in this category's

@@ -60,9 +60,9 @@ func newRunFlags() *runFlags {
 	f.in = addInputFlags(fs)
 	f.out = fs.String("out", "", "output folder (run.json, summary.csv/.md, one folder per category)")
 	f.categories = fs.String("categories", "", "comma-separated categories to run (default: all found)")
-	f.preset = fs.String("preset", pipeline.PresetAuto, "method settings: auto (mobilenet_v2 with the label-free score/weighting choices of docs/QUALITY.md: set-standardised scores, tau 0.15, 0.5 and 1; per category, parts on a plain background are aligned, scored with --score-interval 0.3 and get --x-pool meanstd at unsupervised tau 0.15, others get --x-pool meanstd, --cluster spectral, the stride32 tap and --tta d4-max), mobilenet (mobilenet_v2 stride8,stride16, 1024/1024, the published method, tau 0,1,2), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
+	f.preset = fs.String("preset", pipeline.PresetAuto, "method settings: auto (mobilenet_v2 with the label-free score/weighting choices of docs/QUALITY.md: set-standardised scores, tau 0.15, 0.5 and 1; per category, parts on a plain background are aligned, scored with --score-interval 0.3 and get --x-pool meanstd at unsupervised tau 0.15 and --tta rot4, others run on mobilenet_v1 with --x-pool meanstd, --cluster spectral, the stride32 tap and --tta d4-max; --backbone, --weights or --layers given keep one net and its taps for all), mobilenet (mobilenet_v2 stride8,stride16, 1024/1024, the published method, tau 0,1,2), patchcore (wide_resnet50_2 layer2,layer3, 1024/1024), seed (dino_vitb8 blocks.10,blocks.11, 2048/4096, LayerNorm, 17 taus); flags given explicitly override it")
 	f.backbone = fs.String("backbone", d.Backbone, "backbone registry name (anomclust weights list shows them)")
-	f.weights = fs.String("weights", "", "weights file (default: found in "+weights.EnvWeightsPath+" or the cache, else downloaded)")
+	f.weights = fs.String("weights", "", "weights file of --backbone (default: found in "+weights.EnvWeightsPath+" or the cache, else downloaded)")
 	f.layers = fs.String("layers", strings.Join(d.Layers, ","), "comma-separated backbone layers; the first fixes the patch grid (a finer later one is averaged onto it, e.g. stride8,stride16,stride4)")
 	f.pretrain = fs.Int("pretrain-dim", d.PretrainDim, "per-layer patch vector length (PatchCore's pretrain_embed_dimension)")
 	f.target = fs.Int("target-dim", d.TargetDim, "patch embedding length D (PatchCore's target_embed_dimension)")
@@ -90,7 +90,7 @@ func newRunFlags() *runFlags {
 	f.weighting = fs.String("weighting", d.Weighting, "scores to weights per tau: softmax (of the scores), image-std (of each image's standardised scores) or set-std (of the scores standardised over the category)")
 	f.normalizeX = fs.Bool("normalize-x", d.NormalizeX, "L2-normalise each image embedding before clustering")
 	f.xPool = fs.String("x-pool", string(xpool.Mean), "image descriptor from the weighted patches: "+xpoolNames())
-	f.tta = fs.String("tta", "", "test-time augmentation of the patch features: the mean over the mirrored (flip), turned (rot4) or both (d4) copies of each image, mapped back onto its grid ("+strings.Join(tta.Names(), ", ")+"); the auto preset uses d4 for textures, none for parts")
+	f.tta = fs.String("tta", "", "test-time augmentation of the patch features: the mean over the mirrored (flip), turned (rot4) or both (d4) copies of each image, mapped back onto its grid ("+strings.Join(tta.Names(), ", ")+"); the auto preset uses d4-max for textures, rot4 for parts")
 	f.scoreInterval = fs.Float64("score-interval", 0, "unsupervised score: mean of each patch's lowest fraction r of distances to the reference images (MuSc's interval averaging; 0 or 1 = the plain mean; the auto preset picks 0.3 for parts on a plain background, 1 otherwise)")
 	f.scale = addScaleFlags(fs)
 	f.shard = addShardFlags(fs)
@@ -160,7 +160,7 @@ func (f *runFlags) options() (pipeline.Options, error) {
 	// choice.
 	for flagName, fix := range map[string]string{"object-align": pipeline.FixAlign, "object-auto": pipeline.FixAlign,
 		"score-interval": pipeline.FixInterval, "tau": pipeline.FixTau, "x-pool": pipeline.FixXPool,
-		"layers": pipeline.FixLayers, "backbone": pipeline.FixLayers, "tta": pipeline.FixTTA, "cluster": pipeline.FixCluster} {
+		"layers": pipeline.FixLayers, "backbone": pipeline.FixLayers, "weights": pipeline.FixLayers, "tta": pipeline.FixTTA, "cluster": pipeline.FixCluster} {
 		if set[flagName] && !slices.Contains(o.Fixed, fix) {
 			o.Fixed = append(o.Fixed, fix)
 		}
