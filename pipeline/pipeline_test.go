@@ -545,21 +545,30 @@ func TestMaxPerClass(t *testing.T) {
 	}
 }
 
-// TestMobileNetSynth runs the real MobileNet V2 on a synthetic set when
-// ../shared/weights is present and checks that the semi-supervised
-// clustering is far better than chance. Skipped with -short.
-func TestMobileNetSynth(t *testing.T) {
+// sharedWeights returns ../shared/weights (absolute) and points
+// ANOMCLUST_WEIGHTS_PATH at it for the test, skipping the test when file
+// is not there or with -short (the real MobileNets take seconds).
+func sharedWeights(t *testing.T, file string) string {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("-short: skipping the MobileNet run (~20 s)")
+		t.Skip("-short: skipping the MobileNet run")
 	}
 	wdir, err := filepath.Abs(filepath.Join("..", "..", "shared", "weights"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(wdir, "mobilenet_v2_1.0_224_quant.tflite")); err != nil {
+	if _, err := os.Stat(filepath.Join(wdir, file)); err != nil {
 		t.Skipf("no MobileNet weights in %s (../shared absent): %v", wdir, err)
 	}
 	t.Setenv("ANOMCLUST_WEIGHTS_PATH", wdir)
+	return wdir
+}
+
+// TestMobileNetSynth runs the real MobileNet V2 on a synthetic set when
+// ../shared/weights is present and checks that the semi-supervised
+// clustering is far better than chance. Skipped with -short.
+func TestMobileNetSynth(t *testing.T) {
+	sharedWeights(t, "mobilenet_v2_1.0_224_quant.tflite")
 	data := filepath.Join(t.TempDir(), "set")
 	if _, err := synth.Generate(context.Background(), data, synth.Options{Categories: 3, Train: 6, PerType: 6, Size: 256, Seed: 3}); err != nil {
 		t.Fatal(err)

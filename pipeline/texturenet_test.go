@@ -126,18 +126,9 @@ func TestTextureBackbone(t *testing.T) {
 // keeps V2 for every category. Needs ../shared/weights; skipped with
 // -short.
 func TestTextureBackboneRegistry(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the MobileNet runs")
-	}
-	wdir, err := filepath.Abs(filepath.Join("..", "..", "shared", "weights"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v1 := filepath.Join(wdir, "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite")
-	if _, err := os.Stat(v1); err != nil {
-		t.Skipf("no MobileNet weights in %s (../shared absent): %v", wdir, err)
-	}
-	t.Setenv("ANOMCLUST_WEIGHTS_PATH", wdir)
+	v1file := "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"
+	wdir := sharedWeights(t, v1file)
+	v1 := filepath.Join(wdir, v1file)
 	sums, err := os.ReadFile(filepath.Join(wdir, "SHA256SUMS"))
 	if err != nil {
 		t.Fatal(err)
