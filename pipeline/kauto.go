@@ -71,13 +71,14 @@ func clusterX(o *Options, x *tensor.Tensor, k int, mode string, tau float64) ([]
 		if cuts := kselect.SpectralCutsFor(method.Name, x.Data, N, D, o.Seed, o.Workers); cuts != nil {
 			ko.SpectralCuts = func(ks []int) ([][]int, error) {
 				c, err := cuts(ks)
-				spectralCuts = map[int][]int{}
-				for i, k := range ks {
-					if err == nil {
-						spectralCuts[k] = c[i]
-					}
+				if err != nil {
+					return nil, err
 				}
-				return c, err
+				spectralCuts = make(map[int][]int, len(ks))
+				for i, k := range ks {
+					spectralCuts[k] = c[i]
+				}
+				return c, nil
 			}
 		}
 		r, err := kselect.Estimate(x.Data, N, D, opt.Tree, ko)
